@@ -1,0 +1,42 @@
+import { ConfidentialClientApplication, LogLevel } from '@azure/msal-node';
+import type { SampleSettings } from '../config/settings.ts';
+import { cachePluginFor, type TokenCachePartition } from '../token-cache/cache-plugin.ts';
+import type { IdentityProvider } from './identity-provider.ts';
+
+/**
+ * Builds a ConfidentialClientApplication for one request, over one token cache partition.
+ *
+ * A client per request is the pattern msal recommends for web apps: each client has its own
+ * in-memory cache, so a long-lived client would accumulate every user's tokens. Here the client
+ * sees only the partition it is given, loaded before and saved after each cache access.
+ *
+ * Discovery never happens per request: msal gets the discovery document fetched at start-up
+ * (`authorityMetadata`) and treats the authority's host as known (`knownAuthorities`), so it makes
+ * no instance-discovery call either. Against the emulator, the authority is an https identifier
+ * (msal refuses http ones) while the endpoints it calls are the emulator's plain-http URLs.
+ */
+export function createMsalClient(
+  provider: IdentityProvider,
+  sample: SampleSettings,
+  partition: TokenCachePartition,
+): ConfidentialClientApplication {
+  return new ConfidentialClientApplication({
+    auth: {
+      clientId: sample.clientId,
+      clientSecret: sample.clientSecret,
+      authority: provider.settings.authority,
+      knownAuthorities: [new URL(provider.settings.authority).host],
+      authorityMetadata: provider.configurationJson,
+    },
+    cache: { cachePlugin: cachePluginFor(partition) },
+    system: {
+      loggerOptions: {
+        logLevel: LogLevel.Warning,
+        piiLoggingEnabled: false,
+        loggerCallback: (level, message) => {
+          if (level <= LogLevel.Warning) console.warn(`[msal:${sample.name}] ${message}`);
+        },
+      },
+    },
+  });
+}

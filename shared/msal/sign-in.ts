@@ -1,0 +1,223 @@
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import {
+  type AuthenticationResult,
+  AuthError,
+  type ConfidentialClientApplication,
+  CryptoProvider,
+} from '@azure/msal-node';
+import type Koa from 'koa';
+import type { SampleSettings } from '../config/settings.ts';
+import type { SessionUser } from '../session/session.ts';
+import type { SessionsBySid } from '../session/sessions-by-sid.ts';
+import type { KeyValueStore } from '../store/key-value-store.ts';
+
+/** A sign-in that cannot complete, for a reason the user can act on (shown on the error page). */
+export class SignInError extends Error {
+  constructor(
+    message: string,
+    /** What the identity platform said, if it said something (error and description). */
+    readonly detail?: string,
+  ) {
+    super(message);
+    this.name = 'SignInError';
+  }
+}
+
+export interface SignInRequest {
+  scopes: string[];
+  responseMode: 'form_post' | 'query';
+  prompt?: 'select_account' | 'login';
+  /** A path of this app to return to afterwards; anything else is ignored (no open redirect). */
+  returnTo?: string | undefined;
+}
+
+/** What one browser's sign-in must remember between the redirect out and the redirect back. */
+interface SignInTransaction {
+  state: string;
+  nonce: string;
+  codeVerifier: string;
+  returnTo: string;
+}
+
+const transactionTtlSeconds = 10 * 60;
+const random = () => randomBytes(32).toString('base64url');
+
+/**
+ * The OpenID Connect authorization code flow, with state, nonce and PKCE all checked.
+ *
+ * The transaction (state, nonce, PKCE verifier) stays on the server; the browser holds only a
+ * signed cookie naming it, scoped to the redirect URI's path. That binds the response to the
+ * browser that started the sign-in (no login CSRF), and each transaction can be used once.
+ */
+export class OpenIdSignIn {
+  private readonly cookieName: string;
+  private readonly cryptoProvider = new CryptoProvider();
+
+  constructor(
+    private readonly sample: SampleSettings,
+    private readonly store: KeyValueStore,
+    private readonly sessionsBySid: SessionsBySid,
+  ) {
+    this.cookieName = `${sample.name}.signin`;
+  }
+
+  get redirectUri(): string {
+    return this.sample.baseUrl + this.sample.registration.redirectPath;
+  }
+
+  /** Redirects the browser to the identity platform's authorize endpoint. */
+  async start(
+    ctx: Koa.Context,
+    client: ConfidentialClientApplication,
+    request: SignInRequest,
+  ): Promise<void> {
+    const { verifier, challenge } = await this.cryptoProvider.generatePkceCodes();
+    const transactionId = random();
+    const transaction: SignInTransaction = {
+      state: random(),
+      nonce: random(),
+      codeVerifier: verifier,
+      returnTo: safeReturnPath(request.returnTo),
+    };
+    await this.store.set(
+      this.transactionKey(transactionId),
+      JSON.stringify(transaction),
+      transactionTtlSeconds,
+    );
+    const https = this.sample.baseUrl.startsWith('https:');
+    ctx.cookies.set(this.cookieName, transactionId, {
+      signed: true,
+      httpOnly: true,
+      path: this.sample.registration.redirectPath,
+      maxAge: transactionTtlSeconds * 1000,
+      // A form_post response is a cross-site POST from the identity platform: over https the
+      // cookie must be SameSite=None to come along. On http://localhost the emulator is same-site.
+      sameSite: https ? 'none' : 'lax',
+      secure: https,
+    });
+    const url = await client.getAuthCodeUrl({
+      scopes: request.scopes,
+      redirectUri: this.redirectUri,
+      responseMode: request.responseMode,
+      state: transaction.state,
+      nonce: transaction.nonce,
+      codeChallenge: challenge,
+      codeChallengeMethod: 'S256',
+      ...(request.prompt ? { prompt: request.prompt } : {}),
+    });
+    ctx.redirect(url);
+  }
+
+  /**
+   * Handles the authorization response (query or form_post parameters): checks it belongs to a
+   * sign-in this browser started, redeems the code, and starts a fresh session for the user.
+   */
+  async complete(
+    ctx: Koa.Context,
+    client: ConfidentialClientApplication,
+    params: Record<string, string | undefined>,
+    scopes: string[],
+  ): Promise<{ user: SessionUser; returnTo: string; result: AuthenticationResult }> {
+    if (params.error) {
+      throw new SignInError(
+        'The identity platform did not sign you in.',
+        `${params.error}: ${params.error_description ?? ''}`,
+      );
+    }
+    const transaction = await this.takeTransaction(ctx);
+    if (!params.state || !sameString(params.state, transaction.state)) {
+      throw new SignInError(
+        'This sign-in response does not match the sign-in started in this browser (its state is wrong).',
+      );
+    }
+    if (!params.code) throw new SignInError('The sign-in response carries no authorization code.');
+
+    let result: AuthenticationResult;
+    try {
+      result = await client.acquireTokenByCode({
+        code: params.code,
+        scopes,
+        redirectUri: this.redirectUri,
+        codeVerifier: transaction.codeVerifier,
+        // msal checks the id token's nonce against this one.
+        nonce: transaction.nonce,
+      });
+    } catch (error) {
+      if (error instanceof AuthError) {
+        throw new SignInError(
+          'The identity platform refused to redeem the authorization code.',
+          `${error.errorCode}: ${error.errorMessage}`,
+        );
+      }
+      throw error;
+    }
+    if (!result.account) throw new SignInError('The identity platform returned no account.');
+
+    const claims = result.idTokenClaims as Record<string, unknown>;
+    const user: SessionUser = {
+      homeAccountId: result.account.homeAccountId,
+      name: result.account.name ?? '',
+      username: result.account.username,
+      // `sid` is an id token claim; `session_state` of the response carries the same value.
+      sid: stringClaim(claims.sid) ?? params.session_state ?? '',
+      issuer: stringClaim(claims.iss) ?? '',
+    };
+    const loginHint = stringClaim(claims.login_hint);
+    if (loginHint) user.loginHint = loginHint;
+
+    await this.startSession(ctx, user);
+    return { user, returnTo: transaction.returnTo, result };
+  }
+
+  /** A new session key at sign-in (no session fixation), recorded under the user's `sid`. */
+  private async startSession(ctx: Koa.Context, user: SessionUser): Promise<void> {
+    const session = ctx.session;
+    if (!session) throw new Error('Sign-in needs the session middleware');
+    await session.regenerate();
+    session.user = user;
+    if (user.sid && session.externalKey) {
+      await this.sessionsBySid.record(
+        user.sid,
+        { homeAccountId: user.homeAccountId, issuer: user.issuer },
+        session.externalKey,
+      );
+    }
+  }
+
+  /** The transaction this browser started; it is deleted on the way, so it serves once. */
+  private async takeTransaction(ctx: Koa.Context): Promise<SignInTransaction> {
+    const transactionId = ctx.cookies.get(this.cookieName, { signed: true });
+    ctx.cookies.set(this.cookieName, null, { path: this.sample.registration.redirectPath });
+    const key = transactionId ? this.transactionKey(transactionId) : undefined;
+    const stored = key ? await this.store.get(key) : undefined;
+    if (!key || !stored) {
+      throw new SignInError(
+        'This sign-in response does not match a sign-in started in this browser: it expired, ' +
+          'was already used, or was started elsewhere. Please sign in again.',
+      );
+    }
+    await this.store.delete(key);
+    return JSON.parse(stored) as SignInTransaction;
+  }
+
+  private transactionKey(id: string): string {
+    return `${this.sample.name}:signin:${id}`;
+  }
+}
+
+/** A local path to return to after sign-in, or `/`. Never another origin (no open redirect). */
+export function safeReturnPath(value: string | undefined): string {
+  if (!value || !value.startsWith('/') || value.startsWith('//') || value.includes('\\')) return '/';
+  const url = new URL(value, 'http://sample.invalid');
+  return url.origin === 'http://sample.invalid' ? url.pathname + url.search : '/';
+}
+
+function sameString(a: string, b: string): boolean {
+  const left = Buffer.from(a);
+  const right = Buffer.from(b);
+  return left.length === right.length && timingSafeEqual(left, right);
+}
+
+function stringClaim(value: unknown): string | undefined {
+  return typeof value === 'string' && value !== '' ? value : undefined;
+}

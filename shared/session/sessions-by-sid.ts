@@ -1,0 +1,50 @@
+import type { KeyValueStore } from '../store/key-value-store.ts';
+import { destroySession, SESSION_MAX_AGE_MS } from './session.ts';
+
+/** What sign-in recorded about one identity platform session (`sid`). */
+export interface SidRecord {
+  homeAccountId: string;
+  issuer: string;
+}
+
+/**
+ * An index from the identity platform's session id (`sid`) to this app's sessions and user.
+ *
+ * Front-channel sign-out arrives in a cross-site iframe, where browsers no longer send the app's
+ * session cookie; the request carries only `sid`. Recording, at sign-in, which sessions belong to
+ * which `sid` lets the app end exactly those sessions, on the server, without the cookie.
+ */
+export class SessionsBySid {
+  private readonly ttlSeconds = SESSION_MAX_AGE_MS / 1000;
+
+  constructor(
+    private readonly store: KeyValueStore,
+    private readonly keyPrefix: string,
+  ) {}
+
+  async record(sid: string, record: SidRecord, sessionKey: string): Promise<void> {
+    await this.store.set(this.recordKey(sid), JSON.stringify(record), this.ttlSeconds);
+    await this.store.addToSet(this.sessionsKey(sid), sessionKey, this.ttlSeconds);
+  }
+
+  async find(sid: string): Promise<SidRecord | undefined> {
+    const value = await this.store.get(this.recordKey(sid));
+    return value ? (JSON.parse(value) as SidRecord) : undefined;
+  }
+
+  /** Ends every session of this app that signed in through `sid`, and forgets the `sid`. */
+  async endSessions(sid: string): Promise<number> {
+    const sessionKeys = await this.store.setMembers(this.sessionsKey(sid));
+    await Promise.all(sessionKeys.map((key) => destroySession(this.store, key)));
+    await this.store.delete(this.recordKey(sid), this.sessionsKey(sid));
+    return sessionKeys.length;
+  }
+
+  private recordKey(sid: string): string {
+    return `${this.keyPrefix}${sid}`;
+  }
+
+  private sessionsKey(sid: string): string {
+    return `${this.keyPrefix}${sid}:sessions`;
+  }
+}
