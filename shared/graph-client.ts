@@ -11,7 +11,11 @@ export class GraphError extends Error {
 }
 
 /** Calls Graph with the user's access token and returns the JSON body. */
-export async function callGraph<T>(graphUrl: string, path: string, accessToken: string): Promise<T> {
+export async function callGraph<T>(
+  graphUrl: string,
+  path: string,
+  accessToken: string,
+): Promise<T> {
   const response = await fetch(graphUrl + path, {
     headers: { Authorization: `Bearer ${accessToken}`, Accept: 'application/json' },
     signal: AbortSignal.timeout(10_000),

@@ -1,8 +1,15 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { createAspNetCoreSample } from '../samples/aspnetcore/app.ts';
-import { Browser } from './helpers/browser.ts';
-import { cacheSummary, startEnvironment, type TestEnvironment } from './helpers/environment.ts';
+import type { Settings } from '../shared/config/settings.ts';
+import { startSample } from '../shared/web/run-sample.ts';
+import { Browser, parseForm } from './helpers/browser.ts';
+import {
+  cacheSummary,
+  freePorts,
+  startEnvironment,
+  type TestEnvironment,
+} from './helpers/environment.ts';
 
 const signInPath = '/MicrosoftIdentity/Account/SignIn';
 const signOutPath = '/MicrosoftIdentity/Account/SignOut';
@@ -64,8 +71,14 @@ describe('aspnetcore: removes the user from the token cache on sign-out', () => 
     const response = await browser.request(env.sample.url + signOutPath);
     assert.equal(response.status, 302);
     const logout = new URL(response.headers.get('location')!);
-    assert.equal(logout.origin + logout.pathname, `${env.emulator.identityUrl}/${env.emulator.tenantId}/oauth2/v2.0/logout`);
-    assert.equal(logout.searchParams.get('post_logout_redirect_uri'), `${env.sample.url}/signout-callback-oidc`);
+    assert.equal(
+      logout.origin + logout.pathname,
+      `${env.emulator.identityUrl}/${env.emulator.tenantId}/oauth2/v2.0/logout`,
+    );
+    assert.equal(
+      logout.searchParams.get('post_logout_redirect_uri'),
+      `${env.sample.url}/signout-callback-oidc`,
+    );
     assert.ok(logout.searchParams.get('state'));
     assert.ok(logout.searchParams.get('logout_hint'));
 
@@ -75,5 +88,301 @@ describe('aspnetcore: removes the user from the token cache on sign-out', () => 
     const signedOut = await browser.navigate(logout.href, { method: 'GET' });
     assert.equal(new URL(signedOut.url).pathname, '/MicrosoftIdentity/Account/SignedOut');
     assert.doesNotMatch(signedOut.html, /id="signed-in-user"/);
+  });
+});
+
+describe('aspnetcore: global sign-out through the front-channel logout URL', () => {
+  let env: TestEnvironment;
+  const user = (index: number) => env.emulator.users[index]!.userPrincipalName;
+  const signedIn = async (index: number) => {
+    const browser = new Browser();
+    await browser.signIn(env.sample.url + signInPath, user(index), env.settings.emulator!.password);
+    return browser;
+  };
+  const cachedUsernames = async () =>
+    (await cacheSummary(env.sample.url)).accounts.map((account) => account.username).sort();
+  const isSignedIn = async (browser: Browser) =>
+    /id="signed-in-user"/.test((await browser.get(`${env.sample.url}/`)).html);
+  /** The `sid` the sample recorded for a user at sign-in (the identity platform knows it too). */
+  const sidOf = async (index: number) => {
+    const { store } = env.sample.services;
+    const keys = (await store.keys('aspnetcore:sid:')).filter((key) => !key.endsWith(':sessions'));
+    for (const key of keys) {
+      const record = JSON.parse((await store.get(key))!) as { homeAccountId: string };
+      const account = (await cacheSummary(env.sample.url)).accounts.find(
+        (candidate) => candidate.homeAccountId === record.homeAccountId,
+      );
+      if (account?.username === user(index)) return key.slice('aspnetcore:sid:'.length);
+    }
+    throw new Error(`no sid recorded for ${user(index)}`);
+  };
+  const frontChannel = (query: string, init: RequestInit = {}) =>
+    fetch(`${env.sample.url}/signout-oidc?${query}`, { redirect: 'manual', ...init });
+
+  before(async () => {
+    env = await startEnvironment('aspnetcore', createAspNetCoreSample);
+  });
+  after(() => env.close());
+
+  test('sign-out started from the emulator removes the tokens and ends the session, with no cookie', async () => {
+    const browser = await signedIn(2);
+    assert.equal((await browser.get(env.sample.url + profilePath)).status, 200);
+    assert.deepEqual(await cachedUsernames(), [user(2)]);
+
+    // "Sign out everywhere" on the emulator's SSO session page: sign-out not started by the sample.
+    const ssoPage = await browser.get(`${env.emulator.identityUrl}/`);
+    const form = parseForm(ssoPage.html, ssoPage.url, (html) => html.includes('/logout'));
+    await browser.post(form.action, form.fields);
+
+    // The browser loaded the front-channel logout URL, without cookies, and got what Entra expects.
+    assert.equal(browser.frontChannelRequests.length, 1);
+    const [request] = browser.frontChannelRequests;
+    assert.match(request!.url, new RegExp(`^${env.sample.url}/signout-oidc\\?sid=[0-9a-f-]{36}$`));
+    assert.equal(request!.status, 200);
+    assert.equal(request!.headers.get('cache-control'), 'no-cache, no-store');
+    assert.equal(request!.headers.get('pragma'), 'no-cache');
+    assert.equal(request!.headers.get('location'), null);
+
+    assert.deepEqual(await cachedUsernames(), []);
+    assert.equal(await isSignedIn(browser), false);
+    // The profile now needs a new sign-in: the identity platform's sign-in form, as SSO ended too.
+    const profile = await browser.get(env.sample.url + profilePath);
+    assert.match(profile.html, /name="passwd"/);
+  });
+
+  test('front-channel requests that do not match change nothing, and are still a 200', async () => {
+    const adele = await signedIn(0);
+    const alex = await signedIn(1);
+    const adeleSid = await sidOf(0);
+    const everyone = [user(0), user(1)].sort();
+
+    const unknown = await frontChannel('sid=00000000-0000-4000-8000-000000000000');
+    assert.equal(unknown.status, 200);
+    assert.equal(unknown.headers.get('cache-control'), 'no-cache, no-store');
+    assert.equal((await frontChannel('')).status, 400);
+
+    const wrongIssuer = await frontChannel(
+      `sid=${adeleSid}&iss=${encodeURIComponent('https://login.example/other/v2.0')}`,
+    );
+    assert.equal(wrongIssuer.status, 200);
+
+    // Alex's browser sends Alex's cookie with Adele's sid: not Alex's session, not Alex's business.
+    const mismatch = await alex.request(`${env.sample.url}/signout-oidc?sid=${adeleSid}`);
+    assert.equal(mismatch.status, 200);
+
+    assert.deepEqual(await cachedUsernames(), everyone);
+    assert.equal(await isSignedIn(adele), true);
+    assert.equal(await isSignedIn(alex), true);
+
+    // Control: the right issuer, as a form POST (the spec's other method), does sign Adele out.
+    const matching = await frontChannel('', {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ sid: adeleSid, iss: env.emulator.issuer }).toString(),
+    });
+    assert.equal(matching.status, 200);
+    assert.deepEqual(await cachedUsernames(), [user(1)]);
+    assert.equal(await isSignedIn(adele), false);
+    assert.equal(await isSignedIn(alex), true);
+  });
+});
+
+describe('aspnetcore: two users at once', () => {
+  let env: TestEnvironment;
+  before(async () => {
+    env = await startEnvironment('aspnetcore', createAspNetCoreSample);
+  });
+  after(() => env.close());
+
+  test("each sees only their own profile, and one's sign-out leaves the other's tokens", async () => {
+    const [adele, megan] = [env.emulator.users[0]!, env.emulator.users[2]!];
+    const password = env.settings.emulator!.password;
+    const adeleBrowser = new Browser();
+    const meganBrowser = new Browser();
+    await adeleBrowser.signIn(env.sample.url + signInPath, adele.userPrincipalName, password);
+    await meganBrowser.signIn(env.sample.url + signInPath, megan.userPrincipalName, password);
+
+    const adeleProfile = (await adeleBrowser.get(env.sample.url + profilePath)).html;
+    const meganProfile = (await meganBrowser.get(env.sample.url + profilePath)).html;
+    assert.match(adeleProfile, new RegExp(adele.userPrincipalName));
+    assert.doesNotMatch(adeleProfile, new RegExp(megan.userPrincipalName));
+    assert.match(meganProfile, new RegExp(megan.userPrincipalName));
+    assert.doesNotMatch(meganProfile, new RegExp(adele.userPrincipalName));
+    assert.equal((await cacheSummary(env.sample.url)).accounts.length, 2);
+
+    await adeleBrowser.get(env.sample.url + signOutPath);
+    const summary = await cacheSummary(env.sample.url);
+    assert.deepEqual(
+      summary.accounts.map((account) => account.username),
+      [megan.userPrincipalName],
+    );
+    assert.ok(summary.accessTokens >= 1 && summary.refreshTokens === 1 && summary.idTokens === 1);
+
+    const tokenCallsBefore = env.emulator.tokenRequests.length;
+    assert.equal((await meganBrowser.get(env.sample.url + profilePath)).status, 200);
+    assert.equal(
+      env.emulator.tokenRequests.length,
+      tokenCallsBefore,
+      "Megan's token came from her partition",
+    );
+  });
+});
+
+describe('aspnetcore: silent refresh', () => {
+  let env: TestEnvironment;
+  before(async () => {
+    // Access tokens that msal already considers expired (it renews 5 minutes before expiry).
+    env = await startEnvironment('aspnetcore', createAspNetCoreSample, {
+      emulator: { accessTokenLifetimeSeconds: 60 },
+    });
+  });
+  after(() => env.close());
+
+  test('an expired access token is renewed with the cached refresh token, without the user', async () => {
+    const browser = new Browser();
+    const user = env.emulator.users[1]!;
+    await browser.signIn(
+      env.sample.url + signInPath,
+      user.userPrincipalName,
+      env.settings.emulator!.password,
+    );
+    const profile = await browser.get(env.sample.url + profilePath);
+    assert.equal(profile.status, 200);
+    assert.match(profile.html, new RegExp(user.displayName));
+    const refreshes = env.emulator.tokenRequests.filter(
+      (request) => request.grantType === 'refresh_token',
+    );
+    assert.equal(refreshes.length, 1);
+    assert.equal(refreshes[0]!.ok, true);
+    assert.equal(env.emulator.graphRequests.at(-1)?.status, 200);
+  });
+});
+
+describe('aspnetcore: sign-in refuses bad input, shows why, and keeps no tokens', () => {
+  let env: TestEnvironment;
+  const password = () => env.settings.emulator!.password;
+  const username = () => env.emulator.users[0]!.userPrincipalName;
+  const emptyCache = async (url = env.sample.url) => {
+    const summary = await cacheSummary(url);
+    assert.deepEqual(summary, { accounts: [], accessTokens: 0, refreshTokens: 0, idTokens: 0 });
+  };
+
+  /** Signs in up to the form_post page and returns the authorization response's fields. */
+  async function authorizationResponse(browser: Browser) {
+    browser.autoSubmitForms = false;
+    const page = await browser.signIn(env.sample.url + signInPath, username(), password());
+    browser.autoSubmitForms = true;
+    const form = parseForm(page.html, page.url);
+    assert.equal(form.action, `${env.sample.url}/signin-oidc`);
+    assert.ok(form.fields.code && form.fields.state);
+    return form;
+  }
+
+  before(async () => {
+    env = await startEnvironment('aspnetcore', createAspNetCoreSample);
+  });
+  after(() => env.close());
+
+  test('a response without state, or with a forged one, is refused before the code is redeemed', async () => {
+    const codeRedemptions = () =>
+      env.emulator.tokenRequests.filter((request) => request.grantType === 'authorization_code')
+        .length;
+    for (const state of [undefined, 'forged-state']) {
+      const browser = new Browser();
+      const form = await authorizationResponse(browser);
+      const fields: Record<string, string> = { ...form.fields };
+      if (state === undefined) delete fields.state;
+      else fields.state = state;
+      const before = codeRedemptions();
+      const page = await browser.post(form.action, fields);
+      assert.equal(page.status, 400);
+      assert.match(page.html, /state is wrong/);
+      assert.equal(codeRedemptions(), before);
+    }
+    await emptyCache();
+  });
+
+  test('a replayed authorization response is refused', async () => {
+    const browser = new Browser();
+    const form = await authorizationResponse(browser);
+    assert.equal((await browser.post(form.action, form.fields)).status, 200);
+    await browser.get(env.sample.url + signOutPath);
+    const replay = await browser.post(form.action, form.fields);
+    assert.equal(replay.status, 400);
+    assert.match(replay.html, /already used/);
+    await emptyCache();
+  });
+
+  test('a response from another browser is refused (no login CSRF)', async () => {
+    const form = await authorizationResponse(new Browser());
+    const victim = new Browser();
+    const page = await victim.post(form.action, form.fields);
+    assert.equal(page.status, 400);
+    assert.match(page.html, /started in this browser/);
+    await emptyCache();
+  });
+
+  test('an error from the identity platform is shown with its AADSTS code', async () => {
+    const browser = new Browser();
+    const signInPage = await browser.get(env.sample.url + signInPath);
+    const form = parseForm(signInPage.html, signInPage.url, (html) =>
+      html.includes('name="passwd"'),
+    );
+    const cancel = form.buttons.Cancel;
+    assert.ok(cancel, 'the sign-in page has a Cancel button');
+    const page = await browser.post(form.action, { ...form.fields, ...cancel });
+    assert.equal(page.status, 400);
+    assert.match(page.html, /access_denied/);
+    assert.match(page.html, /AADSTS65004/);
+    await emptyCache();
+  });
+
+  test('a return path to another site is ignored (no open redirect)', async () => {
+    const browser = new Browser();
+    const page = await browser.signIn(
+      `${env.sample.url}${signInPath}?redirectUri=${encodeURIComponent('https://evil.example/')}`,
+      username(),
+      password(),
+    );
+    assert.equal(page.url, `${env.sample.url}/`);
+    await browser.get(env.sample.url + signOutPath);
+  });
+
+  test('a wrong client secret fails the code redemption with a clear page', async () => {
+    const misconfigured = await startEnvironment('aspnetcore', createAspNetCoreSample, {
+      adjust: (settings) => {
+        settings.sample.clientSecret = 'not-the-secret';
+      },
+    });
+    try {
+      const page = await new Browser().signIn(
+        misconfigured.sample.url + signInPath,
+        username(),
+        misconfigured.settings.emulator!.password,
+      );
+      assert.equal(page.status, 400);
+      assert.match(page.html, /refused to redeem/);
+      assert.match(page.html, /invalid_client|AADSTS7000215/);
+      await emptyCache(misconfigured.sample.url);
+    } finally {
+      await misconfigured.close();
+    }
+  });
+
+  test('an unregistered redirect URI stops at the identity platform', async () => {
+    // The same sample on another port: its redirect URI is not in the app registration.
+    const [port] = await freePorts(1);
+    const settings: Settings = structuredClone(env.settings);
+    settings.sample.port = port!;
+    settings.sample.baseUrl = `http://localhost:${port}`;
+    const unregistered = await startSample(settings, createAspNetCoreSample);
+    try {
+      const page = await new Browser().get(unregistered.url + signInPath);
+      assert.ok(page.url.startsWith(env.emulator.identityUrl), 'no redirect back to the app');
+      assert.match(page.html, /AADSTS50011/);
+      await emptyCache(unregistered.url);
+    } finally {
+      await unregistered.close();
+    }
   });
 });

@@ -26,10 +26,15 @@ describe('configuration', () => {
     const settings = loadSettings('aspnetcore', {});
     assert.equal(settings.identity.mode, 'emulator');
     assert.equal(settings.sample.baseUrl, 'http://localhost:3001');
-    assert.equal(settings.identity.authority, `https://localhost:4000/${settings.emulator!.tenantId}`);
+    assert.equal(
+      settings.identity.authority,
+      `https://localhost:4000/${settings.emulator!.tenantId}`,
+    );
     assert.equal(settings.identity.graphUrl, 'http://localhost:4001');
     assert.equal(settings.sample.cacheInspector, true);
-    const registration = settings.emulator!.apps.find((app) => app.clientId === settings.sample.clientId);
+    const registration = settings.emulator!.apps.find(
+      (app) => app.clientId === settings.sample.clientId,
+    );
     assert.deepEqual(registration?.redirectUris, [
       'http://localhost:3001/signin-oidc',
       'http://localhost:3001/signout-callback-oidc',
@@ -87,7 +92,14 @@ describe('configuration', () => {
       CACHE_INSPECTOR: 'maybe',
     });
     const text = problems.join('\n');
-    for (const name of ['ENTRA_TENANT_ID', 'ENTRA_CLIENT_ID', 'SESSION_SECRET', 'ASPNETCORE_PORT', 'ASPNETCORE_BASE_URL', 'CACHE_INSPECTOR']) {
+    for (const name of [
+      'ENTRA_TENANT_ID',
+      'ENTRA_CLIENT_ID',
+      'SESSION_SECRET',
+      'ASPNETCORE_PORT',
+      'ASPNETCORE_BASE_URL',
+      'CACHE_INSPECTOR',
+    ]) {
       assert.match(text, new RegExp(name));
     }
     assert.doesNotMatch(text, /too-short-secret|do-not-print/);
@@ -102,13 +114,21 @@ describe('configuration', () => {
     assert.match(text, /EMULATOR_APPS.*entry 0.*clientSecret/);
     assert.match(text, /EMULATOR_APPS.*entry 0.*redirectUris/);
 
-    const app = { clientId, clientSecret: 's', redirectUris: ['http://localhost:5000/callback'], frontChannelLogoutUrl: 'http://localhost:5000/logout' };
+    const app = {
+      clientId,
+      clientSecret: 's',
+      redirectUris: ['http://localhost:5000/callback'],
+      frontChannelLogoutUrl: 'http://localhost:5000/logout',
+    };
     writeFileSync(file, JSON.stringify([app]));
     const registered = loadSettings('aspnetcore', { EMULATOR_APPS: file }).emulator!.apps.at(-1);
     assert.equal(registered?.clientId, clientId);
     assert.equal(registered?.frontChannelLogoutUrl, app.frontChannelLogoutUrl);
 
-    assert.match(problemsOf({ EMULATOR_APPS: path.join(folder, 'missing.json') }).join('\n'), /EMULATOR_APPS.*ENOENT/);
+    assert.match(
+      problemsOf({ EMULATOR_APPS: path.join(folder, 'missing.json') }).join('\n'),
+      /EMULATOR_APPS.*ENOENT/,
+    );
   });
 
   test('a sample with bad configuration stops at start-up, naming the variable and no secret', () => {

@@ -36,7 +36,11 @@ after(async () => {
 test('in emulator mode, sign-in, token refresh, API calls and sign-out reach only localhost', async () => {
   const browser = new Browser();
   const user = env.emulator.users[0]!.userPrincipalName;
-  await browser.signIn(`${env.sample.url}/MicrosoftIdentity/Account/SignIn`, user, env.settings.emulator!.password);
+  await browser.signIn(
+    `${env.sample.url}/MicrosoftIdentity/Account/SignIn`,
+    user,
+    env.settings.emulator!.password,
+  );
   const profile = await browser.get(`${env.sample.url}/Home/Profile`);
   assert.equal(profile.status, 200);
   await browser.get(`${env.sample.url}/MicrosoftIdentity/Account/SignOut`);

@@ -8,7 +8,7 @@
  */
 import Router from '@koa/router';
 import type Koa from 'koa';
-import { InteractionRequiredError, acquireTokenSilently } from '../../shared/msal/silent-token.ts';
+import { acquireTokenSilently, InteractionRequiredError } from '../../shared/msal/silent-token.ts';
 import { PerUserTokenCache } from '../../shared/token-cache/per-user-token-cache.ts';
 import { queryParams, readForm } from '../../shared/web/read-form.ts';
 import { render } from '../../shared/web/render.ts';
@@ -45,7 +45,12 @@ export function createAspNetCoreSample(services: SampleServices): Sample {
   });
 
   router.post(registration.redirectPath, async (ctx) => {
-    const { returnTo } = await services.signIn.complete(ctx, msalFor(), await readForm(ctx), graphScopes);
+    const { returnTo } = await services.signIn.complete(
+      ctx,
+      msalFor(),
+      await readForm(ctx),
+      graphScopes,
+    );
     ctx.redirect(returnTo);
   });
 
@@ -53,7 +58,11 @@ export function createAspNetCoreSample(services: SampleServices): Sample {
     const user = ctx.session?.user;
     if (!user) return challenge(ctx, profilePath);
     try {
-      const accessToken = await acquireTokenSilently(msalFor(user.homeAccountId), user.homeAccountId, graphScopes);
+      const accessToken = await acquireTokenSilently(
+        msalFor(user.homeAccountId),
+        user.homeAccountId,
+        graphScopes,
+      );
       const profile = await services.callGraph<Record<string, unknown>>('/v1.0/me', accessToken);
       await render(ctx, 'profile', { title: 'Your profile (Graph /me)', record: profile });
     } catch (error) {
@@ -70,7 +79,9 @@ export function createAspNetCoreSample(services: SampleServices): Sample {
 
   // The front-channel logout URL registered for this app: GET (Entra) or form POST.
   const frontChannelPath = registration.frontChannelLogoutPath ?? '/signout-oidc';
-  router.get(frontChannelPath, (ctx) => frontChannelSignOut(ctx, queryParams(ctx), services, tokenCache));
+  router.get(frontChannelPath, (ctx) =>
+    frontChannelSignOut(ctx, queryParams(ctx), services, tokenCache),
+  );
   router.post(frontChannelPath, async (ctx) =>
     frontChannelSignOut(ctx, await readForm(ctx), services, tokenCache),
   );

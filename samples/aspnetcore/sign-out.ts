@@ -53,7 +53,10 @@ export async function frontChannelSignOut(
   // redirect, 200 even when there was nothing to do. Only the identity platform may frame it.
   ctx.set('Cache-Control', 'no-cache, no-store');
   ctx.set('Pragma', 'no-cache');
-  ctx.set('Content-Security-Policy', `frame-ancestors ${new URL(services.provider.configuration.issuer).origin}`);
+  ctx.set(
+    'Content-Security-Policy',
+    `frame-ancestors ${new URL(services.provider.configuration.issuer).origin}`,
+  );
   ctx.type = 'text/plain';
   ctx.body = '';
 

@@ -110,7 +110,10 @@ function emulatorSettings(read: EnvironmentReader): EmulatorSettings {
       displayName: registration.displayName,
       clientId: registration.clientId,
       clientSecret: registration.clientSecret,
-      redirectUris: [baseUrl + registration.redirectPath, baseUrl + registration.postLogoutRedirectPath],
+      redirectUris: [
+        baseUrl + registration.redirectPath,
+        baseUrl + registration.postLogoutRedirectPath,
+      ],
     };
     if (registration.frontChannelLogoutPath) {
       app.frontChannelLogoutUrl = baseUrl + registration.frontChannelLogoutPath;

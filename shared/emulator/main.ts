@@ -12,7 +12,9 @@ try {
   const emulator = await startEmulator(emulatorOptions(settings));
   console.log(`Identity platform emulator: ${emulator.identityUrl} (tenant ${emulator.tenantId})`);
   console.log(`Graph-like API:             ${emulator.graphUrl}`);
-  console.log(`Registered apps:            ${settings.apps.map((app) => app.displayName).join(', ')}`);
+  console.log(
+    `Registered apps:            ${settings.apps.map((app) => app.displayName).join(', ')}`,
+  );
   onShutdown(() => emulator.close());
 } catch (error) {
   console.error(error instanceof ConfigurationError ? error.message : (error as Error).message);

@@ -40,7 +40,12 @@ export async function discoverIdentityProvider(
   }
   const configurationJson = await response.text();
   const configuration = JSON.parse(configurationJson) as OpenIdConfiguration;
-  for (const field of ['issuer', 'authorization_endpoint', 'token_endpoint', 'end_session_endpoint'] as const) {
+  for (const field of [
+    'issuer',
+    'authorization_endpoint',
+    'token_endpoint',
+    'end_session_endpoint',
+  ] as const) {
     if (typeof configuration[field] !== 'string') {
       throw new Error(`The discovery document at ${settings.discoveryUrl} has no ${field}`);
     }

@@ -1,7 +1,7 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import {
-  type AuthenticationResult,
   AuthError,
+  type AuthenticationResult,
   type ConfidentialClientApplication,
   CryptoProvider,
 } from '@azure/msal-node';
@@ -169,18 +169,20 @@ export class OpenIdSignIn {
     return { user, returnTo: transaction.returnTo, result };
   }
 
-  /** A new session key at sign-in (no session fixation), recorded under the user's `sid`. */
+  /**
+   * A new session key at sign-in (no session fixation). The `sid` is recorded with its user; the
+   * session store indexes the session under it when it saves the session.
+   */
   private async startSession(ctx: Koa.Context, user: SessionUser): Promise<void> {
     const session = ctx.session;
     if (!session) throw new Error('Sign-in needs the session middleware');
     await session.regenerate();
     session.user = user;
-    if (user.sid && session.externalKey) {
-      await this.sessionsBySid.record(
-        user.sid,
-        { homeAccountId: user.homeAccountId, issuer: user.issuer },
-        session.externalKey,
-      );
+    if (user.sid) {
+      await this.sessionsBySid.record(user.sid, {
+        homeAccountId: user.homeAccountId,
+        issuer: user.issuer,
+      });
     }
   }
 
@@ -207,7 +209,7 @@ export class OpenIdSignIn {
 
 /** A local path to return to after sign-in, or `/`. Never another origin (no open redirect). */
 export function safeReturnPath(value: string | undefined): string {
-  if (!value || !value.startsWith('/') || value.startsWith('//') || value.includes('\\')) return '/';
+  if (!value?.startsWith('/') || value.startsWith('//') || value.includes('\\')) return '/';
   const url = new URL(value, 'http://sample.invalid');
   return url.origin === 'http://sample.invalid' ? url.pathname + url.search : '/';
 }

@@ -19,7 +19,8 @@ export async function acquireTokenSilently(
   scopes: string[],
 ): Promise<string> {
   const account = await client.getTokenCache().getAccountByHomeId(homeAccountId);
-  if (!account) throw new InteractionRequiredError('The token cache holds no account for this user');
+  if (!account)
+    throw new InteractionRequiredError('The token cache holds no account for this user');
   try {
     const result = await client.acquireTokenSilent({ account, scopes });
     return result.accessToken;

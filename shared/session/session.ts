@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type Koa from 'koa';
 import session from 'koa-session';
 import type { KeyValueStore } from '../store/key-value-store.ts';
+import type { SessionsBySid } from './sessions-by-sid.ts';
 
 /** Who is signed in, as the session records it at sign-in. No tokens: those live in the token cache. */
 export interface SessionUser {
@@ -26,8 +27,6 @@ export interface SessionData {
 
 /** The parts of koa-session's session object the samples use (koa-session does not type `ctx.session`). */
 export type Session = SessionData & {
-  /** The session's key in the store (the value its signed cookie carries). */
-  readonly externalKey?: string;
   /** Saves the session under a new key (used at sign-in, against session fixation). */
   regenerate(): Promise<void> | undefined;
 };
@@ -44,10 +43,17 @@ const sessionKeyPrefix = 'session:';
 /**
  * Server-side sessions: the cookie holds only a random, signed session key; the data lives in
  * the store, where front-channel sign-out can find and end a session without its cookie.
+ * Each session of a signed-in user is indexed under the user's `sid` as it is saved: the store is
+ * the one place that always knows a session's current key.
  */
 export function sessionMiddleware(
   app: Koa,
-  options: { cookieName: string; store: KeyValueStore; secure: boolean },
+  options: {
+    cookieName: string;
+    store: KeyValueStore;
+    secure: boolean;
+    sessionsBySid: SessionsBySid;
+  },
 ): Koa.Middleware {
   return session(
     {
@@ -64,9 +70,10 @@ export function sessionMiddleware(
           const value = await options.store.get(sessionKeyPrefix + key);
           return value ? JSON.parse(value) : undefined;
         },
-        async set(key: string, data: unknown, maxAge: number | 'session' | undefined) {
+        async set(key: string, data: SessionData, maxAge: number | 'session' | undefined) {
           const ttlMs = typeof maxAge === 'number' ? maxAge : SESSION_MAX_AGE_MS;
           await options.store.set(sessionKeyPrefix + key, JSON.stringify(data), ttlMs / 1000);
+          if (data.user?.sid) await options.sessionsBySid.addSession(data.user.sid, key);
         },
         async destroy(key: string) {
           await options.store.delete(sessionKeyPrefix + key);

@@ -22,8 +22,13 @@ export class SessionsBySid {
     private readonly keyPrefix: string,
   ) {}
 
-  async record(sid: string, record: SidRecord, sessionKey: string): Promise<void> {
+  /** Records, at sign-in, whose `sid` this is. */
+  async record(sid: string, record: SidRecord): Promise<void> {
     await this.store.set(this.recordKey(sid), JSON.stringify(record), this.ttlSeconds);
+  }
+
+  /** Notes that the session `sessionKey` signed in through `sid` (the session store calls this). */
+  async addSession(sid: string, sessionKey: string): Promise<void> {
     await this.store.addToSet(this.sessionsKey(sid), sessionKey, this.ttlSeconds);
   }
 

@@ -36,7 +36,12 @@ export function accountsIn(serialized: string | undefined): CachedAccount[] {
 }
 
 export function summarize(serializedCaches: Array<string | undefined>): TokenCacheSummary {
-  const summary: TokenCacheSummary = { accounts: [], accessTokens: 0, refreshTokens: 0, idTokens: 0 };
+  const summary: TokenCacheSummary = {
+    accounts: [],
+    accessTokens: 0,
+    refreshTokens: 0,
+    idTokens: 0,
+  };
   for (const serialized of serializedCaches) {
     const cache = parse(serialized);
     summary.accounts.push(...accountsIn(serialized));

@@ -4,7 +4,12 @@ import { ConfigurationError, loadSettings, type Settings } from '../config/setti
 import { ensureEmulatorRunning } from '../emulator/ensure-running.ts';
 import { discoverIdentityProvider } from '../msal/identity-provider.ts';
 import { type KeyValueStore, MemoryStore } from '../store/key-value-store.ts';
-import { createSampleApp, createSampleServices, type SampleFactory, type SampleServices } from './sample-app.ts';
+import {
+  createSampleApp,
+  createSampleServices,
+  type SampleFactory,
+  type SampleServices,
+} from './sample-app.ts';
 
 export interface RunningSample {
   url: string;
@@ -52,7 +57,9 @@ export async function runSample(name: SampleName, createSample: SampleFactory): 
       await emulator?.close();
     });
   } catch (error) {
-    console.error(error instanceof ConfigurationError ? error.message : `${(error as Error).message}`);
+    console.error(
+      error instanceof ConfigurationError ? error.message : `${(error as Error).message}`,
+    );
     process.exit(1);
   }
 }

@@ -81,6 +81,7 @@ export function createSampleApp(services: SampleServices, createSample: SampleFa
       cookieName: `${settings.name}.session`,
       store: services.store,
       secure: settings.baseUrl.startsWith('https:'),
+      sessionsBySid: services.sessionsBySid,
     }),
   );
   app.use(async (ctx, next) => {
@@ -123,9 +124,19 @@ async function errorPages(ctx: Koa.Context, next: Koa.Next): Promise<void> {
   }
 }
 
-function describe(error: unknown): { status: number; title: string; message: string; detail?: string } {
+function describe(error: unknown): {
+  status: number;
+  title: string;
+  message: string;
+  detail?: string;
+} {
   if (error instanceof SignInError) {
-    return { status: 400, title: 'Sign-in failed', message: error.message, ...(error.detail ? { detail: error.detail } : {}) };
+    return {
+      status: 400,
+      title: 'Sign-in failed',
+      message: error.message,
+      ...(error.detail ? { detail: error.detail } : {}),
+    };
   }
   if (error instanceof GraphError) {
     return {
@@ -137,7 +148,11 @@ function describe(error: unknown): { status: number; title: string; message: str
   }
   const httpError = error as { status?: number; expose?: boolean; message?: string };
   if (typeof httpError.status === 'number' && httpError.status < 500 && httpError.expose) {
-    return { status: httpError.status, title: httpError.message ?? 'Error', message: httpError.message ?? '' };
+    return {
+      status: httpError.status,
+      title: httpError.message ?? 'Error',
+      message: httpError.message ?? '',
+    };
   }
   return { status: 500, title: 'Something went wrong', message: 'The server failed; see its log.' };
 }

@@ -21,6 +21,8 @@ export class Browser {
   readonly fetch = fetchCookie(fetch, this.jar);
   /** The front-channel logout URLs loaded by the last sign-out page this browser saw. */
   frontChannelRequests: Array<{ url: string; status: number; headers: Headers }> = [];
+  /** Set to false to stop at a form_post page (to tamper with the authorization response). */
+  autoSubmitForms = true;
 
   async get(url: string): Promise<Page> {
     return this.navigate(url, { method: 'GET' });
@@ -48,12 +50,21 @@ export class Browser {
       await response.body?.cancel();
       return this.navigate(new URL(location, url).href, { method: 'GET' }, hops + 1);
     }
-    const page: Page = { url, status: response.status, headers: response.headers, html: await response.text() };
-    if (isAutoSubmitForm(page.html)) {
+    const page: Page = {
+      url,
+      status: response.status,
+      headers: response.headers,
+      html: await response.text(),
+    };
+    if (this.autoSubmitForms && isAutoSubmitForm(page.html)) {
       const form = parseForm(page.html, page.url);
       return this.navigate(form.action, formRequest(form.fields), hops + 1);
     }
-    const frontChannelUrls = attributeValues(page.html, /<iframe[^>]*class="frontchannel-logout"[^>]*>/g, 'src');
+    const frontChannelUrls = attributeValues(
+      page.html,
+      /<iframe[^>]*class="frontchannel-logout"[^>]*>/g,
+      'src',
+    );
     const continueUrl = attributeValues(page.html, /<a[^>]*id="continue"[^>]*>/g, 'href')[0];
     if (frontChannelUrls.length > 0 || continueUrl) {
       this.frontChannelRequests = [];
@@ -62,7 +73,8 @@ export class Browser {
         await frame.body?.cancel();
         this.frontChannelRequests.push({ url: src, status: frame.status, headers: frame.headers });
       }
-      if (continueUrl) return this.navigate(new URL(continueUrl, page.url).href, { method: 'GET' }, hops + 1);
+      if (continueUrl)
+        return this.navigate(new URL(continueUrl, page.url).href, { method: 'GET' }, hops + 1);
     }
     return page;
   }
@@ -74,14 +86,21 @@ export class Browser {
   }
 
   async submitSignInForm(signInPage: Page, username: string, password: string): Promise<Page> {
-    const form = parseForm(signInPage.html, signInPage.url, (formHtml) => formHtml.includes('name="passwd"'));
-    return this.navigate(form.action, formRequest({ ...form.fields, login: username, passwd: password }));
+    const form = parseForm(signInPage.html, signInPage.url, (formHtml) =>
+      formHtml.includes('name="passwd"'),
+    );
+    return this.navigate(
+      form.action,
+      formRequest({ ...form.fields, login: username, passwd: password }),
+    );
   }
 }
 
 export interface ParsedForm {
   action: string;
   fields: Record<string, string>;
+  /** Named submit buttons, by their text: a click sends `{ [name]: value }` with the fields. */
+  buttons: Record<string, Record<string, string>>;
 }
 
 /** The first form of a page (or the first that `matches`), with its inputs' preset values. */
@@ -100,7 +119,12 @@ export function parseForm(
     // Submit buttons are sent only when clicked; a test clicks one by adding its field.
     if (name && !/type="submit"/i.test(input)) fields[name] = attribute(input, 'value') ?? '';
   }
-  return { action: new URL(action, pageUrl).href, fields };
+  const buttons: ParsedForm['buttons'] = {};
+  for (const [, tag = '', text = ''] of formHtml.matchAll(/(<button[^>]*>)([\s\S]*?)<\/button>/g)) {
+    const name = attribute(tag, 'name');
+    if (name) buttons[text.trim()] = { [name]: attribute(tag, 'value') ?? '' };
+  }
+  return { action: new URL(action, pageUrl).href, fields, buttons };
 }
 
 function formRequest(fields: Record<string, string>): RequestInit {
@@ -112,7 +136,11 @@ function formRequest(fields: Record<string, string>): RequestInit {
 }
 
 function isAutoSubmitForm(html: string): boolean {
-  return /<form[^>]*method="post"/i.test(html) && /\.submit\(\)/.test(html) && !html.includes('name="passwd"');
+  return (
+    /<form[^>]*method="post"/i.test(html) &&
+    /\.submit\(\)/.test(html) &&
+    !html.includes('name="passwd"')
+  );
 }
 
 function attributeValues(html: string, tagPattern: RegExp, name: string): string[] {

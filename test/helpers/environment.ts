@@ -2,7 +2,11 @@ import { createServer } from 'node:net';
 import type { SampleName } from '../../shared/app-registrations.ts';
 import { type Environment, loadSettings, type Settings } from '../../shared/config/settings.ts';
 import { emulatorOptions } from '../../shared/emulator/ensure-running.ts';
-import { type EmulatorOptions, type RunningEmulator, startEmulator } from '../../shared/emulator/index.ts';
+import {
+  type EmulatorOptions,
+  type RunningEmulator,
+  startEmulator,
+} from '../../shared/emulator/index.ts';
 import { type RunningSample, startSample } from '../../shared/web/run-sample.ts';
 import type { SampleFactory } from '../../shared/web/sample-app.ts';
 
@@ -36,7 +40,10 @@ export async function startEnvironment(
   };
   const settings = loadSettings(name, env);
   if (!settings.emulator) throw new Error('Tests run in emulator mode');
-  const emulator = await startEmulator({ ...emulatorOptions(settings.emulator), ...options.emulator });
+  const emulator = await startEmulator({
+    ...emulatorOptions(settings.emulator),
+    ...options.emulator,
+  });
   options.adjust?.(settings);
   const sample = await startSample(settings, createSample);
   return {
@@ -54,7 +61,9 @@ export async function freePorts(count: number): Promise<number[]> {
   const servers = await Promise.all(
     Array.from({ length: count }, () => {
       const server = createServer();
-      return new Promise<typeof server>((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
+      return new Promise<typeof server>((resolve) =>
+        server.listen(0, '127.0.0.1', () => resolve(server)),
+      );
     }),
   );
   const ports = servers.map((server) => {

@@ -1,0 +1,106 @@
+/** GET /{tenant}/oauth2/v2.0/authorize: the start of every sign-in. */
+import type Koa from 'koa';
+import { sendCode, sendError } from './authorization-response.ts';
+import { findUserByHint } from './directory.ts';
+import { AADSTS, EntraError } from './errors.ts';
+import { parseScopes } from './scopes.ts';
+import { randomToken } from './secrets.ts';
+import { showAccountPicker, showSignInForm } from './sign-in.ts';
+import { currentSsoSession } from './sso.ts';
+import {
+  type ClientReply,
+  type EmulatorState,
+  findApp,
+  type PendingAuthorization,
+  type ResponseMode,
+} from './state.ts';
+
+const RESPONSE_MODES: readonly ResponseMode[] = ['query', 'fragment', 'form_post'];
+
+export function authorize(state: EmulatorState): Koa.Middleware {
+  return async (ctx) => {
+    // Unknown parameters (msal's x-client-*, client-request-id, claims, clidata…) are ignored.
+    const query = new URLSearchParams(ctx.querystring);
+    const { clientId, reply } = validateClient(state, query);
+    let pending: PendingAuthorization;
+    try {
+      pending = validateRequest(query, clientId, reply);
+    } catch (error) {
+      if (error instanceof EntraError) return sendError(ctx, reply, error);
+      throw error;
+    }
+
+    const session = currentSsoSession(ctx, state);
+    // A login_hint naming someone else than the session's user asks for the form.
+    const { loginHint } = pending;
+    const sessionFits =
+      session && (loginHint === undefined || findUserByHint(loginHint)?.oid === session.user.oid);
+    const usableSession = sessionFits ? session : undefined;
+    const prompt = query.get('prompt');
+    if (prompt === 'none') {
+      return usableSession
+        ? sendCode(ctx, state, pending, usableSession)
+        : sendError(ctx, reply, AADSTS.loginRequired());
+    }
+    if (usableSession && prompt !== 'login' && prompt !== 'select_account') {
+      return sendCode(ctx, state, pending, usableSession);
+    }
+    const flowToken = randomToken();
+    state.flows.set(flowToken, pending);
+    if (usableSession && prompt === 'select_account') {
+      return showAccountPicker(ctx, state, flowToken, pending, usableSession);
+    }
+    return showSignInForm(ctx, state, flowToken, pending);
+  };
+}
+
+/**
+ * Checks who is asking and where the answer goes. Until both are known to be registered, errors
+ * are shown on a page (thrown): never redirect to a URI the app did not register.
+ */
+function validateClient(
+  state: EmulatorState,
+  query: URLSearchParams,
+): { clientId: string; reply: ClientReply } {
+  const clientId = query.get('client_id');
+  if (!clientId) throw AADSTS.missingParameter('client_id');
+  const app = findApp(state, clientId);
+  if (!app) throw AADSTS.unknownClient(clientId, state.tenantId);
+  const redirectUri = query.get('redirect_uri');
+  if (!redirectUri) throw AADSTS.missingParameter('redirect_uri');
+  if (!app.redirectUris.includes(redirectUri))
+    throw AADSTS.unregisteredRedirectUri(redirectUri, clientId);
+  const requestedMode = query.get('response_mode') ?? 'query';
+  const responseMode = RESPONSE_MODES.find((mode) => mode === requestedMode);
+  if (!responseMode) throw AADSTS.unsupportedResponseMode(requestedMode);
+  return { clientId, reply: { redirectUri, responseMode, state: query.get('state') ?? undefined } };
+}
+
+/** The rest of the request; its errors go back to the app's redirect URI. */
+function validateRequest(
+  query: URLSearchParams,
+  clientId: string,
+  reply: ClientReply,
+): PendingAuthorization {
+  const responseType = query.get('response_type');
+  if (!responseType) throw AADSTS.missingParameter('response_type');
+  if (responseType !== 'code') throw AADSTS.unsupportedResponseType(responseType);
+  const scope = query.get('scope');
+  if (!scope) throw AADSTS.missingParameter('scope');
+  const scopes = parseScopes(scope);
+  if (!scopes.oidc.includes('openid')) throw AADSTS.openidScopeRequired();
+  const codeChallenge = query.get('code_challenge') ?? undefined;
+  // RFC 7636: no method means "plain", which lets anyone who sees the URL redeem the code.
+  const method = query.get('code_challenge_method') ?? 'plain';
+  if (codeChallenge !== undefined && method !== 'S256')
+    throw AADSTS.unsupportedCodeChallengeMethod(method);
+  return {
+    clientId,
+    reply,
+    scopes,
+    nonce: query.get('nonce') ?? undefined,
+    codeChallenge,
+    loginHint: query.get('login_hint') ?? undefined,
+    wantsClientInfo: query.get('client_info') === '1',
+  };
+}

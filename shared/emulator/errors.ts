@@ -1,0 +1,83 @@
+import { randomUUID } from 'node:crypto';
+
+/** An error as Entra reports it: an OAuth 2.0 `error` code plus an AADSTS number and message. */
+export class EntraError extends Error {
+  constructor(
+    readonly error: string,
+    readonly code: number,
+    message: string,
+    readonly status = 400,
+  ) {
+    super(message);
+  }
+
+  /** `AADSTSnnnnn: message`, the first line of every Entra error description. */
+  get text(): string {
+    return `AADSTS${this.code}: ${this.message}`;
+  }
+
+  /** Entra's `error_description`: the text, then the ids to quote to support. */
+  describe(trace: Trace): string {
+    return `${this.text}\r\nTrace ID: ${trace.traceId}\r\nCorrelation ID: ${trace.correlationId}\r\nTimestamp: ${trace.timestamp}`;
+  }
+
+  /** The JSON body of an error from the token or metadata endpoints. */
+  body(trace: Trace) {
+    return {
+      error: this.error,
+      error_description: this.describe(trace),
+      error_codes: [this.code],
+      timestamp: trace.timestamp,
+      trace_id: trace.traceId,
+      correlation_id: trace.correlationId,
+    };
+  }
+}
+
+export interface Trace {
+  traceId: string;
+  correlationId: string;
+  timestamp: string;
+}
+
+/** Entra echoes the client's `client-request-id` as the correlation id (msal sends one). */
+export function newTrace(clientRequestId?: string): Trace {
+  return {
+    traceId: randomUUID(),
+    correlationId: clientRequestId || randomUUID(),
+    timestamp: new Date()
+      .toISOString()
+      .replace('T', ' ')
+      .replace(/\.\d+Z$/, 'Z'),
+  };
+}
+
+const fail = (error: string, code: number, message: string, status = 400) =>
+  new EntraError(error, code, message, status);
+
+/** The errors this emulator raises, with Entra's OAuth error, AADSTS number and wording. */
+// biome-ignore format: a table, one error per line, like Entra's error code reference
+export const AADSTS = {
+  tenantNotFound: (tenant: string) => fail('invalid_tenant', 90002, `Tenant '${tenant}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud.`),
+  missingParameter: (name: string) => fail('invalid_request', 900144, `The request body must contain the following parameter: '${name}'.`),
+  unknownClient: (clientId: string, tenant: string) => fail('unauthorized_client', 700016, `Application with identifier '${clientId}' was not found in the directory '${tenant}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.`),
+  unregisteredRedirectUri: (uri: string, clientId: string) => fail('invalid_request', 50011, `The redirect URI '${uri}' specified in the request does not match the redirect URIs configured for the application '${clientId}'. Make sure the redirect URI sent in the request matches one added to your application in the Azure portal.`),
+  unsupportedResponseMode: (mode: string) => fail('invalid_request', 70007, `The response_mode '${mode}' is not supported; use 'query', 'fragment' or 'form_post'.`),
+  unsupportedResponseType: (type: string) => fail('unsupported_response_type', 70005, `response_type '${type}' is not enabled for the application; this emulator supports 'code' only.`),
+  invalidScope: (scope: string) => fail('invalid_scope', 70011, `The provided value for the input parameter 'scope' is not valid. The scope '${scope}' is not valid.`),
+  openidScopeRequired: () => fail('invalid_scope', 70011, `The provided value for the input parameter 'scope' is not valid. This emulator signs users in with OpenID Connect only: include 'openid'.`),
+  unsupportedCodeChallengeMethod: (method: string) => fail('invalid_request', 50149, `Invalid Code_Challenge_method parameter '${method}': this emulator accepts 'S256' only.`),
+  loginRequired: () => fail('login_required', 50058, 'A silent sign-in request was sent but no user is signed in.'),
+  invalidCredentials: () => fail('invalid_grant', 50126, 'Error validating credentials due to invalid username or password.'),
+  userCancelled: () => fail('access_denied', 65004, 'User declined to consent to access the app.'),
+  flowTokenExpired: () => fail('invalid_request', 50089, 'Authentication failed due to flow token expired. Start the sign-in again from the application.'),
+  missingClientSecret: () => fail('invalid_client', 7000218, "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.", 401),
+  invalidClientSecret: (clientId: string) => fail('invalid_client', 7000215, `Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '${clientId}'.`, 401),
+  unsupportedGrantType: (grantType: string) => fail('unsupported_grant_type', 70003, `The app requested an unsupported grant type '${grantType}'.`),
+  codeExpired: () => fail('invalid_grant', 70008, 'The provided authorization code or refresh token has expired due to inactivity. Send a new interactive authorization request for this user and resource.'),
+  codeAlreadyRedeemed: () => fail('invalid_grant', 54005, 'OAuth2 Authorization code was already redeemed, please retry with a new valid code or use an existing refresh token.'),
+  grantIssuedToAnotherClient: () => fail('invalid_grant', 70000, 'Provided grant is invalid or malformed. It was issued to another application.'),
+  redirectUriDiffersFromAuthorize: (uri: string) => fail('invalid_grant', 50011, `The redirect URI '${uri}' specified in the request does not match the redirect URI of the authorization request that issued the code.`),
+  codeVerifierMismatch: () => fail('invalid_grant', 501481, 'The Code_Verifier does not match the code_challenge supplied in the authorization request.'),
+  malformedRefreshToken: () => fail('invalid_grant', 9002313, 'Invalid request. Request is malformed or invalid.'),
+};
