@@ -7,6 +7,7 @@ import {
   sampleNames,
   sampleRegistrations,
 } from '../app-registrations.ts';
+import { DEFAULT_EMULATOR_PASSWORD } from '../emulator/directory.ts';
 import type { AppRegistration } from '../emulator/index.ts';
 
 /**
@@ -67,7 +68,6 @@ export interface Settings {
 }
 
 export const DEFAULT_EMULATOR_TENANT_ID = '9188040d-6c67-4c5b-b112-36a304b66dad';
-export const DEFAULT_EMULATOR_PASSWORD = 'Passw0rd!';
 
 export class ConfigurationError extends Error {
   constructor(readonly problems: string[]) {
