@@ -7,7 +7,7 @@
  * The ids and secrets are the emulator's, not Entra's: against a real tenant the samples use
  * ENTRA_CLIENT_ID / ENTRA_CLIENT_SECRET (see shared/config/settings.ts).
  */
-export const sampleNames = ['aspnetcore'] as const;
+export const sampleNames = ['aspnetcore', 'aspnet', 'java', 'python'] as const;
 export type SampleName = (typeof sampleNames)[number];
 
 export interface SampleRegistration {
@@ -32,6 +32,31 @@ export const sampleRegistrations: Record<SampleName, SampleRegistration> = {
     redirectPath: '/signin-oidc',
     postLogoutRedirectPath: '/signout-callback-oidc',
     frontChannelLogoutPath: '/signout-oidc',
+  },
+  aspnet: {
+    displayName: 'aspnet (ASP.NET MVC + OWIN)',
+    clientId: '8c4e2a61-0f3b-4d7c-a5e9-6b1d3f0c2e84',
+    clientSecret: 'emulator-secret-aspnet',
+    defaultPort: 3002,
+    // The OWIN sample used the site root as its redirect URI and as its post-logout redirect URI.
+    redirectPath: '/',
+    postLogoutRedirectPath: '/',
+  },
+  java: {
+    displayName: 'java (Spring Boot + msal4j)',
+    clientId: 'd27f5b3a-6e1c-4a98-b0d4-93c5e8f1a76b',
+    clientSecret: 'emulator-secret-java',
+    defaultPort: 3003,
+    redirectPath: '/msal4jsample/secure/aad',
+    postLogoutRedirectPath: '/msal4jsample/',
+  },
+  python: {
+    displayName: 'python (Flask + MSAL Python)',
+    clientId: '5b9e0c47-2d8a-4f61-9e3b-c7a4d2f8e019',
+    clientSecret: 'emulator-secret-python',
+    defaultPort: 3004,
+    redirectPath: '/getAToken',
+    postLogoutRedirectPath: '/',
   },
 };
 

@@ -10,6 +10,7 @@ import Router from '@koa/router';
 import type Koa from 'koa';
 import { acquireTokenSilently, InteractionRequiredError } from '../../shared/msal/silent-token.ts';
 import { PerUserTokenCache } from '../../shared/token-cache/per-user-token-cache.ts';
+import { graphForUser } from '../../shared/web/graph-for-user.ts';
 import { queryParams, readForm } from '../../shared/web/read-form.ts';
 import { render } from '../../shared/web/render.ts';
 import type { Sample, SampleServices } from '../../shared/web/sample-app.ts';
@@ -37,11 +38,12 @@ export function createAspNetCoreSample(services: SampleServices): Sample {
   router.get('/', (ctx) => render(ctx, 'home'));
 
   router.get(signInPath, async (ctx) => {
-    await services.signIn.start(ctx, msalFor(), {
+    const url = await services.signIn.authorizationUrl(ctx, msalFor(), {
       scopes: graphScopes,
       responseMode: 'form_post',
       returnTo: queryParams(ctx).redirectUri,
     });
+    ctx.redirect(url);
   });
 
   router.post(registration.redirectPath, async (ctx) => {

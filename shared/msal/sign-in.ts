@@ -65,12 +65,15 @@ export class OpenIdSignIn {
     return this.sample.baseUrl + this.sample.registration.redirectPath;
   }
 
-  /** Redirects the browser to the identity platform's authorize endpoint. */
-  async start(
+  /**
+   * Starts a sign-in: remembers its transaction and returns the identity platform's authorize URL,
+   * for the browser to be redirected to (or, like the python sample's login page, to follow a link).
+   */
+  async authorizationUrl(
     ctx: Koa.Context,
     client: ConfidentialClientApplication,
     request: SignInRequest,
-  ): Promise<void> {
+  ): Promise<string> {
     const { verifier, challenge } = await this.cryptoProvider.generatePkceCodes();
     const transactionId = random();
     const transaction: SignInTransaction = {
@@ -95,7 +98,7 @@ export class OpenIdSignIn {
       sameSite: https ? 'none' : 'lax',
       secure: https,
     });
-    const url = await client.getAuthCodeUrl({
+    return client.getAuthCodeUrl({
       scopes: request.scopes,
       redirectUri: this.redirectUri,
       responseMode: request.responseMode,
@@ -105,7 +108,6 @@ export class OpenIdSignIn {
       codeChallengeMethod: 'S256',
       ...(request.prompt ? { prompt: request.prompt } : {}),
     });
-    ctx.redirect(url);
   }
 
   /**

@@ -38,7 +38,35 @@ declare module 'koa' {
 }
 
 export const SESSION_MAX_AGE_MS = 8 * 60 * 60 * 1000;
-const sessionKeyPrefix = 'session:';
+
+/** One sample's sessions in the shared store, under the sample's own key prefix. */
+export class SessionStore {
+  constructor(
+    private readonly store: KeyValueStore,
+    private readonly keyPrefix: string,
+  ) {}
+
+  async get(sessionKey: string): Promise<SessionData | undefined> {
+    const value = await this.store.get(this.keyPrefix + sessionKey);
+    return value ? (JSON.parse(value) as SessionData) : undefined;
+  }
+
+  async set(sessionKey: string, data: SessionData, ttlSeconds: number): Promise<void> {
+    await this.store.set(this.keyPrefix + sessionKey, JSON.stringify(data), ttlSeconds);
+  }
+
+  /** Ends a session; also one that is not the current request's (front-channel has no cookie). */
+  async destroy(sessionKey: string): Promise<void> {
+    await this.store.delete(this.keyPrefix + sessionKey);
+  }
+
+  /** Every live session, for samples whose token cache lives in the session (the inspector). */
+  async all(): Promise<SessionData[]> {
+    const keys = await this.store.keys(this.keyPrefix);
+    const sessions = await Promise.all(keys.map((key) => this.store.get(key)));
+    return sessions.flatMap((value) => (value ? [JSON.parse(value) as SessionData] : []));
+  }
+}
 
 /**
  * Server-side sessions: the cookie holds only a random, signed session key; the data lives in
@@ -50,11 +78,12 @@ export function sessionMiddleware(
   app: Koa,
   options: {
     cookieName: string;
-    store: KeyValueStore;
-    secure: boolean;
+    sessions: SessionStore;
     sessionsBySid: SessionsBySid;
+    secure: boolean;
   },
 ): Koa.Middleware {
+  const { sessions, sessionsBySid } = options;
   return session(
     {
       key: options.cookieName,
@@ -66,32 +95,15 @@ export function sessionMiddleware(
       renew: true,
       genid: () => randomBytes(32).toString('base64url'),
       store: {
-        async get(key: string) {
-          const value = await options.store.get(sessionKeyPrefix + key);
-          return value ? JSON.parse(value) : undefined;
-        },
+        get: (key: string) => sessions.get(key),
         async set(key: string, data: SessionData, maxAge: number | 'session' | undefined) {
           const ttlMs = typeof maxAge === 'number' ? maxAge : SESSION_MAX_AGE_MS;
-          await options.store.set(sessionKeyPrefix + key, JSON.stringify(data), ttlMs / 1000);
-          if (data.user?.sid) await options.sessionsBySid.addSession(data.user.sid, key);
+          await sessions.set(key, data, ttlMs / 1000);
+          if (data.user?.sid) await sessionsBySid.addSession(data.user.sid, key);
         },
-        async destroy(key: string) {
-          await options.store.delete(sessionKeyPrefix + key);
-        },
+        destroy: (key: string) => sessions.destroy(key),
       },
     },
     app,
   );
-}
-
-/** Ends a session that is not the current request's (front-channel sign-out has no cookie). */
-export async function destroySession(store: KeyValueStore, sessionKey: string): Promise<void> {
-  await store.delete(sessionKeyPrefix + sessionKey);
-}
-
-/** Lists the sessions in the store, for samples that keep their token cache in the session. */
-export async function allSessions(store: KeyValueStore): Promise<SessionData[]> {
-  const keys = await store.keys(sessionKeyPrefix);
-  const values = await Promise.all(keys.map((key) => store.get(key)));
-  return values.flatMap((value) => (value ? [JSON.parse(value) as SessionData] : []));
 }

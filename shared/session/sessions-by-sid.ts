@@ -1,5 +1,5 @@
 import type { KeyValueStore } from '../store/key-value-store.ts';
-import { destroySession, SESSION_MAX_AGE_MS } from './session.ts';
+import { SESSION_MAX_AGE_MS, type SessionStore } from './session.ts';
 
 /** What sign-in recorded about one identity platform session (`sid`). */
 export interface SidRecord {
@@ -20,6 +20,7 @@ export class SessionsBySid {
   constructor(
     private readonly store: KeyValueStore,
     private readonly keyPrefix: string,
+    private readonly sessions: SessionStore,
   ) {}
 
   /** Records, at sign-in, whose `sid` this is. */
@@ -40,7 +41,7 @@ export class SessionsBySid {
   /** Ends every session of this app that signed in through `sid`, and forgets the `sid`. */
   async endSessions(sid: string): Promise<number> {
     const sessionKeys = await this.store.setMembers(this.sessionsKey(sid));
-    await Promise.all(sessionKeys.map((key) => destroySession(this.store, key)));
+    await Promise.all(sessionKeys.map((key) => this.sessions.destroy(key)));
     await this.store.delete(this.recordKey(sid), this.sessionsKey(sid));
     return sessionKeys.length;
   }

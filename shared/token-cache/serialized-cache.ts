@@ -3,38 +3,52 @@
  * exposing a secret: only account identifiers and counts come out of here.
  */
 
-export interface CachedAccount {
-  homeAccountId: string;
-  username: string;
-}
-
-/** What the cache inspector shows: who is in a cache and how many tokens it holds. No values. */
-export interface TokenCacheSummary {
-  accounts: CachedAccount[];
+export interface TokenCounts {
   accessTokens: number;
   refreshTokens: number;
   idTokens: number;
 }
 
-interface SerializedTokenCache {
-  Account?: Record<string, { home_account_id?: string; username?: string }>;
-  AccessToken?: Record<string, unknown>;
-  RefreshToken?: Record<string, unknown>;
-  IdToken?: Record<string, unknown>;
+/** An account in the cache, with how many tokens the cache holds for it. */
+export interface CachedAccount extends TokenCounts {
+  homeAccountId: string;
+  username: string;
 }
+
+/** What the cache inspector shows: who is in a cache and how many tokens it holds. No values. */
+export interface TokenCacheSummary extends TokenCounts {
+  accounts: CachedAccount[];
+}
+
+type Entity = { home_account_id?: string; username?: string };
+
+interface SerializedTokenCache {
+  Account?: Record<string, Entity>;
+  AccessToken?: Record<string, Entity>;
+  RefreshToken?: Record<string, Entity>;
+  IdToken?: Record<string, Entity>;
+}
+
+const credentialKinds = [
+  ['AccessToken', 'accessTokens'],
+  ['RefreshToken', 'refreshTokens'],
+  ['IdToken', 'idTokens'],
+] as const;
 
 function parse(serialized: string | undefined): SerializedTokenCache {
-  if (!serialized) return {};
-  return JSON.parse(serialized) as SerializedTokenCache;
+  return serialized ? (JSON.parse(serialized) as SerializedTokenCache) : {};
 }
 
-export function accountsIn(serialized: string | undefined): CachedAccount[] {
+export function accountsIn(serialized: string | undefined): Array<{ homeAccountId: string }> {
   return Object.values(parse(serialized).Account ?? {}).map((account) => ({
     homeAccountId: account.home_account_id ?? '',
-    username: account.username ?? '',
   }));
 }
 
+/**
+ * Sums up serialized caches (one per partition or per session). An account held in several of
+ * them (a user with two sessions) is listed once, with all its tokens.
+ */
 export function summarize(serializedCaches: Array<string | undefined>): TokenCacheSummary {
   const summary: TokenCacheSummary = {
     accounts: [],
@@ -42,12 +56,28 @@ export function summarize(serializedCaches: Array<string | undefined>): TokenCac
     refreshTokens: 0,
     idTokens: 0,
   };
+  const byId = new Map<string, CachedAccount>();
+  const accountOf = (homeAccountId: string, username = '') => {
+    let account = byId.get(homeAccountId);
+    if (!account) {
+      account = { homeAccountId, username, accessTokens: 0, refreshTokens: 0, idTokens: 0 };
+      byId.set(homeAccountId, account);
+      summary.accounts.push(account);
+    }
+    if (username) account.username = username;
+    return account;
+  };
   for (const serialized of serializedCaches) {
     const cache = parse(serialized);
-    summary.accounts.push(...accountsIn(serialized));
-    summary.accessTokens += Object.keys(cache.AccessToken ?? {}).length;
-    summary.refreshTokens += Object.keys(cache.RefreshToken ?? {}).length;
-    summary.idTokens += Object.keys(cache.IdToken ?? {}).length;
+    for (const account of Object.values(cache.Account ?? {})) {
+      accountOf(account.home_account_id ?? '', account.username);
+    }
+    for (const [section, counter] of credentialKinds) {
+      for (const credential of Object.values(cache[section] ?? {})) {
+        summary[counter] += 1;
+        accountOf(credential.home_account_id ?? '')[counter] += 1;
+      }
+    }
   }
   return summary;
 }

@@ -7,6 +7,7 @@ import { type KeyValueStore, MemoryStore } from '../store/key-value-store.ts';
 import {
   createSampleApp,
   createSampleServices,
+  type Sample,
   type SampleFactory,
   type SampleServices,
 } from './sample-app.ts';
@@ -14,6 +15,7 @@ import {
 export interface RunningSample {
   url: string;
   services: SampleServices;
+  links: Sample['links'];
   close(): Promise<void>;
 }
 
@@ -25,11 +27,12 @@ export async function startSample(
 ): Promise<RunningSample> {
   const provider = await discoverIdentityProvider(settings.identity);
   const services = createSampleServices(settings, provider, store);
-  const app = createSampleApp(services, createSample);
+  const { app, sample } = createSampleApp(services, createSample);
   const server = await listen(app.callback(), settings.sample.port);
   return {
     url: settings.sample.baseUrl,
     services,
+    links: sample.links,
     async close() {
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));

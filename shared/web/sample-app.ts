@@ -6,7 +6,7 @@ import { callGraph, GraphError } from '../graph-client.ts';
 import type { IdentityProvider } from '../msal/identity-provider.ts';
 import { createMsalClient } from '../msal/msal-client.ts';
 import { OpenIdSignIn, SignInError } from '../msal/sign-in.ts';
-import { sessionMiddleware } from '../session/session.ts';
+import { SessionStore, sessionMiddleware } from '../session/session.ts';
 import { SessionsBySid } from '../session/sessions-by-sid.ts';
 import type { KeyValueStore } from '../store/key-value-store.ts';
 import type { TokenCachePartition } from '../token-cache/cache-plugin.ts';
@@ -19,6 +19,8 @@ export interface SampleServices {
   provider: IdentityProvider;
   /** Server-side storage for sessions, the sid index and (for some samples) the token cache. */
   store: KeyValueStore;
+  /** This sample's sessions (server-side). */
+  sessions: SessionStore;
   sessionsBySid: SessionsBySid;
   signIn: OpenIdSignIn;
   /** A msal client for this request, over one partition of the token cache. */
@@ -41,11 +43,14 @@ export function createSampleServices(
   provider: IdentityProvider,
   store: KeyValueStore,
 ): SampleServices {
-  const sessionsBySid = new SessionsBySid(store, `${settings.sample.name}:sid:`);
+  const { name } = settings.sample;
+  const sessions = new SessionStore(store, `${name}:session:`);
+  const sessionsBySid = new SessionsBySid(store, `${name}:sid:`, sessions);
   return {
     settings,
     provider,
     store,
+    sessions,
     sessionsBySid,
     signIn: new OpenIdSignIn(settings.sample, store, sessionsBySid),
     msalClient: (partition) => createMsalClient(provider, settings.sample, partition),
@@ -54,7 +59,10 @@ export function createSampleServices(
 }
 
 /** The Koa app of one sample: shared middleware, the cache inspector, then the sample's routes. */
-export function createSampleApp(services: SampleServices, createSample: SampleFactory): Koa {
+export function createSampleApp(
+  services: SampleServices,
+  createSample: SampleFactory,
+): { app: Koa; sample: Sample } {
   const { sample: settings } = services.settings;
   const sample = createSample(services);
   const app = new Koa();
@@ -79,9 +87,9 @@ export function createSampleApp(services: SampleServices, createSample: SampleFa
   app.use(
     sessionMiddleware(app, {
       cookieName: `${settings.name}.session`,
-      store: services.store,
-      secure: settings.baseUrl.startsWith('https:'),
+      sessions: services.sessions,
       sessionsBySid: services.sessionsBySid,
+      secure: settings.baseUrl.startsWith('https:'),
     }),
   );
   app.use(async (ctx, next) => {
@@ -103,7 +111,7 @@ export function createSampleApp(services: SampleServices, createSample: SampleFa
   app.use(inspector.routes());
   app.use(sample.router.routes());
   app.use(sample.router.allowedMethods());
-  return app;
+  return { app, sample };
 }
 
 /** Errors a user can cause become a page (or JSON) saying what happened; others are logged. */

@@ -79,19 +79,45 @@ export class Browser {
     return page;
   }
 
-  /** Signs in through the identity platform's sign-in page, starting at a sample's sign-in URL. */
-  async signIn(startUrl: string, username: string, password: string): Promise<Page> {
-    const signInPage = await this.get(startUrl);
-    return this.submitSignInForm(signInPage, username, password);
+  /**
+   * Signs in starting at a sample's sign-in URL, doing what a person would on the way: follow a
+   * "sign in" link (the python sample's login page), continue as the SSO session's account on the
+   * account picker, and fill in the sign-in form if one is shown. Without credentials, the sign-in
+   * must complete through SSO alone.
+   */
+  async signIn(startUrl: string, username?: string, password?: string): Promise<Page> {
+    let page = await this.get(startUrl);
+    for (let step = 0; step < 3; step += 1) {
+      const link = attributeValues(page.html, /<a[^>]*id="sign-in-link"[^>]*>/g, 'href')[0];
+      if (link) {
+        page = await this.get(new URL(link, page.url).href);
+      } else if (page.html.includes('id="continue-as"')) {
+        const form = parseForm(page.html, page.url, (html) => html.includes('id="continue-as"'));
+        page = await this.navigate(
+          form.action,
+          formRequest({ ...form.fields, action: 'continue' }),
+        );
+      } else if (page.html.includes('name="passwd"')) {
+        if (username === undefined || password === undefined) {
+          throw new Error(`Expected single sign-on, got the sign-in form at ${page.url}`);
+        }
+        return this.submitSignInForm(page, username, password);
+      } else {
+        break;
+      }
+    }
+    return page;
   }
 
   async submitSignInForm(signInPage: Page, username: string, password: string): Promise<Page> {
     const form = parseForm(signInPage.html, signInPage.url, (formHtml) =>
       formHtml.includes('name="passwd"'),
     );
+    // Pressing Enter submits with the form's first submit button.
+    const defaultButton = Object.values(form.buttons)[0] ?? {};
     return this.navigate(
       form.action,
-      formRequest({ ...form.fields, login: username, passwd: password }),
+      formRequest({ ...form.fields, ...defaultButton, login: username, passwd: password }),
     );
   }
 }

@@ -7,51 +7,77 @@ import {
   type RunningEmulator,
   startEmulator,
 } from '../../shared/emulator/index.ts';
+import type { TokenCacheSummary } from '../../shared/token-cache/serialized-cache.ts';
 import { type RunningSample, startSample } from '../../shared/web/run-sample.ts';
 import type { SampleFactory } from '../../shared/web/sample-app.ts';
 
+export interface TestSample extends RunningSample {
+  settings: Settings;
+}
+
 export interface TestEnvironment {
   emulator: RunningEmulator;
-  sample: RunningSample;
+  /** The first (or only) sample started. */
+  sample: TestSample;
   settings: Settings;
+  samples: Partial<Record<SampleName, TestSample>>;
   close(): Promise<void>;
 }
 
+interface EnvironmentOptions {
+  env?: Environment;
+  emulator?: Partial<EmulatorOptions>;
+  /** Changes applied to each sample's settings after loading (e.g. a wrong client secret). */
+  adjust?: (settings: Settings) => void;
+}
+
 /**
- * A real emulator and a real sample on free ports, configured the way a user would (through
+ * A real emulator and real samples on free ports, configured the way a user would (through
  * environment variables read by the settings module).
  */
 export async function startEnvironment(
   name: SampleName,
   createSample: SampleFactory,
-  options: {
-    env?: Environment;
-    emulator?: Partial<EmulatorOptions>;
-    /** Changes applied to the sample's settings after loading (e.g. a wrong client secret). */
-    adjust?: (settings: Settings) => void;
-  } = {},
+  options: EnvironmentOptions = {},
 ): Promise<TestEnvironment> {
-  const [emulatorPort, graphPort, samplePort] = await freePorts(3);
+  return startSamples({ [name]: createSample }, options);
+}
+
+export async function startSamples(
+  factories: Partial<Record<SampleName, SampleFactory>>,
+  options: EnvironmentOptions = {},
+): Promise<TestEnvironment> {
+  const names = Object.keys(factories) as SampleName[];
+  const [emulatorPort, graphPort, ...samplePorts] = await freePorts(2 + names.length);
   const env: Environment = {
     EMULATOR_PORT: String(emulatorPort),
     GRAPH_PORT: String(graphPort),
-    [`${name.toUpperCase()}_PORT`]: String(samplePort),
+    ...Object.fromEntries(
+      names.map((name, index) => [`${name.toUpperCase()}_PORT`, String(samplePorts[index])]),
+    ),
     ...options.env,
   };
-  const settings = loadSettings(name, env);
-  if (!settings.emulator) throw new Error('Tests run in emulator mode');
+  const allSettings = names.map((name) => loadSettings(name, env));
+  const emulatorSettings = allSettings[0]?.emulator;
+  if (!emulatorSettings) throw new Error('Tests run in emulator mode, with at least one sample');
   const emulator = await startEmulator({
-    ...emulatorOptions(settings.emulator),
+    ...emulatorOptions(emulatorSettings),
     ...options.emulator,
   });
-  options.adjust?.(settings);
-  const sample = await startSample(settings, createSample);
+  const samples: TestEnvironment['samples'] = {};
+  for (const settings of allSettings) {
+    options.adjust?.(settings);
+    const factory = factories[settings.sample.name] as SampleFactory;
+    samples[settings.sample.name] = { ...(await startSample(settings, factory)), settings };
+  }
+  const first = samples[names[0] as SampleName] as TestSample;
   return {
     emulator,
-    sample,
-    settings,
+    sample: first,
+    settings: first.settings,
+    samples,
     async close() {
-      await sample.close();
+      for (const sample of Object.values(samples)) await sample.close();
       await emulator.close();
     },
   };
@@ -75,13 +101,8 @@ export async function freePorts(count: number): Promise<number[]> {
 }
 
 /** The sample's cache inspector, as JSON. */
-export async function cacheSummary(sampleUrl: string) {
+export async function cacheSummary(sampleUrl: string): Promise<TokenCacheSummary> {
   const response = await fetch(`${sampleUrl}/cache`, { headers: { Accept: 'application/json' } });
   if (!response.ok) throw new Error(`/cache answered ${response.status}`);
-  return (await response.json()) as {
-    accounts: Array<{ homeAccountId: string; username: string }>;
-    accessTokens: number;
-    refreshTokens: number;
-    idTokens: number;
-  };
+  return (await response.json()) as TokenCacheSummary;
 }

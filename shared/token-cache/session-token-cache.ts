@@ -1,0 +1,29 @@
+import type Koa from 'koa';
+import type { SessionStore } from '../session/session.ts';
+import type { TokenCachePartition } from './cache-plugin.ts';
+import { summarize, type TokenCacheSummary } from './serialized-cache.ts';
+
+/**
+ * A token cache kept inside each session, serialized: one partition per session, as the java
+ * (msal4j, HTTP session attribute `token_cache`) and python (MSAL Python, server-side Flask
+ * session) originals did. The cache lives exactly as long as the session: ending the session is
+ * what removes the tokens, and nothing else can.
+ */
+export class SessionTokenCache {
+  constructor(private readonly sessions: SessionStore) {}
+
+  /** The partition of this request's session; msal's writes are saved with the session. */
+  partition(ctx: Koa.Context): TokenCachePartition {
+    return {
+      load: async () => ctx.session?.tokenCache,
+      save: async (serialized) => {
+        if (!ctx.session) throw new Error('A session token cache needs the session middleware');
+        ctx.session.tokenCache = serialized;
+      },
+    };
+  }
+
+  async summary(): Promise<TokenCacheSummary> {
+    return summarize((await this.sessions.all()).map((session) => session.tokenCache));
+  }
+}
