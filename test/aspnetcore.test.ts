@@ -61,10 +61,33 @@ describe('aspnetcore: removes the user from the token cache on sign-out', () => 
     assert.equal(tokenRequests('refresh_token'), 0);
   });
 
+  test('sign-in sends state, nonce and a PKCE S256 challenge, and asks for a form_post response', async () => {
+    const response = await new Browser().request(env.sample.url + signInPath);
+    assert.equal(response.status, 302);
+    const authorize = new URL(response.headers.get('location')!);
+    assert.equal(authorize.pathname, `/${env.emulator.tenantId}/oauth2/v2.0/authorize`);
+    const params = authorize.searchParams;
+    assert.equal(params.get('response_mode'), 'form_post');
+    assert.equal(params.get('code_challenge_method'), 'S256');
+    assert.match(params.get('code_challenge') ?? '', /^[\w-]{43}$/);
+    assert.ok((params.get('state') ?? '').length >= 32);
+    assert.ok((params.get('nonce') ?? '').length >= 32);
+    assert.equal(params.get('redirect_uri'), `${env.sample.url}/signin-oidc`);
+    // Only the identity platform may frame the front-channel URL; nobody may frame other pages.
+    assert.equal(response.headers.get('content-security-policy'), "frame-ancestors 'none'");
+    const frontChannel = await fetch(`${env.sample.url}/signout-oidc?sid=unknown`);
+    assert.equal(
+      frontChannel.headers.get('content-security-policy'),
+      `frame-ancestors ${env.emulator.identityUrl}`,
+    );
+  });
+
   test('local sign-out empties the user partition, ends the session and goes to the end-session endpoint', async () => {
     const browser = await signedIn(1);
     await browser.get(env.sample.url + profilePath);
     const username = user(1);
+    const sessionCookie = await browser.jar.getCookieString(env.sample.url);
+    assert.match(sessionCookie, /aspnetcore\.session=/);
     const before = await cacheSummary(env.sample.url);
     assert.ok(before.accounts.some((account) => account.username === username));
 
@@ -84,6 +107,9 @@ describe('aspnetcore: removes the user from the token cache on sign-out', () => 
 
     const after = await cacheSummary(env.sample.url);
     assert.ok(!after.accounts.some((account) => account.username === username));
+    // The session is gone on the server too: its old cookie, replayed, signs nobody in.
+    const replayed = await fetch(`${env.sample.url}/`, { headers: { cookie: sessionCookie } });
+    assert.doesNotMatch(await replayed.text(), /id="signed-in-user"/);
     // The identity platform then signs the browser out and comes back to the SignedOut page.
     const signedOut = await browser.navigate(logout.href, { method: 'GET' });
     assert.equal(new URL(signedOut.url).pathname, '/MicrosoftIdentity/Account/SignedOut');
@@ -148,6 +174,26 @@ describe('aspnetcore: global sign-out through the front-channel logout URL', () 
     // The profile now needs a new sign-in: the identity platform's sign-in form, as SSO ended too.
     const profile = await browser.get(env.sample.url + profilePath);
     assert.match(profile.html, /name="passwd"/);
+  });
+
+  test("a user who signs in over another in the same browser is not signed out by the first one's sid", async () => {
+    const browser = await signedIn(0);
+    const adeleSid = await sidOf(0);
+    // Adele's identity platform session ends on its own (say, it expired): Alex signs in instead.
+    await browser.jar.setCookie('emulator.ESTSAUTH=; Max-Age=0', env.emulator.identityUrl);
+    const home = await browser.signIn(
+      env.sample.url + signInPath,
+      user(1),
+      env.settings.emulator!.password,
+    );
+    assert.match(home.html, new RegExp(`id="signed-in-user">${user(1)}<`));
+
+    const stale = await frontChannel(`sid=${adeleSid}`);
+    assert.equal(stale.status, 200);
+    assert.equal(await isSignedIn(browser), true, "Alex's session does not belong to Adele's sid");
+    assert.ok((await cachedUsernames()).includes(user(1)));
+    await frontChannel(`sid=${await sidOf(1)}`);
+    assert.equal(await isSignedIn(browser), false);
   });
 
   test('front-channel requests that do not match change nothing, and are still a 200', async () => {
@@ -338,14 +384,21 @@ describe('aspnetcore: sign-in refuses bad input, shows why, and keeps no tokens'
   });
 
   test('a return path to another site is ignored (no open redirect)', async () => {
-    const browser = new Browser();
-    const page = await browser.signIn(
-      `${env.sample.url}${signInPath}?redirectUri=${encodeURIComponent('https://evil.example/')}`,
-      username(),
-      password(),
-    );
-    assert.equal(page.url, `${env.sample.url}/`);
-    await browser.get(env.sample.url + signOutPath);
+    for (const redirectUri of [
+      'https://evil.example/',
+      '/x/..//evil.example/path',
+      '/.//evil.example',
+      '/\\evil.example',
+    ]) {
+      const browser = new Browser();
+      const page = await browser.signIn(
+        `${env.sample.url}${signInPath}?redirectUri=${encodeURIComponent(redirectUri)}`,
+        username(),
+        password(),
+      );
+      assert.equal(page.url, `${env.sample.url}/`, redirectUri);
+      await browser.get(env.sample.url + signOutPath);
+    }
   });
 
   test('a wrong client secret fails the code redemption with a clear page', async () => {

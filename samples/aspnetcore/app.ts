@@ -8,7 +8,7 @@
  */
 import Router from '@koa/router';
 import type Koa from 'koa';
-import { acquireTokenSilently, InteractionRequiredError } from '../../shared/msal/silent-token.ts';
+import { SESSION_MAX_AGE_MS } from '../../shared/session/session.ts';
 import { PerUserTokenCache } from '../../shared/token-cache/per-user-token-cache.ts';
 import { graphForUser } from '../../shared/web/graph-for-user.ts';
 import { queryParams, readForm } from '../../shared/web/read-form.ts';
@@ -27,7 +27,9 @@ export function createAspNetCoreSample(services: SampleServices): Sample {
   const { registration } = services.settings.sample;
   const tokenCache = new PerUserTokenCache(services.store, {
     keyPrefix: 'aspnetcore:msal:',
-    ttlSeconds: 14 * 24 * 60 * 60,
+    // Tokens live no longer than the sessions that use them: a partition no session can reach
+    // would be a partition no sign-out can find.
+    ttlSeconds: SESSION_MAX_AGE_MS / 1000,
   });
   /** A msal client over this user's cache partition (or, before sign-in, an empty one). */
   const msalFor = (homeAccountId?: string) =>
@@ -59,19 +61,15 @@ export function createAspNetCoreSample(services: SampleServices): Sample {
   router.get(profilePath, async (ctx) => {
     const user = ctx.session?.user;
     if (!user) return challenge(ctx, profilePath);
-    try {
-      const accessToken = await acquireTokenSilently(
-        msalFor(user.homeAccountId),
-        user.homeAccountId,
-        graphScopes,
-      );
-      const profile = await services.callGraph<Record<string, unknown>>('/v1.0/me', accessToken);
-      await render(ctx, 'profile', { title: 'Your profile (Graph /me)', record: profile });
-    } catch (error) {
-      // No usable token in the cache (e.g. removed by a sign-out elsewhere): sign in again.
-      if (error instanceof InteractionRequiredError) return challenge(ctx, profilePath);
-      throw error;
-    }
+    const profile = await graphForUser<Record<string, unknown>>(
+      services,
+      msalFor(user.homeAccountId),
+      user,
+      { scopes: graphScopes, path: '/v1.0/me' },
+    );
+    // No usable token in the cache (e.g. removed by a sign-out elsewhere): sign in again.
+    if (!profile) return challenge(ctx, profilePath);
+    await render(ctx, 'profile', { title: 'Your profile (Graph /me)', record: profile });
   });
 
   router.get(signOutPath, (ctx) => signOut(ctx, services, tokenCache));

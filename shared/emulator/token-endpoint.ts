@@ -32,8 +32,13 @@ function clientCredentials(
 ): { id: string; secret?: string } {
   const basic = /^Basic\s+(.+)$/i.exec(ctx.get('Authorization'))?.[1];
   if (basic) {
-    const [id = '', secret = ''] = Buffer.from(basic, 'base64').toString('utf8').split(':');
-    return { id: decodeURIComponent(id), secret: decodeURIComponent(secret) };
+    // RFC 6749 2.3.1: each part is form-encoded; URLSearchParams decodes `+` and never throws.
+    const decoded = Buffer.from(basic, 'base64').toString('utf8');
+    const colon = decoded.indexOf(':');
+    const formDecode = (part: string) => new URLSearchParams(`v=${part}`).get('v') ?? '';
+    return colon < 0
+      ? { id: formDecode(decoded) }
+      : { id: formDecode(decoded.slice(0, colon)), secret: formDecode(decoded.slice(colon + 1)) };
   }
   return { id: form.get('client_id') ?? '', secret: form.get('client_secret') ?? undefined };
 }

@@ -7,9 +7,9 @@ import {
 } from '@azure/msal-node';
 import type Koa from 'koa';
 import type { SampleSettings } from '../config/settings.ts';
-import type { SessionUser } from '../session/session.ts';
-import type { SessionsBySid } from '../session/sessions-by-sid.ts';
+import { clearSessionData, type SessionUser } from '../session/session.ts';
 import type { KeyValueStore } from '../store/key-value-store.ts';
+import type { IdentityProvider } from './identity-provider.ts';
 
 /** A sign-in that cannot complete, for a reason the user can act on (shown on the error page). */
 export class SignInError extends Error {
@@ -55,8 +55,8 @@ export class OpenIdSignIn {
 
   constructor(
     private readonly sample: SampleSettings,
+    private readonly provider: IdentityProvider,
     private readonly store: KeyValueStore,
-    private readonly sessionsBySid: SessionsBySid,
   ) {
     this.cookieName = `${sample.name}.signin`;
   }
@@ -87,16 +87,20 @@ export class OpenIdSignIn {
       JSON.stringify(transaction),
       transactionTtlSeconds,
     );
-    const https = this.sample.baseUrl.startsWith('https:');
+    // A form_post response is a POST from the identity platform's site: a SameSite=Lax cookie
+    // would not come along, so across sites the cookie is SameSite=None (which needs Secure;
+    // browsers accept Secure cookies from http://localhost). Against the local emulator, Lax.
+    const crossSite =
+      new URL(this.provider.configuration.authorization_endpoint).hostname !==
+      new URL(this.sample.baseUrl).hostname;
+    if (crossSite) ctx.cookies.secure = true;
     ctx.cookies.set(this.cookieName, transactionId, {
       signed: true,
       httpOnly: true,
       path: this.sample.registration.redirectPath,
       maxAge: transactionTtlSeconds * 1000,
-      // A form_post response is a cross-site POST from the identity platform: over https the
-      // cookie must be SameSite=None to come along. On http://localhost the emulator is same-site.
-      sameSite: https ? 'none' : 'lax',
-      secure: https,
+      sameSite: crossSite ? 'none' : 'lax',
+      secure: crossSite || this.sample.baseUrl.startsWith('https:'),
     });
     return client.getAuthCodeUrl({
       scopes: request.scopes,
@@ -120,20 +124,24 @@ export class OpenIdSignIn {
     params: Record<string, string | undefined>,
     scopes: string[],
   ): Promise<{ user: SessionUser; returnTo: string; result: AuthenticationResult }> {
-    if (params.error) {
-      throw new SignInError(
-        'The identity platform did not sign you in.',
-        `${params.error}: ${params.error_description ?? ''}`,
-      );
-    }
+    // First: is this the answer to a sign-in this browser started? Only then is anything it says,
+    // an error included, worth showing.
     const transaction = await this.takeTransaction(ctx);
     if (!params.state || !sameString(params.state, transaction.state)) {
       throw new SignInError(
         'This sign-in response does not match the sign-in started in this browser (its state is wrong).',
       );
     }
+    if (params.error) {
+      throw new SignInError(
+        'The identity platform did not sign you in.',
+        `${params.error}: ${params.error_description ?? ''}`,
+      );
+    }
     if (!params.code) throw new SignInError('The sign-in response carries no authorization code.');
 
+    // Whoever was signed in before in this browser is gone: no user, no token cache carried over.
+    if (ctx.session) clearSessionData(ctx.session);
     let result: AuthenticationResult;
     try {
       result = await client.acquireTokenByCode({
@@ -155,14 +163,20 @@ export class OpenIdSignIn {
     }
     if (!result.account) throw new SignInError('The identity platform returned no account.');
 
+    // msal does not check these: the id token must come from our identity provider, for this app.
     const claims = result.idTokenClaims as Record<string, unknown>;
+    if (claims.iss !== this.provider.configuration.issuer || claims.aud !== this.sample.clientId) {
+      throw new SignInError(
+        'The id token was not issued for this app by the expected identity provider.',
+      );
+    }
     const user: SessionUser = {
       homeAccountId: result.account.homeAccountId,
       name: result.account.name ?? '',
       username: result.account.username,
       // `sid` is an id token claim; `session_state` of the response carries the same value.
       sid: stringClaim(claims.sid) ?? params.session_state ?? '',
-      issuer: stringClaim(claims.iss) ?? '',
+      issuer: claims.iss,
     };
     const loginHint = stringClaim(claims.login_hint);
     if (loginHint) user.loginHint = loginHint;
@@ -172,20 +186,14 @@ export class OpenIdSignIn {
   }
 
   /**
-   * A new session key at sign-in (no session fixation). The `sid` is recorded with its user; the
-   * session store indexes the session under it when it saves the session.
+   * A new session key at sign-in (no session fixation). The session store indexes the session
+   * under the user's `sid` when it saves it.
    */
   private async startSession(ctx: Koa.Context, user: SessionUser): Promise<void> {
     const session = ctx.session;
     if (!session) throw new Error('Sign-in needs the session middleware');
     await session.regenerate();
     session.user = user;
-    if (user.sid) {
-      await this.sessionsBySid.record(user.sid, {
-        homeAccountId: user.homeAccountId,
-        issuer: user.issuer,
-      });
-    }
   }
 
   /** The transaction this browser started; it is deleted on the way, so it serves once. */
@@ -211,9 +219,12 @@ export class OpenIdSignIn {
 
 /** A local path to return to after sign-in, or `/`. Never another origin (no open redirect). */
 export function safeReturnPath(value: string | undefined): string {
-  if (!value?.startsWith('/') || value.startsWith('//') || value.includes('\\')) return '/';
-  const url = new URL(value, 'http://sample.invalid');
-  return url.origin === 'http://sample.invalid' ? url.pathname + url.search : '/';
+  if (!value?.startsWith('/')) return '/';
+  const base = 'http://sample.invalid';
+  const url = new URL(value, base);
+  // Checked after the URL parser normalised it: `/x/..//evil.example` becomes `//evil.example`.
+  const path = url.pathname + url.search;
+  return url.origin === base && !path.startsWith('//') && !path.includes('\\') ? path : '/';
 }
 
 function sameString(a: string, b: string): boolean {

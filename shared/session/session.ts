@@ -37,6 +37,12 @@ declare module 'koa' {
   }
 }
 
+/** Forgets who was signed in and their token cache (a new sign-in in the same browser). */
+export function clearSessionData(session: SessionData): void {
+  delete session.user;
+  delete session.tokenCache;
+}
+
 export const SESSION_MAX_AGE_MS = 8 * 60 * 60 * 1000;
 
 /** One sample's sessions in the shared store, under the sample's own key prefix. */
@@ -99,7 +105,7 @@ export function sessionMiddleware(
         async set(key: string, data: SessionData, maxAge: number | 'session' | undefined) {
           const ttlMs = typeof maxAge === 'number' ? maxAge : SESSION_MAX_AGE_MS;
           await sessions.set(key, data, ttlMs / 1000);
-          if (data.user?.sid) await sessionsBySid.addSession(data.user.sid, key);
+          if (data.user?.sid) await sessionsBySid.add(data.user, key);
         },
         destroy: (key: string) => sessions.destroy(key),
       },

@@ -1,5 +1,5 @@
 import type { KeyValueStore } from '../store/key-value-store.ts';
-import { SESSION_MAX_AGE_MS, type SessionStore } from './session.ts';
+import { SESSION_MAX_AGE_MS, type SessionStore, type SessionUser } from './session.ts';
 
 /** What sign-in recorded about one identity platform session (`sid`). */
 export interface SidRecord {
@@ -23,14 +23,14 @@ export class SessionsBySid {
     private readonly sessions: SessionStore,
   ) {}
 
-  /** Records, at sign-in, whose `sid` this is. */
-  async record(sid: string, record: SidRecord): Promise<void> {
-    await this.store.set(this.recordKey(sid), JSON.stringify(record), this.ttlSeconds);
-  }
-
-  /** Notes that the session `sessionKey` signed in through `sid` (the session store calls this). */
-  async addSession(sid: string, sessionKey: string): Promise<void> {
-    await this.store.addToSet(this.sessionsKey(sid), sessionKey, this.ttlSeconds);
+  /**
+   * Records that the session `sessionKey` belongs to `user`'s `sid`. The session store calls this
+   * each time it saves a signed-in session, so the record lives as long as its longest session.
+   */
+  async add(user: SessionUser, sessionKey: string): Promise<void> {
+    const record: SidRecord = { homeAccountId: user.homeAccountId, issuer: user.issuer };
+    await this.store.set(this.recordKey(user.sid), JSON.stringify(record), this.ttlSeconds);
+    await this.store.addToSet(this.sessionsKey(user.sid), sessionKey, this.ttlSeconds);
   }
 
   async find(sid: string): Promise<SidRecord | undefined> {

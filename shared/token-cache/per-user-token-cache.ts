@@ -21,6 +21,7 @@ export class PerUserTokenCache {
    * `undefined`: the partition then starts empty and is saved under the one account msal wrote.
    */
   partition(homeAccountId: string | undefined): TokenCachePartition {
+    const openedAt = Date.now();
     return {
       load: async () => (homeAccountId ? this.store.get(this.key(homeAccountId)) : undefined),
       save: async (serialized) => {
@@ -29,22 +30,38 @@ export class PerUserTokenCache {
         if (!owner || accounts.some((account) => account.homeAccountId !== owner)) {
           throw new Error('A per-user token cache partition must hold exactly one account');
         }
+        // A request that loaded the partition before the user signed out (say, mid-refresh) must
+        // not write their tokens back afterwards: the sign-out wins.
+        const removedAt = Number((await this.store.get(this.removedKey(owner))) ?? 0);
+        if (removedAt >= openedAt) return;
         await this.store.set(this.key(owner), serialized, this.options.ttlSeconds);
       },
     };
   }
 
-  /** Deletes everything the cache holds for this user. */
+  /** Deletes everything the cache holds for this user, and remembers when (see `save`). */
   async remove(homeAccountId: string): Promise<void> {
+    await this.store.set(
+      this.removedKey(homeAccountId),
+      String(Date.now()),
+      this.options.ttlSeconds,
+    );
     await this.store.delete(this.key(homeAccountId));
   }
 
   async summary(): Promise<TokenCacheSummary> {
-    const keys = await this.store.keys(this.options.keyPrefix);
+    const removedMarkers = this.removedKey('');
+    const keys = (await this.store.keys(this.options.keyPrefix)).filter(
+      (key) => !key.startsWith(removedMarkers),
+    );
     return summarize(await Promise.all(keys.map((key) => this.store.get(key))));
   }
 
   private key(homeAccountId: string): string {
     return this.options.keyPrefix + homeAccountId;
+  }
+
+  private removedKey(homeAccountId: string): string {
+    return `${this.options.keyPrefix}removed:${homeAccountId}`;
   }
 }

@@ -52,7 +52,7 @@ export function createSampleServices(
     store,
     sessions,
     sessionsBySid,
-    signIn: new OpenIdSignIn(settings.sample, store, sessionsBySid),
+    signIn: new OpenIdSignIn(settings.sample, provider, store),
     msalClient: (partition) => createMsalClient(provider, settings.sample, partition),
     callGraph: (path, accessToken) => callGraph(settings.identity.graphUrl, path, accessToken),
   };
