@@ -12,3 +12,12 @@ export const sampleFactories: Record<SampleName, SampleFactory> = {
   java: createJavaSample,
   python: createPythonSample,
 };
+
+/** What the documentation page says each sample does when the user signs out elsewhere. */
+export const onGlobalSignOut: Record<SampleName, string> = {
+  aspnetcore:
+    "removes the user's tokens (front-channel logout URL, found by sid, no cookie needed)",
+  aspnet: 'leaves the cache untouched (no front-channel logout URL)',
+  java: 'leaves the cache untouched (no front-channel logout URL)',
+  python: 'leaves the cache untouched (no front-channel logout URL)',
+};

@@ -1,4 +1,4 @@
-import { runSample } from '../../shared/web/run-sample.ts';
+import { runSamples } from '../../shared/web/run-sample.ts';
 import { createAspNetSample } from './app.ts';
 
-await runSample('aspnet', createAspNetSample);
+await runSamples({ aspnet: createAspNetSample });

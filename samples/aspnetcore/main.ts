@@ -1,4 +1,4 @@
-import { runSample } from '../../shared/web/run-sample.ts';
+import { runSamples } from '../../shared/web/run-sample.ts';
 import { createAspNetCoreSample } from './app.ts';
 
-await runSample('aspnetcore', createAspNetCoreSample);
+await runSamples({ aspnetcore: createAspNetCoreSample });

@@ -1,4 +1,4 @@
-import { runSample } from '../../shared/web/run-sample.ts';
+import { runSamples } from '../../shared/web/run-sample.ts';
 import { createJavaSample } from './app.ts';
 
-await runSample('java', createJavaSample);
+await runSamples({ java: createJavaSample });

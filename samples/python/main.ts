@@ -1,4 +1,4 @@
-import { runSample } from '../../shared/web/run-sample.ts';
+import { runSamples } from '../../shared/web/run-sample.ts';
 import { createPythonSample } from './app.ts';
 
-await runSample('python', createPythonSample);
+await runSamples({ python: createPythonSample });

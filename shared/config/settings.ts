@@ -100,6 +100,14 @@ export function loadEmulatorSettings(env: Environment = readEnvironment()): Emul
   return settings;
 }
 
+/** Where `npm start` serves its landing page. */
+export function loadLandingPort(env: Environment = readEnvironment()): number {
+  const read = new EnvironmentReader(env);
+  const port = read.port('LANDING_PORT', 3000);
+  read.throwIfProblems();
+  return port;
+}
+
 function emulatorSettings(read: EnvironmentReader): EmulatorSettings {
   const port = read.port('EMULATOR_PORT', 4000);
   const graphPort = read.port('GRAPH_PORT', 4001);

@@ -1,6 +1,11 @@
 import { createServer, type RequestListener, type Server } from 'node:http';
 import type { SampleName } from '../app-registrations.ts';
-import { ConfigurationError, loadSettings, type Settings } from '../config/settings.ts';
+import {
+  ConfigurationError,
+  loadSettings,
+  readEnvironment,
+  type Settings,
+} from '../config/settings.ts';
 import { ensureEmulatorRunning } from '../emulator/ensure-running.ts';
 import { discoverIdentityProvider } from '../msal/identity-provider.ts';
 import { type KeyValueStore, MemoryStore } from '../store/key-value-store.ts';
@@ -14,6 +19,7 @@ import {
 
 export interface RunningSample {
   url: string;
+  settings: Settings;
   services: SampleServices;
   links: Sample['links'];
   close(): Promise<void>;
@@ -31,38 +37,63 @@ export async function startSample(
   const server = await listen(app.callback(), settings.sample.port);
   return {
     url: settings.sample.baseUrl,
+    settings,
     services,
     links: sample.links,
     async close() {
-      server.closeAllConnections();
-      await new Promise((resolve) => server.close(resolve));
+      await closeServer(server);
       await store.close();
     },
   };
 }
 
-/** The `npm run sample:<name>` entry: settings, the emulator if needed, the sample, Ctrl-C. */
-export async function runSample(name: SampleName, createSample: SampleFactory): Promise<void> {
+/** Something started beside the samples (the landing page of `npm start`). */
+export type Companion = (
+  samples: RunningSample[],
+  identityUrl: string | undefined,
+) => Promise<{ url: string; close(): Promise<void> }>;
+
+/**
+ * The entry of `npm run sample:<name>` and `npm start`: settings, the emulator if needed (started
+ * here, or reused), the samples, an optional companion, and a clean stop on Ctrl-C.
+ */
+export async function runSamples(
+  factories: Partial<Record<SampleName, SampleFactory>>,
+  companion?: Companion,
+): Promise<void> {
+  const closers: Array<() => Promise<void>> = [];
+  onShutdown(async () => {
+    for (const close of closers.reverse()) await close();
+  });
   try {
-    const settings = loadSettings(name);
-    const emulator = settings.emulator ? await ensureEmulatorRunning(settings.emulator) : undefined;
-    if (settings.emulator) {
+    const env = readEnvironment();
+    const names = Object.keys(factories) as SampleName[];
+    const allSettings = names.map((name) => loadSettings(name, env));
+    const emulatorSettings = allSettings[0]?.emulator;
+    if (emulatorSettings) {
+      const emulator = await ensureEmulatorRunning(emulatorSettings);
+      if (emulator) closers.push(() => emulator.close());
       console.log(
         emulator
           ? `Started the identity platform emulator at ${emulator.identityUrl} (Graph-like API at ${emulator.graphUrl})`
-          : `Using the identity platform emulator already running at ${settings.emulator.identityUrl}`,
+          : `Using the identity platform emulator already running at ${emulatorSettings.identityUrl}`,
       );
     }
-    const sample = await startSample(settings, createSample);
-    console.log(`${settings.sample.registration.displayName}: ${sample.url}`);
-    onShutdown(async () => {
-      await sample.close();
-      await emulator?.close();
-    });
+    const samples: RunningSample[] = [];
+    for (const settings of allSettings) {
+      const sample = await startSample(settings, factories[settings.sample.name] as SampleFactory);
+      closers.push(() => sample.close());
+      samples.push(sample);
+      console.log(`${settings.sample.registration.displayName}: ${sample.url}`);
+    }
+    if (companion) {
+      const started = await companion(samples, emulatorSettings?.identityUrl);
+      closers.push(() => started.close());
+      console.log(`\nOpen ${started.url}`);
+    }
   } catch (error) {
-    console.error(
-      error instanceof ConfigurationError ? error.message : `${(error as Error).message}`,
-    );
+    console.error(error instanceof ConfigurationError ? error.message : (error as Error).message);
+    for (const close of closers.reverse()) await close().catch(() => {});
     process.exit(1);
   }
 }
@@ -82,7 +113,7 @@ export function onShutdown(cleanup: () => Promise<void>): void {
   process.once('SIGTERM', stop);
 }
 
-function listen(handler: RequestListener, port: number): Promise<Server> {
+export function listen(handler: RequestListener, port: number): Promise<Server> {
   return new Promise((resolve, reject) => {
     const server = createServer(handler);
     server.once('error', (error: NodeJS.ErrnoException) =>
@@ -90,4 +121,10 @@ function listen(handler: RequestListener, port: number): Promise<Server> {
     );
     server.listen(port, '127.0.0.1', () => resolve(server));
   });
+}
+
+/** Closes a server, keep-alive connections included. */
+export async function closeServer(server: Server): Promise<void> {
+  server.closeAllConnections();
+  await new Promise((resolve) => server.close(resolve));
 }

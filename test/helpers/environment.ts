@@ -11,16 +11,12 @@ import type { TokenCacheSummary } from '../../shared/token-cache/serialized-cach
 import { type RunningSample, startSample } from '../../shared/web/run-sample.ts';
 import type { SampleFactory } from '../../shared/web/sample-app.ts';
 
-export interface TestSample extends RunningSample {
-  settings: Settings;
-}
-
 export interface TestEnvironment {
   emulator: RunningEmulator;
   /** The first (or only) sample started. */
-  sample: TestSample;
+  sample: RunningSample;
   settings: Settings;
-  samples: Partial<Record<SampleName, TestSample>>;
+  samples: Partial<Record<SampleName, RunningSample>>;
   close(): Promise<void>;
 }
 
@@ -68,9 +64,9 @@ export async function startSamples(
   for (const settings of allSettings) {
     options.adjust?.(settings);
     const factory = factories[settings.sample.name] as SampleFactory;
-    samples[settings.sample.name] = { ...(await startSample(settings, factory)), settings };
+    samples[settings.sample.name] = await startSample(settings, factory);
   }
-  const first = samples[names[0] as SampleName] as TestSample;
+  const first = samples[names[0] as SampleName] as RunningSample;
   return {
     emulator,
     sample: first,

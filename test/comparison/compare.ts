@@ -1,0 +1,117 @@
+/**
+ * `npm run compare`: runs the comparison scenarios against all four samples, prints the measured
+ * matrix, and writes it to docs/comparison.md with a chart (docs/comparison.svg).
+ */
+import { writeFileSync } from 'node:fs';
+import { sampleNames } from '../../shared/app-registrations.ts';
+import {
+  formatMatrix,
+  type Matrix,
+  runComparison,
+  type SignOutKind,
+  signOutKinds,
+} from './scenarios.ts';
+
+const started = performance.now();
+const matrix = await runComparison();
+const seconds = ((performance.now() - started) / 1000).toFixed(1);
+const table = formatMatrix(matrix);
+console.log(table);
+console.log(`\nMeasured in ${seconds} s on Node ${process.version}.`);
+
+writeFileSync(new URL('../../docs/comparison.svg', import.meta.url), chart(matrix));
+writeFileSync(
+  new URL('../../docs/comparison.md', import.meta.url),
+  `# The four samples compared
+
+<!-- Written by \`npm run compare\` (test/comparison/compare.ts): edit that, not this file. -->
+
+Measured by \`npm run compare\` on ${new Date().toISOString().slice(0, 10)}, Node ${process.version},
+against the embedded emulator. The same scenarios run in \`npm test\` (\`test/comparison.test.ts\`),
+which asserts the documentation page's behaviour matrix.
+
+Each column is a sample; each run starts from empty caches, signs one browser in to all four
+samples in one SSO session, calls each sample's API, then signs out one way:
+
+- **local sign-out**: in the measured sample itself;
+- **global sign-out started in another app**: local sign-out in a different sample, so the identity
+  platform tells the measured sample through its front-channel logout URL, if it registered one;
+- **global sign-out started from the browser**: *Sign out everywhere* on the emulator's SSO page.
+
+Then, for the measured sample: is its session still signed in, how many of the user's tokens are
+left in its cache (access, refresh and id tokens), and does its API route still return the user's
+data. Access tokens are issued for 60 seconds, within msal's 5-minute renewal margin, so every API
+call after the sign-out had to redeem the cached refresh token: the last row shows that the
+identity platform's sign-out did not revoke it.
+
+${table}
+
+![Tokens left in each sample's cache after each kind of sign-out](comparison.svg)
+
+**What it shows.** Every sample forgets the user when the sign-out starts in the sample itself.
+When it starts anywhere else, only \`aspnetcore\` does: it registered a front-channel logout URL and
+removes the user's tokens there, finding them by \`sid\` without the session cookie. \`aspnet\`,
+\`java\` and \`python\` never hear of the sign-out: their session and their cache survive, and they
+go on calling the API for a user who signed out everywhere, with a refresh token that still works.
+`,
+);
+console.log('Wrote docs/comparison.md and docs/comparison.svg');
+
+/** A grouped bar chart: tokens left per sample, one group per kind of sign-out. */
+function chart(matrix: Matrix): string {
+  const kinds = Object.keys(signOutKinds) as SignOutKind[];
+  const colors = ['#243a5e', '#3a7bd5', '#e07b39', '#5a9e4b'];
+  const max =
+    1 +
+    Math.max(
+      3,
+      ...kinds.flatMap((kind) => sampleNames.map((name) => matrix[kind][name].tokensLeft)),
+    );
+  const [width, height, top, bottom, left] = [720, 300, 40, 70, 50];
+  const groupWidth = (width - left - 20) / kinds.length;
+  const barWidth = (groupWidth - 30) / sampleNames.length;
+  const y = (value: number) => top + (height - top - bottom) * (1 - value / max);
+  const parts = [
+    `<svg xmlns="http://www.w3.org/2000/svg" role="img" width="${width}" height="${height}" font-family="sans-serif" font-size="12">`,
+    "<title>User's tokens left in each sample's cache after local sign-out, sign-out in another app, and sign-out from the browser</title>",
+    `<rect width="${width}" height="${height}" fill="#fff"/>`,
+    `<text x="${left}" y="20" font-size="14" font-weight="bold">User's tokens left in each sample's cache after sign-out</text>`,
+  ];
+  for (let value = 0; value <= max; value += 1) {
+    parts.push(
+      `<line x1="${left}" x2="${width - 20}" y1="${y(value)}" y2="${y(value)}" stroke="#ddd"/>`,
+    );
+    parts.push(`<text x="${left - 8}" y="${y(value) + 4}" text-anchor="end">${value}</text>`);
+  }
+  kinds.forEach((kind, group) => {
+    const x0 = left + group * groupWidth + 15;
+    sampleNames.forEach((name, index) => {
+      const value = matrix[kind][name].tokensLeft;
+      const x = x0 + index * barWidth;
+      parts.push(
+        `<rect x="${x}" y="${y(value)}" width="${barWidth - 4}" height="${y(0) - y(value)}" fill="${colors[index]}"/>`,
+      );
+      parts.push(
+        `<text x="${x + (barWidth - 4) / 2}" y="${y(value) - 4}" text-anchor="middle">${value}</text>`,
+      );
+    });
+    const label =
+      kind === 'local'
+        ? 'local sign-out'
+        : kind === 'another-app'
+          ? 'sign-out in another app'
+          : 'sign-out from the browser';
+    parts.push(
+      `<text x="${x0 + (groupWidth - 30) / 2}" y="${height - bottom + 18}" text-anchor="middle">${label}</text>`,
+    );
+  });
+  sampleNames.forEach((name, index) => {
+    const x = left + index * 150;
+    parts.push(
+      `<rect x="${x}" y="${height - 28}" width="12" height="12" fill="${colors[index]}"/>`,
+    );
+    parts.push(`<text x="${x + 18}" y="${height - 18}">${name}</text>`);
+  });
+  parts.push('</svg>');
+  return `${parts.join('\n')}\n`;
+}
