@@ -8,7 +8,6 @@
  */
 import Router from '@koa/router';
 import type Koa from 'koa';
-import { endSessionUrl } from '../../shared/msal/end-session.ts';
 import { MemoryStore } from '../../shared/store/key-value-store.ts';
 import { PerUserTokenCache } from '../../shared/token-cache/per-user-token-cache.ts';
 import { graphForUser } from '../../shared/web/graph-for-user.ts';
@@ -90,11 +89,7 @@ export function createAspNetSample(services: SampleServices): Sample {
     const user = ctx.session?.user;
     if (user) await tokenCache.remove(user.homeAccountId);
     ctx.session = null;
-    ctx.redirect(
-      endSessionUrl(services.provider, {
-        postLogoutRedirectUri: sample.baseUrl + sample.registration.postLogoutRedirectPath,
-      }),
-    );
+    ctx.redirect(services.endSessionUrl());
   });
 
   return {

@@ -15,7 +15,6 @@
  */
 import { randomBytes } from 'node:crypto';
 import type Koa from 'koa';
-import { endSessionUrl } from '../../shared/msal/end-session.ts';
 import type { PerUserTokenCache } from '../../shared/token-cache/per-user-token-cache.ts';
 import type { SampleServices } from '../../shared/web/sample-app.ts';
 
@@ -24,7 +23,6 @@ export async function signOut(
   services: SampleServices,
   tokenCache: PerUserTokenCache,
 ): Promise<void> {
-  const { sample } = services.settings;
   const user = ctx.session?.user;
   if (user) {
     // Remove the account from the token cache: every token of this user goes.
@@ -33,8 +31,7 @@ export async function signOut(
     ctx.session = null;
   }
   ctx.redirect(
-    endSessionUrl(services.provider, {
-      postLogoutRedirectUri: sample.baseUrl + sample.registration.postLogoutRedirectPath,
+    services.endSessionUrl({
       // Microsoft.Identity.Web carries its post-sign-out redirect in `state`; this sample always
       // shows the SignedOut page, so the state is only echoed back.
       state: randomBytes(16).toString('base64url'),

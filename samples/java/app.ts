@@ -8,9 +8,9 @@
  */
 import Router from '@koa/router';
 import type Koa from 'koa';
-import { endSessionUrl } from '../../shared/msal/end-session.ts';
 import { SessionTokenCache } from '../../shared/token-cache/session-token-cache.ts';
 import { graphForUser } from '../../shared/web/graph-for-user.ts';
+import { type GraphUsers, renderUsers } from '../../shared/web/graph-pages.ts';
 import { readForm } from '../../shared/web/read-form.ts';
 import { render } from '../../shared/web/render.ts';
 import type { Sample, SampleServices } from '../../shared/web/sample-app.ts';
@@ -20,10 +20,6 @@ const signOutPath = '/msal4jsample/sign_out';
 const usersPath = '/msal4jsample/graph/users';
 /** The original listed the tenant's users: Graph `/v1.0/users` with `User.ReadBasic.All`. */
 const graphScopes = ['User.ReadBasic.All'];
-
-interface GraphUsers {
-  value: Array<{ displayName: string; userPrincipalName: string; jobTitle?: string | null }>;
-}
 
 export function createJavaSample(services: SampleServices): Sample {
   const { sample } = services.settings;
@@ -68,15 +64,7 @@ export function createJavaSample(services: SampleServices): Sample {
       path: '/v1.0/users',
     });
     if (!users) return challenge(ctx);
-    await render(ctx, 'table', {
-      title: 'Users (Graph /v1.0/users)',
-      headings: ['Name', 'Username', 'Job title'],
-      rows: users.value.map((entry) => [
-        entry.displayName,
-        entry.userPrincipalName,
-        entry.jobTitle ?? '',
-      ]),
-    });
+    await renderUsers(ctx, users);
   });
 
   // Local sign-out: invalidate the session (the serialized cache goes with it) and go to the
@@ -84,11 +72,7 @@ export function createJavaSample(services: SampleServices): Sample {
   // served; here there is none: when the user signs out elsewhere, the session and its cache stay.
   router.get(signOutPath, (ctx) => {
     ctx.session = null;
-    ctx.redirect(
-      endSessionUrl(services.provider, {
-        postLogoutRedirectUri: sample.baseUrl + sample.registration.postLogoutRedirectPath,
-      }),
-    );
+    ctx.redirect(services.endSessionUrl());
   });
 
   return {

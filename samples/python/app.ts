@@ -8,9 +8,9 @@
  */
 import Router from '@koa/router';
 import type Koa from 'koa';
-import { endSessionUrl } from '../../shared/msal/end-session.ts';
 import { SessionTokenCache } from '../../shared/token-cache/session-token-cache.ts';
 import { graphForUser } from '../../shared/web/graph-for-user.ts';
+import { type GraphUsers, renderUsers } from '../../shared/web/graph-pages.ts';
 import { queryParams } from '../../shared/web/read-form.ts';
 import { render } from '../../shared/web/render.ts';
 import type { Sample, SampleServices } from '../../shared/web/sample-app.ts';
@@ -20,10 +20,6 @@ const logoutPath = '/logout';
 const graphCallPath = '/graphcall';
 /** The original listed the tenant's users: Graph `/v1.0/users` with `User.ReadBasic.All`. */
 const graphScopes = ['User.ReadBasic.All'];
-
-interface GraphUsers {
-  value: Array<{ displayName: string; userPrincipalName: string; jobTitle?: string | null }>;
-}
 
 export function createPythonSample(services: SampleServices): Sample {
   const { sample } = services.settings;
@@ -59,26 +55,14 @@ export function createPythonSample(services: SampleServices): Sample {
       path: '/v1.0/users',
     });
     if (!users) return ctx.redirect(loginPath);
-    await render(ctx, 'table', {
-      title: 'Users (Graph /v1.0/users)',
-      headings: ['Name', 'Username', 'Job title'],
-      rows: users.value.map((entry) => [
-        entry.displayName,
-        entry.userPrincipalName,
-        entry.jobTitle ?? '',
-      ]),
-    });
+    await renderUsers(ctx, users);
   });
 
   // Local sign-out: `session.clear()` (user and cache gone) and the end-session endpoint. No
   // front-channel handler: when the user signs out elsewhere, the session and its cache stay.
   router.get(logoutPath, (ctx) => {
     ctx.session = null;
-    ctx.redirect(
-      endSessionUrl(services.provider, {
-        postLogoutRedirectUri: sample.baseUrl + sample.registration.postLogoutRedirectPath,
-      }),
-    );
+    ctx.redirect(services.endSessionUrl());
   });
 
   return {

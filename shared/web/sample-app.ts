@@ -3,6 +3,7 @@ import Router from '@koa/router';
 import Koa from 'koa';
 import type { Settings } from '../config/settings.ts';
 import { callGraph, GraphError } from '../graph-client.ts';
+import { type EndSessionRequest, endSessionUrl } from '../msal/end-session.ts';
 import type { IdentityProvider } from '../msal/identity-provider.ts';
 import { createMsalClient } from '../msal/msal-client.ts';
 import { OpenIdSignIn, SignInError } from '../msal/sign-in.ts';
@@ -26,6 +27,8 @@ export interface SampleServices {
   /** A msal client for this request, over one partition of the token cache. */
   msalClient(partition: TokenCachePartition): ConfidentialClientApplication;
   callGraph<T>(path: string, accessToken: string): Promise<T>;
+  /** The end-session URL, returning to this sample's registered post-logout redirect URI. */
+  endSessionUrl(options?: Omit<EndSessionRequest, 'postLogoutRedirectUri'>): string;
 }
 
 /** What a sample contributes: its routes, its links, and a view of its token cache. */
@@ -55,6 +58,12 @@ export function createSampleServices(
     signIn: new OpenIdSignIn(settings.sample, provider, store),
     msalClient: (partition) => createMsalClient(provider, settings.sample, partition),
     callGraph: (path, accessToken) => callGraph(settings.identity.graphUrl, path, accessToken),
+    endSessionUrl: (options = {}) =>
+      endSessionUrl(provider, {
+        postLogoutRedirectUri:
+          settings.sample.baseUrl + settings.sample.registration.postLogoutRedirectPath,
+        ...options,
+      }),
   };
 }
 
