@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { ConfigurationError, loadSettings } from '../shared/config/settings.ts';
+import { freePorts } from './helpers/environment.ts';
 
 const tenantId = '11111111-2222-3333-4444-555555555555';
 const clientId = '66666666-7777-8888-9999-000000000000';
@@ -129,6 +130,34 @@ describe('configuration', () => {
       problemsOf({ EMULATOR_APPS: path.join(folder, 'missing.json') }).join('\n'),
       /EMULATOR_APPS.*ENOENT/,
     );
+  });
+
+  test('in Entra mode no emulator starts: the sample goes to the configured instance for discovery', async () => {
+    // A closed local port stands in for login.microsoftonline.com, so the test needs no network.
+    const [closedPort] = await freePorts(1);
+    const [emulatorPort] = await freePorts(1);
+    const result = spawnSync(process.execPath, ['--import', 'tsx', 'samples/aspnetcore/main.ts'], {
+      env: {
+        PATH: process.env.PATH,
+        ENTRA_TENANT_ID: tenantId,
+        ENTRA_CLIENT_ID: clientId,
+        ENTRA_CLIENT_SECRET: clientSecret,
+        SESSION_SECRET: sessionSecret,
+        ENTRA_INSTANCE: `http://127.0.0.1:${closedPort}`,
+        EMULATOR_PORT: String(emulatorPort),
+      },
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    assert.equal(result.status, 1, result.stderr);
+    assert.match(
+      result.stderr,
+      new RegExp(
+        `discovery document at http://127\\.0\\.0\\.1:${closedPort}/${tenantId}/v2\\.0/\\.well-known/openid-configuration`,
+      ),
+    );
+    assert.doesNotMatch(result.stdout, /emulator/i);
+    assert.doesNotMatch(result.stdout + result.stderr, /do-not-print/);
   });
 
   test('a sample with bad configuration stops at start-up, naming the variable and no secret', () => {
