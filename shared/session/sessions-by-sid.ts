@@ -1,7 +1,7 @@
 import type { KeyValueStore } from '../store/key-value-store.ts';
 import { SESSION_MAX_AGE_MS, type SessionStore, type SessionUser } from './session.ts';
 
-/** What sign-in recorded about one identity platform session (`sid`). */
+/** What the app knows about one identity platform session (`sid`). */
 export interface SidRecord {
   homeAccountId: string;
   issuer: string;
@@ -11,8 +11,9 @@ export interface SidRecord {
  * An index from the identity platform's session id (`sid`) to this app's sessions and user.
  *
  * Front-channel sign-out arrives in a cross-site iframe, where browsers no longer send the app's
- * session cookie; the request carries only `sid`. Recording, at sign-in, which sessions belong to
- * which `sid` lets the app end exactly those sessions, on the server, without the cookie.
+ * session cookie; the request carries only `sid`. Recording which sessions belong to which `sid`
+ * (as the session store saves them) lets the app end exactly those sessions, on the server,
+ * without the cookie. Only aspnetcore reads it: the other samples register no front-channel URL.
  */
 export class SessionsBySid {
   private readonly ttlSeconds = SESSION_MAX_AGE_MS / 1000;
