@@ -2,8 +2,10 @@
  * `npm start`: the emulator (unless one is already running), the four samples, and a landing page
  * that shows them side by side with what each one's token cache holds, live.
  */
+
+import { closeServer } from '../shared/close-server.ts';
 import { loadLandingPort } from '../shared/config/settings.ts';
-import { closeServer, listen, runSamples } from '../shared/web/run-sample.ts';
+import { listen, runSamples } from '../shared/web/run-sample.ts';
 import { onGlobalSignOut, sampleFactories } from './index.ts';
 import { createLandingApp } from './landing/app.ts';
 

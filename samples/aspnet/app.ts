@@ -53,13 +53,7 @@ export function createAspNetSample(services: SampleServices): Sample {
   router.get('/', (ctx) => render(ctx, 'home'));
   // The redirect URI is the site root: OWIN's middleware picks the form_post response up there.
   router.post(sample.registration.redirectPath, async (ctx) => {
-    const { returnTo } = await services.signIn.complete(
-      ctx,
-      msalFor(),
-      await readForm(ctx),
-      graphScopes,
-    );
-    ctx.redirect(returnTo);
+    ctx.redirect(await services.signIn.complete(ctx, msalFor(), await readForm(ctx)));
   });
   router.get(signInPath, (ctx) => challenge(ctx, '/'));
 

@@ -49,13 +49,7 @@ export function createAspNetCoreSample(services: SampleServices): Sample {
   });
 
   router.post(registration.redirectPath, async (ctx) => {
-    const { returnTo } = await services.signIn.complete(
-      ctx,
-      msalFor(),
-      await readForm(ctx),
-      graphScopes,
-    );
-    ctx.redirect(returnTo);
+    ctx.redirect(await services.signIn.complete(ctx, msalFor(), await readForm(ctx)));
   });
 
   router.get(profilePath, async (ctx) => {
@@ -78,7 +72,8 @@ export function createAspNetCoreSample(services: SampleServices): Sample {
   router.get(signedOutPath, (ctx) => render(ctx, 'signed-out'));
 
   // The front-channel logout URL registered for this app: GET (Entra) or form POST.
-  const frontChannelPath = registration.frontChannelLogoutPath ?? '/signout-oidc';
+  const frontChannelPath = registration.frontChannelLogoutPath;
+  if (!frontChannelPath) throw new Error('aspnetcore registers a front-channel logout URL');
   router.get(frontChannelPath, (ctx) =>
     frontChannelSignOut(ctx, queryParams(ctx), services, tokenCache),
   );

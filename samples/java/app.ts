@@ -47,13 +47,7 @@ export function createJavaSample(services: SampleServices): Sample {
     await render(ctx, 'home');
   });
   router.post(securePath, async (ctx) => {
-    const { returnTo } = await services.signIn.complete(
-      ctx,
-      msalFor(ctx),
-      await readForm(ctx),
-      graphScopes,
-    );
-    ctx.redirect(returnTo);
+    ctx.redirect(await services.signIn.complete(ctx, msalFor(ctx), await readForm(ctx)));
   });
 
   router.get(usersPath, async (ctx) => {

@@ -43,8 +43,7 @@ export function createPythonSample(services: SampleServices): Sample {
 
   // The redirect URI: a query-mode response, state checked before the code is redeemed.
   router.get(sample.registration.redirectPath, async (ctx) => {
-    await services.signIn.complete(ctx, msalFor(ctx), queryParams(ctx), graphScopes);
-    ctx.redirect('/');
+    ctx.redirect(await services.signIn.complete(ctx, msalFor(ctx), queryParams(ctx)));
   });
 
   router.get(graphCallPath, async (ctx) => {

@@ -5,6 +5,7 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { closeServer } from '../close-server.ts';
 import { DEMO_USERS, GRAPH_APP_ID } from './directory.ts';
 import { createGraphApp } from './graph-app.ts';
 import { createIdentityApp } from './identity-app.ts';
@@ -91,7 +92,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
     tokenRequests: state.tokenRequests,
     graphRequests: state.graphRequests,
     close: async () => {
-      await Promise.all([stop(identityServer), stop(graphServer)]);
+      await Promise.all([closeServer(identityServer), closeServer(graphServer)]);
     },
   };
 }
@@ -104,13 +105,5 @@ function listen(server: http.Server, port: number): Promise<string> {
       server.off('error', reject);
       resolve(`http://localhost:${(server.address() as AddressInfo).port}`);
     });
-  });
-}
-
-/** Closes the server, keep-alive connections included, so that a test process can exit. */
-function stop(server: http.Server): Promise<void> {
-  return new Promise((resolve, reject) => {
-    server.close((error) => (error ? reject(error) : resolve()));
-    server.closeAllConnections();
   });
 }

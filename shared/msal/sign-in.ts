@@ -5,6 +5,7 @@ import {
   type ConfidentialClientApplication,
   CryptoProvider,
 } from '@azure/msal-node';
+import type { SetOption as CookieOptions } from 'cookies';
 import type Koa from 'koa';
 import type { SampleSettings } from '../config/settings.ts';
 import { clearSessionData, type SessionUser } from '../session/session.ts';
@@ -33,6 +34,7 @@ export interface SignInRequest {
 
 /** What one browser's sign-in must remember between the redirect out and the redirect back. */
 interface SignInTransaction {
+  scopes: string[];
   state: string;
   nonce: string;
   codeVerifier: string;
@@ -50,8 +52,10 @@ const random = () => randomBytes(32).toString('base64url');
  * browser that started the sign-in (no login CSRF), and each transaction can be used once.
  */
 export class OpenIdSignIn {
-  private readonly cookieName: string;
   private readonly cryptoProvider = new CryptoProvider();
+  private readonly cookieName: string;
+  private readonly cookieOptions: CookieOptions;
+  private readonly redirectUri: string;
 
   constructor(
     private readonly sample: SampleSettings,
@@ -59,10 +63,21 @@ export class OpenIdSignIn {
     private readonly store: KeyValueStore,
   ) {
     this.cookieName = `${sample.name}.signin`;
-  }
-
-  get redirectUri(): string {
-    return this.sample.baseUrl + this.sample.registration.redirectPath;
+    this.redirectUri = sample.baseUrl + sample.registration.redirectPath;
+    // A form_post response is a POST from the identity platform's site: a SameSite=Lax cookie
+    // would not come along, so across sites the cookie is SameSite=None (which needs Secure;
+    // browsers accept Secure cookies from http://localhost). Against the local emulator, Lax.
+    const crossSite =
+      new URL(provider.configuration.authorization_endpoint).hostname !==
+      new URL(sample.baseUrl).hostname;
+    this.cookieOptions = {
+      signed: true,
+      httpOnly: true,
+      path: sample.registration.redirectPath,
+      maxAge: transactionTtlSeconds * 1000,
+      sameSite: crossSite ? 'none' : 'lax',
+      secure: crossSite || sample.baseUrl.startsWith('https:'),
+    };
   }
 
   /**
@@ -77,6 +92,7 @@ export class OpenIdSignIn {
     const { verifier, challenge } = await this.cryptoProvider.generatePkceCodes();
     const transactionId = random();
     const transaction: SignInTransaction = {
+      scopes: request.scopes,
       state: random(),
       nonce: random(),
       codeVerifier: verifier,
@@ -87,21 +103,9 @@ export class OpenIdSignIn {
       JSON.stringify(transaction),
       transactionTtlSeconds,
     );
-    // A form_post response is a POST from the identity platform's site: a SameSite=Lax cookie
-    // would not come along, so across sites the cookie is SameSite=None (which needs Secure;
-    // browsers accept Secure cookies from http://localhost). Against the local emulator, Lax.
-    const crossSite =
-      new URL(this.provider.configuration.authorization_endpoint).hostname !==
-      new URL(this.sample.baseUrl).hostname;
-    if (crossSite) ctx.cookies.secure = true;
-    ctx.cookies.set(this.cookieName, transactionId, {
-      signed: true,
-      httpOnly: true,
-      path: this.sample.registration.redirectPath,
-      maxAge: transactionTtlSeconds * 1000,
-      sameSite: crossSite ? 'none' : 'lax',
-      secure: crossSite || this.sample.baseUrl.startsWith('https:'),
-    });
+    // koa refuses Secure cookies on a plain-http request unless told the connection counts as secure.
+    if (this.cookieOptions.secure) ctx.cookies.secure = true;
+    ctx.cookies.set(this.cookieName, transactionId, this.cookieOptions);
     return client.getAuthCodeUrl({
       scopes: request.scopes,
       redirectUri: this.redirectUri,
@@ -117,13 +121,13 @@ export class OpenIdSignIn {
   /**
    * Handles the authorization response (query or form_post parameters): checks it belongs to a
    * sign-in this browser started, redeems the code, and starts a fresh session for the user.
+   * Returns the local path to send the browser to.
    */
   async complete(
     ctx: Koa.Context,
     client: ConfidentialClientApplication,
     params: Record<string, string | undefined>,
-    scopes: string[],
-  ): Promise<{ user: SessionUser; returnTo: string; result: AuthenticationResult }> {
+  ): Promise<string> {
     // First: is this the answer to a sign-in this browser started? Only then is anything it says,
     // an error included, worth showing.
     const transaction = await this.takeTransaction(ctx);
@@ -146,7 +150,7 @@ export class OpenIdSignIn {
     try {
       result = await client.acquireTokenByCode({
         code: params.code,
-        scopes,
+        scopes: transaction.scopes,
         redirectUri: this.redirectUri,
         codeVerifier: transaction.codeVerifier,
         // msal checks the id token's nonce against this one.
@@ -182,7 +186,7 @@ export class OpenIdSignIn {
     if (loginHint) user.loginHint = loginHint;
 
     await this.startSession(ctx, user);
-    return { user, returnTo: transaction.returnTo, result };
+    return transaction.returnTo;
   }
 
   /**

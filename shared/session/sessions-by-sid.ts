@@ -40,11 +40,10 @@ export class SessionsBySid {
   }
 
   /** Ends every session of this app that signed in through `sid`, and forgets the `sid`. */
-  async endSessions(sid: string): Promise<number> {
+  async endSessions(sid: string): Promise<void> {
     const sessionKeys = await this.store.setMembers(this.sessionsKey(sid));
     await Promise.all(sessionKeys.map((key) => this.sessions.destroy(key)));
     await this.store.delete(this.recordKey(sid), this.sessionsKey(sid));
-    return sessionKeys.length;
   }
 
   private recordKey(sid: string): string {

@@ -1,5 +1,5 @@
 import type { ConfidentialClientApplication } from '@azure/msal-node';
-import { acquireTokenSilently, InteractionRequiredError } from '../msal/silent-token.ts';
+import { acquireTokenSilently } from '../msal/silent-token.ts';
 import type { SessionUser } from '../session/session.ts';
 import type { SampleServices } from './sample-app.ts';
 
@@ -13,12 +13,6 @@ export async function graphForUser<T>(
   user: SessionUser,
   request: { scopes: string[]; path: string },
 ): Promise<T | undefined> {
-  let accessToken: string;
-  try {
-    accessToken = await acquireTokenSilently(client, user.homeAccountId, request.scopes);
-  } catch (error) {
-    if (error instanceof InteractionRequiredError) return undefined;
-    throw error;
-  }
-  return services.callGraph<T>(request.path, accessToken);
+  const accessToken = await acquireTokenSilently(client, user.homeAccountId, request.scopes);
+  return accessToken ? services.callGraph<T>(request.path, accessToken) : undefined;
 }

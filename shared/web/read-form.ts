@@ -5,12 +5,15 @@ const maxFormBytes = 64 * 1024;
 /** Reads an `application/x-www-form-urlencoded` body (a form_post response, a front-channel POST). */
 export async function readForm(ctx: Koa.Context): Promise<Record<string, string>> {
   if (!ctx.is('application/x-www-form-urlencoded')) return {};
-  let body = '';
-  for await (const chunk of ctx.req) {
-    body += chunk;
-    if (body.length > maxFormBytes) return ctx.throw(413, 'Form too large');
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of ctx.req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > maxFormBytes) return ctx.throw(413, 'Form too large');
+    chunks.push(chunk);
   }
-  return Object.fromEntries(new URLSearchParams(body));
+  // Decoded once, whole: a character split across two chunks stays intact.
+  return Object.fromEntries(new URLSearchParams(Buffer.concat(chunks).toString('utf8')));
 }
 
 /** The query string as a plain record (the first value of a repeated parameter). */

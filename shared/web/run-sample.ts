@@ -1,5 +1,6 @@
 import { createServer, type RequestListener, type Server } from 'node:http';
 import type { SampleName } from '../app-registrations.ts';
+import { closeServer } from '../close-server.ts';
 import {
   ConfigurationError,
   loadSettings,
@@ -121,10 +122,4 @@ export function listen(handler: RequestListener, port: number): Promise<Server> 
     );
     server.listen(port, '127.0.0.1', () => resolve(server));
   });
-}
-
-/** Closes a server, keep-alive connections included. */
-export async function closeServer(server: Server): Promise<void> {
-  server.closeAllConnections();
-  await new Promise((resolve) => server.close(resolve));
 }
