@@ -175,11 +175,11 @@ function sampleSettings(
     // Each sample may have its own app registration; otherwise they share ENTRA_CLIENT_*.
     clientId = read.guid(`${prefix}_CLIENT_ID`) ?? read.guid('ENTRA_CLIENT_ID') ?? '';
     clientSecret =
-      read.secret(`${prefix}_CLIENT_SECRET`) ?? read.secret('ENTRA_CLIENT_SECRET') ?? '';
+      read.string(`${prefix}_CLIENT_SECRET`) ?? read.string('ENTRA_CLIENT_SECRET') ?? '';
     if (!clientId) read.problem(`ENTRA_CLIENT_ID (or ${prefix}_CLIENT_ID) is required`);
     if (!clientSecret) read.problem(`ENTRA_CLIENT_SECRET (or ${prefix}_CLIENT_SECRET) is required`);
   }
-  const sessionSecret = read.secret('SESSION_SECRET');
+  const sessionSecret = read.string('SESSION_SECRET');
   if (sessionSecret !== undefined && sessionSecret.length < 32) {
     read.problem('SESSION_SECRET must be at least 32 characters long');
   } else if (sessionSecret === undefined && mode === 'entra') {
@@ -221,14 +221,10 @@ class EnvironmentReader {
     if (this.problems.size > 0) throw new ConfigurationError([...this.problems]);
   }
 
+  /** A value, trimmed; empty counts as unset. Messages about secrets never include the value. */
   string(name: string): string | undefined {
     const value = this.env[name]?.trim();
     return value === '' ? undefined : value;
-  }
-
-  /** A secret: read like any string, but never echoed in a message. */
-  secret(name: string): string | undefined {
-    return this.string(name);
   }
 
   port(name: string, fallback: number): number {
