@@ -1,23 +1,47 @@
-import type { SampleName } from '../shared/app-registrations.ts';
-import type { SampleFactory } from '../shared/web/sample-app.ts';
-import { createAspNetSample } from './aspnet/app.ts';
-import { createAspNetCoreSample } from './aspnetcore/app.ts';
-import { createJavaSample } from './java/app.ts';
-import { createPythonSample } from './python/app.ts';
+/**
+ * The four samples, in the order of the documentation page's tabs. Each folder declares itself:
+ * `registration.ts` (its app registration), `sign-out.ts` (its sign-out policy), `app.ts` (its
+ * routes), `main.ts` (`npm run sample:<name>`).
+ */
+import type { SampleDefinition } from '../shared/sample/contract.ts';
+import { createAspNetRoutes } from './aspnet/app.ts';
+import { registration as aspnet } from './aspnet/registration.ts';
+import { onGlobalSignOut as aspnetOnGlobalSignOut } from './aspnet/sign-out.ts';
+import { createAspNetCoreRoutes } from './aspnetcore/app.ts';
+import { registration as aspnetcore } from './aspnetcore/registration.ts';
+import { onGlobalSignOut as aspnetcoreOnGlobalSignOut } from './aspnetcore/sign-out.ts';
+import { createJavaRoutes } from './java/app.ts';
+import { registration as java } from './java/registration.ts';
+import { onGlobalSignOut as javaOnGlobalSignOut } from './java/sign-out.ts';
+import { createPythonRoutes } from './python/app.ts';
+import { registration as python } from './python/registration.ts';
+import { onGlobalSignOut as pythonOnGlobalSignOut } from './python/sign-out.ts';
 
-/** The four samples, in the order of the documentation page's tabs. */
-export const sampleFactories: Record<SampleName, SampleFactory> = {
-  aspnetcore: createAspNetCoreSample,
-  aspnet: createAspNetSample,
-  java: createJavaSample,
-  python: createPythonSample,
-};
+export const samples = {
+  aspnetcore: {
+    registration: aspnetcore,
+    onGlobalSignOut: aspnetcoreOnGlobalSignOut,
+    createRoutes: createAspNetCoreRoutes,
+  },
+  aspnet: {
+    registration: aspnet,
+    onGlobalSignOut: aspnetOnGlobalSignOut,
+    createRoutes: createAspNetRoutes,
+  },
+  java: {
+    registration: java,
+    onGlobalSignOut: javaOnGlobalSignOut,
+    createRoutes: createJavaRoutes,
+  },
+  python: {
+    registration: python,
+    onGlobalSignOut: pythonOnGlobalSignOut,
+    createRoutes: createPythonRoutes,
+  },
+} satisfies Record<string, SampleDefinition>;
 
-/** What the documentation page says each sample does when the user signs out elsewhere. */
-export const onGlobalSignOut: Record<SampleName, string> = {
-  aspnetcore:
-    "removes the user's tokens (front-channel logout URL, found by sid, no cookie needed)",
-  aspnet: 'leaves the cache untouched (no front-channel logout URL)',
-  java: 'leaves the cache untouched (no front-channel logout URL)',
-  python: 'leaves the cache untouched (no front-channel logout URL)',
-};
+export type SampleName = keyof typeof samples;
+
+/** All four, in tab order. */
+export const allSamples: SampleDefinition[] = Object.values(samples);
+export const sampleNames = Object.keys(samples) as SampleName[];

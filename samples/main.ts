@@ -1,25 +1,45 @@
 /**
  * `npm start`: the emulator (unless one is already running), the four samples, and a landing page
  * that shows them side by side with what each one's token cache holds, live.
+ *
+ * `npm run emulator` (`--emulator-only`): the emulator alone, with the four samples' apps
+ * registered, for samples started in other terminals.
  */
-
-import { closeServer } from '../shared/close-server.ts';
-import { loadLandingPort } from '../shared/config/settings.ts';
-import { listen, runSamples } from '../shared/web/run-sample.ts';
-import { onGlobalSignOut, sampleFactories } from './index.ts';
+import { runCommand } from '../shared/run/command-line.ts';
+import { closeServer, listen } from '../shared/run/http-server.ts';
+import { startProject } from '../shared/run/orchestrator.ts';
+import { allSamples } from './index.ts';
 import { createLandingApp } from './landing/app.ts';
 
-await runSamples(sampleFactories, async (samples, identityUrl) => {
-  const port = loadLandingPort();
+const emulatorOnly = process.argv.includes('--emulator-only');
+
+await runCommand(async (log) => {
+  if (emulatorOnly) return startProject({ definitions: allSamples, run: [], emulator: 'own', log });
+  const project = await startProject({
+    definitions: allSamples,
+    emulator: 'shared',
+    landing: true,
+    log,
+  });
   const landing = createLandingApp(
-    samples.map(({ url, settings }) => ({
-      name: settings.sample.name,
-      displayName: settings.sample.registration.displayName,
+    project.samples.map(({ name, url, definition }) => ({
+      name,
+      displayName: definition.registration.displayName,
       url,
-      onGlobalSignOut: onGlobalSignOut[settings.sample.name],
+      onGlobalSignOut: definition.onGlobalSignOut,
     })),
-    identityUrl,
+    project.settings.emulator?.identityUrl,
   );
-  const server = await listen(landing.callback(), port);
-  return { url: `http://localhost:${port}`, close: () => closeServer(server) };
+  const port = project.settings.landingPort ?? 3000;
+  const server = await listen(landing.callback(), port).catch(async (error) => {
+    await project.close();
+    throw error;
+  });
+  log.info(`\nOpen http://localhost:${port}`);
+  return {
+    async close() {
+      await closeServer(server);
+      await project.close();
+    },
+  };
 });

@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { createAspNetCoreSample } from '../samples/aspnetcore/app.ts';
-import type { Settings } from '../shared/config/settings.ts';
-import { startSample } from '../shared/web/run-sample.ts';
+import { allSamples } from '../samples/index.ts';
+import { startProject } from '../shared/run/orchestrator.ts';
 import { Browser, parseForm } from './helpers/browser.ts';
 import {
   cacheSummary,
@@ -32,8 +31,8 @@ describe('aspnetcore: removes the user from the token cache on sign-out', () => 
   }
 
   before(async () => {
-    env = await startEnvironment('aspnetcore', createAspNetCoreSample);
-    password = env.settings.emulator!.password;
+    env = await startEnvironment('aspnetcore');
+    password = env.password;
   });
   after(() => env.close());
 
@@ -122,31 +121,24 @@ describe('aspnetcore: global sign-out through the front-channel logout URL', () 
   const user = (index: number) => env.emulator.users[index]!.userPrincipalName;
   const signedIn = async (index: number) => {
     const browser = new Browser();
-    await browser.signIn(env.sample.url + signInPath, user(index), env.settings.emulator!.password);
+    await browser.signIn(env.sample.url + signInPath, user(index), env.password);
     return browser;
   };
   const cachedUsernames = async () =>
     (await cacheSummary(env.sample.url)).accounts.map((account) => account.username).sort();
   const isSignedIn = async (browser: Browser) =>
     /id="signed-in-user"/.test((await browser.get(`${env.sample.url}/`)).html);
-  /** The `sid` the sample recorded for a user at sign-in (the identity platform knows it too). */
-  const sidOf = async (index: number) => {
-    const { store } = env.sample.services;
-    const keys = (await store.keys('aspnetcore:sid:')).filter((key) => !key.endsWith(':sessions'));
-    for (const key of keys) {
-      const record = JSON.parse((await store.get(key))!) as { homeAccountId: string };
-      const account = (await cacheSummary(env.sample.url)).accounts.find(
-        (candidate) => candidate.homeAccountId === record.homeAccountId,
-      );
-      if (account?.username === user(index)) return key.slice('aspnetcore:sid:'.length);
-    }
-    throw new Error(`no sid recorded for ${user(index)}`);
+  /** The `sid` of the browser's identity platform session, as the emulator's SSO page shows it. */
+  const sidOf = async (browser: Browser) => {
+    const page = await browser.get(`${env.emulator.identityUrl}/`);
+    const sid = /<code id="sso-sid">([0-9a-f-]{36})<\/code>/.exec(page.html)?.[1];
+    return sid ?? assert.fail('the browser has no SSO session at the emulator');
   };
   const frontChannel = (query: string, init: RequestInit = {}) =>
     fetch(`${env.sample.url}/signout-oidc?${query}`, { redirect: 'manual', ...init });
 
   before(async () => {
-    env = await startEnvironment('aspnetcore', createAspNetCoreSample);
+    env = await startEnvironment('aspnetcore');
   });
   after(() => env.close());
 
@@ -178,28 +170,24 @@ describe('aspnetcore: global sign-out through the front-channel logout URL', () 
 
   test("a user who signs in over another in the same browser is not signed out by the first one's sid", async () => {
     const browser = await signedIn(0);
-    const adeleSid = await sidOf(0);
+    const adeleSid = await sidOf(browser);
     // Adele's identity platform session ends on its own (say, it expired): Alex signs in instead.
     await browser.jar.setCookie('emulator.ESTSAUTH=; Max-Age=0', env.emulator.identityUrl);
-    const home = await browser.signIn(
-      env.sample.url + signInPath,
-      user(1),
-      env.settings.emulator!.password,
-    );
+    const home = await browser.signIn(env.sample.url + signInPath, user(1), env.password);
     assert.match(home.html, new RegExp(`id="signed-in-user">${user(1)}<`));
 
     const stale = await frontChannel(`sid=${adeleSid}`);
     assert.equal(stale.status, 200);
     assert.equal(await isSignedIn(browser), true, "Alex's session does not belong to Adele's sid");
     assert.ok((await cachedUsernames()).includes(user(1)));
-    await frontChannel(`sid=${await sidOf(1)}`);
+    await frontChannel(`sid=${await sidOf(browser)}`);
     assert.equal(await isSignedIn(browser), false);
   });
 
   test('front-channel requests that do not match change nothing, and are still a 200', async () => {
     const adele = await signedIn(0);
     const alex = await signedIn(1);
-    const adeleSid = await sidOf(0);
+    const adeleSid = await sidOf(adele);
     const everyone = [user(0), user(1)].sort();
 
     const unknown = await frontChannel('sid=00000000-0000-4000-8000-000000000000');
@@ -236,13 +224,13 @@ describe('aspnetcore: global sign-out through the front-channel logout URL', () 
 describe('aspnetcore: two users at once', () => {
   let env: TestEnvironment;
   before(async () => {
-    env = await startEnvironment('aspnetcore', createAspNetCoreSample);
+    env = await startEnvironment('aspnetcore');
   });
   after(() => env.close());
 
   test("each sees only their own profile, and one's sign-out leaves the other's tokens", async () => {
     const [adele, megan] = [env.emulator.users[0]!, env.emulator.users[2]!];
-    const password = env.settings.emulator!.password;
+    const password = env.password;
     const adeleBrowser = new Browser();
     const meganBrowser = new Browser();
     await adeleBrowser.signIn(env.sample.url + signInPath, adele.userPrincipalName, password);
@@ -278,7 +266,7 @@ describe('aspnetcore: silent refresh', () => {
   let env: TestEnvironment;
   before(async () => {
     // Access tokens that msal already considers expired (it renews 5 minutes before expiry).
-    env = await startEnvironment('aspnetcore', createAspNetCoreSample, {
+    env = await startEnvironment('aspnetcore', {
       emulator: { accessTokenLifetimeSeconds: 60 },
     });
   });
@@ -287,11 +275,7 @@ describe('aspnetcore: silent refresh', () => {
   test('an expired access token is renewed with the cached refresh token, without the user', async () => {
     const browser = new Browser();
     const user = env.emulator.users[1]!;
-    await browser.signIn(
-      env.sample.url + signInPath,
-      user.userPrincipalName,
-      env.settings.emulator!.password,
-    );
+    await browser.signIn(env.sample.url + signInPath, user.userPrincipalName, env.password);
     const profile = await browser.get(env.sample.url + profilePath);
     assert.equal(profile.status, 200);
     assert.match(profile.html, new RegExp(user.displayName));
@@ -306,7 +290,7 @@ describe('aspnetcore: silent refresh', () => {
 
 describe('aspnetcore: sign-in refuses bad input, shows why, and keeps no tokens', () => {
   let env: TestEnvironment;
-  const password = () => env.settings.emulator!.password;
+  const password = () => env.password;
   const username = () => env.emulator.users[0]!.userPrincipalName;
   const emptyCache = async (url = env.sample.url) => {
     const summary = await cacheSummary(url);
@@ -325,7 +309,7 @@ describe('aspnetcore: sign-in refuses bad input, shows why, and keeps no tokens'
   }
 
   before(async () => {
-    env = await startEnvironment('aspnetcore', createAspNetCoreSample);
+    env = await startEnvironment('aspnetcore');
   });
   after(() => env.close());
 
@@ -402,16 +386,18 @@ describe('aspnetcore: sign-in refuses bad input, shows why, and keeps no tokens'
   });
 
   test('a wrong client secret fails the code redemption with a clear page', async () => {
-    const misconfigured = await startEnvironment('aspnetcore', createAspNetCoreSample, {
-      adjust: (settings) => {
-        settings.sample.clientSecret = 'not-the-secret';
-      },
+    // The emulator holds another secret for the app than the one the sample sends.
+    const misconfigured = await startEnvironment('aspnetcore', {
+      customizeEmulator: (options) => ({
+        ...options,
+        apps: options.apps.map((app) => ({ ...app, clientSecret: 'not-the-secret' })),
+      }),
     });
     try {
       const page = await new Browser().signIn(
         misconfigured.sample.url + signInPath,
         username(),
-        misconfigured.settings.emulator!.password,
+        misconfigured.password,
       );
       assert.equal(page.status, 400);
       assert.match(page.html, /refused to redeem/);
@@ -423,17 +409,26 @@ describe('aspnetcore: sign-in refuses bad input, shows why, and keeps no tokens'
   });
 
   test('an unregistered redirect URI stops at the identity platform', async () => {
-    // The same sample on another port: its redirect URI is not in the app registration.
+    // The same sample on another port, using the running emulator: its redirect URI there is
+    // not in the app registration.
     const [port] = await freePorts(1);
-    const settings: Settings = structuredClone(env.settings);
-    settings.sample.port = port!;
-    settings.sample.baseUrl = `http://localhost:${port}`;
-    const unregistered = await startSample(settings, createAspNetCoreSample);
+    const unregistered = await startProject({
+      definitions: allSamples,
+      run: ['aspnetcore'],
+      env: {
+        EMULATOR_PORT: new URL(env.emulator.identityUrl).port,
+        GRAPH_PORT: new URL(env.emulator.graphUrl).port,
+        ASPNETCORE_PORT: String(port),
+      },
+      emulator: 'shared',
+    });
     try {
-      const page = await new Browser().get(unregistered.url + signInPath);
+      assert.equal(unregistered.emulator?.running, undefined, 'it uses the running emulator');
+      const url = unregistered.samples[0]!.url;
+      const page = await new Browser().get(url + signInPath);
       assert.ok(page.url.startsWith(env.emulator.identityUrl), 'no redirect back to the app');
       assert.match(page.html, /AADSTS50011/);
-      await emptyCache(unregistered.url);
+      await emptyCache(url);
     } finally {
       await unregistered.close();
     }

@@ -1,20 +1,27 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, test } from 'node:test';
-import { ConfigurationError, loadSettings } from '../shared/config/settings.ts';
-import { freePorts } from './helpers/environment.ts';
+import { allSamples, samples } from '../samples/index.ts';
+import { ConfigurationError, type Environment, loadSettings } from '../shared/config/settings.ts';
+import { emulatorApps } from '../shared/run/emulator-apps.ts';
 
 const tenantId = '11111111-2222-3333-4444-555555555555';
 const clientId = '66666666-7777-8888-9999-000000000000';
 const clientSecret = 'do-not-print-this-client-secret';
 const sessionSecret = 'do-not-print-this-session-secret-0123456789';
+const registrations = allSamples.map((sample) => sample.registration);
 
-function problemsOf(env: Record<string, string>): string[] {
+/** aspnetcore's settings alone, as `npm run sample:aspnetcore` reads them. */
+const aspnetcore = (env: Environment) => loadSettings([samples.aspnetcore.registration], env);
+
+function problemsOf(
+  env: Environment,
+  read: () => unknown = () => loadSettings(registrations, env),
+): string[] {
   try {
-    loadSettings('aspnetcore', env);
+    read();
   } catch (error) {
     assert.ok(error instanceof ConfigurationError);
     return error.problems;
@@ -22,29 +29,45 @@ function problemsOf(env: Record<string, string>): string[] {
   assert.fail('expected a ConfigurationError');
 }
 
+function appsFile(apps: unknown): string {
+  const file = path.join(mkdtempSync(path.join(tmpdir(), 'apps-')), 'apps.json');
+  writeFileSync(file, JSON.stringify(apps));
+  return file;
+}
+
 describe('configuration', () => {
-  test('defaults to emulator mode, with the sample on port 3001', () => {
-    const settings = loadSettings('aspnetcore', {});
+  test('defaults to emulator mode, with aspnetcore on port 3001', () => {
+    const settings = aspnetcore({});
+    const [sample] = settings.samples;
     assert.equal(settings.identity.mode, 'emulator');
-    assert.equal(settings.sample.baseUrl, 'http://localhost:3001');
+    assert.equal(sample?.baseUrl, 'http://localhost:3001');
     assert.equal(
       settings.identity.authority,
       `https://localhost:4000/${settings.emulator!.tenantId}`,
     );
     assert.equal(settings.identity.graphUrl, 'http://localhost:4001');
-    assert.equal(settings.sample.cacheInspector, true);
-    const registration = settings.emulator!.apps.find(
-      (app) => app.clientId === settings.sample.clientId,
+    assert.equal(sample?.cacheInspector, true);
+  });
+
+  test("the wiring registers each sample's app at the emulator, at the sample's URL", () => {
+    const settings = loadSettings(registrations, { ASPNETCORE_PORT: '5001' });
+    const apps = emulatorApps(settings.samples, settings.emulator!);
+    assert.deepEqual(
+      apps.map((app) => app.displayName),
+      registrations.map((registration) => registration.displayName),
     );
-    assert.deepEqual(registration?.redirectUris, [
-      'http://localhost:3001/signin-oidc',
-      'http://localhost:3001/signout-callback-oidc',
+    const [aspnetcoreApp, aspnetApp] = apps;
+    assert.deepEqual(aspnetcoreApp?.redirectUris, [
+      'http://localhost:5001/signin-oidc',
+      'http://localhost:5001/signout-callback-oidc',
     ]);
-    assert.equal(registration?.frontChannelLogoutUrl, 'http://localhost:3001/signout-oidc');
+    assert.equal(aspnetcoreApp?.frontChannelLogoutUrl, 'http://localhost:5001/signout-oidc');
+    assert.deepEqual(aspnetApp?.redirectUris, ['http://localhost:3002/']);
+    assert.equal(aspnetApp?.frontChannelLogoutUrl, undefined);
   });
 
   test('ENTRA_TENANT_ID selects Entra ID, with Microsoft Graph and no inspector', () => {
-    const settings = loadSettings('aspnetcore', {
+    const settings = aspnetcore({
       ENTRA_TENANT_ID: tenantId,
       ENTRA_CLIENT_ID: clientId,
       ENTRA_CLIENT_SECRET: clientSecret,
@@ -54,13 +77,13 @@ describe('configuration', () => {
     assert.equal(settings.emulator, undefined);
     assert.equal(settings.identity.authority, `https://login.microsoftonline.com/${tenantId}`);
     assert.equal(settings.identity.graphUrl, 'https://graph.microsoft.com');
-    assert.equal(settings.sample.clientId, clientId);
-    assert.equal(settings.sample.cacheInspector, false);
+    assert.equal(settings.samples[0]?.clientId, clientId);
+    assert.equal(settings.samples[0]?.cacheInspector, false);
   });
 
   test('per-sample registration settings override the shared ones', () => {
     const own = '12345678-1234-1234-1234-123456789abc';
-    const settings = loadSettings('aspnetcore', {
+    const settings = loadSettings(registrations, {
       ENTRA_TENANT_ID: tenantId,
       ENTRA_CLIENT_ID: clientId,
       ENTRA_CLIENT_SECRET: clientSecret,
@@ -69,20 +92,26 @@ describe('configuration', () => {
       SESSION_SECRET: sessionSecret,
       CACHE_INSPECTOR: 'on',
     });
-    assert.equal(settings.sample.clientId, own);
-    assert.equal(settings.sample.clientSecret, 'another-secret');
-    assert.equal(settings.sample.cacheInspector, true);
+    const [first, second] = settings.samples;
+    assert.equal(first?.clientId, own);
+    assert.equal(first?.clientSecret, 'another-secret');
+    assert.equal(first?.cacheInspector, true);
+    assert.equal(second?.clientId, clientId);
+    assert.equal(second?.clientSecret, clientSecret);
   });
 
   test('names every missing variable in Entra mode at once', () => {
-    const problems = problemsOf({ ENTRA_TENANT_ID: tenantId });
-    assert.equal(problems.length, 3);
-    assert.match(problems.join('\n'), /ENTRA_CLIENT_ID/);
-    assert.match(problems.join('\n'), /ENTRA_CLIENT_SECRET/);
-    assert.match(problems.join('\n'), /SESSION_SECRET/);
+    const problems = problemsOf({ ENTRA_TENANT_ID: tenantId }, () =>
+      aspnetcore({ ENTRA_TENANT_ID: tenantId }),
+    );
+    assert.deepEqual(problems, [
+      'ENTRA_CLIENT_ID (or ASPNETCORE_CLIENT_ID) is required',
+      'ENTRA_CLIENT_SECRET (or ASPNETCORE_CLIENT_SECRET) is required',
+      'SESSION_SECRET is required with ENTRA_TENANT_ID (at least 32 random characters)',
+    ]);
   });
 
-  test('names each malformed variable, without echoing secrets', () => {
+  test('names each malformed variable once, without echoing secrets', () => {
     const problems = problemsOf({
       ENTRA_TENANT_ID: 'not a tenant',
       ENTRA_CLIENT_ID: 'not-a-guid',
@@ -95,7 +124,6 @@ describe('configuration', () => {
     const text = problems.join('\n');
     for (const name of [
       'ENTRA_TENANT_ID',
-      'ENTRA_CLIENT_ID',
       'SESSION_SECRET',
       'ASPNETCORE_PORT',
       'ASPNETCORE_BASE_URL',
@@ -103,14 +131,39 @@ describe('configuration', () => {
     ]) {
       assert.match(text, new RegExp(name));
     }
+    // Malformed, not missing: one message, not also "is required".
+    assert.deepEqual(
+      problems.filter((problem) => problem.includes('ENTRA_CLIENT_ID')),
+      ['ENTRA_CLIENT_ID must be a GUID like 00000000-0000-0000-0000-000000000000'],
+    );
     assert.doesNotMatch(text, /too-short-secret|do-not-print/);
   });
 
+  test('names the problems of every sample at once', () => {
+    const problems = problemsOf({ ASPNET_PORT: 'x', PYTHON_BASE_URL: 'nope', JAVA_PORT: '3001' });
+    assert.deepEqual(problems, [
+      'ASPNET_PORT must be a port number from 1 to 65535 (got "x")',
+      'PYTHON_BASE_URL must be an http(s) URL with no path, like https://app.example.com',
+      'ASPNETCORE_PORT and JAVA_PORT are both 3001: give each its own port',
+    ]);
+  });
+
+  test('LANDING_PORT is read with the rest when the landing page runs', () => {
+    const landing = (env: Environment) => loadSettings(registrations, env, { landing: true });
+    assert.equal(landing({}).landingPort, 3000);
+    assert.deepEqual(
+      problemsOf({}, () => landing({ LANDING_PORT: '4000', ASPNET_PORT: 'x' })),
+      [
+        'ASPNET_PORT must be a port number from 1 to 65535 (got "x")',
+        'EMULATOR_PORT and LANDING_PORT are both 4000: give each its own port',
+      ],
+    );
+  });
+
   test('checks the app registrations file named by EMULATOR_APPS', () => {
-    const folder = mkdtempSync(path.join(tmpdir(), 'apps-'));
-    const file = path.join(folder, 'apps.json');
-    writeFileSync(file, JSON.stringify([{ clientId: 'nope', redirectUris: [] }]));
-    const text = problemsOf({ EMULATOR_APPS: file }).join('\n');
+    const text = problemsOf({
+      EMULATOR_APPS: appsFile([{ clientId: 'nope', redirectUris: [] }]),
+    }).join('\n');
     assert.match(text, /EMULATOR_APPS.*entry 0.*clientId/);
     assert.match(text, /EMULATOR_APPS.*entry 0.*clientSecret/);
     assert.match(text, /EMULATOR_APPS.*entry 0.*redirectUris/);
@@ -121,54 +174,32 @@ describe('configuration', () => {
       redirectUris: ['http://localhost:5000/callback'],
       frontChannelLogoutUrl: 'http://localhost:5000/logout',
     };
-    writeFileSync(file, JSON.stringify([app]));
-    const registered = loadSettings('aspnetcore', { EMULATOR_APPS: file }).emulator!.apps.at(-1);
+    const settings = loadSettings(registrations, { EMULATOR_APPS: appsFile([app]) });
+    const registered = emulatorApps(settings.samples, settings.emulator!).at(-1);
     assert.equal(registered?.clientId, clientId);
     assert.equal(registered?.frontChannelLogoutUrl, app.frontChannelLogoutUrl);
 
     assert.match(
-      problemsOf({ EMULATOR_APPS: path.join(folder, 'missing.json') }).join('\n'),
+      problemsOf({ EMULATOR_APPS: '/no/such/apps.json' }).join('\n'),
       /EMULATOR_APPS.*ENOENT/,
     );
   });
 
-  test('in Entra mode no emulator starts: the sample goes to the configured instance for discovery', async () => {
-    // A closed local port stands in for login.microsoftonline.com, so the test needs no network.
-    const [closedPort] = await freePorts(1);
-    const [emulatorPort] = await freePorts(1);
-    const result = spawnSync(process.execPath, ['--import', 'tsx', 'samples/aspnetcore/main.ts'], {
-      env: {
-        PATH: process.env.PATH,
-        ENTRA_TENANT_ID: tenantId,
-        ENTRA_CLIENT_ID: clientId,
-        ENTRA_CLIENT_SECRET: clientSecret,
-        SESSION_SECRET: sessionSecret,
-        ENTRA_INSTANCE: `http://127.0.0.1:${closedPort}`,
-        EMULATOR_PORT: String(emulatorPort),
+  test('an EMULATOR_APPS entry reusing a registered client id is refused, naming the entry', () => {
+    const file = appsFile([
+      { clientId, clientSecret: 's', redirectUris: ['http://localhost:5000/cb'] },
+      { clientId, clientSecret: 't', redirectUris: ['http://localhost:5001/cb'] },
+      {
+        clientId: samples.java.registration.emulatorClientId.toUpperCase(),
+        clientSecret: 'u',
+        redirectUris: ['http://localhost:5002/cb'],
       },
-      encoding: 'utf8',
-      timeout: 30_000,
-    });
-    assert.equal(result.status, 1, result.stderr);
-    assert.match(
-      result.stderr,
-      new RegExp(
-        `discovery document at http://127\\.0\\.0\\.1:${closedPort}/${tenantId}/v2\\.0/\\.well-known/openid-configuration`,
-      ),
-    );
-    assert.doesNotMatch(result.stdout, /emulator/i);
-    assert.doesNotMatch(result.stdout + result.stderr, /do-not-print/);
-  });
-
-  test('a sample with bad configuration stops at start-up, naming the variable and no secret', () => {
-    const result = spawnSync(process.execPath, ['--import', 'tsx', 'samples/aspnetcore/main.ts'], {
-      env: { PATH: process.env.PATH, ENTRA_TENANT_ID: tenantId, ENTRA_CLIENT_SECRET: clientSecret },
-      encoding: 'utf8',
-      timeout: 30_000,
-    });
-    assert.equal(result.status, 1, result.stderr);
-    assert.match(result.stderr, /ENTRA_CLIENT_ID/);
-    assert.match(result.stderr, /SESSION_SECRET/);
-    assert.doesNotMatch(result.stderr + result.stdout, /do-not-print/);
+    ]);
+    const settings = loadSettings(registrations, { EMULATOR_APPS: file });
+    const problems = problemsOf({}, () => emulatorApps(settings.samples, settings.emulator!));
+    assert.deepEqual(problems, [
+      `EMULATOR_APPS: "${file}" entry 1: client id ${clientId} is already registered, by "App ${clientId}"; give this app its own`,
+      `EMULATOR_APPS: "${file}" entry 2: client id ${samples.java.registration.emulatorClientId} is already registered, by "java (Spring Boot + msal4j)"; give this app its own`,
+    ]);
   });
 });

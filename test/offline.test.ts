@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import diagnosticsChannel from 'node:diagnostics_channel';
 import { after, before, test } from 'node:test';
-import { createAspNetCoreSample } from '../samples/aspnetcore/app.ts';
 import { Browser } from './helpers/browser.ts';
 import { startEnvironment, type TestEnvironment } from './helpers/environment.ts';
 
@@ -23,7 +22,7 @@ let env: TestEnvironment;
 before(async () => {
   diagnosticsChannel.subscribe('undici:request:create', onFetch);
   diagnosticsChannel.subscribe('http.client.request.start', onHttp);
-  env = await startEnvironment('aspnetcore', createAspNetCoreSample, {
+  env = await startEnvironment('aspnetcore', {
     emulator: { accessTokenLifetimeSeconds: 60 },
   });
 });
@@ -36,11 +35,7 @@ after(async () => {
 test('in emulator mode, sign-in, token refresh, API calls and sign-out reach only localhost', async () => {
   const browser = new Browser();
   const user = env.emulator.users[0]!.userPrincipalName;
-  await browser.signIn(
-    `${env.sample.url}/MicrosoftIdentity/Account/SignIn`,
-    user,
-    env.settings.emulator!.password,
-  );
+  await browser.signIn(`${env.sample.url}/MicrosoftIdentity/Account/SignIn`, user, env.password);
   const profile = await browser.get(`${env.sample.url}/Home/Profile`);
   assert.equal(profile.status, 200);
   await browser.get(`${env.sample.url}/MicrosoftIdentity/Account/SignOut`);

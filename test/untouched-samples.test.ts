@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { sampleFactories } from '../samples/index.ts';
-import type { SampleName } from '../shared/app-registrations.ts';
+import type { SampleName } from '../samples/index.ts';
 import { Browser, parseForm } from './helpers/browser.ts';
 import { cacheSummary, startSamples, type TestEnvironment } from './helpers/environment.ts';
 
@@ -56,18 +55,14 @@ const originals: Array<{
 
 let env: TestEnvironment;
 before(async () => {
-  env = await startSamples({
-    aspnet: sampleFactories.aspnet,
-    java: sampleFactories.java,
-    python: sampleFactories.python,
-  });
+  env = await startSamples(['aspnet', 'java', 'python']);
 });
 after(() => env.close());
 
 for (const original of originals) {
   describe(`${original.name}`, () => {
     const sample = () => env.samples[original.name]!;
-    const password = () => env.settings.emulator!.password;
+    const password = () => env.password;
     const user = (index: number) => env.emulator.users[index]!;
     const usernamesInCache = async () =>
       (await cacheSummary(sample().url)).accounts.map((account) => account.username);
@@ -196,13 +191,13 @@ test("python: a new sign-in in the same browser does not carry the previous user
     await browser.signIn(
       sample.url + original.signIn,
       env.emulator.users[0]!.userPrincipalName,
-      env.settings.emulator!.password,
+      env.password,
     );
     await browser.jar.setCookie('emulator.ESTSAUTH=; Max-Age=0', env.emulator.identityUrl);
     await browser.signIn(
       sample.url + original.signIn,
       env.emulator.users[1]!.userPrincipalName,
-      env.settings.emulator!.password,
+      env.password,
     );
     const accounts = (await cacheSummary(sample.url)).accounts.map((account) => account.username);
     assert.deepEqual(accounts, [env.emulator.users[1]!.userPrincipalName], name);

@@ -1,25 +1,25 @@
 /**
  * aspnet: mirrors the ASP.NET tab of "Web app that calls web APIs: remove accounts from the cache
  * on global sign-out" (ASP.NET MVC with OWIN). The page says this sample does NOT remove accounts
- * from the cache on global sign-out, and neither does this reproduction.
+ * from the cache on global sign-out, and neither does this reproduction (`sign-out.ts`).
  *
  * Where the cache lives: one process-wide memory cache (the original used `MemoryCache.Default`),
  * one entry per user keyed `oid.tid`, expiring 48 hours after it was last written.
  */
 import Router from '@koa/router';
 import type Koa from 'koa';
+import type { SampleRoutes } from '../../shared/sample/contract.ts';
+import type { SampleServices } from '../../shared/sample/services.ts';
 import { MemoryStore } from '../../shared/store/key-value-store.ts';
 import { PerUserTokenCache } from '../../shared/token-cache/per-user-token-cache.ts';
-import { graphForUser } from '../../shared/web/graph-for-user.ts';
 import { readForm } from '../../shared/web/read-form.ts';
 import { render } from '../../shared/web/render.ts';
-import type { Sample, SampleServices } from '../../shared/web/sample-app.ts';
+import { registration } from './registration.ts';
+import { signOut } from './sign-out.ts';
 
 const signInPath = '/Account/SignIn';
 const signOutPath = '/Account/SignOut';
 const readMailPath = '/Home/ReadMail';
-/** The original read the user's mail: Graph `/me/messages` with `Mail.Read`. */
-const graphScopes = ['Mail.Read'];
 
 interface GraphMessages {
   value: Array<{
@@ -29,8 +29,8 @@ interface GraphMessages {
   }>;
 }
 
-export function createAspNetSample(services: SampleServices): Sample {
-  const { sample } = services.settings;
+export function createAspNetRoutes(services: SampleServices): SampleRoutes {
+  const { signIn, identityPlatform } = services;
   // In this process's memory, whatever store the sessions use: `MemoryCache.Default` was not
   // shared between instances. In Entra ID the home account id (`uid.utid`) is `oid.tid`.
   const tokenCache = new PerUserTokenCache(new MemoryStore(), {
@@ -41,8 +41,8 @@ export function createAspNetSample(services: SampleServices): Sample {
     services.msalClient(tokenCache.partition(homeAccountId));
   const challenge = async (ctx: Koa.Context, returnTo: string) => {
     ctx.redirect(
-      await services.signIn.authorizationUrl(ctx, msalFor(), {
-        scopes: graphScopes,
+      await signIn.authorizationUrl(ctx, msalFor(), {
+        scopes: registration.scopes,
         responseMode: 'form_post',
         returnTo,
       }),
@@ -52,16 +52,16 @@ export function createAspNetSample(services: SampleServices): Sample {
   const router = new Router();
   router.get('/', (ctx) => render(ctx, 'home'));
   // The redirect URI is the site root: OWIN's middleware picks the form_post response up there.
-  router.post(sample.registration.redirectPath, async (ctx) => {
-    ctx.redirect(await services.signIn.complete(ctx, msalFor(), await readForm(ctx)));
+  router.post(registration.redirectPath, async (ctx) => {
+    ctx.redirect(await signIn.complete(ctx, msalFor(), await readForm(ctx)));
   });
   router.get(signInPath, (ctx) => challenge(ctx, '/'));
 
   router.get(readMailPath, async (ctx) => {
     const user = ctx.session?.user;
     if (!user) return challenge(ctx, readMailPath);
-    const mail = await graphForUser<GraphMessages>(services, msalFor(user.homeAccountId), user, {
-      scopes: graphScopes,
+    const mail = await services.graphForUser<GraphMessages>(msalFor(user.homeAccountId), user, {
+      scopes: registration.scopes,
       path: '/v1.0/me/messages',
     });
     if (!mail) return challenge(ctx, readMailPath);
@@ -76,15 +76,7 @@ export function createAspNetSample(services: SampleServices): Sample {
     });
   });
 
-  // Local sign-out: clear this user's cache entry, end the session, and go to the end-session
-  // endpoint with only the post-logout redirect URI. There is no front-channel logout URL: when
-  // the user signs out elsewhere, this sample's session and cache entry both survive.
-  router.get(signOutPath, async (ctx) => {
-    const user = ctx.session?.user;
-    if (user) await tokenCache.remove(user.homeAccountId);
-    ctx.session = null;
-    ctx.redirect(services.endSessionUrl());
-  });
+  router.get(signOutPath, (ctx) => signOut(ctx, { tokenCache, identityPlatform }));
 
   return {
     router,

@@ -1,4 +1,8 @@
-import { runSamples } from '../../shared/web/run-sample.ts';
-import { createAspNetCoreSample } from './app.ts';
+/** `npm run sample:aspnetcore`: this sample alone (with the emulator, found or started). */
+import { runCommand } from '../../shared/run/command-line.ts';
+import { startProject } from '../../shared/run/orchestrator.ts';
+import { allSamples } from '../index.ts';
 
-await runSamples({ aspnetcore: createAspNetCoreSample });
+await runCommand((log) =>
+  startProject({ definitions: allSamples, run: ['aspnetcore'], emulator: 'shared', log }),
+);

@@ -4,12 +4,11 @@
  */
 import Router from '@koa/router';
 import Koa from 'koa';
-import type { SampleName } from '../../shared/app-registrations.ts';
 import type { TokenCacheSummary } from '../../shared/token-cache/serialized-cache.ts';
-import { render } from '../../shared/web/render.ts';
+import { FAVICON, render } from '../../shared/web/render.ts';
 
 export interface LandingSample {
-  name: SampleName;
+  name: string;
   displayName: string;
   url: string;
   /** What the documentation page says the sample does on global sign-out. */
@@ -19,6 +18,10 @@ export interface LandingSample {
 export function createLandingApp(samples: LandingSample[], emulatorUrl: string | undefined): Koa {
   const router = new Router();
   router.get('/', (ctx) => render(ctx, 'landing', { samples, emulatorUrl }, null));
+  router.get('/favicon.ico', (ctx) => {
+    ctx.type = 'image/svg+xml';
+    ctx.body = FAVICON;
+  });
   // The page polls this: each sample's inspector, fetched here (the samples are other origins).
   router.get('/summaries', async (ctx) => {
     const entries = await Promise.all(

@@ -1,18 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { parseEnv } from 'node:util';
-import {
-  type SampleName,
-  type SampleRegistration,
-  sampleNames,
-  sampleRegistrations,
-} from '../app-registrations.ts';
-import { DEFAULT_EMULATOR_PASSWORD } from '../emulator/directory.ts';
-import type { AppRegistration } from '../emulator/index.ts';
+import { type AppRegistration, EMULATOR_DEFAULTS } from '../../emulator/index.ts';
+import type { SampleRegistration } from '../sample/registration.ts';
 
 /**
- * The one place that reads configuration. Everything is validated at start-up, every problem is
- * reported at once by variable name, and secret values never appear in a message.
+ * The one place that reads configuration, and all it reads is the environment (and a `.env` file).
+ * Everything is validated at start-up, every problem of every sample is reported at once by
+ * variable name, and secret values never appear in a message.
  *
  * Two modes: `emulator` (the default: no tenant configured, everything local) and `entra`
  * (ENTRA_TENANT_ID is set: a real Microsoft Entra ID tenant and the real Microsoft Graph).
@@ -35,7 +30,7 @@ export interface IdentitySettings {
 }
 
 export interface SampleSettings {
-  name: SampleName;
+  name: string;
   registration: SampleRegistration;
   clientId: string;
   clientSecret: string;
@@ -48,26 +43,42 @@ export interface SampleSettings {
   cacheInspector: boolean;
 }
 
+/** An app registration from the EMULATOR_APPS file, with where it came from (for messages). */
+export interface ConfiguredApp {
+  app: AppRegistration;
+  /** e.g. `EMULATOR_APPS: "./apps.json" entry 1` */
+  source: string;
+}
+
 export interface EmulatorSettings {
   port: number;
   graphPort: number;
   tenantId: string;
+  /** EMULATOR_PASSWORD, or the emulator's documented default. */
   password: string;
-  /** The samples' registrations plus any from the EMULATOR_APPS file. */
-  apps: AppRegistration[];
+  /** Apps registered beside the samples (EMULATOR_APPS). */
+  extraApps: ConfiguredApp[];
   frontChannelLogoutIncludesIss: boolean;
   identityUrl: string;
   graphUrl: string;
 }
 
+/** What one sample runs with. */
 export interface Settings {
   identity: IdentitySettings;
   sample: SampleSettings;
-  /** Present in emulator mode only. */
-  emulator?: EmulatorSettings;
 }
 
-export const DEFAULT_EMULATOR_TENANT_ID = '9188040d-6c67-4c5b-b112-36a304b66dad';
+/** Everything `npm start`, `npm run sample:<name>` and `npm run emulator` run with. */
+export interface ProjectSettings {
+  identity: IdentitySettings;
+  /** One per registration given, in the same order. */
+  samples: SampleSettings[];
+  /** Present in emulator mode only. */
+  emulator?: EmulatorSettings;
+  /** Where `npm start` serves its landing page (LANDING_PORT), when asked for. */
+  landingPort?: number;
+}
 
 export class ConfigurationError extends Error {
   constructor(readonly problems: string[]) {
@@ -82,58 +93,41 @@ export function readEnvironment(envFile = '.env'): Environment {
   return { ...fromFile, ...process.env };
 }
 
-/** Settings for one sample (and, in emulator mode, for the emulator it talks to). */
-export function loadSettings(name: SampleName, env: Environment = readEnvironment()): Settings {
+/**
+ * The settings of every sample given, and of the emulator in emulator mode. Problems of all of
+ * them are collected and thrown together as one {@link ConfigurationError}.
+ */
+export function loadSettings(
+  registrations: readonly SampleRegistration[],
+  env: Environment = readEnvironment(),
+  { landing = false }: { landing?: boolean } = {},
+): ProjectSettings {
   const read = new EnvironmentReader(env);
   const emulator = read.string('ENTRA_TENANT_ID') ? undefined : emulatorSettings(read);
   const identity = emulator ? emulatorIdentity(emulator) : entraIdentity(read);
-  const sample = sampleSettings(read, name, identity.mode);
+  const samples = registrations.map((registration) =>
+    sampleSettings(read, registration, identity.mode),
+  );
+  const landingPort = landing ? read.port('LANDING_PORT', 3000) : undefined;
+  checkDistinctPorts(read, samples, emulator, landingPort);
   read.throwIfProblems();
-  return { identity, sample, ...(emulator ? { emulator } : {}) };
-}
-
-/** Settings for `npm run emulator`: the emulator and the registrations of every sample. */
-export function loadEmulatorSettings(env: Environment = readEnvironment()): EmulatorSettings {
-  const read = new EnvironmentReader(env);
-  const settings = emulatorSettings(read);
-  read.throwIfProblems();
-  return settings;
-}
-
-/** Where `npm start` serves its landing page. */
-export function loadLandingPort(env: Environment = readEnvironment()): number {
-  const read = new EnvironmentReader(env);
-  const port = read.port('LANDING_PORT', 3000);
-  read.throwIfProblems();
-  return port;
+  return {
+    identity,
+    samples,
+    ...(emulator ? { emulator } : {}),
+    ...(landingPort ? { landingPort } : {}),
+  };
 }
 
 function emulatorSettings(read: EnvironmentReader): EmulatorSettings {
-  const port = read.port('EMULATOR_PORT', 4000);
-  const graphPort = read.port('GRAPH_PORT', 4001);
-  const sampleApps = sampleNames.map((name) => {
-    const registration = sampleRegistrations[name];
-    const baseUrl = sampleBaseUrl(read, name);
-    const app: AppRegistration = {
-      displayName: registration.displayName,
-      clientId: registration.clientId,
-      clientSecret: registration.clientSecret,
-      redirectUris: [
-        baseUrl + registration.redirectPath,
-        baseUrl + registration.postLogoutRedirectPath,
-      ],
-    };
-    if (registration.frontChannelLogoutPath) {
-      app.frontChannelLogoutUrl = baseUrl + registration.frontChannelLogoutPath;
-    }
-    return app;
-  });
+  const port = read.port('EMULATOR_PORT', EMULATOR_DEFAULTS.port);
+  const graphPort = read.port('GRAPH_PORT', EMULATOR_DEFAULTS.graphPort);
   return {
     port,
     graphPort,
-    tenantId: read.guid('EMULATOR_TENANT_ID') ?? DEFAULT_EMULATOR_TENANT_ID,
-    password: read.string('EMULATOR_PASSWORD') ?? DEFAULT_EMULATOR_PASSWORD,
-    apps: [...sampleApps, ...read.appRegistrationsFile('EMULATOR_APPS')],
+    tenantId: read.guid('EMULATOR_TENANT_ID') ?? EMULATOR_DEFAULTS.tenantId,
+    password: read.string('EMULATOR_PASSWORD') ?? EMULATOR_DEFAULTS.password,
+    extraApps: read.appRegistrationsFile('EMULATOR_APPS'),
     frontChannelLogoutIncludesIss: read.boolean('EMULATOR_FRONTCHANNEL_ISS', false),
     identityUrl: `http://localhost:${port}`,
     graphUrl: `http://localhost:${graphPort}`,
@@ -164,19 +158,22 @@ function entraIdentity(read: EnvironmentReader): IdentitySettings {
 
 function sampleSettings(
   read: EnvironmentReader,
-  name: SampleName,
+  registration: SampleRegistration,
   mode: IdentitySettings['mode'],
 ): SampleSettings {
-  const registration = sampleRegistrations[name];
-  const prefix = name.toUpperCase();
-  let clientId = registration.clientId;
-  let clientSecret = registration.clientSecret;
+  const prefix = registration.name.toUpperCase();
+  let clientId = registration.emulatorClientId;
+  let clientSecret = registration.emulatorClientSecret;
   if (mode === 'entra') {
     // Each sample may have its own app registration; otherwise they share ENTRA_CLIENT_*.
-    clientId = read.guid(`${prefix}_CLIENT_ID`) ?? read.guid('ENTRA_CLIENT_ID') ?? '';
+    const own = `${prefix}_CLIENT_ID`;
+    clientId = read.guid(own) ?? read.guid('ENTRA_CLIENT_ID') ?? '';
     clientSecret =
       read.string(`${prefix}_CLIENT_SECRET`) ?? read.string('ENTRA_CLIENT_SECRET') ?? '';
-    if (!clientId) read.problem(`ENTRA_CLIENT_ID (or ${prefix}_CLIENT_ID) is required`);
+    // "Required" only when nothing was given: a malformed value has its own message.
+    if (read.string(own) === undefined && read.string('ENTRA_CLIENT_ID') === undefined) {
+      read.problem(`ENTRA_CLIENT_ID (or ${own}) is required`);
+    }
     if (!clientSecret) read.problem(`ENTRA_CLIENT_SECRET (or ${prefix}_CLIENT_SECRET) is required`);
   }
   const sessionSecret = read.string('SESSION_SECRET');
@@ -185,23 +182,40 @@ function sampleSettings(
   } else if (sessionSecret === undefined && mode === 'entra') {
     read.problem('SESSION_SECRET is required with ENTRA_TENANT_ID (at least 32 random characters)');
   }
+  const port = read.port(`${prefix}_PORT`, registration.defaultPort);
   return {
-    name,
+    name: registration.name,
     registration,
     clientId,
     clientSecret,
-    port: read.port(`${prefix}_PORT`, registration.defaultPort),
-    baseUrl: sampleBaseUrl(read, name),
+    port,
+    baseUrl: read.origin(`${prefix}_BASE_URL`) ?? `http://localhost:${port}`,
     // Emulator mode without SESSION_SECRET: a fresh key per process (sessions end on restart).
     sessionKeys: [sessionSecret ?? randomBytes(32).toString('base64url')],
     cacheInspector: read.boolean('CACHE_INSPECTOR', mode === 'emulator'),
   };
 }
 
-function sampleBaseUrl(read: EnvironmentReader, name: SampleName): string {
-  const prefix = name.toUpperCase();
-  const port = read.port(`${prefix}_PORT`, sampleRegistrations[name].defaultPort);
-  return read.origin(`${prefix}_BASE_URL`) ?? `http://localhost:${port}`;
+/** Two servers of this project cannot listen on one port: say which variables collide. */
+function checkDistinctPorts(
+  read: EnvironmentReader,
+  samples: SampleSettings[],
+  emulator: EmulatorSettings | undefined,
+  landingPort: number | undefined,
+): void {
+  const ports = new Map<number, string>();
+  const claim = (port: number, variable: string) => {
+    const earlier = ports.get(port);
+    if (earlier)
+      read.problem(`${earlier} and ${variable} are both ${port}: give each its own port`);
+    else ports.set(port, variable);
+  };
+  if (emulator) {
+    claim(emulator.port, 'EMULATOR_PORT');
+    claim(emulator.graphPort, 'GRAPH_PORT');
+  }
+  for (const sample of samples) claim(sample.port, `${sample.name.toUpperCase()}_PORT`);
+  if (landingPort) claim(landingPort, 'LANDING_PORT');
 }
 
 const guidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -279,7 +293,7 @@ class EnvironmentReader {
   }
 
   /** A JSON file holding an array of app registrations for the emulator. */
-  appRegistrationsFile(name: string): AppRegistration[] {
+  appRegistrationsFile(name: string): ConfiguredApp[] {
     const file = this.string(name);
     if (file === undefined) return [];
     let parsed: unknown;
@@ -295,24 +309,24 @@ class EnvironmentReader {
       return [];
     }
     return parsed.flatMap((entry: unknown, index) => {
-      const where = `${name}: "${file}" entry ${index}`;
+      const source = `${name}: "${file}" entry ${index}`;
       const app = (entry ?? {}) as Record<string, unknown>;
       const isUrl = (value: unknown) =>
         typeof value === 'string' && URL.canParse(value) && /^https?:/.test(value);
       const before = this.problems.size;
       if (typeof app.clientId !== 'string' || !guidPattern.test(app.clientId)) {
-        this.problem(`${where}: "clientId" must be a GUID`);
+        this.problem(`${source}: "clientId" must be a GUID`);
       }
       if (typeof app.clientSecret !== 'string' || app.clientSecret === '') {
-        this.problem(`${where}: "clientSecret" must be a non-empty string`);
+        this.problem(`${source}: "clientSecret" must be a non-empty string`);
       }
       if (!Array.isArray(app.redirectUris) || app.redirectUris.length === 0) {
-        this.problem(`${where}: "redirectUris" must be a non-empty array of URLs`);
+        this.problem(`${source}: "redirectUris" must be a non-empty array of URLs`);
       } else if (!app.redirectUris.every(isUrl)) {
-        this.problem(`${where}: every entry of "redirectUris" must be an absolute http(s) URL`);
+        this.problem(`${source}: every entry of "redirectUris" must be an absolute http(s) URL`);
       }
       if (app.frontChannelLogoutUrl !== undefined && !isUrl(app.frontChannelLogoutUrl)) {
-        this.problem(`${where}: "frontChannelLogoutUrl" must be an absolute http(s) URL`);
+        this.problem(`${source}: "frontChannelLogoutUrl" must be an absolute http(s) URL`);
       }
       if (this.problems.size > before) return [];
       const registration: AppRegistration = {
@@ -324,7 +338,7 @@ class EnvironmentReader {
       if (typeof app.frontChannelLogoutUrl === 'string') {
         registration.frontChannelLogoutUrl = app.frontChannelLogoutUrl;
       }
-      return [registration];
+      return [{ app: registration, source }];
     });
   }
 }

@@ -1,4 +1,5 @@
 import type { IdentitySettings } from '../config/settings.ts';
+import { networkFailureReason, StartupError } from '../errors.ts';
 
 /** The fields of the OpenID Connect discovery document the samples use. */
 export interface OpenIdConfiguration {
@@ -13,6 +14,11 @@ export interface OpenIdConfiguration {
 export interface IdentityProvider {
   settings: IdentitySettings;
   configuration: OpenIdConfiguration;
+  /**
+   * Where its pages and endpoints are, e.g. `https://login.microsoftonline.com`: the only origin
+   * that may frame the front-channel logout URL, and the one named when it cannot be reached.
+   */
+  origin: string;
   /** The discovery document as fetched, handed to msal so it never fetches it again. */
   configurationJson: string;
 }
@@ -24,31 +30,37 @@ export interface IdentityProvider {
 export async function discoverIdentityProvider(
   settings: IdentitySettings,
 ): Promise<IdentityProvider> {
+  const where = `the identity provider's discovery document at ${settings.discoveryUrl}`;
   let response: Response;
+  let configurationJson: string;
   try {
     response = await fetch(settings.discoveryUrl, { signal: AbortSignal.timeout(10_000) });
+    configurationJson = await response.text();
   } catch (error) {
-    throw new Error(
-      `Cannot reach the identity provider's discovery document at ${settings.discoveryUrl}: ${(error as Error).message}`,
-    );
+    throw new StartupError(`Cannot reach ${where}: it ${networkFailureReason(error)}`);
   }
   if (!response.ok) {
-    throw new Error(
-      `The identity provider's discovery document at ${settings.discoveryUrl} answered ${response.status}` +
+    throw new StartupError(
+      `${where} answered ${response.status}` +
         (settings.mode === 'entra' ? ' (is ENTRA_TENANT_ID right?)' : ''),
     );
   }
-  const configurationJson = await response.text();
-  const configuration = JSON.parse(configurationJson) as OpenIdConfiguration;
+  let configuration: OpenIdConfiguration;
+  try {
+    configuration = JSON.parse(configurationJson) as OpenIdConfiguration;
+  } catch {
+    throw new StartupError(`${where} is not JSON`);
+  }
   for (const field of [
     'issuer',
     'authorization_endpoint',
     'token_endpoint',
     'end_session_endpoint',
   ] as const) {
-    if (typeof configuration[field] !== 'string') {
-      throw new Error(`The discovery document at ${settings.discoveryUrl} has no ${field}`);
+    if (typeof configuration[field] !== 'string' || !URL.canParse(configuration[field])) {
+      throw new StartupError(`${where} has no ${field} URL`);
     }
   }
-  return { settings, configuration, configurationJson };
+  const origin = new URL(configuration.authorization_endpoint).origin;
+  return { settings, configuration, origin, configurationJson };
 }

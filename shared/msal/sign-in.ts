@@ -8,9 +8,11 @@ import {
 import type { SetOption as CookieOptions } from 'cookies';
 import type Koa from 'koa';
 import type { SampleSettings } from '../config/settings.ts';
-import { clearSessionData, type SessionUser } from '../session/session.ts';
+import { clearSessionData } from '../session/session-middleware.ts';
+import type { SessionUser } from '../session/sessions.ts';
 import type { KeyValueStore } from '../store/key-value-store.ts';
 import type { IdentityProvider } from './identity-provider.ts';
+import { unreachableOr } from './silent-token.ts';
 
 /** A sign-in that cannot complete, for a reason the user can act on (shown on the error page). */
 export class SignInError extends Error {
@@ -157,6 +159,8 @@ export class OpenIdSignIn {
         nonce: transaction.nonce,
       });
     } catch (error) {
+      const unreachable = unreachableOr(error, this.provider.origin);
+      if (unreachable !== error) throw unreachable;
       if (error instanceof AuthError) {
         throw new SignInError(
           'The identity platform refused to redeem the authorization code.',

@@ -1,5 +1,5 @@
 import type Koa from 'koa';
-import type { SessionStore } from '../session/session.ts';
+import type { Sessions } from '../session/sessions.ts';
 import type { TokenCachePartition } from './cache-plugin.ts';
 import { summarize, type TokenCacheSummary } from './serialized-cache.ts';
 
@@ -10,7 +10,7 @@ import { summarize, type TokenCacheSummary } from './serialized-cache.ts';
  * what removes the tokens, and nothing else can.
  */
 export class SessionTokenCache {
-  constructor(private readonly sessions: SessionStore) {}
+  constructor(private readonly sessions: Sessions) {}
 
   /** The partition of this request's session; msal's writes are saved with the session. */
   partition(ctx: Koa.Context): TokenCachePartition {

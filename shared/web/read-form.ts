@@ -1,22 +1,25 @@
 import type Koa from 'koa';
+import getRawBody from 'raw-body';
 
-const maxFormBytes = 64 * 1024;
-
-/** Reads an `application/x-www-form-urlencoded` body (a form_post response, a front-channel POST). */
+/**
+ * Reads an `application/x-www-form-urlencoded` body (a form_post response, a front-channel POST),
+ * the first value of each field. A body over 64 KB is refused with 413; raw-body's errors carry
+ * their status, so the error page says what was wrong.
+ */
 export async function readForm(ctx: Koa.Context): Promise<Record<string, string>> {
   if (!ctx.is('application/x-www-form-urlencoded')) return {};
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of ctx.req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > maxFormBytes) return ctx.throw(413, 'Form too large');
-    chunks.push(chunk);
-  }
-  // Decoded once, whole: a character split across two chunks stays intact.
-  return Object.fromEntries(new URLSearchParams(Buffer.concat(chunks).toString('utf8')));
+  const body = await getRawBody(ctx.req, { limit: '64kb', encoding: 'utf-8' });
+  return firstValues(new URLSearchParams(body));
 }
 
 /** The query string as a plain record (the first value of a repeated parameter). */
 export function queryParams(ctx: Koa.Context): Record<string, string> {
-  return Object.fromEntries(ctx.URL.searchParams);
+  return firstValues(new URLSearchParams(ctx.querystring));
+}
+
+function firstValues(parameters: URLSearchParams): Record<string, string> {
+  // No prototype: a field named `__proto__` or `constructor` is just a field.
+  const values: Record<string, string> = Object.create(null);
+  for (const [name, value] of parameters) if (!Object.hasOwn(values, name)) values[name] = value;
+  return values;
 }

@@ -3,8 +3,14 @@ import { fileURLToPath } from 'node:url';
 import ejs from 'ejs';
 import type Koa from 'koa';
 
-/** The project's top-level `views/` folder. */
+/** The project's top-level `views/` folder: the samples' pages and the landing page. */
 export const viewsDirectory = fileURLToPath(new URL('../../views/', import.meta.url));
+
+/** A padlock, served as `/favicon.ico` by the samples and the landing page (browsers ask for it). */
+export const FAVICON =
+  '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><rect width="16" height="16" rx="3" fill="#243a5e"/>' +
+  '<path d="M5.5 7V5a2.5 2.5 0 0 1 5 0v2" stroke="#fff" stroke-width="1.5" fill="none"/>' +
+  '<rect x="4" y="7" width="8" height="6" rx="1" fill="#fff"/></svg>';
 
 /**
  * Renders `views/<view>.ejs` inside a layout (`views/<layout>.ejs`, which prints `body`).

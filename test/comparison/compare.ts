@@ -3,7 +3,7 @@
  * matrix, and writes it to docs/comparison.md with a chart (docs/comparison.svg).
  */
 import { writeFileSync } from 'node:fs';
-import { sampleNames } from '../../shared/app-registrations.ts';
+import { sampleNames } from '../../samples/index.ts';
 import {
   formatMatrix,
   type Matrix,

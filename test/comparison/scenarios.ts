@@ -12,9 +12,7 @@
  * identity platform's sign-out did not revoke it.
  */
 
-import { sampleFactories } from '../../samples/index.ts';
-import type { SampleName } from '../../shared/app-registrations.ts';
-import { sampleNames } from '../../shared/app-registrations.ts';
+import { type SampleName, sampleNames } from '../../samples/index.ts';
 import { Browser, parseForm } from '../helpers/browser.ts';
 import { cacheSummary, startSamples, type TestEnvironment } from '../helpers/environment.ts';
 
@@ -60,31 +58,31 @@ export async function runComparison(): Promise<Matrix> {
 
 /** One run: a fresh environment, sign in everywhere, sign out one way, measure `measured`. */
 async function run(kind: SignOutKind, measured: readonly SampleName[]) {
-  const env = await startSamples(sampleFactories, { emulator: { accessTokenLifetimeSeconds: 60 } });
+  const env = await startSamples(sampleNames, { emulator: { accessTokenLifetimeSeconds: 60 } });
   try {
     const user = env.emulator.users[0]!;
-    const password = env.settings.emulator!.password;
+    const password = env.password;
     const browser = new Browser();
     for (const [index, name] of sampleNames.entries()) {
       const sample = env.samples[name]!;
       // The first sign-in fills in the form; the others ride the SSO session.
       const home = await browser.signIn(
-        sample.url + sample.links.signIn,
+        sample.url + sample.routes.links.signIn,
         ...(index === 0 ? [user.userPrincipalName, password] : []),
       );
       if (!home.html.includes(`id="signed-in-user">${user.userPrincipalName}<`)) {
         throw new Error(`${name}: sign-in did not complete (at ${home.url})`);
       }
-      const api = await browser.get(sample.url + sample.links.api.href);
+      const api = await browser.get(sample.url + sample.routes.links.api.href);
       if (api.status !== 200) throw new Error(`${name}: API route answered ${api.status}`);
     }
 
     const [first] = measured as [SampleName];
     if (kind === 'local')
-      await browser.get(env.samples[first]!.url + env.samples[first]!.links.signOut);
+      await browser.get(env.samples[first]!.url + env.samples[first]!.routes.links.signOut);
     if (kind === 'another-app') {
       const other = env.samples[anotherApp(first)]!;
-      await browser.get(other.url + other.links.signOut);
+      await browser.get(other.url + other.routes.links.signOut);
     }
     if (kind === 'browser') {
       const ssoPage = await browser.get(`${env.emulator.identityUrl}/`);
@@ -117,7 +115,7 @@ async function measure(
     (entry) => entry.username === username,
   );
   // No redirect followed: 200 is the user's data; a redirect means "sign in again".
-  const api = await browser.request(sample.url + sample.links.api.href);
+  const api = await browser.request(sample.url + sample.routes.links.api.href);
   const apiBody = await api.text();
   const refreshTokenRedeemed = env.emulator.tokenRequests
     .slice(signedOutAt)

@@ -41,6 +41,11 @@ export class Browser {
     return this.fetch(url, { ...init, redirect: 'manual' });
   }
 
+  /** One form POST, no redirect followed, no page behaviour. */
+  async requestForm(url: string, form: Record<string, string>): Promise<Response> {
+    return this.request(url, formRequest(form));
+  }
+
   /** Follows redirects, submits form_post pages and runs sign-out pages, like a browser. */
   async navigate(url: string, init: RequestInit, hops = 0): Promise<Page> {
     if (hops > 20) throw new Error(`Too many redirects at ${url}`);

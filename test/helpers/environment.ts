@@ -1,49 +1,38 @@
 import { createServer } from 'node:net';
-import type { SampleName } from '../../shared/app-registrations.ts';
-import { type Environment, loadSettings, type Settings } from '../../shared/config/settings.ts';
-import { emulatorOptions } from '../../shared/emulator/ensure-running.ts';
-import {
-  type EmulatorOptions,
-  type RunningEmulator,
-  startEmulator,
-} from '../../shared/emulator/index.ts';
+import type { EmulatorOptions, RunningEmulator } from '../../emulator/index.ts';
+import { samples as definitions, type SampleName } from '../../samples/index.ts';
+import type { Environment } from '../../shared/config/settings.ts';
+import { type RunningSample, startProject } from '../../shared/run/orchestrator.ts';
 import type { TokenCacheSummary } from '../../shared/token-cache/serialized-cache.ts';
-import { type RunningSample, startSample } from '../../shared/web/run-sample.ts';
-import type { SampleFactory } from '../../shared/web/sample-app.ts';
 
 export interface TestEnvironment {
+  /** The emulator started for this environment (its own, on free ports). */
   emulator: RunningEmulator;
+  /** The demo users' password. */
+  password: string;
   /** The first (or only) sample started. */
   sample: RunningSample;
-  settings: Settings;
   samples: Partial<Record<SampleName, RunningSample>>;
   close(): Promise<void>;
 }
 
 interface EnvironmentOptions {
+  /** Variables on top of the free ports chosen here, read by the settings module as a user's would be. */
   env?: Environment;
+  /** Emulator options on top of those the settings give (e.g. short-lived access tokens). */
   emulator?: Partial<EmulatorOptions>;
-  /** Changes applied to each sample's settings after loading (e.g. a wrong client secret). */
-  adjust?: (settings: Settings) => void;
+  /** Or any change to them (e.g. another secret for one app). */
+  customizeEmulator?: (options: EmulatorOptions) => EmulatorOptions;
 }
 
 /**
- * A real emulator and real samples on free ports, configured the way a user would (through
- * environment variables read by the settings module).
+ * A real emulator and real samples on free ports, started by the same orchestrator as `npm start`
+ * and configured the way a user would (environment variables read by the settings module).
  */
-export async function startEnvironment(
-  name: SampleName,
-  createSample: SampleFactory,
-  options: EnvironmentOptions = {},
-): Promise<TestEnvironment> {
-  return startSamples({ [name]: createSample }, options);
-}
-
 export async function startSamples(
-  factories: Partial<Record<SampleName, SampleFactory>>,
+  names: readonly SampleName[],
   options: EnvironmentOptions = {},
 ): Promise<TestEnvironment> {
-  const names = Object.keys(factories) as SampleName[];
   const [emulatorPort, graphPort, ...samplePorts] = await freePorts(2 + names.length);
   const env: Environment = {
     EMULATOR_PORT: String(emulatorPort),
@@ -53,30 +42,31 @@ export async function startSamples(
     ),
     ...options.env,
   };
-  const allSettings = names.map((name) => loadSettings(name, env));
-  const emulatorSettings = allSettings[0]?.emulator;
-  if (!emulatorSettings) throw new Error('Tests run in emulator mode, with at least one sample');
-  const emulator = await startEmulator({
-    ...emulatorOptions(emulatorSettings),
-    ...options.emulator,
+  const project = await startProject({
+    definitions: Object.values(definitions),
+    run: names,
+    env,
+    emulator: 'own',
+    customizeEmulator: (start) =>
+      (options.customizeEmulator ?? ((same) => same))({ ...start, ...options.emulator }),
   });
-  const samples: TestEnvironment['samples'] = {};
-  for (const settings of allSettings) {
-    options.adjust?.(settings);
-    const factory = factories[settings.sample.name] as SampleFactory;
-    samples[settings.sample.name] = await startSample(settings, factory);
-  }
-  const first = samples[names[0] as SampleName] as RunningSample;
+  const emulator = project.emulator?.running;
+  if (!emulator || !project.settings.emulator) throw new Error('Tests run in emulator mode');
+  const samples = Object.fromEntries(project.samples.map((sample) => [sample.name, sample]));
   return {
     emulator,
-    sample: first,
-    settings: first.settings,
+    password: project.settings.emulator.password,
+    sample: project.samples[0] as RunningSample,
     samples,
-    async close() {
-      for (const sample of Object.values(samples)) await sample.close();
-      await emulator.close();
-    },
+    close: () => project.close(),
   };
+}
+
+export function startEnvironment(
+  name: SampleName,
+  options: EnvironmentOptions = {},
+): Promise<TestEnvironment> {
+  return startSamples([name], options);
 }
 
 export async function freePorts(count: number): Promise<number[]> {

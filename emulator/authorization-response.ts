@@ -1,0 +1,55 @@
+/** What goes back to the app at the end of the authorize step: a code, or an error. */
+import type Koa from 'koa';
+import { type EntraError, newTrace } from './errors.ts';
+import { renderPage } from './http.ts';
+import { randomToken } from './secrets.ts';
+import type { ClientReply, EmulatorState, PendingAuthorization, SsoSession } from './state.ts';
+import { clientInfoOf } from './tokens.ts';
+
+/** Issues a single-use code for the signed-in user and records the app in the SSO session. */
+export function sendCode(
+  ctx: Koa.Context,
+  state: EmulatorState,
+  pending: PendingAuthorization,
+  session: SsoSession,
+): Promise<void> {
+  session.clientIds.add(pending.clientId);
+  const code = randomToken();
+  state.codes.set(code, { ...pending, user: session.user, sid: session.sid, redeemed: false });
+  return sendToClient(ctx, pending.reply, {
+    code,
+    ...(pending.wantsClientInfo
+      ? { client_info: clientInfoOf(session.user.oid, state.tenantId) }
+      : {}),
+    session_state: session.sid,
+  });
+}
+
+export function sendError(
+  ctx: Koa.Context,
+  reply: ClientReply,
+  error: EntraError,
+  extra: Record<string, string> = {},
+): Promise<void> {
+  const description = error.describe(newTrace());
+  return sendToClient(ctx, reply, { error: error.error, ...extra, error_description: description });
+}
+
+/** Answers on the redirect URI's query or fragment, or as a form the browser posts to it. */
+async function sendToClient(
+  ctx: Koa.Context,
+  reply: ClientReply,
+  parameters: Record<string, string>,
+): Promise<void> {
+  const fields = { ...parameters, ...(reply.state === undefined ? {} : { state: reply.state }) };
+  if (reply.responseMode === 'form_post') {
+    return renderPage(ctx, 'form-post', 'Working...', {
+      action: reply.redirectUri,
+      fields: Object.entries(fields),
+    });
+  }
+  const url = new URL(reply.redirectUri);
+  if (reply.responseMode === 'fragment') url.hash = new URLSearchParams(fields).toString();
+  else for (const [name, value] of Object.entries(fields)) url.searchParams.set(name, value);
+  ctx.redirect(url.href);
+}

@@ -1,0 +1,95 @@
+/**
+ * The emulated tenant's directory: demo users (the names of Microsoft 365 demo tenants) and the
+ * Graph data the samples read about them. Ids are lower-case GUIDs, as Entra's are.
+ */
+import type { DemoUser } from './types.ts';
+
+/** The demo users' password unless the options say otherwise; the only one a page may show. */
+export const DEFAULT_PASSWORD = 'Passw0rd!';
+
+/** Microsoft Graph's application id: the `aud` of access tokens for the Graph-like API. */
+export const GRAPH_APP_ID = '00000003-0000-0000-c000-000000000000';
+
+/** A member of the tenant, named the way Microsoft 365 demo tenants name them. */
+function member(oid: string, givenName: string, surname: string, jobTitle: string): DemoUser {
+  const userPrincipalName = `${givenName}${surname[0]}@contoso.onmicrosoft.com`;
+  const displayName = `${givenName} ${surname}`;
+  return {
+    oid,
+    displayName,
+    givenName,
+    surname,
+    jobTitle,
+    userPrincipalName,
+    mail: userPrincipalName,
+  };
+}
+
+export const DEMO_USERS: readonly DemoUser[] = [
+  member('fdcb490f-9093-4f6d-93fa-934b69178b38', 'Adele', 'Vance', 'Retail Manager'),
+  member('5d619532-62c9-411f-8788-683a542a1520', 'Alex', 'Wilber', 'Marketing Assistant'),
+  member('7874e0ae-d36b-4b3f-9d1a-1cf5d21de823', 'Megan', 'Bowen', 'Marketing Manager'),
+];
+
+/** A message as Graph's `GET /me/messages` returns it (the fields the samples show). */
+export interface GraphMessage {
+  id: string;
+  subject: string;
+  from: { emailAddress: { name: string; address: string } };
+  receivedDateTime: string;
+  bodyPreview: string;
+}
+
+// biome-ignore format: seed data, one message per line
+const MAIL: Array<[from: number, to: number, receivedDateTime: string, subject: string, bodyPreview: string]> = [
+  [2, 0, '2025-03-04T16:20:00Z', 'Spring campaign: store displays', 'Adele, can your stores set up the new displays by Friday? The kits ship on Wednesday.'],
+  [1, 0, '2025-03-03T09:05:00Z', 'Photos from the Seattle store', 'Here are the photos you asked for. The window looks great!'],
+  [2, 1, '2025-03-04T11:45:00Z', 'Draft press release', 'Please proofread the draft before 3 pm; legal has already signed off.'],
+  [0, 1, '2025-03-02T14:30:00Z', 'Re: Photos from the Seattle store', 'Thanks Alex, could you also send the ones of the checkout area?'],
+  [1, 2, '2025-03-04T13:10:00Z', 'Re: Draft press release', 'Done, two small fixes in the second paragraph. Ready to go.'],
+  [0, 2, '2025-03-03T17:55:00Z', 'Re: Spring campaign: store displays', 'We will be ready on Thursday. Do we have enough brochures?'],
+];
+
+/** The user's messages, newest first, with stable ids. */
+export function mailboxOf(oid: string): GraphMessage[] {
+  const recipient = DEMO_USERS.findIndex((user) => user.oid === oid);
+  return MAIL.flatMap(([from, to, receivedDateTime, subject, bodyPreview], index) => {
+    const sender = DEMO_USERS[from];
+    if (to !== recipient || !sender) return [];
+    const emailAddress = { name: sender.displayName, address: sender.mail };
+    const id = Buffer.from(`${oid}/${index}`).toString('base64url');
+    return [{ id, subject, from: { emailAddress }, receivedDateTime, bodyPreview }];
+  }).sort((a, b) => b.receivedDateTime.localeCompare(a.receivedDateTime));
+}
+
+export function findUserByOid(oid: unknown): DemoUser | undefined {
+  return DEMO_USERS.find((user) => user.oid === oid);
+}
+
+/** User names are case-insensitive, as in Entra. */
+export function findUserByUsername(username: string): DemoUser | undefined {
+  const wanted = username.trim().toLowerCase();
+  return DEMO_USERS.find((user) => user.userPrincipalName.toLowerCase() === wanted);
+}
+
+/**
+ * The `login_hint` claim: opaque to apps, stable per user, so that an app can hand it back later
+ * as `login_hint` or `logout_hint` to name the account.
+ */
+export function loginHintOf(user: DemoUser, tenantId: string): string {
+  const hint = { uid: user.oid, utid: tenantId, upn: user.userPrincipalName };
+  return Buffer.from(JSON.stringify(hint)).toString('base64url');
+}
+
+/** The user a `login_hint` names: a user name, or the opaque value of the `login_hint` claim. */
+export function findUserByHint(hint: string): DemoUser | undefined {
+  return findUserByUsername(hint) ?? findUserByOid(decodeLoginHint(hint)?.uid);
+}
+
+function decodeLoginHint(hint: string): { uid?: unknown } | undefined {
+  try {
+    return JSON.parse(Buffer.from(hint, 'base64url').toString('utf8'));
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,124 @@
+/** A Graph-like API: the three Microsoft Graph calls the samples make, with Graph's shapes and errors. */
+import { randomUUID } from 'node:crypto';
+import Router from '@koa/router';
+import { createRemoteJWKSet, errors, jwtVerify } from 'jose';
+import Koa from 'koa';
+import { DEMO_USERS, findUserByOid, GRAPH_APP_ID, mailboxOf } from './directory.ts';
+import type { EmulatorState } from './state.ts';
+import type { DemoUser } from './types.ts';
+
+/** Who calls, once `authenticate` has validated the access token. */
+interface Caller {
+  user: DemoUser;
+  scopes: string[];
+}
+type GraphState = { caller?: Caller };
+type GraphContext = Koa.ParameterizedContext<GraphState>;
+
+export function createGraphApp(state: EmulatorState): Koa<GraphState> {
+  const metadata = `${state.graphUrl}/v1.0/$metadata`;
+  const router = new Router<GraphState>({ prefix: '/v1.0' });
+  router.use(authenticate(state));
+  router.get('/me', requireScope('User.Read', 'User.ReadBasic.All'), (ctx) => {
+    ctx.body = { '@odata.context': `${metadata}#users/$entity`, ...graphUser(caller(ctx).user) };
+  });
+  router.get('/users', requireScope('User.ReadBasic.All'), (ctx) => {
+    ctx.body = { '@odata.context': `${metadata}#users`, value: DEMO_USERS.map(graphUser) };
+  });
+  router.get('/me/messages', requireScope('Mail.Read'), (ctx) => {
+    const { oid } = caller(ctx).user;
+    ctx.body = { '@odata.context': `${metadata}#users('${oid}')/messages`, value: mailboxOf(oid) };
+  });
+
+  const app = new Koa<GraphState>();
+  app.use(async (ctx, next) => {
+    await next();
+    const oid = ctx.state.caller?.user.oid;
+    state.graphRequests.push({ path: ctx.path, status: ctx.status, oid });
+  });
+  app.use(router.routes());
+  app.use((ctx) => {
+    const segment = ctx.path.split('/').at(-1);
+    const message = `Resource not found for the segment '${segment}'.`;
+    graphError(ctx, 404, 'Request_ResourceNotFound', message);
+  });
+  return app;
+}
+
+/** Validates the bearer token against the identity platform's published keys, as Graph does. */
+function authenticate(state: EmulatorState): Koa.Middleware<GraphState> {
+  const tenantUrl = `${state.identityUrl}/${state.tenantId}`;
+  const keys = createRemoteJWKSet(new URL(`${tenantUrl}/discovery/v2.0/keys`));
+  const challenge = `Bearer realm="", authorization_uri="${tenantUrl}/oauth2/v2.0/authorize", client_id="${GRAPH_APP_ID}"`;
+  return async (ctx, next) => {
+    const token = /^Bearer\s+(\S+)$/i.exec(ctx.get('Authorization'))?.[1];
+    ctx.set('WWW-Authenticate', token ? `${challenge}, error="invalid_token"` : challenge);
+    if (!token) return graphError(ctx, 401, 'InvalidAuthenticationToken', 'Access token is empty.');
+    try {
+      const { payload } = await jwtVerify(token, keys, {
+        issuer: state.issuer,
+        audience: GRAPH_APP_ID,
+        algorithms: ['RS256'],
+      });
+      const user = findUserByOid(payload.oid);
+      if (!user) throw new Error('unknown oid');
+      ctx.state.caller = { user, scopes: String(payload.scp ?? '').split(' ') };
+    } catch (error) {
+      const expired = error instanceof errors.JWTExpired;
+      const message = expired
+        ? 'Lifetime validation failed, the token is expired.'
+        : 'Access token validation failure.';
+      return graphError(ctx, 401, 'InvalidAuthenticationToken', message);
+    }
+    ctx.remove('WWW-Authenticate');
+    await next();
+  };
+}
+
+/** Any one of the permissions will do (Graph accepts a more privileged one too). */
+function requireScope(...accepted: string[]): Koa.Middleware<GraphState> {
+  return async (ctx, next) => {
+    if (accepted.some((scope) => caller(ctx).scopes.includes(scope))) return next();
+    const message = 'Insufficient privileges to complete the operation.';
+    graphError(ctx, 403, 'Authorization_RequestDenied', message);
+  };
+}
+
+function caller(ctx: GraphContext): Caller {
+  if (!ctx.state.caller) throw new Error('authenticate() must run first');
+  return ctx.state.caller;
+}
+
+/** A user with the properties Graph returns by default. */
+function graphUser(user: DemoUser) {
+  return {
+    businessPhones: [],
+    displayName: user.displayName,
+    givenName: user.givenName,
+    jobTitle: user.jobTitle,
+    mail: user.mail,
+    mobilePhone: null,
+    officeLocation: null,
+    preferredLanguage: 'en-US',
+    surname: user.surname,
+    userPrincipalName: user.userPrincipalName,
+    id: user.oid,
+  };
+}
+
+function graphError(ctx: GraphContext, status: number, code: string, message: string): void {
+  const requestId = randomUUID();
+  ctx.status = status;
+  ctx.set('request-id', requestId);
+  ctx.body = {
+    error: {
+      code,
+      message,
+      innerError: {
+        date: new Date().toISOString().slice(0, 19),
+        'request-id': requestId,
+        'client-request-id': ctx.get('client-request-id') || requestId,
+      },
+    },
+  };
+}

@@ -1,0 +1,86 @@
+/** The identity platform's HTTP surface: Entra's per-tenant endpoints plus an SSO session page. */
+import Router from '@koa/router';
+import Koa from 'koa';
+import { authorize } from './authorize.ts';
+import { DEMO_USERS } from './directory.ts';
+import { discoveryDocument } from './discovery.ts';
+import { AADSTS, EntraError, newTrace } from './errors.ts';
+import { renderPage } from './http.ts';
+import { logout } from './logout.ts';
+import { signIn, signInPage } from './sign-in.ts';
+import { currentSsoSession } from './sso.ts';
+import { type EmulatorState, findApp } from './state.ts';
+import { tokenEndpoint } from './token-endpoint.ts';
+
+/** A padlock in Microsoft blue: the emulator's tabs look unlike the samples'. */
+const FAVICON =
+  '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><rect width="16" height="16" rx="3" fill="#0067b8"/>' +
+  '<path d="M5.5 7V5a2.5 2.5 0 0 1 5 0v2" stroke="#fff" stroke-width="1.5" fill="none"/>' +
+  '<rect x="4" y="7" width="8" height="6" rx="1" fill="#fff"/></svg>';
+
+/** Endpoints called by programs, which get errors as JSON; the others are pages in a browser. */
+const MACHINE_ENDPOINTS = /\/(token|keys|openid-configuration)$/;
+
+export function createIdentityApp(state: EmulatorState): Koa {
+  const router = new Router();
+  router.param('tenant', (tenant, _ctx, next) => {
+    if (tenant !== state.tenantId) throw AADSTS.tenantNotFound(tenant);
+    return next();
+  });
+  router.get('/', ssoSessionPage(state));
+  router.get('/favicon.ico', (ctx) => {
+    ctx.type = 'image/svg+xml';
+    ctx.body = FAVICON;
+  });
+  router.get('/:tenant/v2.0/.well-known/openid-configuration', (ctx) => {
+    ctx.body = discoveryDocument(state);
+  });
+  router.get('/:tenant/discovery/v2.0/keys', (ctx) => {
+    ctx.body = state.signingKey.jwks;
+  });
+  router.get('/:tenant/oauth2/v2.0/authorize', authorize(state));
+  router.get('/:tenant/login', signInPage(state));
+  router.post('/:tenant/login', signIn(state));
+  router.post('/:tenant/oauth2/v2.0/token', tokenEndpoint(state));
+  router.get('/:tenant/oauth2/v2.0/logout', logout(state));
+  router.post('/:tenant/oauth2/v2.0/logout', logout(state));
+  router.get('/:tenant/oauth2/v2.0/logoutsession', (ctx) =>
+    renderPage(ctx, 'signed-out', 'Signed out'),
+  );
+
+  const app = new Koa();
+  app.use(async (ctx, next) => {
+    ctx.set('Cache-Control', 'no-store');
+    try {
+      await next();
+    } catch (error) {
+      if (!(error instanceof EntraError)) throw error;
+      const trace = newTrace(ctx.get('client-request-id'));
+      ctx.status = error.status;
+      if (MACHINE_ENDPOINTS.test(ctx.path)) ctx.body = error.body(trace);
+      else await renderPage(ctx, 'error', 'Sign-in error', { error, trace });
+    }
+  });
+  app.use(router.routes()).use(router.allowedMethods());
+  return app;
+}
+
+/** GET /: who is signed in through this browser, and a way to sign out "from elsewhere". */
+function ssoSessionPage(state: EmulatorState): Koa.Middleware {
+  return async (ctx) => {
+    const session = currentSsoSession(ctx, state);
+    await renderPage(ctx, 'sso-session', 'SSO session', {
+      wide: true,
+      session,
+      signedInApps: session
+        ? [...session.clientIds].map((id) => findApp(state, id)?.displayName ?? id)
+        : [],
+      logoutAction: `/${state.tenantId}/oauth2/v2.0/logout`,
+      tenantId: state.tenantId,
+      issuer: state.issuer,
+      graphUrl: state.graphUrl,
+      users: DEMO_USERS,
+      apps: state.apps,
+    });
+  };
+}

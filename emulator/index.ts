@@ -1,0 +1,89 @@
+/**
+ * An emulator of the Microsoft identity platform v2.0 (Entra ID) and of the slice of Microsoft
+ * Graph the samples call. Like Azurite for Azure Storage, it is faithful where an OpenID Connect
+ * client such as msal-node can tell the difference, and small everywhere else (see README.md).
+ *
+ * This file is its public entry: the only one code outside `emulator/` may import. The emulator
+ * imports nothing from the samples or their shared code.
+ */
+import { once } from 'node:events';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { DEFAULT_PASSWORD, DEMO_USERS, GRAPH_APP_ID } from './directory.ts';
+import { createGraphApp } from './graph-app.ts';
+import { createIdentityApp } from './identity-app.ts';
+import { createSigningKey } from './keys.ts';
+import { createState } from './state.ts';
+import type { AppRegistration, EmulatorOptions, RunningEmulator } from './types.ts';
+
+export type { AppRegistration, DemoUser, EmulatorOptions, RunningEmulator } from './types.ts';
+
+/** What `npm run emulator` uses unless told otherwise. */
+export const EMULATOR_DEFAULTS = {
+  port: 4000,
+  graphPort: 4001,
+  tenantId: '9188040d-6c67-4c5b-b112-36a304b66dad',
+  /** The demo users' password; the only one the sign-in page ever shows. */
+  password: DEFAULT_PASSWORD,
+} as const;
+
+/** Thrown before anything listens when the options cannot work (two apps with one client id…). */
+export class EmulatorOptionsError extends Error {
+  override name = 'EmulatorOptionsError';
+}
+
+export async function startEmulator(options: EmulatorOptions): Promise<RunningEmulator> {
+  checkApps(options.apps);
+  const signingKey = await createSigningKey();
+  // Listen before building the apps: with port 0 the actual port, which is part of the issuer and
+  // of every endpoint, is known only then. Each app's callback is taken once its routes are in place.
+  const identityServer = http.createServer();
+  const graphServer = http.createServer();
+  const identityUrl = await listenOnLoopback(identityServer, options.port);
+  const graphUrl = await listenOnLoopback(graphServer, options.graphPort).catch((error) => {
+    identityServer.close();
+    throw error;
+  });
+  const state = createState(options, { identityUrl, graphUrl }, signingKey);
+  identityServer.on('request', createIdentityApp(state).callback());
+  graphServer.on('request', createGraphApp(state).callback());
+
+  return {
+    identityUrl,
+    graphUrl,
+    tenantId: state.tenantId,
+    issuer: state.issuer,
+    graphAudience: GRAPH_APP_ID,
+    users: DEMO_USERS.map((user) => ({ ...user })),
+    tokenRequests: state.tokenRequests,
+    graphRequests: state.graphRequests,
+    close: async () => {
+      for (const server of [identityServer, graphServer]) server.closeAllConnections();
+      await Promise.all(
+        [identityServer, graphServer].map((server) => once(server.close(), 'close')),
+      );
+    },
+  };
+}
+
+/** Entra refuses a second app with the same client id; so does the emulator, naming both. */
+function checkApps(apps: readonly AppRegistration[]): void {
+  const byClientId = new Map<string, AppRegistration>();
+  for (const app of apps) {
+    const clientId = app.clientId.toLowerCase();
+    const earlier = byClientId.get(clientId);
+    if (earlier) {
+      throw new EmulatorOptionsError(
+        `Two apps are registered with client id ${clientId}: "${earlier.displayName}" and "${app.displayName}"`,
+      );
+    }
+    byClientId.set(clientId, app);
+  }
+}
+
+/** Listens on the loopback interface only and returns the URL to advertise (always `localhost`). */
+async function listenOnLoopback(server: http.Server, port: number): Promise<string> {
+  server.listen(port, '127.0.0.1');
+  await once(server, 'listening');
+  return `http://localhost:${(server.address() as AddressInfo).port}`;
+}

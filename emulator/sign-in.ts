@@ -1,0 +1,97 @@
+/** The sign-in form and the account picker: the only places where a person talks to the emulator. */
+import type Koa from 'koa';
+import { sendCode, sendError } from './authorization-response.ts';
+import { DEFAULT_PASSWORD, DEMO_USERS, findUserByHint, findUserByUsername } from './directory.ts';
+import { AADSTS, type EntraError } from './errors.ts';
+import { readForm, renderPage } from './http.ts';
+import { safeEqual } from './secrets.ts';
+import { currentSsoSession, startSsoSession } from './sso.ts';
+import {
+  type EmulatorState,
+  findApp,
+  type PendingAuthorization,
+  type SsoSession,
+} from './state.ts';
+
+export async function showSignInForm(
+  ctx: Koa.Context,
+  state: EmulatorState,
+  flowToken: string,
+  pending: PendingAuthorization,
+  failure?: { username: string; error: EntraError },
+): Promise<void> {
+  const hint = pending.loginHint;
+  const hinted = hint === undefined ? undefined : findUserByHint(hint)?.userPrincipalName;
+  await renderPage(ctx, 'sign-in', 'Sign in', {
+    action: `/${state.tenantId}/login`,
+    flowToken,
+    appName: findApp(state, pending.clientId)?.displayName,
+    username: failure?.username ?? hinted ?? hint ?? '',
+    error: failure?.error.text,
+    tenantId: state.tenantId,
+    users: DEMO_USERS,
+    // A password chosen in EMULATOR_PASSWORD is never printed; the documented default may be.
+    defaultPassword: state.password === DEFAULT_PASSWORD ? DEFAULT_PASSWORD : undefined,
+  });
+}
+
+/** prompt=select_account with an SSO session: continue as its user, or "use another account". */
+export async function showAccountPicker(
+  ctx: Koa.Context,
+  state: EmulatorState,
+  flowToken: string,
+  pending: PendingAuthorization,
+  session: SsoSession,
+): Promise<void> {
+  await renderPage(ctx, 'account-picker', 'Pick an account', {
+    action: `/${state.tenantId}/login`,
+    anotherAccountUrl: `/${state.tenantId}/login?${new URLSearchParams({ flowToken })}`,
+    flowToken,
+    appName: findApp(state, pending.clientId)?.displayName,
+    user: session.user,
+  });
+}
+
+/** GET /{tenant}/login?flowToken=…: the form on its own, behind "Use another account". */
+export function signInPage(state: EmulatorState): Koa.Middleware {
+  return async (ctx) => {
+    const flowToken = new URLSearchParams(ctx.querystring).get('flowToken') ?? '';
+    const pending = state.flows.get(flowToken);
+    if (!pending) throw AADSTS.flowTokenExpired();
+    await showSignInForm(ctx, state, flowToken, pending);
+  };
+}
+
+/** POST /{tenant}/login, with Entra's field names `login` and `passwd` and the hidden flow token. */
+export function signIn(state: EmulatorState): Koa.Middleware {
+  return async (ctx) => {
+    const form = await readForm(ctx);
+    const flowToken = form.get('flowToken') ?? '';
+    const pending = state.flows.get(flowToken);
+    if (!pending) throw AADSTS.flowTokenExpired();
+
+    const action = form.get('action');
+    if (action === 'cancel') {
+      state.flows.delete(flowToken);
+      return sendError(ctx, pending.reply, AADSTS.userCancelled(), { error_subcode: 'cancel' });
+    }
+    const session = currentSsoSession(ctx, state);
+    if (action === 'continue' && session) {
+      state.flows.delete(flowToken);
+      return sendCode(ctx, state, pending, session);
+    }
+    if (action === 'continue') return showSignInForm(ctx, state, flowToken, pending);
+
+    const username = form.get('login') ?? '';
+    const user = findUserByUsername(username);
+    const passwordMatches = safeEqual(form.get('passwd') ?? '', state.password);
+    if (!user || !passwordMatches) {
+      return showSignInForm(ctx, state, flowToken, pending, {
+        username,
+        error: AADSTS.invalidCredentials(),
+      });
+    }
+    state.flows.delete(flowToken);
+    return sendCode(ctx, state, pending, startSsoSession(ctx, state, user));
+  };
+}

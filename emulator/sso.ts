@@ -1,0 +1,47 @@
+/** The browser's single sign-on session at the emulator, behind a cookie like Entra's ESTSAUTH. */
+import { randomUUID } from 'node:crypto';
+import type Koa from 'koa';
+import { randomToken } from './secrets.ts';
+import type { EmulatorState, SsoSession } from './state.ts';
+import type { DemoUser } from './types.ts';
+
+/** Distinct from every sample's cookie: browsers share cookies across the ports of localhost. */
+const SSO_COOKIE = 'emulator.ESTSAUTH';
+// Not Secure: the emulator serves plain http on localhost. `overwrite` keeps one Set-Cookie per response.
+const COOKIE_OPTIONS = {
+  httpOnly: true,
+  sameSite: 'lax',
+  path: '/',
+  secure: false,
+  overwrite: true,
+} as const;
+
+export function currentSsoSession(ctx: Koa.Context, state: EmulatorState): SsoSession | undefined {
+  const cookie = ctx.cookies.get(SSO_COOKIE);
+  return cookie ? state.ssoSessions.get(cookie) : undefined;
+}
+
+/** After the form: the same user keeps the session (and its sid); another user gets a new one. */
+export function startSsoSession(
+  ctx: Koa.Context,
+  state: EmulatorState,
+  user: DemoUser,
+): SsoSession {
+  const current = currentSsoSession(ctx, state);
+  if (current?.user.oid === user.oid) return current;
+  endSsoSession(ctx, state);
+  const session: SsoSession = { sid: randomUUID(), user, clientIds: new Set() };
+  const cookie = randomToken();
+  state.ssoSessions.set(cookie, session);
+  ctx.cookies.set(SSO_COOKIE, cookie, COOKIE_OPTIONS);
+  return session;
+}
+
+/** Forgets the session and expires the cookie; returns the session that ended, if any. */
+export function endSsoSession(ctx: Koa.Context, state: EmulatorState): SsoSession | undefined {
+  const session = currentSsoSession(ctx, state);
+  const cookie = ctx.cookies.get(SSO_COOKIE);
+  if (cookie) state.ssoSessions.delete(cookie);
+  ctx.cookies.set(SSO_COOKIE, null, COOKIE_OPTIONS);
+  return session;
+}

@@ -1,0 +1,127 @@
+/** POST /{tenant}/oauth2/v2.0/token: redeems authorization codes and refresh tokens. */
+import type Koa from 'koa';
+import { AADSTS } from './errors.ts';
+import { readForm } from './http.ts';
+import { parseScopes, responseScope, type Scopes } from './scopes.ts';
+import { randomToken, safeEqual, sha256 } from './secrets.ts';
+import { type EmulatorState, findApp, type Grant } from './state.ts';
+import { clientInfoOf, mintAccessToken, mintIdToken } from './tokens.ts';
+import type { AppRegistration } from './types.ts';
+
+export function tokenEndpoint(state: EmulatorState): Koa.Middleware {
+  return async (ctx) => {
+    const form = await readForm(ctx);
+    const client = clientCredentials(ctx, form);
+    const grantType = form.get('grant_type') ?? '';
+    try {
+      const app = authenticateClient(state, client);
+      const grant = redeem(state, app, grantType, form);
+      ctx.body = await tokenResponse(state, grant);
+      state.tokenRequests.push({ grantType, clientId: client.id, ok: true });
+    } catch (error) {
+      state.tokenRequests.push({ grantType, clientId: client.id, ok: false });
+      throw error;
+    }
+  };
+}
+
+/** `client_secret_basic` (HTTP Basic, form-encoded parts) or `client_secret_post` (form fields). */
+function clientCredentials(
+  ctx: Koa.Context,
+  form: URLSearchParams,
+): { id: string; secret?: string } {
+  const basic = /^Basic\s+(.+)$/i.exec(ctx.get('Authorization'))?.[1];
+  if (basic) {
+    // RFC 6749 2.3.1: each part is form-encoded; URLSearchParams decodes `+` and never throws.
+    const decoded = Buffer.from(basic, 'base64').toString('utf8');
+    const colon = decoded.indexOf(':');
+    const formDecode = (part: string) => new URLSearchParams(`v=${part}`).get('v') ?? '';
+    return colon < 0
+      ? { id: formDecode(decoded) }
+      : { id: formDecode(decoded.slice(0, colon)), secret: formDecode(decoded.slice(colon + 1)) };
+  }
+  return { id: form.get('client_id') ?? '', secret: form.get('client_secret') ?? undefined };
+}
+
+function authenticateClient(
+  state: EmulatorState,
+  client: { id: string; secret?: string },
+): AppRegistration {
+  if (!client.id) throw AADSTS.missingParameter('client_id');
+  const app = findApp(state, client.id);
+  if (!app) throw AADSTS.unknownClient(client.id, state.tenantId);
+  if (!client.secret) throw AADSTS.missingClientSecret();
+  if (!safeEqual(client.secret, app.clientSecret)) throw AADSTS.invalidClientSecret(app.clientId);
+  return app;
+}
+
+function redeem(
+  state: EmulatorState,
+  app: AppRegistration,
+  grantType: string,
+  form: URLSearchParams,
+): Grant {
+  if (!grantType) throw AADSTS.missingParameter('grant_type');
+  if (grantType === 'authorization_code') return redeemCode(state, app, form);
+  if (grantType === 'refresh_token') return redeemRefreshToken(state, app, form);
+  throw AADSTS.unsupportedGrantType(grantType);
+}
+
+function redeemCode(state: EmulatorState, app: AppRegistration, form: URLSearchParams): Grant {
+  const value = form.get('code');
+  if (!value) throw AADSTS.missingParameter('code');
+  const code = state.codes.get(value);
+  if (!code) throw AADSTS.codeExpired();
+  if (code.redeemed) throw AADSTS.codeAlreadyRedeemed();
+  if (code.clientId !== app.clientId) throw AADSTS.grantIssuedToAnotherClient();
+  const redirectUri = form.get('redirect_uri') ?? '';
+  if (redirectUri !== code.reply.redirectUri)
+    throw AADSTS.redirectUriDiffersFromAuthorize(redirectUri);
+  if (code.codeChallenge !== undefined) {
+    const verifier = form.get('code_verifier') ?? '';
+    if (!safeEqual(sha256(verifier), code.codeChallenge)) throw AADSTS.codeVerifierMismatch();
+  }
+  code.redeemed = true;
+  const { user, clientId, sid, nonce } = code;
+  return { user, clientId, sid, scopes: requestedScopes(form, code.scopes), nonce };
+}
+
+function redeemRefreshToken(
+  state: EmulatorState,
+  app: AppRegistration,
+  form: URLSearchParams,
+): Grant {
+  const value = form.get('refresh_token');
+  if (!value) throw AADSTS.missingParameter('refresh_token');
+  const refresh = state.refreshTokens.get(value);
+  if (!refresh) throw AADSTS.malformedRefreshToken();
+  if (refresh.clientId !== app.clientId) throw AADSTS.grantIssuedToAnotherClient();
+  return { ...refresh, scopes: requestedScopes(form, refresh.scopes) };
+}
+
+/** The token request's `scope` picks the access token's permissions; without one, the earlier request's. */
+function requestedScopes(form: URLSearchParams, earlier: Scopes): Scopes {
+  const scope = form.get('scope');
+  return scope ? parseScopes(scope) : earlier;
+}
+
+/**
+ * Everything msal needs to cache the sign-in: without `id_token` and `client_info` it has no
+ * account, without `refresh_token` it cannot refresh. Refresh responses carry them all too.
+ */
+async function tokenResponse(state: EmulatorState, grant: Grant) {
+  const lifetime = state.accessTokenLifetimeSeconds;
+  // A refresh token only for offline_access, as in Entra. It is rotated, but the old one stays valid.
+  const refreshToken = grant.scopes.oidc.includes('offline_access') ? randomToken(48) : undefined;
+  if (refreshToken) state.refreshTokens.set(refreshToken, { ...grant, nonce: undefined });
+  return {
+    token_type: 'Bearer',
+    scope: responseScope(grant.scopes),
+    expires_in: lifetime,
+    ext_expires_in: lifetime,
+    access_token: await mintAccessToken(state, grant),
+    ...(refreshToken ? { refresh_token: refreshToken } : {}),
+    id_token: await mintIdToken(state, grant),
+    client_info: clientInfoOf(grant.user.oid, state.tenantId),
+  };
+}

@@ -1,0 +1,60 @@
+/**
+ * The emulator's public types: what a program that starts it passes in and gets back. They import
+ * nothing, so every other file of the emulator can use them without an import cycle.
+ */
+
+/** An application registered in the emulated tenant, as in the Entra admin center. */
+export interface AppRegistration {
+  displayName: string;
+  /** Lower-case GUID. */
+  clientId: string;
+  clientSecret: string;
+  /** Matched exactly, like Entra; also the only accepted `post_logout_redirect_uri` values. */
+  redirectUris: string[];
+  /** Loaded in a hidden iframe, with `?sid=…`, when a user signs out of a session this app used. */
+  frontChannelLogoutUrl?: string;
+}
+
+export interface EmulatorOptions {
+  /** Port of the identity platform; 0 picks a free one. */
+  port: number;
+  /** Port of the Graph-like API; 0 picks a free one. */
+  graphPort: number;
+  /** Lower-case GUID; {@link EMULATOR_DEFAULTS} has the default. */
+  tenantId: string;
+  /** The one password of every demo user; {@link EMULATOR_DEFAULTS} has the default. */
+  password: string;
+  apps: AppRegistration[];
+  /** Entra sends `?sid=` only; true adds `&iss=` as OIDC Front-Channel Logout 1.0 says. */
+  frontChannelLogoutIncludesIss?: boolean;
+  /** `expires_in` of access tokens; 3600 unless a test wants them short-lived. */
+  accessTokenLifetimeSeconds?: number;
+}
+
+/** A member of the emulated tenant. */
+export interface DemoUser {
+  oid: string;
+  displayName: string;
+  userPrincipalName: string;
+  givenName: string;
+  surname: string;
+  jobTitle: string;
+  mail: string;
+}
+
+export interface RunningEmulator {
+  /** e.g. `http://localhost:4000`, with the actual port. */
+  identityUrl: string;
+  /** e.g. `http://localhost:4001`, with the actual port. */
+  graphUrl: string;
+  tenantId: string;
+  /** `${identityUrl}/${tenantId}/v2.0` */
+  issuer: string;
+  /** `aud` of access tokens for the Graph-like API (Microsoft Graph's app id). */
+  graphAudience: string;
+  users: DemoUser[];
+  /** What the emulator saw, for tests: one entry per token endpoint call / Graph call. */
+  tokenRequests: Array<{ grantType: string; clientId: string; ok: boolean }>;
+  graphRequests: Array<{ path: string; status: number; oid?: string }>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,18 @@
+import type { SampleRegistration } from '../../shared/sample/registration.ts';
+
+/**
+ * aspnetcore's app registration. Like the Microsoft.Identity.Web sample, it registers a
+ * front-channel logout URL: the identity platform loads it whenever the user signs out anywhere.
+ */
+export const registration = {
+  name: 'aspnetcore',
+  displayName: 'aspnetcore (Microsoft.Identity.Web)',
+  emulatorClientId: '3f1b6c2e-8a4d-4e7b-9c1a-2d5e7f9a0b11',
+  emulatorClientSecret: 'emulator-secret-aspnetcore',
+  defaultPort: 3001,
+  redirectPath: '/signin-oidc',
+  postLogoutRedirectPath: '/signout-callback-oidc',
+  frontChannelLogoutPath: '/signout-oidc',
+  // The original Graph sample showed the user's profile: Graph `/me`.
+  scopes: ['User.Read'],
+} satisfies SampleRegistration;

@@ -1,0 +1,25 @@
+/**
+ * The contract between a sample's folder and the shared layer. A sample declares its app
+ * registration (`registration.ts`) and its sign-out policy (`sign-out.ts`), and builds its routes
+ * (`app.ts`) from the services the shared layer gives it (`services.ts`).
+ */
+import type Router from '@koa/router';
+import type { TokenCacheSummary } from '../token-cache/serialized-cache.ts';
+import type { SampleRegistration } from './registration.ts';
+import type { SampleServices } from './services.ts';
+
+export interface SampleDefinition {
+  registration: SampleRegistration;
+  /** One line for the landing page: what the sample does when the user signs out elsewhere. */
+  onGlobalSignOut: string;
+  createRoutes(services: SampleServices): SampleRoutes;
+}
+
+/** What a sample's `app.ts` builds: its routes, its links, and a view of its token cache. */
+export interface SampleRoutes {
+  router: Router;
+  /** Shown in every page's header. */
+  links: { signIn: string; signOut: string; api: { href: string; label: string } };
+  /** Everything the sample's token cache holds, for the inspector. Counts only, never tokens. */
+  tokenCacheSummary(): Promise<TokenCacheSummary>;
+}

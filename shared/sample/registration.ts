@@ -1,0 +1,30 @@
+/**
+ * What a sample declares about itself in its `registration.ts`: its app registration, as it would
+ * be entered in the Entra admin center. The emulator registers it at start-up (see
+ * `shared/run/emulator-apps.ts`), and the sample takes its paths from it, so a route and its
+ * registration cannot drift apart.
+ */
+export interface SampleRegistration {
+  /** The sample's folder name: `aspnetcore`, `aspnet`, `java`, `python`. */
+  name: string;
+  /** What the emulator's pages call the app (Entra's "display name"). */
+  displayName: string;
+  /**
+   * The app's client id and secret in the emulator. Against a real tenant they come from
+   * ENTRA_CLIENT_ID / ENTRA_CLIENT_SECRET (or `<NAME>_CLIENT_ID` / `<NAME>_CLIENT_SECRET`).
+   */
+  emulatorClientId: string;
+  emulatorClientSecret: string;
+  defaultPort: number;
+  /** Redirect URI path: where the identity platform sends the authorization code. */
+  redirectPath: string;
+  /** Where the identity platform sends the browser after sign-out (also a registered redirect URI). */
+  postLogoutRedirectPath: string;
+  /**
+   * Front-channel logout URL path, or `undefined`: none registered, so the identity platform never
+   * tells this app that the user signed out somewhere else.
+   */
+  frontChannelLogoutPath: string | undefined;
+  /** The delegated API permissions the sample asks for (Microsoft Graph scopes). */
+  scopes: string[];
+}

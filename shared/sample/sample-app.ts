@@ -1,0 +1,66 @@
+import Router from '@koa/router';
+import Koa from 'koa';
+import { sessionMiddleware } from '../session/session-middleware.ts';
+import { FAVICON, render } from '../web/render.ts';
+import type { SampleDefinition, SampleRoutes } from './contract.ts';
+import { errorPages } from './error-pages.ts';
+import type { SampleServices } from './services.ts';
+
+/** The Koa app of one sample: shared middleware, the cache inspector, then the sample's routes. */
+export function createSampleApp(
+  services: SampleServices,
+  definition: SampleDefinition,
+): { app: Koa; routes: SampleRoutes } {
+  const { settings } = services;
+  const routes = definition.createRoutes(services);
+  const app = new Koa();
+  app.keys = settings.sessionKeys;
+  // Over https the samples expect a TLS-terminating proxy in front (X-Forwarded-Proto).
+  app.proxy = settings.baseUrl.startsWith('https:');
+
+  app.use(async (ctx, next) => {
+    // What every page's layout shows (set first: error pages use it too).
+    ctx.state.sample = settings.registration.displayName;
+    ctx.state.links = routes.links;
+    ctx.state.user = undefined;
+    await next();
+  });
+  app.use(errorPages);
+  app.use(async (ctx, next) => {
+    ctx.set('X-Content-Type-Options', 'nosniff');
+    ctx.set('Referrer-Policy', 'same-origin');
+    ctx.set('Content-Security-Policy', "frame-ancestors 'none'");
+    await next();
+  });
+  app.use(
+    sessionMiddleware(app, {
+      cookieName: `${settings.name}.session`,
+      sessions: services.sessions,
+      secure: settings.baseUrl.startsWith('https:'),
+    }),
+  );
+  app.use(async (ctx, next) => {
+    ctx.state.user = ctx.session?.user;
+    await next();
+  });
+
+  const own = new Router();
+  own.get('/favicon.ico', (ctx) => {
+    ctx.type = 'image/svg+xml';
+    ctx.body = FAVICON;
+  });
+  own.get('/cache', async (ctx) => {
+    if (!settings.cacheInspector) return ctx.throw(404);
+    const summary = await routes.tokenCacheSummary();
+    ctx.set('Cache-Control', 'no-store');
+    if (ctx.accepts('html', 'json') === 'json') {
+      ctx.body = summary;
+    } else {
+      await render(ctx, 'cache', { summary, cacheUrl: `${settings.baseUrl}/cache` });
+    }
+  });
+  app.use(own.routes());
+  app.use(routes.router.routes());
+  app.use(routes.router.allowedMethods());
+  return { app, routes };
+}

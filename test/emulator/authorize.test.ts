@@ -1,0 +1,266 @@
+/** The authorize endpoint, the sign-in form, the account picker and the SSO session. */
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { describe, test } from 'node:test';
+import { createRemoteJWKSet, decodeJwt, jwtVerify } from 'jose';
+import { startEmulator } from '../../emulator/index.ts';
+import { Browser } from '../helpers/browser.ts';
+import {
+  adele,
+  authorizeUrl,
+  emulator,
+  emulatorOptions,
+  endpoint,
+  inputs,
+  isSignInForm,
+  OTHER,
+  redeemCode,
+  redirectParameters,
+  signedIn,
+  signIn,
+  TENANT_ID,
+  useEmulator,
+  WEB,
+} from './helper.ts';
+
+useEmulator();
+
+describe('sign-in', () => {
+  test('query mode: code, state, session_state and client_info; tokens with Entra claims', async () => {
+    const { redirect, tokens } = await signedIn();
+    assert.equal(redirect.get('state'), 'state-1');
+    const clientInfo = JSON.parse(
+      Buffer.from(redirect.get('client_info') ?? '', 'base64url').toString(),
+    );
+    assert.deepEqual(clientInfo, { uid: adele().oid, utid: TENANT_ID });
+
+    assert.equal(tokens.token_type, 'Bearer');
+    assert.equal(tokens.scope, 'User.Read openid profile');
+    assert.equal(tokens.expires_in, 3600);
+    assert.equal(tokens.ext_expires_in, 3600);
+    assert.ok(tokens.refresh_token);
+    assert.equal(tokens.client_info, redirect.get('client_info'));
+
+    const jwks = createRemoteJWKSet(new URL(endpoint('/discovery/v2.0/keys')));
+    const { payload: id, protectedHeader } = await jwtVerify(tokens.id_token, jwks, {
+      issuer: emulator().issuer,
+      audience: WEB.clientId,
+    });
+    assert.equal(protectedHeader.alg, 'RS256');
+    assert.ok(protectedHeader.kid);
+    assert.equal(id.ver, '2.0');
+    assert.equal(id.oid, adele().oid);
+    assert.equal(id.tid, TENANT_ID);
+    assert.equal(id.name, 'Adele Vance');
+    assert.equal(id.preferred_username, adele().userPrincipalName);
+    assert.equal(id.nonce, 'nonce-1');
+    assert.equal(id.sid, redirect.get('session_state'));
+    assert.match(String(id.sid), /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+    assert.match(String(id.sub), /^[\w-]{43}$/);
+    assert.ok(id.login_hint && id.uti && id.iat && id.nbf && id.exp);
+
+    const { payload: access } = await jwtVerify(tokens.access_token, jwks, {
+      issuer: emulator().issuer,
+      audience: emulator().graphAudience,
+    });
+    assert.equal(access.aud, '00000003-0000-0000-c000-000000000000');
+    assert.equal(access.scp, 'User.Read');
+    assert.equal(access.oid, adele().oid);
+    assert.equal(access.tid, TENANT_ID);
+    assert.equal(access.appid, WEB.clientId);
+  });
+
+  test('sub is pairwise: stable per app, different across apps', async () => {
+    const first = decodeJwt((await signedIn(WEB)).tokens.id_token);
+    const again = decodeJwt((await signedIn(WEB)).tokens.id_token);
+    const other = decodeJwt((await signedIn(OTHER)).tokens.id_token);
+    assert.equal(first.sub, again.sub);
+    assert.notEqual(first.sub, other.sub);
+    assert.equal(first.login_hint, other.login_hint);
+  });
+
+  test('form_post mode: an auto-submitting form with the response as hidden fields', async () => {
+    const browser = new Browser();
+    const response = await signIn(
+      browser,
+      authorizeUrl(WEB, { response_mode: 'form_post', state: 'a&b"c' }),
+    );
+    assert.equal(response.status, 200);
+    const html = await response.text();
+    assert.match(
+      html,
+      new RegExp(`<form method="post" name="hiddenform" action="${WEB.redirectUris[0]}">`),
+    );
+    assert.match(
+      html,
+      /<noscript>[\s\S]*<button type="submit">Submit<\/button>[\s\S]*<\/noscript>/,
+    );
+    const fields = inputs(html);
+    assert.equal(fields.state, 'a&b"c');
+    assert.ok(fields.code && fields.client_info && fields.session_state);
+    assert.equal((await redeemCode(WEB, fields.code)).status, 200);
+  });
+
+  test('the SSO session signs a second app in without the form, with the same sid', async () => {
+    const { browser, redirect } = await signedIn(WEB);
+    const second = redirectParameters(await browser.request(authorizeUrl(OTHER)));
+    assert.equal(second.get('session_state'), redirect.get('session_state'));
+    const tokens = await redeemCode(OTHER, second.get('code') ?? '');
+    assert.equal(decodeJwt(tokens.body.id_token).sid, redirect.get('session_state'));
+  });
+
+  test('the SSO cookie is emulator().ESTSAUTH: HttpOnly, SameSite=Lax, path /, not Secure', async () => {
+    const response = await signIn(new Browser(), authorizeUrl(WEB));
+    const cookies = response.headers.getSetCookie();
+    assert.equal(cookies.length, 1);
+    const [cookie = ''] = cookies;
+    assert.match(cookie, /^emulator\.ESTSAUTH=[\w-]{43}; path=\/; samesite=lax; httponly$/);
+  });
+
+  test('prompt=login shows the form despite the SSO session; prompt=none uses it', async () => {
+    const { browser, redirect } = await signedIn();
+    const page = await browser.request(authorizeUrl(WEB, { prompt: 'login' }));
+    assert.ok(isSignInForm(await page.text()));
+    const silent = redirectParameters(await browser.request(authorizeUrl(WEB, { prompt: 'none' })));
+    assert.ok(silent.get('code'));
+    assert.equal(silent.get('session_state'), redirect.get('session_state'));
+  });
+
+  test('prompt=none without a session is login_required (AADSTS50058)', async () => {
+    const redirect = redirectParameters(
+      await new Browser().request(authorizeUrl(WEB, { prompt: 'none' })),
+    );
+    assert.equal(redirect.get('error'), 'login_required');
+    assert.match(redirect.get('error_description') ?? '', /^AADSTS50058: /);
+    assert.equal(redirect.get('state'), 'state-1');
+    const fragment = await fetch(authorizeUrl(WEB, { prompt: 'none', response_mode: 'fragment' }), {
+      redirect: 'manual',
+    });
+    const hash = new URLSearchParams(new URL(fragment.headers.get('location') ?? '').hash.slice(1));
+    assert.equal(hash.get('error'), 'login_required');
+  });
+
+  test('prompt=select_account offers the signed-in account or another one', async () => {
+    const { browser } = await signedIn();
+    const html = await (
+      await browser.request(authorizeUrl(WEB, { prompt: 'select_account' }))
+    ).text();
+    assert.match(html, /Adele Vance/);
+    const flowToken = inputs(html).flowToken ?? '';
+    const another = /<a href="([^"]+)" id="use-another-account">/
+      .exec(html)?.[1]
+      ?.replace(/&amp;/g, '&');
+    const form = await browser.request(new URL(another ?? '', emulator().identityUrl).href);
+    assert.ok(isSignInForm(await form.text()), '"Use another account" shows the form');
+    const picked = redirectParameters(
+      await browser.requestForm(endpoint('/login'), { flowToken, action: 'continue' }),
+    );
+    assert.ok(picked.get('code'));
+  });
+
+  test("login_hint: the session's user signs in silently, another user gets the form, prefilled", async () => {
+    const { browser, tokens } = await signedIn();
+    // msal sends the id token's opaque login_hint claim when given an account.
+    const opaqueHint = String(decodeJwt(tokens.id_token).login_hint);
+    redirectParameters(await browser.request(authorizeUrl(WEB, { login_hint: opaqueHint })));
+    redirectParameters(
+      await browser.request(authorizeUrl(WEB, { login_hint: adele().userPrincipalName })),
+    );
+    const megan = emulator().users[2]?.userPrincipalName ?? '';
+    const html = await (await browser.request(authorizeUrl(WEB, { login_hint: megan }))).text();
+    assert.ok(isSignInForm(html));
+    assert.equal(inputs(html).login, megan);
+  });
+
+  test('a wrong password shows the form again with AADSTS50126', async () => {
+    const response = await signIn(
+      new Browser(),
+      authorizeUrl(WEB),
+      adele().userPrincipalName,
+      'wrong',
+    );
+    assert.equal(response.status, 200);
+    const html = await response.text();
+    assert.ok(isSignInForm(html));
+    assert.match(
+      html,
+      /AADSTS50126: Error validating credentials due to invalid username or password\./,
+    );
+    assert.doesNotMatch(html, /wrong/);
+  });
+
+  test('a custom password is never printed on the sign-in page', async () => {
+    const custom = await startEmulator(emulatorOptions({ password: 'S3cret-value' }));
+    try {
+      const html = await (await fetch(authorizeUrl(WEB, {}, custom))).text();
+      assert.ok(isSignInForm(html));
+      assert.doesNotMatch(html, /S3cret-value/);
+      assert.match(html, /EMULATOR_PASSWORD/);
+    } finally {
+      await custom.close();
+    }
+  });
+
+  test('Cancel goes back to the app with access_denied (AADSTS65004)', async () => {
+    const browser = new Browser();
+    const html = await (await browser.request(authorizeUrl(WEB))).text();
+    const redirect = redirectParameters(
+      await browser.requestForm(endpoint('/login'), {
+        flowToken: inputs(html).flowToken ?? '',
+        action: 'cancel',
+      }),
+    );
+    assert.equal(redirect.get('error'), 'access_denied');
+    assert.match(
+      redirect.get('error_description') ?? '',
+      /^AADSTS65004: User declined to consent to access the app\./,
+    );
+    assert.equal(redirect.get('state'), 'state-1');
+  });
+
+  test('an unregistered redirect URI or client is an error page, never a redirect', async () => {
+    const badRedirect = await fetch(
+      authorizeUrl(WEB, { redirect_uri: 'https://evil.example/cb' }),
+      { redirect: 'manual' },
+    );
+    assert.equal(badRedirect.status, 400);
+    assert.equal(badRedirect.headers.get('location'), null);
+    assert.match(await badRedirect.text(), /AADSTS50011: /);
+    const badClient = await fetch(authorizeUrl({ ...WEB, clientId: randomUUID() }), {
+      redirect: 'manual',
+    });
+    assert.equal(badClient.status, 400);
+    assert.match(await badClient.text(), /AADSTS700016: /);
+  });
+
+  test('bad requests from a known client go back to it: scope, response_type, PKCE method', async () => {
+    const cases: Array<[Record<string, string>, string, number]> = [
+      [{ scope: 'openid Files.Read' }, 'invalid_scope', 70011],
+      [{ scope: 'User.Read' }, 'invalid_scope', 70011],
+      [{ response_type: 'token' }, 'unsupported_response_type', 70005],
+      [{ code_challenge: 'abc', code_challenge_method: 'plain' }, 'invalid_request', 50149],
+    ];
+    for (const [parameters, error, code] of cases) {
+      const redirect = redirectParameters(
+        await fetch(authorizeUrl(WEB, parameters), { redirect: 'manual' }),
+      );
+      assert.equal(redirect.get('error'), error);
+      assert.match(redirect.get('error_description') ?? '', new RegExp(`^AADSTS${code}: `));
+    }
+  });
+
+  test('Graph scopes with or without prefix, and .default, are understood', async () => {
+    const browser = new Browser();
+    const scope = 'openid offline_access https://graph.microsoft.com/.default';
+    const redirect = redirectParameters(await signIn(browser, authorizeUrl(WEB, { scope })));
+    const tokens = await redeemCode(WEB, redirect.get('code') ?? '');
+    assert.equal(tokens.body.scope, 'User.Read User.ReadBasic.All Mail.Read openid');
+    const onlyOidc = redirectParameters(
+      await browser.request(authorizeUrl(WEB, { scope: 'openid profile email' })),
+    );
+    const plain = await redeemCode(WEB, onlyOidc.get('code') ?? '');
+    assert.equal(plain.body.scope, 'User.Read openid profile email');
+    assert.equal(plain.body.refresh_token, undefined, 'no offline_access, no refresh token');
+    assert.equal(decodeJwt(plain.body.id_token).email, adele().mail);
+  });
+});

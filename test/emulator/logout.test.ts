@@ -1,0 +1,129 @@
+/** The end-session endpoint: SSO sign-out and the front-channel logout iframes. */
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { decodeJwt } from 'jose';
+import { startEmulator } from '../../emulator/index.ts';
+import { Browser } from '../helpers/browser.ts';
+import {
+  authorizeUrl,
+  emulator,
+  emulatorOptions,
+  endpoint,
+  isSignInForm,
+  OTHER,
+  redeemCode,
+  redirectParameters,
+  SILENT,
+  signIn,
+  TENANT_ID,
+  tokenRequest,
+  useEmulator,
+  WEB,
+} from './helper.ts';
+
+useEmulator();
+
+describe('sign-out', () => {
+  /** Signs Adele in to WEB, OTHER and SILENT through one browser. */
+  async function signedInEverywhere(e = emulator()) {
+    const browser = new Browser();
+    const first = redirectParameters(
+      await signIn(browser, authorizeUrl(WEB, {}, e), undefined, undefined, e),
+    );
+    const code = first.get('code') ?? '';
+    const tokens = await redeemCode(WEB, code, {}, e);
+    for (const app of [OTHER, SILENT])
+      redirectParameters(await browser.request(authorizeUrl(app, {}, e)));
+    return { browser, sid: first.get('session_state') ?? '', tokens: tokens.body };
+  }
+
+  function logoutPage(html: string) {
+    const frames = [...html.matchAll(/<iframe class="frontchannel-logout" src="([^"]+)"/g)].map(
+      ([, src = '']) => src.replace(/&amp;/g, '&'),
+    );
+    const next = /<a id="continue" href="([^"]+)"/.exec(html)?.[1]?.replace(/&amp;/g, '&');
+    return { frames, next };
+  }
+
+  test('ends the SSO session, loads every logout URL with the sid, continues to a registered URI', async () => {
+    const { browser, sid, tokens } = await signedInEverywhere();
+    const url = new URL(endpoint('/oauth2/v2.0/logout'));
+    url.search = new URLSearchParams({
+      post_logout_redirect_uri: WEB.redirectUris[1] ?? '',
+      state: 'bye',
+      logout_hint: String(decodeJwt(tokens.id_token).login_hint),
+    }).toString();
+    const page = await browser.request(url.href);
+    assert.equal(page.status, 200);
+    const { frames, next } = logoutPage(await page.text());
+    assert.deepEqual(frames, [
+      `http://localhost:9/logout?app=web&sid=${sid}`,
+      `http://localhost:9/other/logout?sid=${sid}`,
+    ]);
+    assert.equal(next, `${WEB.redirectUris[1]}?state=bye`);
+
+    const again = await browser.request(authorizeUrl(WEB));
+    assert.ok(isSignInForm(await again.text()), 'the SSO cookie is gone');
+    const refreshed = await tokenRequest({
+      grant_type: 'refresh_token',
+      refresh_token: tokens.refresh_token,
+      client_id: WEB.clientId,
+      client_secret: WEB.clientSecret,
+    });
+    assert.equal(refreshed.status, 200, 'sign-out does not revoke refresh tokens, as in Entra');
+  });
+
+  test('an unregistered post_logout_redirect_uri is ignored (no open redirect)', async () => {
+    const { browser } = await signedInEverywhere();
+    const form = { post_logout_redirect_uri: 'https://evil.example/', state: 'x' };
+    const page = await browser.requestForm(endpoint('/oauth2/v2.0/logout'), form);
+    const { frames, next } = logoutPage(await page.text());
+    assert.equal(frames.length, 2);
+    assert.equal(next, endpoint('/oauth2/v2.0/logoutsession'));
+    const signedOut = await fetch(next ?? '');
+    assert.match(await signedOut.text(), /You signed out of your account/);
+  });
+
+  test('without an SSO session the page still continues, with no iframes', async () => {
+    const page = await new Browser().request(
+      `${endpoint('/oauth2/v2.0/logout')}?post_logout_redirect_uri=${encodeURIComponent(WEB.redirectUris[1] ?? '')}`,
+    );
+    const { frames, next } = logoutPage(await page.text());
+    assert.deepEqual(frames, []);
+    assert.equal(next, WEB.redirectUris[1]);
+  });
+
+  test('the SSO session page shows the session and signs out from the browser', async () => {
+    const { browser, sid } = await signedInEverywhere();
+    const html = await (await browser.request(`${emulator().identityUrl}/`)).text();
+    assert.match(html, new RegExp(`<code id="sso-sid">${sid}</code>`));
+    assert.match(html, /Web app, Other app, App without logout URL/);
+    assert.match(
+      html,
+      new RegExp(`<form method="post" action="/${TENANT_ID}/oauth2/v2.0/logout">`),
+    );
+    const { frames } = logoutPage(
+      await (await browser.requestForm(endpoint('/oauth2/v2.0/logout'), {})).text(),
+    );
+    assert.equal(frames.length, 2);
+    assert.match(
+      await (await browser.request(`${emulator().identityUrl}/`)).text(),
+      /id="no-session"/,
+    );
+  });
+
+  test('frontChannelLogoutIncludesIss adds the issuer, as OIDC Front-Channel Logout 1.0 says', async () => {
+    const withIss = await startEmulator(emulatorOptions({ frontChannelLogoutIncludesIss: true }));
+    try {
+      const { browser, sid } = await signedInEverywhere(withIss);
+      const { frames } = logoutPage(
+        await (await browser.request(endpoint('/oauth2/v2.0/logout', withIss))).text(),
+      );
+      const first = new URL(frames[0] ?? '');
+      assert.equal(first.searchParams.get('sid'), sid);
+      assert.equal(first.searchParams.get('iss'), withIss.issuer);
+    } finally {
+      await withIss.close();
+    }
+  });
+});
