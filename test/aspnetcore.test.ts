@@ -60,6 +60,16 @@ describe('aspnetcore: removes the user from the token cache on sign-out', () => 
     assert.equal(tokenRequests('refresh_token'), 0);
   });
 
+  test('the cache inspector shows a command that can be pasted as it is', async () => {
+    const page = await new Browser().get(`${env.sample.url}/cache`);
+    assert.match(
+      page.html,
+      new RegExp(
+        `<code id="cache-json-command">curl -H 'Accept: application/json' ${env.sample.url}/cache</code>`,
+      ),
+    );
+  });
+
   test('sign-in sends state, nonce and a PKCE S256 challenge, and asks for a form_post response', async () => {
     const response = await new Browser().request(env.sample.url + signInPath);
     assert.equal(response.status, 302);

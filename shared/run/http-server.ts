@@ -22,6 +22,7 @@ export async function listen(handler: RequestListener, port: number): Promise<Se
 
 /** Stops a server now: open connections (keep-alive ones included) are closed, not waited for. */
 export async function closeServer(server: Server): Promise<void> {
+  if (!server.listening) return;
   server.closeAllConnections();
   await once(server.close(), 'close');
 }

@@ -1,0 +1,197 @@
+/**
+ * The README's commands, run as a person runs them: `npm start`, `npm run sample:<name>` (one or
+ * several at once, in several terminals), `npm run emulator`, with bad configuration and against
+ * Entra ID. Each test gives the commands free ports through the environment.
+ */
+import assert from 'node:assert/strict';
+import { connect } from 'node:net';
+import { afterEach, describe, test } from 'node:test';
+import { Browser } from './helpers/browser.ts';
+import { Command } from './helpers/command.ts';
+import { freePorts } from './helpers/environment.ts';
+
+const running: Command[] = [];
+afterEach(() => {
+  for (const command of running.splice(0)) command.kill();
+});
+
+function run(line: string, env: Record<string, string>): Command {
+  const command = new Command(line, env);
+  running.push(command);
+  return command;
+}
+
+/** Free ports for the emulator, the Graph-like API, the four samples and the landing page. */
+async function portsEnv() {
+  const [emulator, graph, aspnetcore, aspnet, java, python, landing] = await freePorts(7);
+  return {
+    EMULATOR_PORT: String(emulator),
+    GRAPH_PORT: String(graph),
+    ASPNETCORE_PORT: String(aspnetcore),
+    ASPNET_PORT: String(aspnet),
+    JAVA_PORT: String(java),
+    PYTHON_PORT: String(python),
+    LANDING_PORT: String(landing),
+  };
+}
+
+/** Whether something accepts connections on a local port. */
+function listening(port: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(Number(port), '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+describe('npm start', () => {
+  test('serves the emulator, four samples and the landing page, each with an icon; Ctrl-C frees every port', async () => {
+    const env = await portsEnv();
+    const start = run('npm start', env);
+    await start.waitFor(/Open http:\/\/localhost:\d+/);
+    assert.match(start.output, /Started the identity platform emulator/);
+
+    const landing = await fetch(`http://localhost:${env.LANDING_PORT}/`);
+    assert.equal(landing.status, 200);
+    assert.match(await landing.text(), /aspnetcore \(Microsoft\.Identity\.Web\)/);
+    const summaries = await (await fetch(`http://localhost:${env.LANDING_PORT}/summaries`)).json();
+    assert.deepEqual(Object.keys(summaries as object), ['aspnetcore', 'aspnet', 'java', 'python']);
+
+    // Browsers ask every origin for /favicon.ico: none answers 404.
+    for (const port of Object.values(env).filter((port) => port !== env.GRAPH_PORT)) {
+      const icon = await fetch(`http://localhost:${port}/favicon.ico`);
+      assert.equal(icon.status, 200, `port ${port}`);
+      assert.equal(icon.headers.get('content-type'), 'image/svg+xml', `port ${port}`);
+    }
+
+    assert.ok(await start.interrupt());
+    assert.doesNotMatch(start.output, /Error/);
+    for (const [name, port] of Object.entries(env)) {
+      assert.equal(await listening(port), false, `${name} ${port} is free after Ctrl-C`);
+    }
+  });
+
+  test('with bad configuration, names every problem of every sample at once and starts nothing', async () => {
+    const env = await portsEnv();
+    const start = run('npm start', { ...env, ASPNET_PORT: 'x', PYTHON_BASE_URL: 'nope' });
+    assert.equal(await start.exitCode(), 1);
+    assert.match(start.output, /ASPNET_PORT must be a port number/);
+    assert.match(start.output, /PYTHON_BASE_URL must be an http\(s\) URL/);
+    assert.doesNotMatch(start.output, /at .*\.ts:\d+/, 'no stack trace');
+    assert.equal(await listening(env.EMULATOR_PORT), false);
+  });
+});
+
+describe('samples in several terminals', () => {
+  test('two samples started at the same moment share one emulator', async () => {
+    const env = await portsEnv();
+    const aspnetcore = run('npm run sample:aspnetcore', env);
+    const python = run('npm run sample:python', env);
+    await aspnetcore.waitFor(/aspnetcore \(Microsoft\.Identity\.Web\): http/);
+    await python.waitFor(/python \(Flask \+ MSAL Python\): http/);
+    const output = aspnetcore.output + python.output;
+    assert.equal(output.match(/Started the identity platform emulator/g)?.length, 1, output);
+    assert.equal(output.match(/Using the identity platform emulator/g)?.length, 1, output);
+    assert.doesNotMatch(output, /EADDRINUSE/);
+
+    // One SSO session across both: the second sign-in needs no password.
+    const browser = new Browser();
+    const aspnetcoreUrl = `http://localhost:${env.ASPNETCORE_PORT}`;
+    const pythonUrl = `http://localhost:${env.PYTHON_PORT}`;
+    const user = 'AdeleV@contoso.onmicrosoft.com';
+    const first = await browser.signIn(
+      `${aspnetcoreUrl}/MicrosoftIdentity/Account/SignIn`,
+      user,
+      'Passw0rd!',
+    );
+    assert.match(first.html, /id="signed-in-user"/);
+    assert.match((await browser.signIn(`${pythonUrl}/login`)).html, /id="signed-in-user"/);
+  });
+
+  test('when the sample that runs the emulator stops, another one says so and takes over', async () => {
+    const env = await portsEnv();
+    const first = run('npm run sample:aspnetcore', env);
+    await first.waitFor(/Started the identity platform emulator/);
+    const second = run('npm run sample:python', env);
+    await second.waitFor(/Using the identity platform emulator/);
+    await second.waitFor(/python \(Flask \+ MSAL Python\): http/);
+
+    assert.ok(await first.interrupt());
+    await second.waitFor(/stopped answering/, 15_000);
+    await second.waitFor(/Started the identity platform emulator/, 15_000);
+    assert.match(
+      second.output,
+      /!! The identity platform emulator at http:\/\/localhost:\d+ stopped answering/,
+    );
+
+    // The python sample works again, against its own emulator now.
+    const page = await new Browser().signIn(
+      `http://localhost:${env.PYTHON_PORT}/login`,
+      'AlexW@contoso.onmicrosoft.com',
+      'Passw0rd!',
+    );
+    assert.match(page.html, /id="signed-in-user">AlexW@contoso\.onmicrosoft\.com</);
+  });
+
+  test('npm run emulator runs the emulator alone; a second one says the ports are taken', async () => {
+    const env = await portsEnv();
+    const emulator = run('npm run emulator', env);
+    await emulator.waitFor(/Identity platform emulator: http:\/\/localhost:\d+/);
+    const discovery = await fetch(
+      `http://localhost:${env.EMULATOR_PORT}/9188040d-6c67-4c5b-b112-36a304b66dad/v2.0/.well-known/openid-configuration`,
+    );
+    assert.equal(discovery.status, 200);
+
+    const again = run('npm run emulator', env);
+    assert.equal(await again.exitCode(), 1);
+    assert.match(again.output, /already in use: an identity platform emulator already answers at/);
+
+    // A sample started now uses it, and says so.
+    const sample = run('npm run sample:java', env);
+    await sample.waitFor(/java \(Spring Boot \+ msal4j\): http/);
+    assert.match(sample.output, /Using the identity platform emulator/);
+    assert.ok(await sample.interrupt());
+    assert.ok(await emulator.interrupt());
+  });
+});
+
+describe('Entra ID mode', () => {
+  const tenantId = '11111111-2222-3333-4444-555555555555';
+  const clientSecret = 'do-not-print-this-client-secret';
+
+  test('no emulator starts: the sample goes to the configured instance for discovery', async () => {
+    // A closed local port stands in for login.microsoftonline.com, so the test needs no network.
+    const [closedPort, emulatorPort] = await freePorts(2);
+    const sample = run('npm run sample:aspnetcore', {
+      ENTRA_TENANT_ID: tenantId,
+      ENTRA_CLIENT_ID: '66666666-7777-8888-9999-000000000000',
+      ENTRA_CLIENT_SECRET: clientSecret,
+      SESSION_SECRET: 'do-not-print-this-session-secret-0123456789',
+      ENTRA_INSTANCE: `http://127.0.0.1:${closedPort}`,
+      EMULATOR_PORT: String(emulatorPort),
+    });
+    assert.equal(await sample.exitCode(), 1);
+    assert.match(
+      sample.output,
+      new RegExp(
+        `discovery document at http://127\\.0\\.0\\.1:${closedPort}/${tenantId}/v2\\.0/\\.well-known/openid-configuration: it refused the connection`,
+      ),
+    );
+    assert.doesNotMatch(sample.output, /emulator/i);
+    assert.doesNotMatch(sample.output, /do-not-print/);
+  });
+
+  test('bad configuration stops the sample at start-up, naming the variables and no secret', async () => {
+    const sample = run('npm run sample:aspnetcore', {
+      ENTRA_TENANT_ID: tenantId,
+      ENTRA_CLIENT_SECRET: clientSecret,
+    });
+    assert.equal(await sample.exitCode(), 1);
+    assert.match(sample.output, /ENTRA_CLIENT_ID \(or ASPNETCORE_CLIENT_ID\) is required/);
+    assert.match(sample.output, /SESSION_SECRET is required/);
+    assert.doesNotMatch(sample.output, /do-not-print/);
+  });
+});

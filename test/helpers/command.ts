@@ -1,0 +1,100 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+
+/**
+ * A command of the README run as a person runs it in a terminal (`npm start`, `npm run
+ * sample:aspnetcore`…), in its own process group, so that "Ctrl-C" reaches every process it
+ * started. Its environment is only what the test gives it (plus PATH and HOME): no variable of
+ * the machine running the tests changes what it does.
+ */
+export class Command {
+  #output = '';
+  readonly #exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  readonly #process: ChildProcess;
+
+  constructor(
+    readonly line: string,
+    env: Record<string, string>,
+  ) {
+    const [command = '', ...args] = line.split(' ');
+    this.#process = spawn(command, args, {
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    for (const stream of [this.#process.stdout, this.#process.stderr]) {
+      stream?.setEncoding('utf8').on('data', (chunk: string) => {
+        this.#output += chunk;
+      });
+    }
+    this.#exited = once(this.#process, 'exit').then(([code, signal]) => ({ code, signal }));
+  }
+
+  /** Everything it printed so far, stdout and stderr interleaved. */
+  get output(): string {
+    return this.#output;
+  }
+
+  /** Waits until its output matches `pattern` (or it exits, or the time runs out). */
+  async waitFor(pattern: RegExp, timeoutMs = 30_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    let exited = false;
+    void this.#exited.then(() => {
+      exited = true;
+    });
+    while (!pattern.test(this.#output)) {
+      if (exited || Date.now() > deadline) {
+        throw new Error(
+          `"${this.line}" ${exited ? 'exited' : 'timed out'} before printing ${pattern}:\n${this.#output}`,
+        );
+      }
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+
+  /** Its exit code, once it has exited by itself. */
+  async exitCode(timeoutMs = 30_000): Promise<number | null> {
+    const timeout = new Promise<never>((_, reject) =>
+      setTimeout(() => reject(new Error(`"${this.line}" still runs`)), timeoutMs).unref(),
+    );
+    return (await Promise.race([this.#exited, timeout])).code;
+  }
+
+  /**
+   * Ctrl-C: SIGINT to the whole process group, as a terminal sends it. Resolves once every process
+   * of the group has exited: `true` if the command stopped as a Ctrl-C'd command does (exit code 0,
+   * or the signal itself, as npm and tsx report it).
+   */
+  async interrupt(timeoutMs = 15_000): Promise<boolean> {
+    this.signal('SIGINT');
+    const deadline = Date.now() + timeoutMs;
+    while (this.groupAlive()) {
+      if (Date.now() > deadline) throw new Error(`"${this.line}" did not stop:\n${this.#output}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    const { code, signal } = await this.#exited;
+    return code === 0 || signal === 'SIGINT';
+  }
+
+  /** Kills what is left of it (after a test failed half-way). */
+  kill(): void {
+    this.signal('SIGKILL');
+  }
+
+  private groupAlive(): boolean {
+    try {
+      if (this.#process.pid) process.kill(-this.#process.pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  private signal(signal: NodeJS.Signals): void {
+    try {
+      if (this.#process.pid) process.kill(-this.#process.pid, signal);
+    } catch {
+      // Already gone.
+    }
+  }
+}
