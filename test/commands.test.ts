@@ -4,7 +4,10 @@
  * Entra ID. Each test gives the commands free ports through the environment.
  */
 import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { afterEach, describe, test } from 'node:test';
 import { Browser } from './helpers/browser.ts';
 import { Command } from './helpers/command.ts';
@@ -155,6 +158,25 @@ describe('samples in several terminals', () => {
     assert.match(sample.output, /Using the identity platform emulator/);
     assert.ok(await sample.interrupt());
     assert.ok(await emulator.interrupt());
+  });
+});
+
+describe('the comparison and the lesson', () => {
+  test('npm run compare prints the measured table and writes it with its chart', async () => {
+    const folder = mkdtempSync(path.join(tmpdir(), 'comparison-'));
+    const compare = run('npm run compare', { COMPARISON_DOCS: folder });
+    assert.equal(await compare.exitCode(60_000), 0, compare.output);
+    assert.match(compare.output, /\| after… \| aspnetcore \| aspnet \| java \| python \|/);
+    assert.match(readFileSync(path.join(folder, 'comparison.md'), 'utf8'), /\| after… \|/);
+    assert.match(readFileSync(path.join(folder, 'comparison.svg'), 'utf8'), /^<svg /);
+  });
+
+  test('diff of two sign-out.ts files shows what aspnetcore adds', async () => {
+    const diff = run('diff samples/aspnet/sign-out.ts samples/aspnetcore/sign-out.ts', {});
+    assert.equal(await diff.exitCode(), 1, 'the files differ');
+    assert.match(diff.output, /^>\s+await sessions\.endBySid\(user\.sid\);$/m);
+    assert.match(diff.output, /^> export async function frontChannelSignOut\($/m);
+    assert.match(diff.output, /^< \/\/ Global sign-out: no handler/m);
   });
 });
 

@@ -1,8 +1,11 @@
 /**
  * `npm run compare`: runs the comparison scenarios against all four samples, prints the measured
- * matrix, and writes it to docs/comparison.md with a chart (docs/comparison.svg).
+ * matrix, and writes it to docs/comparison.md with a chart (docs/comparison.svg). The tests run it
+ * with COMPARISON_DOCS set to another folder, so that `npm test` leaves docs/ as it is.
  */
 import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { sampleNames } from '../../samples/index.ts';
 import {
   formatMatrix,
@@ -19,9 +22,10 @@ const table = formatMatrix(matrix);
 console.log(table);
 console.log(`\nMeasured in ${seconds} s on Node ${process.version}.`);
 
-writeFileSync(new URL('../../docs/comparison.svg', import.meta.url), chart(matrix));
+const docs = process.env.COMPARISON_DOCS || fileURLToPath(new URL('../../docs/', import.meta.url));
+writeFileSync(path.join(docs, 'comparison.svg'), chart(matrix));
 writeFileSync(
-  new URL('../../docs/comparison.md', import.meta.url),
+  path.join(docs, 'comparison.md'),
   `# The four samples compared
 
 <!-- Written by \`npm run compare\` (test/comparison/compare.ts): edit that, not this file. -->
@@ -55,7 +59,7 @@ removes the user's tokens there, finding them by \`sid\` without the session coo
 go on calling the API for a user who signed out everywhere, with a refresh token that still works.
 `,
 );
-console.log('Wrote docs/comparison.md and docs/comparison.svg');
+console.log(`Wrote ${path.join(docs, 'comparison.md')} and ${path.join(docs, 'comparison.svg')}`);
 
 /** A grouped bar chart: tokens left per sample, one group per kind of sign-out. */
 function chart(matrix: Matrix): string {
