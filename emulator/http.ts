@@ -12,7 +12,10 @@ const viewsDirectory = fileURLToPath(new URL('./views/', import.meta.url));
  */
 export async function readForm(ctx: Koa.Context): Promise<URLSearchParams> {
   if (!ctx.is('application/x-www-form-urlencoded')) return new URLSearchParams();
-  return new URLSearchParams(await getRawBody(ctx.req, { limit: '64kb', encoding: 'utf-8' }));
+  const length = ctx.get('content-length') || null;
+  return new URLSearchParams(
+    await getRawBody(ctx.req, { limit: '64kb', length, encoding: 'utf-8' }),
+  );
 }
 
 /** The parameters of a request that may come as a GET (query) or a POST (form). */

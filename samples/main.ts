@@ -31,7 +31,7 @@ await runCommand(async (log) => {
     project.settings.emulator?.identityUrl,
   );
   const port = project.settings.landingPort ?? 3000;
-  const server = await listen(landing.callback(), port).catch(async (error) => {
+  const server = await listen(landing.callback(), port, 'LANDING_PORT').catch(async (error) => {
     await project.close();
     throw error;
   });

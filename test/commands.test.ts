@@ -4,7 +4,9 @@
  * Entra ID. Each test gives the commands free ports through the environment.
  */
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
 import { mkdtempSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -121,22 +123,51 @@ describe('samples in several terminals', () => {
     const second = run('npm run sample:python', env);
     await second.waitFor(/Using the identity platform emulator/);
     await second.waitFor(/python \(Flask \+ MSAL Python\): http/);
+    // Alex signs in to python and calls Graph before the emulator goes away.
+    const python = `http://localhost:${env.PYTHON_PORT}`;
+    const alex = new Browser();
+    await alex.signIn(`${python}/login`, 'AlexW@contoso.onmicrosoft.com', 'Passw0rd!');
+    assert.equal((await alex.get(`${python}/graphcall`)).status, 200);
 
     assert.ok(await first.interrupt());
-    await second.waitFor(/stopped answering/, 15_000);
     await second.waitFor(/Started the identity platform emulator/, 15_000);
     assert.match(
       second.output,
       /!! The identity platform emulator at http:\/\/localhost:\d+ stopped answering/,
     );
 
-    // The python sample works again, against its own emulator now.
-    const page = await new Browser().signIn(
-      `http://localhost:${env.PYTHON_PORT}/login`,
+    // Alex's cached tokens mean nothing to the new emulator (another signing key, no refresh
+    // tokens): the sample drops them and sends Alex to sign in, instead of an error page.
+    const after = await alex.request(`${python}/graphcall`);
+    assert.equal(after.status, 302);
+    assert.equal(after.headers.get('location'), '/login');
+    const again = await alex.signIn(
+      `${python}/login`,
       'AlexW@contoso.onmicrosoft.com',
       'Passw0rd!',
     );
-    assert.match(page.html, /id="signed-in-user">AlexW@contoso\.onmicrosoft\.com</);
+    assert.match(again.html, /id="signed-in-user">AlexW@contoso\.onmicrosoft\.com</);
+    assert.equal((await alex.get(`${python}/graphcall`)).status, 200);
+    assert.ok(await second.interrupt());
+  });
+
+  test('Ctrl-C while waiting for an emulator that never comes stops at once', async () => {
+    const env = await portsEnv();
+    // Something holds the emulator's port and never answers.
+    const holder = createServer((request) => request.socket.destroy());
+    holder.listen(Number(env.EMULATOR_PORT), '127.0.0.1');
+    await once(holder, 'listening');
+    try {
+      const sample = run('npm run sample:java', env);
+      await sample.waitFor(/waiting for the emulator another process is starting/);
+      const before = Date.now();
+      await sample.interrupt();
+      assert.ok(Date.now() - before < 5_000, 'stopped within seconds');
+      assert.match(sample.output, /^Stopped while starting\.$/m);
+    } finally {
+      holder.closeAllConnections();
+      holder.close();
+    }
   });
 
   test('npm run emulator runs the emulator alone; a second one says the ports are taken', async () => {
@@ -204,6 +235,12 @@ describe('Entra ID mode', () => {
     );
     assert.doesNotMatch(sample.output, /emulator/i);
     assert.doesNotMatch(sample.output, /do-not-print/);
+  });
+
+  test('npm run emulator says there is no emulator to run when ENTRA_TENANT_ID is set', async () => {
+    const emulator = run('npm run emulator', { ENTRA_TENANT_ID: tenantId });
+    assert.equal(await emulator.exitCode(), 1);
+    assert.match(emulator.output, /ENTRA_TENANT_ID is set: .* there is no emulator to run/);
   });
 
   test('bad configuration stops the sample at start-up, naming the variables and no secret', async () => {

@@ -50,8 +50,9 @@ describe('configuration', () => {
   });
 
   test("the wiring registers each sample's app at the emulator, at the sample's URL", () => {
-    const settings = loadSettings(registrations, { ASPNETCORE_PORT: '5001' });
-    const apps = emulatorApps(settings.samples, settings.emulator!);
+    const settings = loadSettings(registrations, { ASPNETCORE_PORT: '5001' }, { run: [] });
+    assert.deepEqual(settings.samples, [], 'none to run, all registered');
+    const apps = emulatorApps(settings.emulator!);
     assert.deepEqual(
       apps.map((app) => app.displayName),
       registrations.map((registration) => registration.displayName),
@@ -98,6 +99,26 @@ describe('configuration', () => {
     assert.equal(first?.cacheInspector, true);
     assert.equal(second?.clientId, clientId);
     assert.equal(second?.clientSecret, clientSecret);
+  });
+
+  test('in Entra mode, only the samples that run need credentials', () => {
+    const env = {
+      ENTRA_TENANT_ID: tenantId,
+      ASPNETCORE_CLIENT_ID: clientId,
+      ASPNETCORE_CLIENT_SECRET: clientSecret,
+      SESSION_SECRET: sessionSecret,
+    };
+    const settings = loadSettings(registrations, env, { run: ['aspnetcore'] });
+    assert.deepEqual(
+      settings.samples.map((sample) => sample.name),
+      ['aspnetcore'],
+    );
+    assert.match(
+      problemsOf({}, () => loadSettings(registrations, env, { run: ['aspnetcore', 'java'] })).join(
+        '\n',
+      ),
+      /ENTRA_CLIENT_ID \(or JAVA_CLIENT_ID\) is required/,
+    );
   });
 
   test('names every missing variable in Entra mode at once', () => {
@@ -175,7 +196,7 @@ describe('configuration', () => {
       frontChannelLogoutUrl: 'http://localhost:5000/logout',
     };
     const settings = loadSettings(registrations, { EMULATOR_APPS: appsFile([app]) });
-    const registered = emulatorApps(settings.samples, settings.emulator!).at(-1);
+    const registered = emulatorApps(settings.emulator!).at(-1);
     assert.equal(registered?.clientId, clientId);
     assert.equal(registered?.frontChannelLogoutUrl, app.frontChannelLogoutUrl);
 
@@ -195,9 +216,10 @@ describe('configuration', () => {
         redirectUris: ['http://localhost:5002/cb'],
       },
     ]);
-    const settings = loadSettings(registrations, { EMULATOR_APPS: file });
-    const problems = problemsOf({}, () => emulatorApps(settings.samples, settings.emulator!));
+    // Named with every other problem, here a port.
+    const problems = problemsOf({ EMULATOR_APPS: file, ASPNET_PORT: 'x' });
     assert.deepEqual(problems, [
+      'ASPNET_PORT must be a port number from 1 to 65535 (got "x")',
       `EMULATOR_APPS: "${file}" entry 1: client id ${clientId} is already registered, by "App ${clientId}"; give this app its own`,
       `EMULATOR_APPS: "${file}" entry 2: client id ${samples.java.registration.emulatorClientId} is already registered, by "java (Spring Boot + msal4j)"; give this app its own`,
     ]);

@@ -1,12 +1,20 @@
 /**
  * A service a sample depends on stops answering while a user is signed in: the sample says which
  * one, at which address, keeps the page consistent with the session (still signed in, no "Sign
- * in" link), and works again as soon as the service is back.
+ * in" link), and works again as soon as the service is back. When what comes back no longer
+ * accepts the cached tokens, the sample renews them once, or drops them and asks for a sign-in.
  */
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { createServer, type Server } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import { Browser } from './helpers/browser.ts';
-import { freePorts, startEnvironment, type TestEnvironment } from './helpers/environment.ts';
+import {
+  cacheSummary,
+  freePorts,
+  startEnvironment,
+  type TestEnvironment,
+} from './helpers/environment.ts';
 import { TcpProxy } from './helpers/tcp-proxy.ts';
 
 const profilePath = '/Home/Profile';
@@ -93,12 +101,121 @@ describe('the identity platform stops answering while a token must be refreshed'
     assert.match(
       page.message ?? '',
       new RegExp(
-        `could not reach the identity platform at ${env.emulator.identityUrl}: it could not be reached`,
+        `could not reach the identity platform at ${env.emulator.identityUrl}: it refused the connection \\(is it running\\?\\)`,
       ),
     );
     assert.equal(page.signedInAs, user);
     assert.equal(page.tryAgain, '/graphcall');
     const home = await browser.get(`${env.sample.url}/`);
     assert.match(home.html, new RegExp(`id="signed-in-user">${user}<`), 'still signed in');
+  });
+});
+
+describe('the API refuses an access token the cache still holds as valid', () => {
+  let env: TestEnvironment;
+  let graph: Server;
+  let refusals = 0;
+  before(async () => {
+    // Between the sample and the Graph-like API, a proxy that refuses the next request once with
+    // Graph's 401, as Graph answers a token signed with a key it no longer trusts.
+    const [proxyPort, graphPort] = (await freePorts(2)) as [number, number];
+    graph = createServer(async (request, response) => {
+      if (refusals > 0) {
+        refusals -= 1;
+        response.writeHead(401, { 'content-type': 'application/json' });
+        const error = {
+          code: 'InvalidAuthenticationToken',
+          message: 'Access token validation failure.',
+        };
+        return response.end(JSON.stringify({ error }));
+      }
+      const upstream = await fetch(`http://localhost:${graphPort}${request.url}`, {
+        headers: { authorization: request.headers.authorization ?? '' },
+      });
+      response.writeHead(upstream.status, { 'content-type': 'application/json' });
+      response.end(await upstream.text());
+    });
+    graph.listen(proxyPort, '127.0.0.1');
+    await once(graph, 'listening');
+    env = await startEnvironment('aspnetcore', {
+      env: { GRAPH_PORT: String(proxyPort) },
+      emulator: { graphPort },
+    });
+  });
+  after(async () => {
+    await env.close();
+    graph.closeAllConnections();
+    graph.close();
+  });
+
+  const refreshes = () =>
+    env.emulator.tokenRequests.filter((request) => request.grantType === 'refresh_token').length;
+
+  test('gets a new access token with the refresh token, once, and the page works', async () => {
+    const browser = new Browser();
+    await browser.signIn(
+      env.sample.url + signInPath,
+      env.emulator.users[0]!.userPrincipalName,
+      env.password,
+    );
+    const before = refreshes();
+    refusals = 1;
+    const page = await browser.get(env.sample.url + profilePath);
+    assert.equal(page.status, 200);
+    assert.equal(refreshes(), before + 1, 'one refresh, after the 401');
+  });
+
+  test('a second refusal, with the new token too, is the API failing: 502, and no loop', async () => {
+    const browser = new Browser();
+    await browser.signIn(
+      env.sample.url + signInPath,
+      env.emulator.users[1]!.userPrincipalName,
+      env.password,
+    );
+    const before = refreshes();
+    refusals = 2;
+    const page = await browser.get(env.sample.url + profilePath);
+    assert.equal(page.status, 502);
+    assert.equal(errorPage(page.html).title, 'The API call failed');
+    assert.equal(refreshes(), before + 1);
+  });
+});
+
+describe('the identity platform restarted: the tokens in the cache are worth nothing', () => {
+  let env: TestEnvironment;
+  before(async () => {
+    env = await startEnvironment('aspnetcore');
+  });
+  after(() => env.close());
+
+  test('the sample drops them and sends the user to sign in again, which works', async () => {
+    const browser = new Browser();
+    const user = env.emulator.users[2]!.userPrincipalName;
+    await browser.signIn(env.sample.url + signInPath, user, env.password);
+    assert.equal((await browser.get(env.sample.url + profilePath)).status, 200);
+
+    // A new signing key (Graph: 401 for the cached access token) and no refresh token it knows
+    // (invalid_grant for the cached one).
+    await env.restartEmulator();
+    const challenged = await browser.request(env.sample.url + profilePath);
+    assert.equal(challenged.status, 302);
+    assert.equal(
+      challenged.headers.get('location'),
+      `${signInPath}?redirectUri=${encodeURIComponent(profilePath)}`,
+    );
+    assert.deepEqual((await cacheSummary(env.sample.url)).accounts, [], 'the dead tokens are gone');
+    const failed = env.emulator.tokenRequests.filter((request) => !request.ok);
+    assert.deepEqual(
+      failed.map((request) => request.grantType),
+      ['refresh_token'],
+    );
+
+    const profile = await browser.signIn(
+      `${env.sample.url}${signInPath}?redirectUri=${encodeURIComponent(profilePath)}`,
+      user,
+      env.password,
+    );
+    assert.equal(profile.status, 200);
+    assert.match(profile.html, /Your profile/);
   });
 });

@@ -41,6 +41,18 @@ test('the linter refuses an import cycle, even through a type-only import', () =
   assert.match(output, /shared\/b\.ts:1:\d+ lint\/suspicious\/noImportCycles/);
 });
 
+test('the linter keeps dependencies one way: shared/ imports nothing of samples/', () => {
+  const output = lint({
+    'samples/index.ts': "import { render } from '../shared/render.ts';\nexport const r = render;\n",
+    'shared/render.ts':
+      "import { samples } from '../samples/list.ts';\nexport const render = samples;\n",
+    'samples/list.ts': 'export const samples = [];\n',
+  });
+  assert.match(output, /shared\/render\.ts:1:\d+ lint\/style\/noRestrictedImports/);
+  assert.match(output, /Dependencies run one way/);
+  assert.doesNotMatch(output, /samples\/index\.ts:1:/, 'samples may use shared/');
+});
+
 test("the linter keeps the emulator apart: it imports nothing of the samples', who use its entry", () => {
   const output = lint({
     'emulator/index.ts': 'export const start = 1;\n',

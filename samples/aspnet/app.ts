@@ -10,8 +10,6 @@ import Router from '@koa/router';
 import type Koa from 'koa';
 import type { SampleRoutes } from '../../shared/sample/contract.ts';
 import type { SampleServices } from '../../shared/sample/services.ts';
-import { MemoryStore } from '../../shared/store/key-value-store.ts';
-import { PerUserTokenCache } from '../../shared/token-cache/per-user-token-cache.ts';
 import { readForm } from '../../shared/web/read-form.ts';
 import { render } from '../../shared/web/render.ts';
 import { registration } from './registration.ts';
@@ -33,10 +31,7 @@ export function createAspNetRoutes(services: SampleServices): SampleRoutes {
   const { signIn, identityPlatform } = services;
   // In this process's memory, whatever store the sessions use: `MemoryCache.Default` was not
   // shared between instances. In Entra ID the home account id (`uid.utid`) is `oid.tid`.
-  const tokenCache = new PerUserTokenCache(new MemoryStore(), {
-    keyPrefix: 'aspnet:msal:',
-    ttlSeconds: 48 * 60 * 60,
-  });
+  const tokenCache = services.tokenCaches.perUser({ ttlSeconds: 48 * 60 * 60, store: 'process' });
   const msalFor = (homeAccountId?: string) =>
     services.msalClient(tokenCache.partition(homeAccountId));
   const challenge = async (ctx: Koa.Context, returnTo: string) => {
@@ -60,10 +55,14 @@ export function createAspNetRoutes(services: SampleServices): SampleRoutes {
   router.get(readMailPath, async (ctx) => {
     const user = ctx.session?.user;
     if (!user) return challenge(ctx, readMailPath);
-    const mail = await services.graphForUser<GraphMessages>(msalFor(user.homeAccountId), user, {
-      scopes: registration.scopes,
-      path: '/v1.0/me/messages',
-    });
+    const mail = await services.graphForUser<GraphMessages>(
+      tokenCache.partition(user.homeAccountId),
+      user,
+      {
+        scopes: registration.scopes,
+        path: '/v1.0/me/messages',
+      },
+    );
     if (!mail) return challenge(ctx, readMailPath);
     await render(ctx, 'table', {
       title: 'Your mail (Graph /me/messages)',

@@ -25,7 +25,10 @@ export function createAspNetCoreRoutes(services: SampleServices): SampleRoutes {
   const { signIn, sessions, identityPlatform } = services;
   // Tokens live no longer than the sessions that use them: a partition no session can reach
   // would be a partition no sign-out can find.
-  const tokenCache = services.tokenCaches.perUser({ ttlSeconds: SESSION_MAX_AGE_MS / 1000 });
+  const tokenCache = services.tokenCaches.perUser({
+    ttlSeconds: SESSION_MAX_AGE_MS / 1000,
+    store: 'shared',
+  });
   /** A msal client over this user's cache partition (or, before sign-in, an empty one). */
   const msalFor = (homeAccountId?: string) =>
     services.msalClient(tokenCache.partition(homeAccountId));
@@ -53,7 +56,7 @@ export function createAspNetCoreRoutes(services: SampleServices): SampleRoutes {
     const user = ctx.session?.user;
     if (!user) return challenge(ctx, profilePath);
     const profile = await services.graphForUser<Record<string, unknown>>(
-      msalFor(user.homeAccountId),
+      tokenCache.partition(user.homeAccountId),
       user,
       { scopes: registration.scopes, path: '/v1.0/me' },
     );

@@ -56,7 +56,12 @@ export interface EmulatorSettings {
   tenantId: string;
   /** EMULATOR_PASSWORD, or the emulator's documented default. */
   password: string;
-  /** Apps registered beside the samples (EMULATOR_APPS). */
+  /**
+   * Every sample's registration and the URL the sample is configured to run at: all of them are
+   * registered at the emulator, whichever samples this process runs.
+   */
+  registeredSamples: Array<{ registration: SampleRegistration; baseUrl: string }>;
+  /** Apps registered beside the samples (EMULATOR_APPS), none reusing a client id. */
   extraApps: ConfiguredApp[];
   frontChannelLogoutIncludesIss: boolean;
   identityUrl: string;
@@ -72,7 +77,7 @@ export interface Settings {
 /** Everything `npm start`, `npm run sample:<name>` and `npm run emulator` run with. */
 export interface ProjectSettings {
   identity: IdentitySettings;
-  /** One per registration given, in the same order. */
+  /** The samples to run, in the order of their registrations. */
   samples: SampleSettings[];
   /** Present in emulator mode only. */
   emulator?: EmulatorSettings;
@@ -87,27 +92,45 @@ export class ConfigurationError extends Error {
   }
 }
 
-/** `process.env`, over the values of a `.env` file in the working directory if there is one. */
-export function readEnvironment(envFile = '.env'): Environment {
+/**
+ * `process.env`, over the values of a `.env` file in the working directory if there is one (or of
+ * the file ENV_FILE names, which must exist).
+ */
+export function readEnvironment(): Environment {
+  const named = process.env.ENV_FILE?.trim();
+  const envFile = named || '.env';
+  if (named && !existsSync(named)) {
+    throw new ConfigurationError([`ENV_FILE: there is no file "${named}"`]);
+  }
   const fromFile = existsSync(envFile) ? parseEnv(readFileSync(envFile, 'utf8')) : {};
   return { ...fromFile, ...process.env };
 }
 
+export interface LoadOptions {
+  /** The names of the samples to run (default: all); only theirs need Entra ID credentials. */
+  run?: readonly string[];
+  /** Also read LANDING_PORT (`npm start`). */
+  landing?: boolean;
+}
+
 /**
- * The settings of every sample given, and of the emulator in emulator mode. Problems of all of
- * them are collected and thrown together as one {@link ConfigurationError}.
+ * The settings of the samples to run, and of the emulator in emulator mode (which registers every
+ * sample). Problems of all of them are collected and thrown together as one
+ * {@link ConfigurationError}.
  */
 export function loadSettings(
   registrations: readonly SampleRegistration[],
   env: Environment = readEnvironment(),
-  { landing = false }: { landing?: boolean } = {},
+  { run, landing = false }: LoadOptions = {},
 ): ProjectSettings {
   const read = new EnvironmentReader(env);
-  const emulator = read.string('ENTRA_TENANT_ID') ? undefined : emulatorSettings(read);
+  const emulator = read.string('ENTRA_TENANT_ID')
+    ? undefined
+    : emulatorSettings(read, registrations);
   const identity = emulator ? emulatorIdentity(emulator) : entraIdentity(read);
-  const samples = registrations.map((registration) =>
-    sampleSettings(read, registration, identity.mode),
-  );
+  const samples = registrations
+    .filter((registration) => !run || run.includes(registration.name))
+    .map((registration) => sampleSettings(read, registration, identity.mode));
   const landingPort = landing ? read.port('LANDING_PORT', 3000) : undefined;
   checkDistinctPorts(read, samples, emulator, landingPort);
   read.throwIfProblems();
@@ -119,7 +142,10 @@ export function loadSettings(
   };
 }
 
-function emulatorSettings(read: EnvironmentReader): EmulatorSettings {
+function emulatorSettings(
+  read: EnvironmentReader,
+  registrations: readonly SampleRegistration[],
+): EmulatorSettings {
   const port = read.port('EMULATOR_PORT', EMULATOR_DEFAULTS.port);
   const graphPort = read.port('GRAPH_PORT', EMULATOR_DEFAULTS.graphPort);
   return {
@@ -127,7 +153,15 @@ function emulatorSettings(read: EnvironmentReader): EmulatorSettings {
     graphPort,
     tenantId: read.guid('EMULATOR_TENANT_ID') ?? EMULATOR_DEFAULTS.tenantId,
     password: read.string('EMULATOR_PASSWORD') ?? EMULATOR_DEFAULTS.password,
-    extraApps: read.appRegistrationsFile('EMULATOR_APPS'),
+    registeredSamples: registrations.map((registration) => ({
+      registration,
+      baseUrl: sampleBaseUrl(read, registration),
+    })),
+    extraApps: withoutClientIdClashes(
+      read,
+      registrations,
+      read.appRegistrationsFile('EMULATOR_APPS'),
+    ),
     frontChannelLogoutIncludesIss: read.boolean('EMULATOR_FRONTCHANNEL_ISS', false),
     identityUrl: `http://localhost:${port}`,
     graphUrl: `http://localhost:${graphPort}`,
@@ -182,18 +216,48 @@ function sampleSettings(
   } else if (sessionSecret === undefined && mode === 'entra') {
     read.problem('SESSION_SECRET is required with ENTRA_TENANT_ID (at least 32 random characters)');
   }
-  const port = read.port(`${prefix}_PORT`, registration.defaultPort);
   return {
     name: registration.name,
     registration,
     clientId,
     clientSecret,
-    port,
-    baseUrl: read.origin(`${prefix}_BASE_URL`) ?? `http://localhost:${port}`,
+    port: read.port(`${prefix}_PORT`, registration.defaultPort),
+    baseUrl: sampleBaseUrl(read, registration),
     // Emulator mode without SESSION_SECRET: a fresh key per process (sessions end on restart).
     sessionKeys: [sessionSecret ?? randomBytes(32).toString('base64url')],
     cacheInspector: read.boolean('CACHE_INSPECTOR', mode === 'emulator'),
   };
+}
+
+function sampleBaseUrl(read: EnvironmentReader, registration: SampleRegistration): string {
+  const prefix = registration.name.toUpperCase();
+  const port = read.port(`${prefix}_PORT`, registration.defaultPort);
+  return read.origin(`${prefix}_BASE_URL`) ?? `http://localhost:${port}`;
+}
+
+/**
+ * A client id is registered once, as in Entra: an EMULATOR_APPS entry that reuses a sample's, or
+ * an earlier entry's, is a problem that names the entry and the app that has it.
+ */
+function withoutClientIdClashes(
+  read: EnvironmentReader,
+  registrations: readonly SampleRegistration[],
+  extraApps: ConfiguredApp[],
+): ConfiguredApp[] {
+  const owners = new Map(
+    registrations.map((registration) => [registration.emulatorClientId, registration.displayName]),
+  );
+  return extraApps.filter(({ app, source }) => {
+    const owner = owners.get(app.clientId);
+    if (owner) {
+      read.problem(
+        `${source}: client id ${app.clientId} is already registered, by "${owner}"; give this app its own`,
+      );
+      return false;
+    }
+    owners.set(app.clientId, app.displayName);
+    return true;
+  });
 }
 
 /** Two servers of this project cannot listen on one port: say which variables collide. */

@@ -2,6 +2,9 @@ import { ConfidentialClientApplication, LogLevel } from '@azure/msal-node';
 import type { SampleSettings } from '../config/settings.ts';
 import { cachePluginFor, type TokenCachePartition } from '../token-cache/cache-plugin.ts';
 import type { IdentityProvider } from './identity-provider.ts';
+import { TimeoutNetworkClient } from './network-client.ts';
+
+const networkClient = new TimeoutNetworkClient();
 
 /**
  * Builds a ConfidentialClientApplication for one request, over one token cache partition.
@@ -14,6 +17,7 @@ import type { IdentityProvider } from './identity-provider.ts';
  * (`authorityMetadata`) and treats the authority's host as known (`knownAuthorities`), so it makes
  * no instance-discovery call either. Against the emulator, the authority is an https identifier
  * (msal refuses http ones) while the endpoints it calls are the emulator's plain-http URLs.
+ * Every call msal makes has a timeout (`network-client.ts`).
  */
 export function createMsalClient(
   provider: IdentityProvider,
@@ -30,6 +34,7 @@ export function createMsalClient(
     },
     cache: { cachePlugin: cachePluginFor(partition) },
     system: {
+      networkClient,
       loggerOptions: {
         logLevel: LogLevel.Warning,
         piiLoggingEnabled: false,

@@ -12,18 +12,21 @@ export const terminal: Logger = {
 /**
  * Runs a command that starts servers (`npm start`, `npm run sample:<name>`, `npm run emulator`):
  * a problem a person can fix is printed in one message and the command exits with 1; Ctrl-C or
- * SIGTERM stops everything it started, then exits with 0.
+ * SIGTERM stops everything it started, says "Stopped." and exits with 0. A Ctrl-C while it is
+ * still starting (waiting for another terminal's emulator, say) exits at once, with 130.
  */
 export async function runCommand(
   start: (log: Logger) => Promise<{ close(): Promise<void> }>,
 ): Promise<void> {
   let running: { close(): Promise<void> } | undefined;
-  let stopRequested = false;
   const stop = async () => {
-    stopRequested = true;
-    if (!running) return; // still starting: stopped as soon as it has started
+    if (!running) {
+      console.log('\nStopped while starting.');
+      process.exit(130);
+    }
     try {
       await running.close();
+      console.log('\nStopped.');
       process.exit(0);
     } catch (error) {
       console.error(error);
@@ -42,5 +45,4 @@ export async function runCommand(
     console.error(known ? (error as Error).message : error);
     process.exit(1);
   }
-  if (stopRequested) await stop();
 }

@@ -11,7 +11,7 @@ export interface Logger {
 
 /** How often a sample checks that the emulator it uses (run by another process) still answers. */
 const WATCH_INTERVAL_MS = 2_000;
-/** How long to wait for an emulator that another process is starting on the same port. */
+/** How long to wait, by default, for an emulator that another process is starting on the same port. */
 const WAIT_FOR_OTHER_MS = 20_000;
 
 /**
@@ -36,6 +36,7 @@ export class EmulatorLink {
     private readonly settings: EmulatorSettings,
     private readonly options: EmulatorOptions,
     private readonly log: Logger,
+    private readonly waitForOtherMs = WAIT_FOR_OTHER_MS,
   ) {}
 
   /** Finds or starts the emulator; with `watch`, keeps finding or starting it when it goes away. */
@@ -43,9 +44,9 @@ export class EmulatorLink {
     settings: EmulatorSettings,
     options: EmulatorOptions,
     log: Logger,
-    { watch }: { watch: boolean },
+    { watch, waitForOtherMs }: { watch: boolean; waitForOtherMs?: number },
   ): Promise<EmulatorLink> {
-    const link = new EmulatorLink(settings, options, log);
+    const link = new EmulatorLink(settings, options, log, waitForOtherMs);
     await link.findOrStart();
     if (watch) link.startWatching();
     return link;
@@ -118,8 +119,11 @@ export class EmulatorLink {
   }
 
   private async waitForOther(): Promise<void> {
-    const deadline = Date.now() + WAIT_FOR_OTHER_MS;
-    while (Date.now() < deadline) {
+    this.log.info(
+      `Port ${this.settings.port} is taken: waiting for the emulator another process is starting at ${this.settings.identityUrl}…`,
+    );
+    const deadline = Date.now() + this.waitForOtherMs;
+    while (Date.now() < deadline && !this.#closed) {
       if ((await this.probe()) === 'emulator') {
         this.log.info(
           `Using the identity platform emulator at ${this.settings.identityUrl}, started by another process`,
@@ -128,6 +132,7 @@ export class EmulatorLink {
       }
       await sleep(250);
     }
+    if (this.#closed) return;
     throw new StartupError(
       `Port ${this.settings.port} (EMULATOR_PORT) or ${this.settings.graphPort} (GRAPH_PORT) is in use, ` +
         `and no emulator answers at ${this.settings.identityUrl}. Stop what uses them, or choose other ports.`,
@@ -147,11 +152,15 @@ export class EmulatorLink {
 
   private startWatching(): void {
     let checking = false;
+    let missed = 0;
     this.#watch = setInterval(async () => {
       if (checking || this.#running || this.#closed) return;
       checking = true;
       try {
-        if ((await this.probe()) === 'emulator') return;
+        // Two probes missed in a row, not one: a busy machine can be slow to answer once.
+        missed = (await this.probe()) === 'emulator' ? 0 : missed + 1;
+        if (missed < 2) return;
+        missed = 0;
         this.log.warn(
           `The identity platform emulator at ${this.settings.identityUrl} stopped answering: ` +
             'the process that ran it has exited. Finding or starting another one. ' +

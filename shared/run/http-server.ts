@@ -6,14 +6,27 @@ import { StartupError } from '../errors.ts';
  * Serves `handler` on the loopback interface. Only this machine can reach the samples: they are
  * development servers, put behind a TLS-terminating proxy to be reached from elsewhere.
  */
-export async function listen(handler: RequestListener, port: number): Promise<Server> {
+export async function listen(
+  handler: RequestListener,
+  port: number,
+  /** The variable that sets the port, named when it cannot be used. */
+  variable: string,
+): Promise<Server> {
   const server = createServer(handler);
   server.listen(port, '127.0.0.1');
   try {
     await once(server, 'listening');
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
-      throw new StartupError(`Port ${port} is already in use`);
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE') {
+      throw new StartupError(
+        `Port ${port} (${variable}) is already in use: stop what uses it, or set ${variable}`,
+      );
+    }
+    if (code === 'EACCES') {
+      throw new StartupError(
+        `Port ${port} (${variable}) needs privileges this process does not have: choose a port above 1023`,
+      );
     }
     throw error;
   }

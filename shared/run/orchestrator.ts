@@ -6,12 +6,13 @@ import {
   readEnvironment,
   type Settings,
 } from '../config/settings.ts';
+import { StartupError } from '../errors.ts';
 import { discoverIdentityProvider, type IdentityProvider } from '../msal/identity-provider.ts';
 import type { SampleDefinition, SampleRoutes } from '../sample/contract.ts';
 import { createSampleApp } from '../sample/sample-app.ts';
 import { createSampleServices } from '../sample/services.ts';
 import { MemoryStore } from '../store/key-value-store.ts';
-import { emulatorApps, emulatorOptions } from './emulator-apps.ts';
+import { emulatorOptions } from './emulator-apps.ts';
 import { EmulatorLink, type Logger } from './emulator-link.ts';
 import { closeServer, listen } from './http-server.ts';
 
@@ -65,10 +66,15 @@ export async function startProject(options: ProjectOptions): Promise<RunningProj
   const settings = loadSettings(
     options.definitions.map((definition) => definition.registration),
     options.env ?? readEnvironment(),
-    { landing: options.landing ?? false },
+    { landing: options.landing ?? false, ...(options.run ? { run: options.run } : {}) },
   );
-  const toRun = options.definitions.filter(
-    (definition) => !options.run || options.run.includes(definition.registration.name),
+  if (options.emulator === 'own' && !settings.emulator) {
+    throw new StartupError(
+      'ENTRA_TENANT_ID is set: the samples use Entra ID, and there is no emulator to run. Unset it to run the emulator.',
+    );
+  }
+  const toRun = options.definitions.filter((definition) =>
+    settings.samples.some((sample) => sample.name === definition.registration.name),
   );
   const closers: Array<() => Promise<void>> = [];
   const close = async () => {
@@ -77,9 +83,8 @@ export async function startProject(options: ProjectOptions): Promise<RunningProj
   try {
     let emulator: EmulatorLink | undefined;
     if (settings.emulator) {
-      const apps = emulatorApps(settings.samples, settings.emulator);
       const customize = options.customizeEmulator ?? ((same) => same);
-      const start = customize(emulatorOptions(settings.emulator, apps));
+      const start = customize(emulatorOptions(settings.emulator));
       emulator =
         options.emulator === 'own'
           ? await EmulatorLink.start(settings.emulator, start, log)
@@ -114,10 +119,14 @@ async function startSample(
   if (!sample) throw new Error(`No settings for the sample ${name}`);
   const settings: Settings = { identity: project.identity, sample };
   // Each sample is its own app with its own store (memory: one process, one instance).
-  const store = new MemoryStore();
-  const services = createSampleServices(settings, provider, store);
+  const { services, close } = createSampleServices(settings, provider, new MemoryStore());
   const { app, routes } = createSampleApp(services, definition);
-  const server = await listen(app.callback(), sample.port);
+  const server = await listen(app.callback(), sample.port, `${name.toUpperCase()}_PORT`).catch(
+    async (error) => {
+      await close();
+      throw error;
+    },
+  );
   return {
     name,
     url: sample.baseUrl,
@@ -126,7 +135,7 @@ async function startSample(
     routes,
     async close() {
       await closeServer(server);
-      await store.close();
+      await close();
     },
   };
 }

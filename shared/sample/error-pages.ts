@@ -22,11 +22,12 @@ export async function errorPages(ctx: Koa.Context, next: Koa.Next): Promise<void
     if (ctx.status === 404 && ctx.body === undefined) ctx.throw(404);
   } catch (error) {
     const page = describe(error);
-    if (error instanceof ServiceUnavailableError) {
-      console.warn(`[${ctx.state.sample}] ${ctx.method} ${ctx.path}: ${error.message}`);
-    } else if (page.status >= 500) {
-      console.error(`[${ctx.state.sample}] ${ctx.method} ${ctx.path}`, error);
-    }
+    const where = `[${ctx.state.sample}] ${ctx.method} ${ctx.path}`;
+    // What a dependency did is one line in the log; only our own failures deserve a stack trace.
+    if (error instanceof ServiceUnavailableError) console.warn(`${where}: ${error.message}`);
+    else if (error instanceof GraphError)
+      console.warn(`${where}: the API answered ${error.status} ${error.code}`);
+    else if (page.status >= 500) console.error(where, error);
     ctx.status = page.status;
     ctx.set('Cache-Control', 'no-store');
     if (ctx.accepts('html', 'json') === 'json') {
@@ -62,9 +63,11 @@ function describe(error: unknown): ErrorPage {
     };
   }
   if (error instanceof GraphError) {
+    // The API busy or down (429, 5xx): like no answer, try again later. Anything else: it refused.
+    const unavailable = error.status === 429 || error.status >= 500;
     return {
-      status: 502,
-      title: 'The API call failed',
+      status: unavailable ? 503 : 502,
+      title: unavailable ? 'The API is not available' : 'The API call failed',
       message: `The API answered ${error.status} ${error.code}.`,
       detail: error.message,
     };

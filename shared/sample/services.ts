@@ -6,7 +6,7 @@ import type { IdentityProvider } from '../msal/identity-provider.ts';
 import { createMsalClient } from '../msal/msal-client.ts';
 import { OpenIdSignIn } from '../msal/sign-in.ts';
 import { Sessions } from '../session/sessions.ts';
-import type { KeyValueStore } from '../store/key-value-store.ts';
+import { type KeyValueStore, MemoryStore } from '../store/key-value-store.ts';
 import type { TokenCachePartition } from '../token-cache/cache-plugin.ts';
 import { PerUserTokenCache } from '../token-cache/per-user-token-cache.ts';
 import { SessionTokenCache } from '../token-cache/session-token-cache.ts';
@@ -31,35 +31,53 @@ export interface SampleServices {
     /** The end-session URL, returning to this sample's registered post-logout redirect URI. */
     endSessionUrl(options?: Omit<EndSessionRequest, 'postLogoutRedirectUri'>): string;
   };
-  /** Token caches kept in this sample's store: one partition per user, or per session. */
+  /** Token caches: one partition per user, or one per session (kept in the session). */
   tokenCaches: {
-    perUser(options: { ttlSeconds: number }): PerUserTokenCache;
+    /**
+     * `store: 'shared'` keeps the partitions in the sample's store, beside its sessions (the
+     * distributed cache of Microsoft.Identity.Web); `'process'` in this process's memory only
+     * (the `MemoryCache.Default` of ASP.NET).
+     */
+    perUser(options: { ttlSeconds: number; store: 'shared' | 'process' }): PerUserTokenCache;
     perSession(): SessionTokenCache;
   };
 }
 
+/** The services of one sample, and how to release what they hold (stores and their timers). */
 export function createSampleServices(
   { identity, sample }: Settings,
   provider: IdentityProvider,
   store: KeyValueStore,
-): SampleServices {
+): { services: SampleServices; close(): Promise<void> } {
   const sessions = new Sessions(store, `${sample.name}:`);
   const postLogoutRedirectUri = sample.baseUrl + sample.registration.postLogoutRedirectPath;
-  return {
+  const msalClient = (partition: TokenCachePartition) =>
+    createMsalClient(provider, sample, partition);
+  const stores: KeyValueStore[] = [store];
+  const services: SampleServices = {
     settings: sample,
     sessions,
     signIn: new OpenIdSignIn(sample, provider, store),
-    msalClient: (partition) => createMsalClient(provider, sample, partition),
-    graphForUser: graphForUser(new GraphClient(identity.graphUrl), provider.origin),
+    msalClient,
+    graphForUser: graphForUser(new GraphClient(identity.graphUrl), msalClient, provider.origin),
     identityPlatform: {
       origin: provider.origin,
       endSessionUrl: (options = {}) =>
         endSessionUrl(provider, { postLogoutRedirectUri, ...options }),
     },
     tokenCaches: {
-      perUser: ({ ttlSeconds }) =>
-        new PerUserTokenCache(store, { keyPrefix: `${sample.name}:msal:`, ttlSeconds }),
+      perUser: ({ ttlSeconds, store: where }) => {
+        const partitions = where === 'shared' ? store : new MemoryStore();
+        if (where === 'process') stores.push(partitions);
+        return new PerUserTokenCache(partitions, { keyPrefix: `${sample.name}:msal:`, ttlSeconds });
+      },
       perSession: () => new SessionTokenCache(sessions),
+    },
+  };
+  return {
+    services,
+    close: async () => {
+      for (const each of stores) await each.close();
     },
   };
 }

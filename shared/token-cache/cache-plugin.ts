@@ -8,6 +8,8 @@ import type { ICachePlugin, TokenCacheContext } from '@azure/msal-node';
 export interface TokenCachePartition {
   load(): Promise<string | undefined>;
   save(serialized: string): Promise<void>;
+  /** Drops every token of the partition (tokens the identity platform no longer accepts). */
+  clear(): Promise<void>;
 }
 
 /** Connects a partition to msal: load it before msal reads the cache, save it after msal changed it. */

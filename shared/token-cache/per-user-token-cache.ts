@@ -36,6 +36,9 @@ export class PerUserTokenCache {
         if (removedAt >= openedAt) return;
         await this.store.set(this.key(owner), serialized, this.options.ttlSeconds);
       },
+      clear: async () => {
+        if (homeAccountId) await this.remove(homeAccountId);
+      },
     };
   }
 

@@ -20,6 +20,9 @@ export class SessionTokenCache {
         if (!ctx.session) throw new Error('A session token cache needs the session middleware');
         ctx.session.tokenCache = serialized;
       },
+      clear: async () => {
+        if (ctx.session) delete ctx.session.tokenCache;
+      },
     };
   }
 

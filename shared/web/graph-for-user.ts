@@ -1,27 +1,53 @@
 import type { ConfidentialClientApplication } from '@azure/msal-node';
-import type { GraphClient } from '../graph/graph-client.ts';
+import { type GraphClient, GraphError } from '../graph/graph-client.ts';
 import { acquireTokenSilently } from '../msal/silent-token.ts';
 import type { SessionUser } from '../session/sessions.ts';
+import type { TokenCachePartition } from '../token-cache/cache-plugin.ts';
 
-/** Calls Graph for the signed-in user, with a token from the cache that `client` holds. */
+/**
+ * Calls Graph for the signed-in user, with a token from their partition of the token cache.
+ * `undefined` means the cache has nothing usable for the user: the caller sends them to sign in.
+ */
 export type GraphForUser = <T>(
-  client: ConfidentialClientApplication,
+  partition: TokenCachePartition,
   user: SessionUser,
   request: { scopes: string[]; path: string },
 ) => Promise<T | undefined>;
 
-/**
- * Calls Graph for the signed-in user with a token from the cache (refreshed if it expired).
- * `undefined` means the cache has nothing usable for the user: the caller sends them to sign in.
- */
-export function graphForUser(graph: GraphClient, identityPlatformOrigin: string): GraphForUser {
-  return async (client, user, request) => {
-    const accessToken = await acquireTokenSilently(
-      client,
-      user.homeAccountId,
-      request.scopes,
-      identityPlatformOrigin,
-    );
-    return accessToken ? graph.get(request.path, accessToken) : undefined;
+export function graphForUser(
+  graph: GraphClient,
+  msalClient: (partition: TokenCachePartition) => ConfidentialClientApplication,
+  identityPlatformOrigin: string,
+): GraphForUser {
+  return async <T>(
+    partition: TokenCachePartition,
+    user: SessionUser,
+    { scopes, path }: { scopes: string[]; path: string },
+  ) => {
+    const client = msalClient(partition);
+    const token = (forceRefresh: boolean) =>
+      acquireTokenSilently(
+        client,
+        { homeAccountId: user.homeAccountId, scopes, forceRefresh },
+        identityPlatformOrigin,
+      );
+    const accessToken = await token(false);
+    // Nothing usable (or tokens the identity platform refuses): drop them, sign in again.
+    if (!accessToken) return signInAgain(partition);
+    try {
+      return await graph.get<T>(path, accessToken);
+    } catch (error) {
+      if (!(error instanceof GraphError && error.status === 401)) throw error;
+      // The API refused an access token msal still holds as valid (the identity platform's signing
+      // key changed, say): get a new one with the refresh token, once.
+      const renewed = await token(true);
+      if (!renewed) return signInAgain(partition);
+      return graph.get<T>(path, renewed);
+    }
   };
+}
+
+async function signInAgain(partition: TokenCachePartition): Promise<undefined> {
+  await partition.clear();
+  return undefined;
 }

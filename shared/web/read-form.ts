@@ -8,7 +8,8 @@ import getRawBody from 'raw-body';
  */
 export async function readForm(ctx: Koa.Context): Promise<Record<string, string>> {
   if (!ctx.is('application/x-www-form-urlencoded')) return {};
-  const body = await getRawBody(ctx.req, { limit: '64kb', encoding: 'utf-8' });
+  const length = ctx.get('content-length') || null;
+  const body = await getRawBody(ctx.req, { limit: '64kb', length, encoding: 'utf-8' });
   return firstValues(new URLSearchParams(body));
 }
 

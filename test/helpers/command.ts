@@ -4,8 +4,8 @@ import { once } from 'node:events';
 /**
  * A command of the README run as a person runs it in a terminal (`npm start`, `npm run
  * sample:aspnetcore`…), in its own process group, so that "Ctrl-C" reaches every process it
- * started. Its environment is only what the test gives it (plus PATH and HOME): no variable of
- * the machine running the tests changes what it does.
+ * started. Its environment is only what the test gives it (plus PATH and HOME), and it reads no
+ * `.env` file: nothing of the machine running the tests changes what it does.
  */
 export class Command {
   #output = '';
@@ -18,7 +18,13 @@ export class Command {
   ) {
     const [command = '', ...args] = line.split(' ');
     this.#process = spawn(command, args, {
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
+      // ENV_FILE: not the developer's `.env` either.
+      env: {
+        PATH: process.env.PATH ?? '',
+        HOME: process.env.HOME ?? '',
+        ENV_FILE: '/dev/null',
+        ...env,
+      },
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -62,8 +68,9 @@ export class Command {
 
   /**
    * Ctrl-C: SIGINT to the whole process group, as a terminal sends it. Resolves once every process
-   * of the group has exited: `true` if the command stopped as a Ctrl-C'd command does (exit code 0,
-   * or the signal itself, as npm and tsx report it).
+   * of the group has exited: `true` if the command closed what it started and said "Stopped."
+   * (npm and tsx themselves report the signal, whatever the command did: their exit code says
+   * nothing).
    */
   async interrupt(timeoutMs = 15_000): Promise<boolean> {
     this.signal('SIGINT');
@@ -72,8 +79,8 @@ export class Command {
       if (Date.now() > deadline) throw new Error(`"${this.line}" did not stop:\n${this.#output}`);
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
-    const { code, signal } = await this.#exited;
-    return code === 0 || signal === 'SIGINT';
+    await this.#exited;
+    return /^Stopped\.$/m.test(this.#output);
   }
 
   /** Kills what is left of it (after a test failed half-way). */

@@ -1,5 +1,5 @@
 import { createServer } from 'node:net';
-import type { EmulatorOptions, RunningEmulator } from '../../emulator/index.ts';
+import { type EmulatorOptions, type RunningEmulator, startEmulator } from '../../emulator/index.ts';
 import { samples as definitions, type SampleName } from '../../samples/index.ts';
 import type { Environment } from '../../shared/config/settings.ts';
 import { type RunningSample, startProject } from '../../shared/run/orchestrator.ts';
@@ -8,6 +8,11 @@ import type { TokenCacheSummary } from '../../shared/token-cache/serialized-cach
 export interface TestEnvironment {
   /** The emulator started for this environment (its own, on free ports). */
   emulator: RunningEmulator;
+  /**
+   * Stops the emulator and starts a new one on the same ports, as after a restart: a new signing
+   * key, no SSO session, no refresh token it knows. `emulator` is then the new one.
+   */
+  restartEmulator(): Promise<void>;
   /** The demo users' password. */
   password: string;
   /** The first (or only) sample started. */
@@ -42,24 +47,38 @@ export async function startSamples(
     ),
     ...options.env,
   };
+  let emulatorOptions: EmulatorOptions | undefined;
   const project = await startProject({
     definitions: Object.values(definitions),
     run: names,
     env,
     emulator: 'own',
-    customizeEmulator: (start) =>
-      (options.customizeEmulator ?? ((same) => same))({ ...start, ...options.emulator }),
+    customizeEmulator: (start) => {
+      const customize = options.customizeEmulator ?? ((same) => same);
+      emulatorOptions = customize({ ...start, ...options.emulator });
+      return emulatorOptions;
+    },
   });
   const emulator = project.emulator?.running;
-  if (!emulator || !project.settings.emulator) throw new Error('Tests run in emulator mode');
+  if (!emulator || !emulatorOptions || !project.settings.emulator) {
+    throw new Error('Tests run in emulator mode');
+  }
   const samples = Object.fromEntries(project.samples.map((sample) => [sample.name, sample]));
-  return {
+  const environment: TestEnvironment = {
     emulator,
+    async restartEmulator() {
+      await environment.emulator.close();
+      environment.emulator = await startEmulator(emulatorOptions as EmulatorOptions);
+    },
     password: project.settings.emulator.password,
     sample: project.samples[0] as RunningSample,
     samples,
-    close: () => project.close(),
+    async close() {
+      await project.close();
+      await environment.emulator.close();
+    },
   };
+  return environment;
 }
 
 export function startEnvironment(
