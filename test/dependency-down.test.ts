@@ -60,8 +60,8 @@ describe('the Graph-like API stops answering, then comes back', () => {
     assert.equal(down.status, 503);
     assert.equal(down.headers.get('cache-control'), 'no-store');
     assert.deepEqual(errorPage(down.html), {
-      title: 'The API is not reachable',
-      message: `This sample could not reach the API at http://localhost:${graph.port}: it refused the connection (is it running?). Nothing was lost; try again once it is back.`,
+      title: 'The API is not available',
+      message: `This page needs the API at http://localhost:${graph.port}, which refused the connection (is it running?). Nothing was lost: try again in a moment.`,
       signedInAs: user,
       signInLink: false,
       tryAgain: profilePath,
@@ -70,7 +70,7 @@ describe('the Graph-like API stops answering, then comes back', () => {
       headers: { Accept: 'application/json' },
     });
     assert.equal(asJson.status, 503);
-    assert.equal(((await asJson.json()) as { error: string }).error, 'The API is not reachable');
+    assert.equal(((await asJson.json()) as { error: string }).error, 'The API is not available');
 
     await graph.start();
     const back = await browser.get(env.sample.url + profilePath);
@@ -97,11 +97,11 @@ describe('the identity platform stops answering while a token must be refreshed'
     const down = await browser.get(`${env.sample.url}/graphcall`);
     assert.equal(down.status, 503);
     const page = errorPage(down.html);
-    assert.equal(page.title, 'The identity platform is not reachable');
+    assert.equal(page.title, 'The identity platform is not available');
     assert.match(
       page.message ?? '',
       new RegExp(
-        `could not reach the identity platform at ${env.emulator.identityUrl}: it refused the connection \\(is it running\\?\\)`,
+        `needs the identity platform at ${env.emulator.identityUrl}, which refused the connection \\(is it running\\?\\)`,
       ),
     );
     assert.equal(page.signedInAs, user);

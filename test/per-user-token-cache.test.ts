@@ -56,3 +56,31 @@ test('a partition refuses to hold two users', async () => {
   Object.assign(two.Account, JSON.parse(cacheOf('b.t')).Account);
   await assert.rejects(cache.partition(undefined).save(JSON.stringify(two)), /exactly one account/);
 });
+
+test("dropping refused tokens keeps fresher ones another browser wrote, and blocks nobody's writes", async () => {
+  const cache = new PerUserTokenCache(new MemoryStore(), {
+    keyPrefix: 'test:msal:',
+    ttlSeconds: 60,
+  });
+  const user = 'uid-2.utid';
+  await cache.partition(user).save(cacheOf(user));
+  const dead = cache.partition(user); // a request that will find its refresh token refused
+  await dead.load();
+  const signingIn = cache.partition(undefined); // the same user signing in in another browser
+  const fresh = JSON.stringify({
+    ...JSON.parse(cacheOf(user)),
+    IdToken: { [`${user}-id`]: { home_account_id: user } },
+  });
+  await signingIn.save(fresh);
+  await dead.clear();
+  assert.equal((await cache.summary()).idTokens, 1, 'the fresh sign-in survives');
+
+  // Nothing newer: the refused tokens go. And no sign-out marker: a request opened before still writes.
+  const opened = cache.partition(user);
+  const stale = cache.partition(user);
+  await stale.load();
+  await stale.clear();
+  assert.deepEqual((await cache.summary()).accounts, []);
+  await opened.save(cacheOf(user));
+  assert.equal((await cache.summary()).refreshTokens, 1);
+});

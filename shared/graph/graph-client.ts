@@ -1,4 +1,5 @@
-import { networkFailureReason, ServiceUnavailableError } from '../errors.ts';
+import { ServiceUnavailableError } from '../errors.ts';
+import { fetchWithin, NoAnswer } from '../outbound.ts';
 
 /** Microsoft Graph (or the emulator's Graph-like API) refused a call. */
 export class GraphError extends Error {
@@ -23,33 +24,36 @@ export class GraphClient {
   }
 
   /**
-   * GETs `path` and returns its JSON body. An error status is a {@link GraphError}; no answer at
-   * all (refused, reset, or slower than 10 s) is a {@link ServiceUnavailableError}.
+   * GETs `path` and returns its JSON body. A refusal (4xx) is a {@link GraphError}; no usable
+   * answer (refused, reset, slower than 10 s, busy or failing: 429, 5xx, not JSON) is a
+   * {@link ServiceUnavailableError}.
    */
   async get<T>(path: string, accessToken: string): Promise<T> {
-    let response: Response;
-    let text: string;
+    let answer: Awaited<ReturnType<typeof fetchWithin>>;
     try {
-      response = await fetch(this.graphUrl + path, {
-        headers: { Authorization: `Bearer ${accessToken}`, Accept: 'application/json' },
-        signal: AbortSignal.timeout(GRAPH_TIMEOUT_MS),
-      });
-      text = await response.text();
+      answer = await fetchWithin(
+        this.graphUrl + path,
+        { headers: { Authorization: `Bearer ${accessToken}`, Accept: 'application/json' } },
+        { timeoutMs: GRAPH_TIMEOUT_MS },
+      );
     } catch (error) {
-      throw new ServiceUnavailableError('the API', this.origin, networkFailureReason(error), {
-        cause: error,
-      });
+      if (!(error instanceof NoAnswer)) throw error;
+      throw new ServiceUnavailableError('the API', this.origin, error.reason, { cause: error });
+    }
+    const { status, text } = answer;
+    if (status === 429 || status >= 500) {
+      throw new ServiceUnavailableError('the API', this.origin, `answered ${status}`);
     }
     const body = parseJson(text) as { error?: { code?: string; message?: string } } | undefined;
-    if (!response.ok) {
-      throw new GraphError(
-        response.status,
-        body?.error?.code ?? 'UnknownError',
-        body?.error?.message ?? response.statusText,
-      );
+    if (status < 200 || status > 299) {
+      throw new GraphError(status, body?.error?.code ?? 'UnknownError', body?.error?.message ?? '');
     }
     if (body === undefined) {
-      throw new GraphError(response.status, 'InvalidResponse', 'The answer is not JSON.');
+      throw new ServiceUnavailableError(
+        'the API',
+        this.origin,
+        `answered ${status} with something other than JSON`,
+      );
     }
     return body as T;
   }

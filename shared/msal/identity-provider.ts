@@ -1,5 +1,6 @@
 import type { IdentitySettings } from '../config/settings.ts';
-import { networkFailureReason, StartupError } from '../errors.ts';
+import { StartupError } from '../errors.ts';
+import { fetchWithin, NoAnswer } from '../outbound.ts';
 
 /** The fields of the OpenID Connect discovery document the samples use. */
 export interface OpenIdConfiguration {
@@ -31,17 +32,17 @@ export async function discoverIdentityProvider(
   settings: IdentitySettings,
 ): Promise<IdentityProvider> {
   const where = `the identity provider's discovery document at ${settings.discoveryUrl}`;
-  let response: Response;
-  let configurationJson: string;
+  let answer: Awaited<ReturnType<typeof fetchWithin>>;
   try {
-    response = await fetch(settings.discoveryUrl, { signal: AbortSignal.timeout(10_000) });
-    configurationJson = await response.text();
+    answer = await fetchWithin(settings.discoveryUrl, {}, { timeoutMs: 10_000 });
   } catch (error) {
-    throw new StartupError(`Cannot reach ${where}: it ${networkFailureReason(error)}`);
+    if (!(error instanceof NoAnswer)) throw error;
+    throw new StartupError(`Cannot reach ${where}: it ${error.reason}`);
   }
-  if (!response.ok) {
+  const { status, text: configurationJson } = answer;
+  if (status !== 200) {
     throw new StartupError(
-      `${where} answered ${response.status}` +
+      `${where} answered ${status}` +
         (settings.mode === 'entra' ? ' (is ENTRA_TENANT_ID right?)' : ''),
     );
   }

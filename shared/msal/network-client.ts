@@ -4,7 +4,7 @@ import {
   type NetworkRequestOptions,
   type NetworkResponse,
 } from '@azure/msal-node';
-import { networkFailureReason } from '../errors.ts';
+import { fetchWithin, NoAnswer } from '../outbound.ts';
 
 /** How long a call to the identity platform (the token endpoint) may take. */
 export const IDENTITY_PLATFORM_TIMEOUT_MS = 10_000;
@@ -13,10 +13,10 @@ export const IDENTITY_PLATFORM_TIMEOUT_MS = 10_000;
  * msal's HTTP client, with a timeout on every call: msal-node's own sends token requests (POST)
  * with none, so a token endpoint that hangs would hang the sign-in or the page with it.
  *
- * No answer at all is thrown as msal's `network_error` carrying, as its message, what happened
- * in a few words ("refused the connection", "did not answer in time"); `silent-token.ts` turns it
- * into a page that names the identity platform. An error must be an msal `AuthError` for msal to
- * pass it on unchanged.
+ * No usable answer (none at all, 429 or 5xx, not JSON) is thrown as msal's `network_error`
+ * carrying, as its message, what happened in a few words ("refused the connection", "did not
+ * answer in time", "answered 503"); `silent-token.ts` turns it into a page that names the
+ * identity platform. An error must be an msal `AuthError` for msal to pass it on unchanged.
  */
 export class TimeoutNetworkClient implements INetworkModule {
   constructor(private readonly timeoutMs = IDENTITY_PLATFORM_TIMEOUT_MS) {}
@@ -42,27 +42,34 @@ export class TimeoutNetworkClient implements INetworkModule {
     options: NetworkRequestOptions | undefined,
     timeout: number | undefined,
   ): Promise<NetworkResponse<T>> {
-    const unreachable = (reason: string) =>
+    const unusable = (reason: string) =>
       new AuthError('network_error', options?.correlationId ?? '', reason);
-    let response: Response;
-    let text: string;
+    // msal asks for a timeout only for region discovery; 0 means none. Never more than ours.
+    const timeoutMs = timeout && timeout > 0 ? Math.min(timeout, this.timeoutMs) : this.timeoutMs;
+    let answer: Awaited<ReturnType<typeof fetchWithin>>;
     try {
-      response = await fetch(url, {
-        method,
-        ...(options?.headers ? { headers: options.headers } : {}),
-        ...(method === 'POST' ? { body: options?.body ?? '' } : {}),
-        signal: AbortSignal.timeout(Math.min(timeout ?? this.timeoutMs, this.timeoutMs)),
-      });
-      text = await response.text();
+      answer = await fetchWithin(
+        url,
+        {
+          method,
+          ...(options?.headers ? { headers: options.headers } : {}),
+          ...(method === 'POST' ? { body: options?.body ?? '' } : {}),
+        },
+        { timeoutMs },
+      );
     } catch (error) {
-      throw unreachable(networkFailureReason(error));
+      if (error instanceof NoAnswer) throw unusable(error.reason);
+      throw error;
     }
+    const { status, headers, text } = answer;
+    // Busy or failing: no answer to give msal (which would raise a ServerError and a 500 page).
+    if (status === 429 || status >= 500) throw unusable(`answered ${status}`);
     let body: T;
     try {
       body = JSON.parse(text) as T;
     } catch {
-      throw unreachable(`answered ${response.status} with something other than JSON`);
+      throw unusable(`answered ${status} with something other than JSON`);
     }
-    return { headers: Object.fromEntries(response.headers), body, status: response.status };
+    return { headers: Object.fromEntries(headers), body, status };
   }
 }

@@ -7,29 +7,49 @@ import {
 import { ServiceUnavailableError } from '../errors.ts';
 
 /**
+ * What a silent token request gives: an access token, or why the user must sign in again —
+ * `no-account` (nothing cached for them), `interaction` (the identity platform wants the user:
+ * consent, MFA…; the cached tokens stay), or `refused` (the identity platform refused the refresh
+ * token: expired, revoked, or issued by an identity platform that has since restarted; the cached
+ * tokens are worth nothing).
+ */
+export type SilentToken =
+  | { accessToken: string }
+  | { signInAgain: 'no-account' | 'interaction' | 'refused' };
+
+/**
  * An access token for the signed-in user, from the cache, or refreshed with the cached refresh
- * token (always refreshed with `forceRefresh`). Never interactive: `undefined` means the cache
- * holds nothing usable — no account, or a refresh token the identity platform refused
- * (`invalid_grant`: expired, revoked, or issued by an identity platform that has since restarted)
- * — and the caller sends the user to sign in again, as Microsoft.Identity.Web's
- * `AuthorizeForScopes` does. An identity platform that cannot be reached is a
- * {@link ServiceUnavailableError}.
+ * token (always refreshed with `forceRefresh`). Never interactive: when it cannot, the caller
+ * sends the user to sign in again, as Microsoft.Identity.Web's `AuthorizeForScopes` does. An
+ * identity platform that cannot be reached is a {@link ServiceUnavailableError}.
  */
 export async function acquireTokenSilently(
   client: ConfidentialClientApplication,
   request: { homeAccountId: string; scopes: string[]; forceRefresh?: boolean },
   identityPlatformOrigin: string,
-): Promise<string | undefined> {
+): Promise<SilentToken> {
   const account = await client.getTokenCache().getAccountByHomeId(request.homeAccountId);
-  if (!account) return undefined;
+  if (!account) return { signInAgain: 'no-account' };
   try {
     const { scopes, forceRefresh = false } = request;
-    return (await client.acquireTokenSilent({ account, scopes, forceRefresh })).accessToken;
+    const result = await client.acquireTokenSilent({ account, scopes, forceRefresh });
+    return { accessToken: result.accessToken };
   } catch (error) {
-    if (error instanceof InteractionRequiredAuthError) return undefined;
-    if (error instanceof ServerError && error.errorCode === 'invalid_grant') return undefined;
+    if (refusedRefreshToken(error)) return { signInAgain: 'refused' };
+    if (error instanceof InteractionRequiredAuthError) return { signInAgain: 'interaction' };
     throw unreachableOr(error, identityPlatformOrigin);
   }
+}
+
+/**
+ * `invalid_grant` for the refresh token: msal raises it as a `ServerError`, or as an
+ * `InteractionRequiredAuthError` when the identity platform adds a sub-error (`bad_token` for a
+ * revoked one). Not when it asks for consent: then the refresh token itself is still good.
+ */
+function refusedRefreshToken(error: unknown): boolean {
+  if (!(error instanceof ServerError || error instanceof InteractionRequiredAuthError))
+    return false;
+  return error.errorCode === 'invalid_grant' && error.subError !== 'consent_required';
 }
 
 /**

@@ -13,16 +13,17 @@ export const terminal: Logger = {
  * Runs a command that starts servers (`npm start`, `npm run sample:<name>`, `npm run emulator`):
  * a problem a person can fix is printed in one message and the command exits with 1; Ctrl-C or
  * SIGTERM stops everything it started, says "Stopped." and exits with 0. A Ctrl-C while it is
- * still starting (waiting for another terminal's emulator, say) exits at once, with 130.
+ * still starting (waiting for another terminal's emulator, say) exits at once (130, or 143 for
+ * SIGTERM, as a shell reports them).
  */
 export async function runCommand(
   start: (log: Logger) => Promise<{ close(): Promise<void> }>,
 ): Promise<void> {
   let running: { close(): Promise<void> } | undefined;
-  const stop = async () => {
+  const stop = async (signal: NodeJS.Signals) => {
     if (!running) {
       console.log('\nStopped while starting.');
-      process.exit(130);
+      process.exit(signal === 'SIGINT' ? 130 : 143);
     }
     try {
       await running.close();

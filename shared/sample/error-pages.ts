@@ -58,17 +58,15 @@ function describe(error: unknown): ErrorPage {
     const service = error.service.charAt(0).toUpperCase() + error.service.slice(1);
     return {
       status: 503,
-      title: `${service} is not reachable`,
-      message: `This sample could not reach ${error.service} at ${error.origin}: it ${error.reason}. Nothing was lost; try again once it is back.`,
+      title: `${service} is not available`,
+      message: `This page needs ${error.service} at ${error.origin}, which ${error.reason}. Nothing was lost: try again in a moment.`,
     };
   }
   if (error instanceof GraphError) {
-    // The API busy or down (429, 5xx): like no answer, try again later. Anything else: it refused.
-    const unavailable = error.status === 429 || error.status >= 500;
     return {
-      status: unavailable ? 503 : 502,
-      title: unavailable ? 'The API is not available' : 'The API call failed',
-      message: `The API answered ${error.status} ${error.code}.`,
+      status: 502,
+      title: 'The API call failed',
+      message: `The API refused the call: ${error.status} ${error.code}.`,
       detail: error.message,
     };
   }

@@ -8,6 +8,8 @@ export interface KeyValueStore {
   /** Stores `value` under `key`, replacing what was there; it expires after `ttlSeconds`. */
   set(key: string, value: string, ttlSeconds: number): Promise<void>;
   delete(...keys: string[]): Promise<void>;
+  /** Deletes `key` only if it still holds `expected` (nobody wrote it since), in one step. */
+  deleteIfUnchanged(key: string, expected: string): Promise<boolean>;
   /** The live keys that start with `prefix` (for inspection, never on a per-request hot path). */
   keys(prefix: string): Promise<string[]>;
   /** Adds `member` to the set stored at `key`, and (re)sets the set's time to live. */
@@ -38,6 +40,12 @@ export class MemoryStore implements KeyValueStore {
 
   async delete(...keys: string[]): Promise<void> {
     for (const key of keys) this.entries.delete(key);
+  }
+
+  async deleteIfUnchanged(key: string, expected: string): Promise<boolean> {
+    if (this.live(key)?.value !== expected) return false;
+    this.entries.delete(key);
+    return true;
   }
 
   async keys(prefix: string): Promise<string[]> {

@@ -22,8 +22,12 @@ export class PerUserTokenCache {
    */
   partition(homeAccountId: string | undefined): TokenCachePartition {
     const openedAt = Date.now();
+    let loaded: string | undefined;
     return {
-      load: async () => (homeAccountId ? this.store.get(this.key(homeAccountId)) : undefined),
+      load: async () => {
+        loaded = homeAccountId ? await this.store.get(this.key(homeAccountId)) : undefined;
+        return loaded;
+      },
       save: async (serialized) => {
         const accounts = accountsIn(serialized);
         const owner = homeAccountId ?? accounts[0]?.homeAccountId;
@@ -36,8 +40,13 @@ export class PerUserTokenCache {
         if (removedAt >= openedAt) return;
         await this.store.set(this.key(owner), serialized, this.options.ttlSeconds);
       },
+      // Tokens the identity platform refused: drop what this request loaded, unless another
+      // request (another browser of the user, signing in again) has written fresher ones since.
+      // Not a sign-out: no removal marker, nothing else of the user's is refused.
       clear: async () => {
-        if (homeAccountId) await this.remove(homeAccountId);
+        if (homeAccountId && loaded !== undefined) {
+          await this.store.deleteIfUnchanged(this.key(homeAccountId), loaded);
+        }
       },
     };
   }

@@ -31,23 +31,26 @@ export function graphForUser(
         { homeAccountId: user.homeAccountId, scopes, forceRefresh },
         identityPlatformOrigin,
       );
-    const accessToken = await token(false);
-    // Nothing usable (or tokens the identity platform refuses): drop them, sign in again.
-    if (!accessToken) return signInAgain(partition);
+    const cached = await token(false);
+    if ('signInAgain' in cached) return signInAgain(partition, cached);
     try {
-      return await graph.get<T>(path, accessToken);
+      return await graph.get<T>(path, cached.accessToken);
     } catch (error) {
       if (!(error instanceof GraphError && error.status === 401)) throw error;
       // The API refused an access token msal still holds as valid (the identity platform's signing
       // key changed, say): get a new one with the refresh token, once.
       const renewed = await token(true);
-      if (!renewed) return signInAgain(partition);
-      return graph.get<T>(path, renewed);
+      if ('signInAgain' in renewed) return signInAgain(partition, renewed);
+      return graph.get<T>(path, renewed.accessToken);
     }
   };
 }
 
-async function signInAgain(partition: TokenCachePartition): Promise<undefined> {
-  await partition.clear();
+/** Tokens the identity platform refused are dropped on the way: they could only fail again. */
+async function signInAgain(
+  partition: TokenCachePartition,
+  { signInAgain: why }: { signInAgain: string },
+): Promise<undefined> {
+  if (why === 'refused') await partition.clear();
   return undefined;
 }

@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { devNull } from 'node:os';
 
 /**
  * A command of the README run as a person runs it in a terminal (`npm start`, `npm run
@@ -22,7 +23,7 @@ export class Command {
       env: {
         PATH: process.env.PATH ?? '',
         HOME: process.env.HOME ?? '',
-        ENV_FILE: '/dev/null',
+        ENV_FILE: devNull,
         ...env,
       },
       detached: true,
