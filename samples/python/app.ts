@@ -17,6 +17,7 @@ import { registration } from './registration.ts';
 import { signOut } from './sign-out.ts';
 
 const loginPath = '/login';
+const loginStartPath = '/login/start';
 const logoutPath = '/logout';
 const graphCallPath = '/graphcall';
 
@@ -31,13 +32,16 @@ export function createPythonRoutes(services: SampleServices): SampleRoutes {
     await render(ctx, 'home');
   });
 
-  // A page with a sign-in link (not a redirect), the authorize URL built with a fresh state.
-  router.get(loginPath, async (ctx) => {
+  // A page with a sign-in link (not a redirect), as the original's. Its link starts the sign-in:
+  // the original's pointed at the identity platform directly, with a state it had just stored,
+  // but showing a page must not keep anything on the server for whoever asks for it.
+  router.get(loginPath, (ctx) => render(ctx, 'login', { authUrl: loginStartPath }));
+  router.get(loginStartPath, async (ctx) => {
     const authUrl = await signIn.authorizationUrl(ctx, msalFor(ctx), {
       scopes: registration.scopes,
       responseMode: 'query',
     });
-    await render(ctx, 'login', { authUrl });
+    ctx.redirect(authUrl);
   });
 
   // The redirect URI: a query-mode response, state checked before the code is redeemed.

@@ -8,9 +8,9 @@ import {
 import type { SetOption as CookieOptions } from 'cookies';
 import type Koa from 'koa';
 import type { SampleSettings } from '../config/settings.ts';
+import { Sealer } from '../crypto/sealed.ts';
 import { clearSessionData } from '../session/session-middleware.ts';
 import type { SessionUser } from '../session/sessions.ts';
-import type { KeyValueStore } from '../store/key-value-store.ts';
 import type { IdentityProvider } from './identity-provider.ts';
 import { unreachableOr } from './silent-token.ts';
 
@@ -41,29 +41,36 @@ interface SignInTransaction {
   nonce: string;
   codeVerifier: string;
   returnTo: string;
+  /** Epoch milliseconds; the cookie's own expiry is the browser's to keep. */
+  expiresAt: number;
 }
 
 const transactionTtlSeconds = 10 * 60;
+/** Longer return paths are ignored (`/` instead): the transaction must fit in one cookie. */
+const MAX_RETURN_PATH = 1024;
 const random = () => randomBytes(32).toString('base64url');
 
 /**
  * The OpenID Connect authorization code flow, with state, nonce and PKCE all checked.
  *
- * The transaction (state, nonce, PKCE verifier) stays on the server; the browser holds only a
- * signed cookie naming it, scoped to the redirect URI's path. That binds the response to the
- * browser that started the sign-in (no login CSRF), and each transaction can be used once.
+ * The transaction (state, nonce, PKCE verifier, where to return) travels with the browser, sealed
+ * (encrypted and authenticated) in a cookie scoped to the redirect URI's path, as ASP.NET Core's
+ * OpenID Connect handler keeps its own. That binds the response to the browser that started the
+ * sign-in (no login CSRF), the cookie is dropped when the response arrives so that it serves once,
+ * and starting a sign-in (or showing a page with a sign-in link) keeps nothing on the server.
  */
 export class OpenIdSignIn {
   private readonly cryptoProvider = new CryptoProvider();
   private readonly cookieName: string;
   private readonly cookieOptions: CookieOptions;
   private readonly redirectUri: string;
+  private readonly sealer: Sealer;
 
   constructor(
     private readonly sample: SampleSettings,
     private readonly provider: IdentityProvider,
-    private readonly store: KeyValueStore,
   ) {
+    this.sealer = new Sealer(sample.sessionKeys, `${sample.name} sign-in transaction`);
     this.cookieName = `${sample.name}.signin`;
     this.redirectUri = sample.baseUrl + sample.registration.redirectPath;
     // A form_post response is a POST from the identity platform's site: a SameSite=Lax cookie
@@ -73,7 +80,6 @@ export class OpenIdSignIn {
       new URL(provider.configuration.authorization_endpoint).hostname !==
       new URL(sample.baseUrl).hostname;
     this.cookieOptions = {
-      signed: true,
       httpOnly: true,
       path: sample.registration.redirectPath,
       maxAge: transactionTtlSeconds * 1000,
@@ -83,8 +89,8 @@ export class OpenIdSignIn {
   }
 
   /**
-   * Starts a sign-in: remembers its transaction and returns the identity platform's authorize URL,
-   * for the browser to be redirected to (or, like the python sample's login page, to follow a link).
+   * Starts a sign-in: gives the browser its transaction, and returns the identity platform's
+   * authorize URL for the browser to be redirected to.
    */
   async authorizationUrl(
     ctx: Koa.Context,
@@ -92,22 +98,21 @@ export class OpenIdSignIn {
     request: SignInRequest,
   ): Promise<string> {
     const { verifier, challenge } = await this.cryptoProvider.generatePkceCodes();
-    const transactionId = random();
     const transaction: SignInTransaction = {
       scopes: request.scopes,
       state: random(),
       nonce: random(),
       codeVerifier: verifier,
       returnTo: safeReturnPath(request.returnTo),
+      expiresAt: Date.now() + transactionTtlSeconds * 1000,
     };
-    await this.store.set(
-      this.transactionKey(transactionId),
-      JSON.stringify(transaction),
-      transactionTtlSeconds,
-    );
     // koa refuses Secure cookies on a plain-http request unless told the connection counts as secure.
     if (this.cookieOptions.secure) ctx.cookies.secure = true;
-    ctx.cookies.set(this.cookieName, transactionId, this.cookieOptions);
+    ctx.cookies.set(
+      this.cookieName,
+      this.sealer.seal(JSON.stringify(transaction)),
+      this.cookieOptions,
+    );
     return client.getAuthCodeUrl({
       scopes: request.scopes,
       redirectUri: this.redirectUri,
@@ -132,7 +137,7 @@ export class OpenIdSignIn {
   ): Promise<string> {
     // First: is this the answer to a sign-in this browser started? Only then is anything it says,
     // an error included, worth showing.
-    const transaction = await this.takeTransaction(ctx);
+    const transaction = this.takeTransaction(ctx);
     if (!params.state || !sameString(params.state, transaction.state)) {
       throw new SignInError(
         'This sign-in response does not match the sign-in started in this browser (its state is wrong).',
@@ -194,40 +199,38 @@ export class OpenIdSignIn {
   }
 
   /**
-   * A new session key at sign-in (no session fixation). The session store indexes the session
-   * under the user's `sid` when it saves it.
+   * The user goes into the session, which then gets a new key (no session fixation): koa-session
+   * ends the old one and saves this one, with the user, at once; the session store indexes it
+   * under the user's `sid`. (In the other order, koa-session would compare the session with the
+   * one it read and, when the same user signs in again, find nothing to save.)
    */
   private async startSession(ctx: Koa.Context, user: SessionUser): Promise<void> {
     const session = ctx.session;
     if (!session) throw new Error('Sign-in needs the session middleware');
-    await session.regenerate();
     session.user = user;
+    await session.regenerate();
   }
 
-  /** The transaction this browser started; it is deleted on the way, so it serves once. */
-  private async takeTransaction(ctx: Koa.Context): Promise<SignInTransaction> {
-    const transactionId = ctx.cookies.get(this.cookieName, { signed: true });
-    ctx.cookies.set(this.cookieName, null, { path: this.sample.registration.redirectPath });
-    const key = transactionId ? this.transactionKey(transactionId) : undefined;
-    const stored = key ? await this.store.get(key) : undefined;
-    if (!key || !stored) {
+  /** The transaction this browser started; its cookie is dropped on the way, so it serves once. */
+  private takeTransaction(ctx: Koa.Context): SignInTransaction {
+    const sealed = ctx.cookies.get(this.cookieName);
+    if (this.cookieOptions.secure) ctx.cookies.secure = true;
+    ctx.cookies.set(this.cookieName, null, { ...this.cookieOptions, maxAge: 0 });
+    const opened = sealed ? this.sealer.open(sealed) : undefined;
+    const transaction = opened ? (JSON.parse(opened) as SignInTransaction) : undefined;
+    if (!transaction || transaction.expiresAt < Date.now()) {
       throw new SignInError(
         'This sign-in response does not match a sign-in started in this browser: it expired, ' +
           'was already used, or was started elsewhere. Please sign in again.',
       );
     }
-    await this.store.delete(key);
-    return JSON.parse(stored) as SignInTransaction;
-  }
-
-  private transactionKey(id: string): string {
-    return `${this.sample.name}:signin:${id}`;
+    return transaction;
   }
 }
 
 /** A local path to return to after sign-in, or `/`. Never another origin (no open redirect). */
 export function safeReturnPath(value: string | undefined): string {
-  if (!value?.startsWith('/')) return '/';
+  if (!value?.startsWith('/') || value.length > MAX_RETURN_PATH) return '/';
   const base = 'http://sample.invalid';
   const url = new URL(value, base);
   // Checked after the URL parser normalised it: `/x/..//evil.example` becomes `//evil.example`.

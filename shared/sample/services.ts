@@ -57,7 +57,7 @@ export function createSampleServices(
   const services: SampleServices = {
     settings: sample,
     sessions,
-    signIn: new OpenIdSignIn(sample, provider, store),
+    signIn: new OpenIdSignIn(sample, provider),
     msalClient,
     graphForUser: graphForUser(new GraphClient(identity.graphUrl), msalClient, provider.origin),
     identityPlatform: {

@@ -24,17 +24,18 @@ export function clearSessionData(session: SessionData): void {
 /**
  * Server-side sessions with koa-session: the cookie holds only a random, signed session key
  * (httpOnly, SameSite=Lax); the data lives in {@link Sessions}, where front-channel sign-out can
- * find and end a session without its cookie.
+ * find and end a session without its cookie. A session ended while a request for it was running
+ * is not saved again by that request (see `Sessions.save`).
  */
 export function sessionMiddleware(
   app: Koa,
-  options: { cookieName: string; sessions: Sessions; secure: boolean },
+  options: { cookieName: string; sessions: Sessions; secure: boolean; maxAgeMs?: number },
 ): Koa.Middleware {
-  const { sessions } = options;
-  return session(
+  const { sessions, maxAgeMs = SESSION_MAX_AGE_MS } = options;
+  const middleware = session(
     {
       key: options.cookieName,
-      maxAge: SESSION_MAX_AGE_MS,
+      maxAge: maxAgeMs,
       httpOnly: true,
       signed: true,
       sameSite: 'lax',
@@ -44,16 +45,22 @@ export function sessionMiddleware(
       store: {
         get: (key: string) => sessions.get(key),
         // The store is the one place that always knows a session's current key (koa-session's
-        // `externalKey` still names the old one after `regenerate()`): the sid index is written here.
-        set: (key: string, data: SessionData, maxAge: number | 'session' | undefined) =>
-          sessions.save(
-            key,
-            data,
-            (typeof maxAge === 'number' ? maxAge : SESSION_MAX_AGE_MS) / 1000,
-          ),
+        // `externalKey` still names the old one after `regenerate()`): the sid index is written
+        // here. The save is refused if the session was ended after this request began.
+        async set(key: string, data: SessionData, maxAge: number, { ctx }: { ctx?: Koa.Context }) {
+          const startedAt: number = ctx?.state[REQUEST_STARTED_AT] ?? Date.now();
+          await sessions.save(key, data, (maxAge || maxAgeMs) / 1000, startedAt);
+        },
         destroy: (key: string) => sessions.destroy(key),
       },
     },
     app,
   );
+  return (ctx, next) => {
+    // Before the session is read: a sign-out after this moment wins over this request.
+    ctx.state[REQUEST_STARTED_AT] = Date.now();
+    return middleware(ctx, next);
+  };
 }
+
+const REQUEST_STARTED_AT = 'sessionReadAt';

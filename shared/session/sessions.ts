@@ -1,4 +1,4 @@
-import type { KeyValueStore } from '../store/key-value-store.ts';
+import type { KeyValueStore, Write } from '../store/key-value-store.ts';
 
 /** Who is signed in, as the session records it at sign-in. No tokens: those live in the token cache. */
 export interface SessionUser {
@@ -36,7 +36,13 @@ export const SESSION_MAX_AGE_MS = 8 * 60 * 60 * 1000;
  * Why the index: front-channel sign-out arrives in a cross-site iframe, where browsers no longer
  * send the app's session cookie; the request carries only `sid`. Each time a signed-in session is
  * saved, its key is recorded under its user's `sid`, so that the app can end exactly those
- * sessions, on the server, without the cookie. The index lives as long as its longest session.
+ * sessions, on the server, without the cookie. The index lives as long as its longest session,
+ * and goes with its last one.
+ *
+ * Why a sign-out wins: ending a session removes it with a marker (`KeyValueStore.remove`), and a
+ * save is refused if its session, or its `sid`, was removed after the request that saves it began.
+ * A request still running when the user signs out (a slow token refresh, koa-session renewing the
+ * session on its way out) cannot bring the session back.
  */
 export class Sessions {
   private readonly ttlSeconds = SESSION_MAX_AGE_MS / 1000;
@@ -52,19 +58,44 @@ export class Sessions {
     return value ? (JSON.parse(value) as SessionData) : undefined;
   }
 
-  /** Saves a session (koa-session calls this) and, when someone is signed in, indexes it by `sid`. */
-  async save(sessionKey: string, data: SessionData, ttlSeconds: number): Promise<void> {
-    await this.store.set(this.sessionKey(sessionKey), JSON.stringify(data), ttlSeconds);
+  /**
+   * Saves a session (koa-session calls this at the end of a request) and, when someone is signed
+   * in, indexes it by `sid`: all in one step, refused if the session or its `sid` was ended after
+   * `requestStartedAt`. Returns whether it saved.
+   */
+  async save(
+    sessionKey: string,
+    data: SessionData,
+    ttlSeconds: number,
+    requestStartedAt: number,
+  ): Promise<boolean> {
+    const key = this.sessionKey(sessionKey);
+    const writes: Write[] = [{ set: key, value: JSON.stringify(data), ttlSeconds }];
+    const guarded = [key];
     const user = data.user;
-    if (!user?.sid) return;
-    const record: SidRecord = { homeAccountId: user.homeAccountId, issuer: user.issuer };
-    await this.store.set(this.sidKey(user.sid), JSON.stringify(record), this.ttlSeconds);
-    await this.store.addToSet(this.sidSessionsKey(user.sid), sessionKey, this.ttlSeconds);
+    if (user?.sid) {
+      const record: SidRecord = { homeAccountId: user.homeAccountId, issuer: user.issuer };
+      const ttl = this.ttlSeconds;
+      writes.push(
+        { set: this.sidKey(user.sid), value: JSON.stringify(record), ttlSeconds: ttl },
+        { addToSet: this.sidSessionsKey(user.sid), member: sessionKey, ttlSeconds: ttl },
+      );
+      guarded.push(this.sidKey(user.sid));
+    }
+    return this.store.write(writes, { unlessRemoved: guarded, since: requestStartedAt });
   }
 
-  /** Ends a session; also one that is not the current request's (front-channel has no cookie). */
+  /**
+   * Ends one session (a local sign-out, or the old key of a session that got a new one): a
+   * request still running for it cannot save it again. It leaves the `sid` index, which goes
+   * when its last session does.
+   */
   async destroy(sessionKey: string): Promise<void> {
-    await this.store.delete(this.sessionKey(sessionKey));
+    const sid = (await this.get(sessionKey))?.user?.sid;
+    await this.store.remove(this.sessionKey(sessionKey));
+    if (sid) {
+      await this.store.removeFromSet(this.sidSessionsKey(sid), sessionKey, [this.sidKey(sid)]);
+    }
   }
 
   /** Who signed in through the identity platform session `sid`, if anyone did here. */
@@ -73,11 +104,18 @@ export class Sessions {
     return value ? (JSON.parse(value) as SidRecord) : undefined;
   }
 
-  /** Ends every session of this app that signed in through `sid`, and forgets the `sid`. */
+  /**
+   * Ends every session of this app that signed in through `sid`, and forgets the `sid`. The `sid`
+   * is removed first: from then on no request that began before can save a session of it, so the
+   * list of its sessions read next is complete.
+   */
   async endBySid(sid: string): Promise<void> {
+    await this.store.remove(this.sidKey(sid));
     const sessionKeys = await this.store.setMembers(this.sidSessionsKey(sid));
-    await Promise.all(sessionKeys.map((key) => this.destroy(key)));
-    await this.store.delete(this.sidKey(sid), this.sidSessionsKey(sid));
+    await this.store.remove(
+      this.sidSessionsKey(sid),
+      ...sessionKeys.map((sessionKey) => this.sessionKey(sessionKey)),
+    );
   }
 
   /** Every live session, for samples whose token cache lives in the session (the inspector). */
@@ -85,6 +123,15 @@ export class Sessions {
     const keys = await this.store.keys(this.sessionKey(''));
     const sessions = await Promise.all(keys.map((key) => this.store.get(key)));
     return sessions.flatMap((value) => (value ? [JSON.parse(value) as SessionData] : []));
+  }
+
+  /** How many sessions and `sid` records this sample holds (the inspector; what is left behind). */
+  async census(): Promise<{ sessions: number; sids: number }> {
+    const sids = await this.store.keys(this.sidKey(''));
+    return {
+      sessions: (await this.store.keys(this.sessionKey(''))).length,
+      sids: sids.filter((key) => !key.endsWith(':sessions')).length,
+    };
   }
 
   private sessionKey(sessionKey: string): string {

@@ -17,8 +17,9 @@ export class PerUserTokenCache {
   ) {}
 
   /**
-   * The partition of `homeAccountId`. At sign-in, before msal has returned the account, pass
-   * `undefined`: the partition then starts empty and is saved under the one account msal wrote.
+   * The partition of `homeAccountId`, for one request. At sign-in, before msal has returned the
+   * account, pass `undefined`: the partition then starts empty and is saved under the one account
+   * msal wrote.
    */
   partition(homeAccountId: string | undefined): TokenCachePartition {
     const openedAt = Date.now();
@@ -34,15 +35,18 @@ export class PerUserTokenCache {
         if (!owner || accounts.some((account) => account.homeAccountId !== owner)) {
           throw new Error('A per-user token cache partition must hold exactly one account');
         }
-        // A request that loaded the partition before the user signed out (say, mid-refresh) must
-        // not write their tokens back afterwards: the sign-out wins.
-        const removedAt = Number((await this.store.get(this.removedKey(owner))) ?? 0);
-        if (removedAt >= openedAt) return;
-        await this.store.set(this.key(owner), serialized, this.options.ttlSeconds);
+        // A request that opened the partition before the user signed out (say, mid-refresh)
+        // does not write their tokens back afterwards: the sign-out wins (`remove`).
+        const key = this.key(owner);
+        const { ttlSeconds } = this.options;
+        await this.store.write([{ set: key, value: serialized, ttlSeconds }], {
+          unlessRemoved: [key],
+          since: openedAt,
+        });
       },
       // Tokens the identity platform refused: drop what this request loaded, unless another
       // request (another browser of the user, signing in again) has written fresher ones since.
-      // Not a sign-out: no removal marker, nothing else of the user's is refused.
+      // Not a sign-out: nothing later is refused.
       clear: async () => {
         if (homeAccountId && loaded !== undefined) {
           await this.store.deleteIfUnchanged(this.key(homeAccountId), loaded);
@@ -51,29 +55,20 @@ export class PerUserTokenCache {
     };
   }
 
-  /** Deletes everything the cache holds for this user, and remembers when (see `save`). */
+  /**
+   * Deletes everything the cache holds for this user: a sign-out. A request that opened the
+   * partition before cannot write it back (see `save`).
+   */
   async remove(homeAccountId: string): Promise<void> {
-    await this.store.set(
-      this.removedKey(homeAccountId),
-      String(Date.now()),
-      this.options.ttlSeconds,
-    );
-    await this.store.delete(this.key(homeAccountId));
+    await this.store.remove(this.key(homeAccountId));
   }
 
   async summary(): Promise<TokenCacheSummary> {
-    const removedMarkers = this.removedKey('');
-    const keys = (await this.store.keys(this.options.keyPrefix)).filter(
-      (key) => !key.startsWith(removedMarkers),
-    );
+    const keys = await this.store.keys(this.options.keyPrefix);
     return summarize(await Promise.all(keys.map((key) => this.store.get(key))));
   }
 
   private key(homeAccountId: string): string {
     return this.options.keyPrefix + homeAccountId;
-  }
-
-  private removedKey(homeAccountId: string): string {
-    return `${this.options.keyPrefix}removed:${homeAccountId}`;
   }
 }

@@ -1,0 +1,48 @@
+import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
+
+/**
+ * Sealing: AES-256-GCM encryption that also authenticates, under keys derived (HKDF-SHA256) from
+ * configured secrets, one per purpose, so that a value sealed for one purpose never opens for
+ * another. The first secret seals; every secret is tried to open, so that a secret can be rotated
+ * while values sealed with the previous one are still in flight.
+ *
+ * Sealed form: base64url(version byte, 12-byte IV, ciphertext, 16-byte tag).
+ */
+export class Sealer {
+  private readonly keys: Buffer[];
+
+  constructor(secrets: readonly string[], purpose: string) {
+    if (secrets.length === 0) throw new Error('Sealing needs at least one secret');
+    this.keys = secrets.map((secret) =>
+      Buffer.from(hkdfSync('sha256', secret, 'msal-single-sign-out-koa', purpose, 32)),
+    );
+  }
+
+  seal(plaintext: string): string {
+    const iv = randomBytes(12);
+    const cipher = createCipheriv('aes-256-gcm', this.keys[0] as Buffer, iv);
+    const ciphertext = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
+    return Buffer.concat([VERSION, iv, ciphertext, cipher.getAuthTag()]).toString('base64url');
+  }
+
+  /** The plaintext, or `undefined` if the value was not sealed by one of these keys, or altered. */
+  open(sealed: string): string | undefined {
+    const bytes = Buffer.from(sealed, 'base64url');
+    if (bytes.length < 1 + 12 + 16 || bytes[0] !== VERSION[0]) return undefined;
+    const iv = bytes.subarray(1, 13);
+    const tag = bytes.subarray(bytes.length - 16);
+    const ciphertext = bytes.subarray(13, bytes.length - 16);
+    for (const key of this.keys) {
+      try {
+        const decipher = createDecipheriv('aes-256-gcm', key, iv);
+        decipher.setAuthTag(tag);
+        return Buffer.concat([decipher.update(ciphertext), decipher.final()]).toString('utf8');
+      } catch {
+        // Not this key (or altered): try the next one.
+      }
+    }
+    return undefined;
+  }
+}
+
+const VERSION = Buffer.from([1]);
