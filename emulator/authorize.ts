@@ -6,7 +6,7 @@ import { AADSTS, EntraError } from './errors.ts';
 import { parseScopes } from './scopes.ts';
 import { randomToken } from './secrets.ts';
 import { showAccountPicker, showSignInForm } from './sign-in.ts';
-import { currentSsoSession } from './sso.ts';
+import { browserId, currentSsoSession } from './sso.ts';
 import {
   type ClientReply,
   type EmulatorState,
@@ -16,9 +16,12 @@ import {
 } from './state.ts';
 
 const RESPONSE_MODES: readonly ResponseMode[] = ['query', 'fragment', 'form_post'];
+const MAX_QUERY_LENGTH = 8 * 1024;
 
 export function authorize(state: EmulatorState): Koa.Middleware {
   return async (ctx) => {
+    // A bound on what one request can make the emulator keep (its state, login_hint…).
+    if (ctx.querystring.length > MAX_QUERY_LENGTH) throw AADSTS.queryStringTooLong();
     // Unknown parameters (msal's x-client-*, client-request-id, claims, clidata…) are ignored.
     const query = new URLSearchParams(ctx.querystring);
     const { clientId, reply } = validateClient(state, query);
@@ -46,7 +49,7 @@ export function authorize(state: EmulatorState): Koa.Middleware {
       return sendCode(ctx, state, pending, usableSession);
     }
     const flowToken = randomToken();
-    state.flows.set(flowToken, pending);
+    state.flows.set(flowToken, { pending, browser: browserId(ctx) });
     if (usableSession && prompt === 'select_account') {
       return showAccountPicker(ctx, state, flowToken, pending, usableSession);
     }

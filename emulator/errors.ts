@@ -70,6 +70,7 @@ export const AADSTS = {
   loginRequired: () => fail('login_required', 50058, 'A silent sign-in request was sent but no user is signed in.'),
   invalidCredentials: () => fail('invalid_grant', 50126, 'Error validating credentials due to invalid username or password.'),
   userCancelled: () => fail('access_denied', 65004, 'User declined to consent to access the app.'),
+  queryStringTooLong: () => fail('invalid_request', 90015, 'Requested query string is too long.'),
   flowTokenExpired: () => fail('invalid_request', 50089, 'Authentication failed due to flow token expired. Start the sign-in again from the application.'),
   missingClientSecret: () => fail('invalid_client', 7000218, "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.", 401),
   invalidClientSecret: (clientId: string) => fail('invalid_client', 7000215, `Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '${clientId}'.`, 401),

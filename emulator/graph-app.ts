@@ -1,10 +1,10 @@
 /** A Graph-like API: the three Microsoft Graph calls the samples make, with Graph's shapes and errors. */
 import { randomUUID } from 'node:crypto';
 import Router from '@koa/router';
-import { createRemoteJWKSet, errors, jwtVerify } from 'jose';
+import { createLocalJWKSet, errors, jwtVerify } from 'jose';
 import Koa from 'koa';
 import { DEMO_USERS, findUserByOid, GRAPH_APP_ID, mailboxOf } from './directory.ts';
-import type { EmulatorState } from './state.ts';
+import { type EmulatorState, record } from './state.ts';
 import type { DemoUser } from './types.ts';
 
 /** Who calls, once `authenticate` has validated the access token. */
@@ -17,8 +17,8 @@ type GraphContext = Koa.ParameterizedContext<GraphState>;
 
 export function createGraphApp(state: EmulatorState): Koa<GraphState> {
   const metadata = `${state.graphUrl}/v1.0/$metadata`;
+  // Graph's paths are case-insensitive (`/V1.0/ME` is `/v1.0/me`), and so are these routes.
   const router = new Router<GraphState>({ prefix: '/v1.0' });
-  router.use(authenticate(state));
   router.get('/me', requireScope('User.Read', 'User.ReadBasic.All'), (ctx) => {
     ctx.body = { '@odata.context': `${metadata}#users/$entity`, ...graphUser(caller(ctx).user) };
   });
@@ -34,8 +34,10 @@ export function createGraphApp(state: EmulatorState): Koa<GraphState> {
   app.use(async (ctx, next) => {
     await next();
     const oid = ctx.state.caller?.user.oid;
-    state.graphRequests.push({ path: ctx.path, status: ctx.status, oid });
+    record(state.graphRequests, { path: ctx.path, status: ctx.status, oid });
   });
+  // Every request is authenticated first, whatever its path and however it is spelled.
+  app.use(authenticate(state));
   app.use(router.routes());
   app.use((ctx) => {
     const segment = ctx.path.split('/').at(-1);
@@ -48,7 +50,8 @@ export function createGraphApp(state: EmulatorState): Koa<GraphState> {
 /** Validates the bearer token against the identity platform's published keys, as Graph does. */
 function authenticate(state: EmulatorState): Koa.Middleware<GraphState> {
   const tenantUrl = `${state.identityUrl}/${state.tenantId}`;
-  const keys = createRemoteJWKSet(new URL(`${tenantUrl}/discovery/v2.0/keys`));
+  // The keys the identity platform publishes at its JWKS endpoint, read in this process.
+  const keys = createLocalJWKSet(state.signingKey.jwks);
   const challenge = `Bearer realm="", authorization_uri="${tenantUrl}/oauth2/v2.0/authorize", client_id="${GRAPH_APP_ID}"`;
   return async (ctx, next) => {
     const token = /^Bearer\s+(\S+)$/i.exec(ctx.get('Authorization'))?.[1];

@@ -39,11 +39,13 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
   // of every endpoint, is known only then. Each app's callback is taken once its routes are in place.
   const identityServer = http.createServer();
   const graphServer = http.createServer();
-  const identityUrl = await listenOnLoopback(identityServer, options.port);
-  const graphUrl = await listenOnLoopback(graphServer, options.graphPort).catch((error) => {
+  const listeningAt = await listenOnLoopback(identityServer, options.port);
+  const graphListeningAt = await listenOnLoopback(graphServer, options.graphPort).catch((error) => {
     identityServer.close();
     throw error;
   });
+  const identityUrl = options.publicUrls?.identity ?? listeningAt;
+  const graphUrl = options.publicUrls?.graph ?? graphListeningAt;
   const state = createState(options, { identityUrl, graphUrl }, signingKey);
   identityServer.on('request', createIdentityApp(state).callback());
   graphServer.on('request', createGraphApp(state).callback());

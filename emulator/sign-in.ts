@@ -5,7 +5,7 @@ import { DEFAULT_PASSWORD, DEMO_USERS, findUserByHint, findUserByUsername } from
 import { AADSTS, type EntraError } from './errors.ts';
 import { readForm, renderPage } from './http.ts';
 import { safeEqual } from './secrets.ts';
-import { currentSsoSession, startSsoSession } from './sso.ts';
+import { browserId, currentSsoSession, startSsoSession } from './sso.ts';
 import {
   type EmulatorState,
   findApp,
@@ -52,13 +52,21 @@ export async function showAccountPicker(
   });
 }
 
+/**
+ * The sign-in this browser started under `flowToken`. A flow token from another browser (a form
+ * auto-submitted by another site, to sign the victim in as someone else) is as good as expired.
+ */
+function flowOf(ctx: Koa.Context, state: EmulatorState, flowToken: string): PendingAuthorization {
+  const flow = state.flows.get(flowToken);
+  if (!flow || !safeEqual(flow.browser, browserId(ctx))) throw AADSTS.flowTokenExpired();
+  return flow.pending;
+}
+
 /** GET /{tenant}/login?flowToken=…: the form on its own, behind "Use another account". */
 export function signInPage(state: EmulatorState): Koa.Middleware {
   return async (ctx) => {
     const flowToken = new URLSearchParams(ctx.querystring).get('flowToken') ?? '';
-    const pending = state.flows.get(flowToken);
-    if (!pending) throw AADSTS.flowTokenExpired();
-    await showSignInForm(ctx, state, flowToken, pending);
+    await showSignInForm(ctx, state, flowToken, flowOf(ctx, state, flowToken));
   };
 }
 
@@ -67,8 +75,7 @@ export function signIn(state: EmulatorState): Koa.Middleware {
   return async (ctx) => {
     const form = await readForm(ctx);
     const flowToken = form.get('flowToken') ?? '';
-    const pending = state.flows.get(flowToken);
-    if (!pending) throw AADSTS.flowTokenExpired();
+    const pending = flowOf(ctx, state, flowToken);
 
     const action = form.get('action');
     if (action === 'cancel') {

@@ -16,6 +16,21 @@ const COOKIE_OPTIONS = {
   overwrite: true,
 } as const;
 
+/**
+ * A random id for this browser, in a cookie of its own (set on first use). A sign-in flow belongs
+ * to the browser that started it: a form posted from another site, where this SameSite=Lax cookie
+ * does not come along, cannot plant a session (login CSRF).
+ */
+export function browserId(ctx: Koa.Context): string {
+  const current = ctx.cookies.get(BROWSER_COOKIE);
+  if (current && /^[\w-]{43}$/.test(current)) return current;
+  const id = randomToken();
+  ctx.cookies.set(BROWSER_COOKIE, id, COOKIE_OPTIONS);
+  return id;
+}
+
+const BROWSER_COOKIE = 'emulator.browser';
+
 export function currentSsoSession(ctx: Koa.Context, state: EmulatorState): SsoSession | undefined {
   const cookie = ctx.cookies.get(SSO_COOKIE);
   return cookie ? state.ssoSessions.get(cookie) : undefined;

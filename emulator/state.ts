@@ -60,8 +60,11 @@ export interface EmulatorState {
   frontChannelLogoutIncludesIss: boolean;
   accessTokenLifetimeSeconds: number;
   signingKey: SigningKey;
-  /** Authorize requests waiting for the sign-in form, by flow token. */
-  flows: ExpiringMap<PendingAuthorization>;
+  /**
+   * Authorize requests waiting for the sign-in form, by flow token, with the browser that made
+   * them: the form is accepted from that browser only (no login CSRF).
+   */
+  flows: ExpiringMap<{ pending: PendingAuthorization; browser: string }>;
   /** Single use; kept after redemption so that a second one gets AADSTS54005. */
   codes: ExpiringMap<AuthorizationCode>;
   /** Never revoked by sign-out, as in Entra; rotation leaves the old token valid. */
@@ -86,13 +89,24 @@ export function createState(
     frontChannelLogoutIncludesIss: options.frontChannelLogoutIncludesIss ?? false,
     accessTokenLifetimeSeconds: options.accessTokenLifetimeSeconds ?? 3600,
     signingKey,
-    flows: new ExpiringMap(TEN_MINUTES),
-    codes: new ExpiringMap(TEN_MINUTES),
-    refreshTokens: new ExpiringMap(90 * ONE_DAY),
-    ssoSessions: new ExpiringMap(ONE_DAY),
+    // Bounded, so that no flood of requests grows the emulator without end; far above what a
+    // person (or the load test) has in flight at once.
+    flows: new ExpiringMap(TEN_MINUTES, 2_000),
+    codes: new ExpiringMap(TEN_MINUTES, 2_000),
+    refreshTokens: new ExpiringMap(90 * ONE_DAY, 100_000),
+    ssoSessions: new ExpiringMap(ONE_DAY, 10_000),
     tokenRequests: [],
     graphRequests: [],
   };
+}
+
+/** How many recent token and Graph requests the emulator remembers (for tests and pages). */
+export const RECORDED_REQUESTS = 1_000;
+
+/** Records a request, forgetting the oldest beyond {@link RECORDED_REQUESTS}. */
+export function record<T>(log: T[], entry: T): void {
+  log.push(entry);
+  if (log.length > RECORDED_REQUESTS) log.splice(0, log.length - RECORDED_REQUESTS);
 }
 
 export function findApp(state: EmulatorState, clientId: string): AppRegistration | undefined {

@@ -4,7 +4,7 @@ import { AADSTS } from './errors.ts';
 import { readForm } from './http.ts';
 import { parseScopes, responseScope, type Scopes } from './scopes.ts';
 import { randomToken, safeEqual, sha256 } from './secrets.ts';
-import { type EmulatorState, findApp, type Grant } from './state.ts';
+import { type EmulatorState, findApp, type Grant, record } from './state.ts';
 import { clientInfoOf, mintAccessToken, mintIdToken } from './tokens.ts';
 import type { AppRegistration } from './types.ts';
 
@@ -17,9 +17,9 @@ export function tokenEndpoint(state: EmulatorState): Koa.Middleware {
       const app = authenticateClient(state, client);
       const grant = redeem(state, app, grantType, form);
       ctx.body = await tokenResponse(state, grant);
-      state.tokenRequests.push({ grantType, clientId: client.id, ok: true });
+      record(state.tokenRequests, { grantType, clientId: client.id, ok: true });
     } catch (error) {
-      state.tokenRequests.push({ grantType, clientId: client.id, ok: false });
+      record(state.tokenRequests, { grantType, clientId: client.id, ok: false });
       throw error;
     }
   };

@@ -25,6 +25,12 @@ export interface EmulatorOptions {
   /** The one password of every demo user; {@link EMULATOR_DEFAULTS} has the default. */
   password: string;
   apps: AppRegistration[];
+  /**
+   * The URLs apps reach the two servers at, when not `http://localhost:<port>` (behind a proxy,
+   * under another host name). The identity platform's becomes part of the issuer and of every
+   * endpoint it advertises.
+   */
+  publicUrls?: { identity?: string; graph?: string };
   /** Entra sends `?sid=` only; true adds `&iss=` as OIDC Front-Channel Logout 1.0 says. */
   frontChannelLogoutIncludesIss?: boolean;
   /** `expires_in` of access tokens; 3600 unless a test wants them short-lived. */
@@ -53,7 +59,7 @@ export interface RunningEmulator {
   /** `aud` of access tokens for the Graph-like API (Microsoft Graph's app id). */
   graphAudience: string;
   users: DemoUser[];
-  /** What the emulator saw, for tests: one entry per token endpoint call / Graph call. */
+  /** What the emulator saw, for tests: one entry per token endpoint call / Graph call (the last 1,000). */
   tokenRequests: Array<{ grantType: string; clientId: string; ok: boolean }>;
   graphRequests: Array<{ path: string; status: number; oid?: string }>;
   close(): Promise<void>;

@@ -304,7 +304,14 @@ describe('aspnetcore: sign-in refuses bad input, shows why, and keeps no tokens'
   const username = () => env.emulator.users[0]!.userPrincipalName;
   const emptyCache = async (url = env.sample.url) => {
     const summary = await cacheSummary(url);
-    assert.deepEqual(summary, { accounts: [], accessTokens: 0, refreshTokens: 0, idTokens: 0 });
+    assert.deepEqual(summary, {
+      accounts: [],
+      accessTokens: 0,
+      refreshTokens: 0,
+      idTokens: 0,
+      sessions: 0,
+      sids: 0,
+    });
   };
 
   /** Signs in up to the form_post page and returns the authorization response's fields. */

@@ -8,14 +8,14 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import { after, before, describe, test } from 'node:test';
-import { Browser } from './helpers/browser.ts';
+import { Browser, parseForm } from './helpers/browser.ts';
 import {
   cacheSummary,
   freePorts,
   startEnvironment,
   type TestEnvironment,
 } from './helpers/environment.ts';
-import { TcpProxy } from './helpers/tcp-proxy.ts';
+import { FaultyProxy } from './helpers/faulty-proxy.ts';
 
 const profilePath = '/Home/Profile';
 const signInPath = '/MicrosoftIdentity/Account/SignIn';
@@ -31,51 +31,79 @@ function errorPage(html: string) {
   };
 }
 
-describe('the Graph-like API stops answering, then comes back', () => {
+describe('the Graph-like API fails, then comes back', () => {
   let env: TestEnvironment;
-  let graph: TcpProxy;
+  let graph: FaultyProxy;
+  let browser: Browser;
+  let user: string;
   before(async () => {
-    // The sample reaches the Graph-like API through a proxy this test can close and reopen.
+    // The sample reaches the Graph-like API through a proxy that makes it fail on demand; calls
+    // time out after one second.
     const [proxyPort, graphPort] = (await freePorts(2)) as [number, number];
-    graph = new TcpProxy(proxyPort, graphPort);
+    graph = new FaultyProxy(proxyPort, `http://localhost:${graphPort}`);
     await graph.start();
     env = await startEnvironment('aspnetcore', {
-      env: { GRAPH_PORT: String(proxyPort) },
+      env: { GRAPH_PORT: String(proxyPort), OUTBOUND_TIMEOUT_SECONDS: '1' },
       emulator: { graphPort },
     });
+    browser = new Browser();
+    user = env.emulator.users[0]!.userPrincipalName;
+    await browser.signIn(env.sample.url + signInPath, user, env.password);
+    assert.equal((await browser.get(env.sample.url + profilePath)).status, 200);
   });
   after(async () => {
     await env.close();
     await graph.stop();
   });
 
-  test('503 naming the API and its address, the user still signed in; then the page works again', async () => {
-    const browser = new Browser();
-    const user = env.emulator.users[0]!.userPrincipalName;
-    await browser.signIn(env.sample.url + signInPath, user, env.password);
-    assert.equal((await browser.get(env.sample.url + profilePath)).status, 200);
-
-    await graph.stop();
+  /**
+   * The profile page while the API fails: 503, what happened, the user still signed in; then,
+   * the API back (`restore`), the page works again.
+   */
+  async function unavailable(reason: string, restore = async () => {}) {
     const down = await browser.get(env.sample.url + profilePath);
     assert.equal(down.status, 503);
     assert.equal(down.headers.get('cache-control'), 'no-store');
     assert.deepEqual(errorPage(down.html), {
       title: 'The API is not available',
-      message: `This page needs the API at http://localhost:${graph.port}, which refused the connection (is it running?). Nothing was lost: try again in a moment.`,
+      message: `This page needs the API at http://localhost:${graph.port}, which ${reason}. Nothing was lost: try again in a moment.`,
       signedInAs: user,
       signInLink: false,
       tryAgain: profilePath,
     });
+    await restore();
+    const back = await browser.get(env.sample.url + profilePath);
+    assert.equal(back.status, 200);
+    assert.match(back.html, new RegExp(`id="signed-in-user">${user}<`));
+  }
+
+  test('refusing connections: 503 naming the API, the user still signed in; then it works again', async () => {
+    await graph.stop();
     const asJson = await browser.request(env.sample.url + profilePath, {
       headers: { Accept: 'application/json' },
     });
     assert.equal(asJson.status, 503);
     assert.equal(((await asJson.json()) as { error: string }).error, 'The API is not available');
+    await unavailable('refused the connection (is it running?)', () => graph.start());
+  });
 
-    await graph.start();
-    const back = await browser.get(env.sample.url + profilePath);
-    assert.equal(back.status, 200);
-    assert.match(back.html, new RegExp(`id="signed-in-user">${user}<`));
+  test('closing the connection without an answer', async () => {
+    graph.next('reset');
+    await unavailable('closed the connection before answering');
+  });
+
+  test('slower than the timeout: the page answers within it, and says so', async () => {
+    graph.next('hang');
+    const started = Date.now();
+    await unavailable('did not answer in time');
+    assert.ok(Date.now() - started < 5_000, `answered in ${Date.now() - started} ms`);
+  });
+
+  test('busy (429) or failing (503): not available, try again later', async () => {
+    graph.next({ status: 503, body: { error: { code: 'serviceNotAvailable' } } });
+    await unavailable('answered 503');
+    graph.next({ status: 429, body: { error: { code: 'TooManyRequests' } } });
+    await unavailable('answered 429');
   });
 });
 
@@ -217,5 +245,75 @@ describe('the identity platform restarted: the tokens in the cache are worth not
     );
     assert.equal(profile.status, 200);
     assert.match(profile.html, /Your profile/);
+  });
+});
+
+describe('the identity platform hangs or fails while the sample redeems a code or refreshes a token', () => {
+  let env: TestEnvironment;
+  let identity: FaultyProxy;
+  before(async () => {
+    // Apps reach the emulator through a proxy that makes it fail on demand (the emulator says its
+    // URL is the proxy's); access tokens inside msal's 5-minute margin, so every API call needs
+    // the token endpoint; calls time out after one second.
+    const [proxyPort, emulatorPort] = (await freePorts(2)) as [number, number];
+    identity = new FaultyProxy(proxyPort, `http://localhost:${emulatorPort}`);
+    await identity.start();
+    env = await startEnvironment('java', {
+      env: { EMULATOR_PORT: String(proxyPort), OUTBOUND_TIMEOUT_SECONDS: '1' },
+      emulator: {
+        port: emulatorPort,
+        publicUrls: { identity: identity.url },
+        accessTokenLifetimeSeconds: 60,
+      },
+    });
+  });
+  after(async () => {
+    await env.close();
+    await identity.stop();
+  });
+
+  const usersPath = '/msal4jsample/graph/users';
+
+  test('a token endpoint that hangs during sign-in: a 503 within the timeout, not a hang', async () => {
+    const browser = new Browser();
+    browser.autoSubmitForms = false;
+    const formPost = await browser.signIn(
+      `${env.sample.url}/msal4jsample/secure/aad`,
+      env.emulator.users[0]!.userPrincipalName,
+      env.password,
+    );
+    const form = parseForm(formPost.html, formPost.url);
+    identity.next('hang');
+    const started = Date.now();
+    const page = await browser.post(form.action, form.fields);
+    assert.equal(page.status, 503);
+    assert.ok(Date.now() - started < 5_000, `answered in ${Date.now() - started} ms`);
+    assert.equal(errorPage(page.html).title, 'The identity platform is not available');
+    assert.match(errorPage(page.html).message ?? '', /which did not answer in time/);
+    assert.equal(errorPage(page.html).tryAgain, undefined, 'a sign-in response cannot be retried');
+  });
+
+  test('a token endpoint that hangs, or answers 503, during a refresh: 503, then it works again', async () => {
+    const browser = new Browser();
+    const user = env.emulator.users[1]!.userPrincipalName;
+    await browser.signIn(`${env.sample.url}/msal4jsample/secure/aad`, user, env.password);
+    assert.equal((await browser.get(env.sample.url + usersPath)).status, 200);
+
+    for (const [fault, reason] of [
+      ['hang', 'did not answer in time'],
+      [{ status: 503, body: { error: 'temporarily_unavailable' } }, 'answered 503'],
+    ] as const) {
+      identity.next(fault);
+      const down = await browser.get(env.sample.url + usersPath);
+      assert.equal(down.status, 503);
+      const page = errorPage(down.html);
+      assert.equal(page.title, 'The identity platform is not available');
+      assert.equal(
+        page.message,
+        `This page needs the identity platform at ${identity.url}, which ${reason}. Nothing was lost: try again in a moment.`,
+      );
+      assert.equal(page.signedInAs, user);
+      assert.equal((await browser.get(env.sample.url + usersPath)).status, 200);
+    }
   });
 });

@@ -99,7 +99,7 @@ test('the Graph client: a refusal is a GraphError, busy or failing is unavailabl
     json(403, { error: { code: 'Authorization_RequestDenied', message: 'no' } }),
   );
   await assert.rejects(
-    new GraphClient(refusal).get('/v1.0/me', 't'),
+    new GraphClient(refusal, 2_000).get('/v1.0/me', 't'),
     (error) =>
       error instanceof GraphError &&
       error.status === 403 &&
@@ -111,13 +111,13 @@ test('the Graph client: a refusal is a GraphError, busy or failing is unavailabl
   ] as const) {
     const failing = await serve(json(status, { error: { code: 'x' } }));
     await assert.rejects(
-      new GraphClient(failing).get('/v1.0/me', 't'),
+      new GraphClient(failing, 2_000).get('/v1.0/me', 't'),
       (error) => error instanceof ServiceUnavailableError && reason.test(error.reason),
     );
   }
   const notJson = await serve((_request, response) => response.end('oops'));
   await assert.rejects(
-    new GraphClient(notJson).get('/v1.0/me', 't'),
+    new GraphClient(notJson, 2_000).get('/v1.0/me', 't'),
     (error) =>
       error instanceof ServiceUnavailableError && /not JSON|other than JSON/.test(error.reason),
   );

@@ -27,6 +27,8 @@ export interface IdentitySettings {
   discoveryUrl: string;
   /** Base URL of Microsoft Graph (or of the emulator's Graph-like API). */
   graphUrl: string;
+  /** How long a call to the identity platform or to Graph may take (OUTBOUND_TIMEOUT_SECONDS). */
+  outboundTimeoutMs: number;
 }
 
 export interface SampleSettings {
@@ -127,7 +129,10 @@ export function loadSettings(
   const emulator = read.string('ENTRA_TENANT_ID')
     ? undefined
     : emulatorSettings(read, registrations);
-  const identity = emulator ? emulatorIdentity(emulator) : entraIdentity(read);
+  const identity = {
+    ...(emulator ? emulatorIdentity(emulator) : entraIdentity(read)),
+    outboundTimeoutMs: read.seconds('OUTBOUND_TIMEOUT_SECONDS', 10, { min: 1, max: 120 }) * 1000,
+  };
   const samples = registrations
     .filter((registration) => !run || run.includes(registration.name))
     .map((registration) => sampleSettings(read, registration, identity.mode));
@@ -168,7 +173,7 @@ function emulatorSettings(
   };
 }
 
-function emulatorIdentity(emulator: EmulatorSettings): IdentitySettings {
+function emulatorIdentity(emulator: EmulatorSettings): Omit<IdentitySettings, 'outboundTimeoutMs'> {
   return {
     mode: 'emulator',
     tenantId: emulator.tenantId,
@@ -178,7 +183,7 @@ function emulatorIdentity(emulator: EmulatorSettings): IdentitySettings {
   };
 }
 
-function entraIdentity(read: EnvironmentReader): IdentitySettings {
+function entraIdentity(read: EnvironmentReader): Omit<IdentitySettings, 'outboundTimeoutMs'> {
   const tenantId = read.tenant('ENTRA_TENANT_ID') ?? '';
   const instance = read.origin('ENTRA_INSTANCE') ?? 'https://login.microsoftonline.com';
   return {
@@ -314,6 +319,20 @@ class EnvironmentReader {
       return fallback;
     }
     return port;
+  }
+
+  /** A whole number of seconds from `min` to `max`. */
+  seconds(name: string, fallback: number, { min, max }: { min: number; max: number }): number {
+    const value = this.string(name);
+    if (value === undefined) return fallback;
+    const seconds = Number(value);
+    if (!Number.isInteger(seconds) || seconds < min || seconds > max) {
+      this.problem(
+        `${name} must be a whole number of seconds from ${min} to ${max} (got "${value}")`,
+      );
+      return fallback;
+    }
+    return seconds;
   }
 
   guid(name: string): string | undefined {

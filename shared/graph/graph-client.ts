@@ -13,19 +13,21 @@ export class GraphError extends Error {
   }
 }
 
-const GRAPH_TIMEOUT_MS = 10_000;
-
 /** Calls Microsoft Graph (or the emulator's Graph-like API) with a user's access token. */
 export class GraphClient {
   private readonly origin: string;
 
-  constructor(private readonly graphUrl: string) {
+  constructor(
+    private readonly graphUrl: string,
+    /** How long a call may take, answer included (OUTBOUND_TIMEOUT_SECONDS). */
+    private readonly timeoutMs: number,
+  ) {
     this.origin = new URL(graphUrl).origin;
   }
 
   /**
    * GETs `path` and returns its JSON body. A refusal (4xx) is a {@link GraphError}; no usable
-   * answer (refused, reset, slower than 10 s, busy or failing: 429, 5xx, not JSON) is a
+   * answer (refused, reset, slower than the timeout, busy or failing: 429, 5xx, not JSON) is a
    * {@link ServiceUnavailableError}.
    */
   async get<T>(path: string, accessToken: string): Promise<T> {
@@ -34,7 +36,7 @@ export class GraphClient {
       answer = await fetchWithin(
         this.graphUrl + path,
         { headers: { Authorization: `Bearer ${accessToken}`, Accept: 'application/json' } },
-        { timeoutMs: GRAPH_TIMEOUT_MS },
+        { timeoutMs: this.timeoutMs },
       );
     } catch (error) {
       if (!(error instanceof NoAnswer)) throw error;

@@ -1,6 +1,7 @@
 import type { IdentitySettings } from '../config/settings.ts';
 import { StartupError } from '../errors.ts';
 import { fetchWithin, NoAnswer } from '../outbound.ts';
+import { TimeoutNetworkClient } from './network-client.ts';
 
 /** The fields of the OpenID Connect discovery document the samples use. */
 export interface OpenIdConfiguration {
@@ -20,6 +21,8 @@ export interface IdentityProvider {
    * that may frame the front-channel logout URL, and the one named when it cannot be reached.
    */
   origin: string;
+  /** msal's HTTP client for it, with the configured timeout. */
+  networkClient: TimeoutNetworkClient;
   /** The discovery document as fetched, handed to msal so it never fetches it again. */
   configurationJson: string;
 }
@@ -34,7 +37,11 @@ export async function discoverIdentityProvider(
   const where = `the identity provider's discovery document at ${settings.discoveryUrl}`;
   let answer: Awaited<ReturnType<typeof fetchWithin>>;
   try {
-    answer = await fetchWithin(settings.discoveryUrl, {}, { timeoutMs: 10_000 });
+    answer = await fetchWithin(
+      settings.discoveryUrl,
+      {},
+      { timeoutMs: settings.outboundTimeoutMs },
+    );
   } catch (error) {
     if (!(error instanceof NoAnswer)) throw error;
     throw new StartupError(`Cannot reach ${where}: it ${error.reason}`);
@@ -63,5 +70,6 @@ export async function discoverIdentityProvider(
     }
   }
   const origin = new URL(configuration.authorization_endpoint).origin;
-  return { settings, configuration, origin, configurationJson };
+  const networkClient = new TimeoutNetworkClient(settings.outboundTimeoutMs);
+  return { settings, configuration, origin, networkClient, configurationJson };
 }

@@ -4,8 +4,6 @@ import { cachePluginFor, type TokenCachePartition } from '../token-cache/cache-p
 import type { IdentityProvider } from './identity-provider.ts';
 import { TimeoutNetworkClient } from './network-client.ts';
 
-const networkClient = new TimeoutNetworkClient();
-
 /**
  * Builds a ConfidentialClientApplication for one request, over one token cache partition.
  *
@@ -34,7 +32,7 @@ export function createMsalClient(
     },
     cache: { cachePlugin: cachePluginFor(partition) },
     system: {
-      networkClient,
+      networkClient: provider.networkClient,
       loggerOptions: {
         logLevel: LogLevel.Warning,
         piiLoggingEnabled: false,

@@ -6,9 +6,6 @@ import {
 } from '@azure/msal-node';
 import { fetchWithin, NoAnswer } from '../outbound.ts';
 
-/** How long a call to the identity platform (the token endpoint) may take. */
-export const IDENTITY_PLATFORM_TIMEOUT_MS = 10_000;
-
 /**
  * msal's HTTP client, with a timeout on every call: msal-node's own sends token requests (POST)
  * with none, so a token endpoint that hangs would hang the sign-in or the page with it.
@@ -19,7 +16,8 @@ export const IDENTITY_PLATFORM_TIMEOUT_MS = 10_000;
  * identity platform. An error must be an msal `AuthError` for msal to pass it on unchanged.
  */
 export class TimeoutNetworkClient implements INetworkModule {
-  constructor(private readonly timeoutMs = IDENTITY_PLATFORM_TIMEOUT_MS) {}
+  /** @param timeoutMs how long a call may take, answer included (OUTBOUND_TIMEOUT_SECONDS). */
+  constructor(private readonly timeoutMs: number) {}
 
   sendGetRequestAsync<T>(
     url: string,

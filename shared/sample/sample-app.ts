@@ -51,7 +51,11 @@ export function createSampleApp(
   });
   own.get('/cache', async (ctx) => {
     if (!settings.cacheInspector) return ctx.throw(404);
-    const summary = await routes.tokenCacheSummary();
+    // The token cache, and the sessions and `sid` records beside it: what a sign-out must remove.
+    const summary = {
+      ...(await routes.tokenCacheSummary()),
+      ...(await services.sessions.census()),
+    };
     ctx.set('Cache-Control', 'no-store');
     if (ctx.accepts('html', 'json') === 'json') {
       ctx.body = summary;

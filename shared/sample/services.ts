@@ -59,7 +59,11 @@ export function createSampleServices(
     sessions,
     signIn: new OpenIdSignIn(sample, provider),
     msalClient,
-    graphForUser: graphForUser(new GraphClient(identity.graphUrl), msalClient, provider.origin),
+    graphForUser: graphForUser(
+      new GraphClient(identity.graphUrl, identity.outboundTimeoutMs),
+      msalClient,
+      provider.origin,
+    ),
     identityPlatform: {
       origin: provider.origin,
       endSessionUrl: (options = {}) =>

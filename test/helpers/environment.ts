@@ -105,9 +105,11 @@ export async function freePorts(count: number): Promise<number[]> {
   return ports;
 }
 
-/** The sample's cache inspector, as JSON. */
-export async function cacheSummary(sampleUrl: string): Promise<TokenCacheSummary> {
+/** The sample's cache inspector, as JSON: its token cache, and how many sessions and `sid`s. */
+export async function cacheSummary(
+  sampleUrl: string,
+): Promise<TokenCacheSummary & { sessions: number; sids: number }> {
   const response = await fetch(`${sampleUrl}/cache`, { headers: { Accept: 'application/json' } });
   if (!response.ok) throw new Error(`/cache answered ${response.status}`);
-  return (await response.json()) as TokenCacheSummary;
+  return (await response.json()) as TokenCacheSummary & { sessions: number; sids: number };
 }
