@@ -1,0 +1,273 @@
+/**
+ * A sign-out wins over every request in flight for the same session, in every sample; signing
+ * in again while signed in keeps the user signed in; and once users have signed out, nothing of
+ * theirs is left: no session, no `sid` record, no token.
+ *
+ * The races are made deterministic by holding a real request at a real proxy in front of the
+ * Graph-like API (after the sample has refreshed the token in it) while the sign-out happens.
+ */
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before, describe, test } from 'node:test';
+import Koa from 'koa';
+import type { SampleName } from '../samples/index.ts';
+import { sessionMiddleware } from '../shared/session/session-middleware.ts';
+import { Sessions } from '../shared/session/sessions.ts';
+import { MemoryStore } from '../shared/store/key-value-store.ts';
+import { Browser } from './helpers/browser.ts';
+import {
+  cacheSummary,
+  freePorts,
+  startSamples,
+  type TestEnvironment,
+} from './helpers/environment.ts';
+import { FaultyProxy } from './helpers/faulty-proxy.ts';
+
+/** Each sample's routes: where sign-in starts, its API page, its local sign-out. */
+const routes: Record<SampleName, { signIn: string; api: string; signOut: string }> = {
+  aspnetcore: {
+    signIn: '/MicrosoftIdentity/Account/SignIn',
+    api: '/Home/Profile',
+    signOut: '/MicrosoftIdentity/Account/SignOut',
+  },
+  aspnet: { signIn: '/Account/SignIn', api: '/Home/ReadMail', signOut: '/Account/SignOut' },
+  java: {
+    signIn: '/msal4jsample/secure/aad',
+    api: '/msal4jsample/graph/users',
+    signOut: '/msal4jsample/sign_out',
+  },
+  python: { signIn: '/login', api: '/graphcall', signOut: '/logout' },
+};
+const names = Object.keys(routes) as SampleName[];
+
+let env: TestEnvironment;
+let graph: FaultyProxy;
+before(async () => {
+  // Access tokens inside msal's 5-minute margin: every API call refreshes, and the samples that
+  // keep the cache in the session change the session in it.
+  const [proxyPort, graphPort] = (await freePorts(2)) as [number, number];
+  graph = new FaultyProxy(proxyPort, `http://localhost:${graphPort}`);
+  await graph.start();
+  env = await startSamples(names, {
+    env: { GRAPH_PORT: String(proxyPort) },
+    emulator: { graphPort, accessTokenLifetimeSeconds: 60 },
+  });
+});
+after(async () => {
+  await env.close();
+  await graph.stop();
+});
+
+const url = (name: SampleName, path: string) => env.samples[name]!.url + path;
+const isSignedIn = async (browser: Browser, name: SampleName) =>
+  /id="signed-in-user"/.test((await browser.get(url(name, '/'))).html);
+
+/** A new browser signed in to `name` (through the SSO session of `sso`, if given). */
+async function signedIn(name: SampleName, userIndex: number, sso?: Browser): Promise<Browser> {
+  const browser = sso ?? new Browser();
+  const user = env.emulator.users[userIndex]!.userPrincipalName;
+  await browser.signIn(url(name, routes[name].signIn), ...(sso ? [] : [user, env.password]));
+  assert.ok(await isSignedIn(browser, name), `${name}: signed in`);
+  return browser;
+}
+
+describe('signing in again while signed in', () => {
+  for (const name of names) {
+    test(`${name}: keeps the user signed in, with one session and their tokens`, async () => {
+      const browser = await signedIn(name, 0);
+      assert.equal((await browser.get(url(name, routes[name].api))).status, 200);
+      // The sign-in route again (java's shows its page to a signed-in user: start a new sign-in
+      // there by asking for the account picker anyway, as a person would by signing in again).
+      await browser.signIn(url(name, routes[name].signIn));
+      assert.ok(await isSignedIn(browser, name), 'still signed in');
+      assert.equal((await browser.get(url(name, routes[name].api))).status, 200);
+      const summary = await cacheSummary(env.samples[name]!.url);
+      assert.equal(summary.sessions, 1);
+      assert.equal(summary.refreshTokens, 1);
+      await browser.get(url(name, routes[name].signOut));
+    });
+  }
+
+  test('aspnetcore: another browser of the same user signed out; this one signs in again and is signed in', async () => {
+    const first = await signedIn('aspnetcore', 1);
+    const second = await signedIn('aspnetcore', 1);
+    // The partition is the user's: signing out in the second browser empties it for the first.
+    await second.get(url('aspnetcore', routes.aspnetcore.signOut));
+    assert.ok(await isSignedIn(first, 'aspnetcore'), 'the first browser is still signed in');
+    // Its API page needs a token: it sends the first browser through sign-in (SSO), which works.
+    const api = await first.get(url('aspnetcore', routes.aspnetcore.api));
+    assert.equal(api.status, 200);
+    assert.match(api.html, /Your profile/);
+    assert.ok(await isSignedIn(first, 'aspnetcore'));
+    await first.get(url('aspnetcore', routes.aspnetcore.signOut));
+  });
+});
+
+describe('a sign-out during a request in flight for the same session', () => {
+  for (const name of ['java', 'python'] as const) {
+    test(`${name}: the request in flight does not save the session, or its cache, back`, async () => {
+      const browser = await signedIn(name, 2);
+      const cookies = await browser.jar.getCookieString(env.samples[name]!.url);
+
+      // The API call refreshes the token into the session, then waits at the proxy...
+      const held = graph.holdNext();
+      const inFlight = browser.request(url(name, routes[name].api));
+      await held.arrived;
+      // ...while the user signs out, in another tab of the same browser.
+      await browser.request(url(name, routes[name].signOut));
+      held.release();
+      assert.equal((await inFlight).status, 200, 'the request in flight completes');
+
+      // The old cookie signs nobody in, and the cache holds nothing of the user.
+      const replay = await fetch(url(name, '/'), {
+        headers: { cookie: cookies },
+        redirect: 'manual',
+      });
+      assert.doesNotMatch(await replay.text(), /id="signed-in-user"/);
+      const summary = await cacheSummary(env.samples[name]!.url);
+      assert.deepEqual([summary.accounts, summary.sessions, summary.sids], [[], 0, 0]);
+    });
+  }
+});
+
+describe('a front-channel sign-out during a token refresh in flight (aspnetcore)', () => {
+  let own: TestEnvironment;
+  let identity: FaultyProxy;
+  before(async () => {
+    // Here the identity platform is behind the proxy: the refresh itself is held.
+    const [proxyPort, emulatorPort] = (await freePorts(2)) as [number, number];
+    identity = new FaultyProxy(proxyPort, `http://localhost:${emulatorPort}`);
+    await identity.start();
+    own = await startSamples(['aspnetcore'], {
+      env: { EMULATOR_PORT: String(proxyPort) },
+      emulator: {
+        port: emulatorPort,
+        publicUrls: { identity: identity.url },
+        accessTokenLifetimeSeconds: 60,
+      },
+    });
+  });
+  after(async () => {
+    await own.close();
+    await identity.stop();
+  });
+
+  test('the refreshed tokens are not written back, and the session does not come back', async () => {
+    const sample = own.sample.url;
+    const browser = new Browser();
+    await browser.signIn(
+      sample + routes.aspnetcore.signIn,
+      own.emulator.users[0]!.userPrincipalName,
+      own.password,
+    );
+    const sid = /<code id="sso-sid">([^<]+)</.exec(
+      (await browser.get(`${identity.url}/`)).html,
+    )?.[1];
+    assert.ok(sid);
+
+    // The API call opens the user's partition and asks for a new access token, which waits...
+    const held = identity.holdNext();
+    const inFlight = browser.request(sample + routes.aspnetcore.api);
+    await held.arrived;
+    // ...while the user signs out elsewhere: the identity platform loads the front-channel URL.
+    assert.equal((await fetch(`${sample}/signout-oidc?sid=${sid}`)).status, 200);
+    held.release();
+    assert.equal((await inFlight).status, 200, 'the request in flight completes');
+
+    assert.equal(/id="signed-in-user"/.test((await browser.get(`${sample}/`)).html), false);
+    const summary = await cacheSummary(sample);
+    assert.deepEqual([summary.accounts, summary.sessions, summary.sids], [[], 0, 0]);
+  });
+});
+
+test('koa-session renewing a session on its way out does not bring an ended session back', async () => {
+  // A session past half its lifetime is saved again at the end of any request (koa-session's
+  // `renew`). Here the lifetime is 4 seconds, the request begins after 2.2, and the session's sid is
+  // ended while it waits.
+  const sessions = new Sessions(new MemoryStore(), 'renew:');
+  const app = new Koa();
+  app.keys = ['a-test-key-of-at-least-thirty-two-chars'];
+  let release = () => {};
+  app.use(
+    sessionMiddleware(app, { cookieName: 'renew', sessions, secure: false, maxAgeMs: 4_000 }),
+  );
+  app.use(async (ctx) => {
+    if (ctx.path === '/sign-in') {
+      ctx.session!.user = {
+        homeAccountId: 'uid.utid',
+        name: 'N',
+        username: 'n@example',
+        sid: 'sid-1',
+        issuer: 'https://issuer.example',
+      };
+    } else if (ctx.path === '/slow') {
+      await new Promise<void>((resolve) => {
+        release = resolve;
+      });
+    }
+    ctx.body = ctx.session?.user ? 'signed in' : 'anonymous';
+  });
+  const server = createServer(app.callback()).listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  try {
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const browser = new Browser();
+    await browser.get(`${base}/sign-in`);
+    assert.equal((await sessions.census()).sessions, 1);
+    await new Promise((resolve) => setTimeout(resolve, 2_200)); // past half of its lifetime
+    const slow = browser.get(`${base}/slow`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await sessions.endBySid('sid-1');
+    release();
+    assert.equal((await slow).html, 'signed in', 'the request began signed in');
+    assert.deepEqual(await sessions.census(), { sessions: 0, sids: 0 }, 'and saved nothing back');
+    assert.equal((await browser.get(`${base}/`)).html, 'anonymous');
+  } finally {
+    server.close();
+  }
+});
+
+describe('what sign-outs leave behind', () => {
+  test('after 20 users sign in and out of every sample, no session, sid or token is left', async () => {
+    const users = env.emulator.users;
+    for (let round = 0; round < 20; round += 1) {
+      const browser = new Browser();
+      const user = users[round % users.length]!.userPrincipalName;
+      for (const [index, name] of names.entries()) {
+        await browser.signIn(
+          url(name, routes[name].signIn),
+          ...(index === 0 ? [user, env.password] : []),
+        );
+        assert.equal((await browser.get(url(name, routes[name].api))).status, 200);
+      }
+      // Half sign out locally in every sample; the other half sign out in one sample only, which
+      // tells aspnetcore (front-channel); the others then sign out locally too.
+      for (const name of round % 2 === 0 ? names : (['python', ...names.slice(0, 3)] as const)) {
+        await browser.get(url(name, routes[name].signOut));
+      }
+    }
+    for (const name of names) {
+      const summary = await cacheSummary(env.samples[name]!.url);
+      assert.deepEqual(
+        {
+          accounts: summary.accounts.length,
+          tokens: summary.refreshTokens,
+          sessions: summary.sessions,
+          sids: summary.sids,
+        },
+        { accounts: 0, tokens: 0, sessions: 0, sids: 0 },
+        name,
+      );
+    }
+  });
+
+  test("python's login page, shown to anonymous visitors, keeps nothing on the server", async () => {
+    for (let visit = 0; visit < 50; visit += 1) {
+      const page = await fetch(url('python', '/'), { redirect: 'follow' });
+      assert.match(await page.text(), /id="sign-in-link"/);
+    }
+    assert.equal((await cacheSummary(env.samples.python!.url)).sessions, 0);
+  });
+});
