@@ -59,6 +59,12 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
     users: DEMO_USERS.map((user) => ({ ...user })),
     tokenRequests: state.tokenRequests,
     graphRequests: state.graphRequests,
+    census: () => ({
+      flows: state.flows.size,
+      codes: state.codes.size,
+      refreshTokens: state.refreshTokens.size,
+      ssoSessions: state.ssoSessions.size,
+    }),
     close: async () => {
       for (const server of [identityServer, graphServer]) server.closeAllConnections();
       await Promise.all(

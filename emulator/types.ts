@@ -62,5 +62,7 @@ export interface RunningEmulator {
   /** What the emulator saw, for tests: one entry per token endpoint call / Graph call (the last 1,000). */
   tokenRequests: Array<{ grantType: string; clientId: string; ok: boolean }>;
   graphRequests: Array<{ path: string; status: number; oid?: string }>;
+  /** How much it holds now: each kind of state is bounded, and expires. */
+  census(): { flows: number; codes: number; refreshTokens: number; ssoSessions: number };
   close(): Promise<void>;
 }

@@ -402,6 +402,29 @@ describe('aspnetcore: sign-in refuses bad input, shows why, and keeps no tokens'
     }
   });
 
+  test('starting a sign-in keeps nothing on the server; a return path over 1 KB is ignored', async () => {
+    for (let start = 0; start < 50; start += 1) {
+      const response = await fetch(
+        `${env.sample.url}${signInPath}?redirectUri=/${'x'.repeat(12 * 1024)}`,
+        { redirect: 'manual' },
+      );
+      assert.equal(response.status, 302);
+      // The transaction travels with the browser, sealed, and stays small.
+      const cookie = response.headers.get('set-cookie') ?? '';
+      assert.match(cookie, /^aspnetcore\.signin=[\w-]+; path=\/signin-oidc; /);
+      assert.ok(cookie.length < 1_000, `a ${cookie.length}-byte cookie`);
+    }
+    await emptyCache();
+    const browser = new Browser();
+    const page = await browser.signIn(
+      `${env.sample.url}${signInPath}?redirectUri=/${'x'.repeat(1_100)}`,
+      username(),
+      password(),
+    );
+    assert.equal(page.url, `${env.sample.url}/`);
+    await browser.get(env.sample.url + signOutPath);
+  });
+
   test('a wrong client secret fails the code redemption with a clear page', async () => {
     // The emulator holds another secret for the app than the one the sample sends.
     const misconfigured = await startEnvironment('aspnetcore', {

@@ -26,6 +26,20 @@ export function createSampleApp(
     await next();
   });
   app.use(errorPages);
+  if (settings.baseUrl.startsWith('https:')) {
+    // Served over https by a TLS-terminating proxy: a request that did not come through it
+    // (plain http, no X-Forwarded-Proto) could not be given the sample's Secure cookies.
+    app.use(async (ctx, next) => {
+      if (!ctx.secure) {
+        const variable = `${settings.name.toUpperCase()}_BASE_URL`;
+        return ctx.throw(
+          400,
+          `This sample is served at ${settings.baseUrl} (${variable}): reach it there, through the proxy that terminates TLS and sends X-Forwarded-Proto: https.`,
+        );
+      }
+      await next();
+    });
+  }
   app.use(async (ctx, next) => {
     ctx.set('X-Content-Type-Options', 'nosniff');
     ctx.set('Referrer-Policy', 'same-origin');

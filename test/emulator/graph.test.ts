@@ -89,4 +89,22 @@ describe('Graph-like API', () => {
     assert.equal((await graph('/v1.0/users', tokens.access_token)).status, 403);
     assert.equal((await graph('/v1.0/groups', tokens.access_token)).status, 404);
   });
+
+  test('paths are case-insensitive, as in Graph, and every spelling is authenticated', async () => {
+    const { tokens } = await signedIn();
+    for (const path of ['/V1.0/ME', '/v1.0/Me', '/V1.0/GROUPS']) {
+      const anonymous = await graph(path);
+      assert.equal(anonymous.status, 401, path);
+      assert.equal((await json(anonymous)).error.code, 'InvalidAuthenticationToken');
+    }
+    const me = await graph('/V1.0/ME', tokens.access_token);
+    assert.equal(me.status, 200);
+    assert.equal((await json(me)).id, adele().oid);
+    assert.equal((await graph('/V1.0/GROUPS', tokens.access_token)).status, 404);
+  });
+
+  test('it remembers the last 1,000 requests, not every one', async () => {
+    for (let request = 0; request < 1_050; request += 1) await graph('/v1.0/me', 'not-a-token');
+    assert.equal(emulator().graphRequests.length, 1_000);
+  });
 });
