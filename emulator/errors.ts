@@ -80,5 +80,11 @@ export const AADSTS = {
   grantIssuedToAnotherClient: () => fail('invalid_grant', 70000, 'Provided grant is invalid or malformed. It was issued to another application.'),
   redirectUriDiffersFromAuthorize: (uri: string) => fail('invalid_grant', 50011, `The redirect URI '${uri}' specified in the request does not match the redirect URI of the authorization request that issued the code.`),
   codeVerifierMismatch: () => fail('invalid_grant', 501481, 'The Code_Verifier does not match the code_challenge supplied in the authorization request.'),
+  /** An HTTP error a request caused (413, 400, 405…), in Entra's shape; `undefined` for any other error. */
+  badRequest: (error: unknown) => {
+    const { status, expose, message } = error as { status?: number; expose?: boolean; message?: string };
+    if (typeof status !== 'number' || status >= 500 || !expose) return undefined;
+    return fail('invalid_request', 9002313, `Invalid request. Request is malformed or invalid: ${message ?? ''}`, status);
+  },
   malformedRefreshToken: () => fail('invalid_grant', 9002313, 'Invalid request. Request is malformed or invalid.'),
 };

@@ -31,6 +31,11 @@ export function createGraphApp(state: EmulatorState): Koa<GraphState> {
   });
 
   const app = new Koa<GraphState>();
+  // A client that went away mid-request is not worth a stack trace in the log.
+  app.on('error', (error: NodeJS.ErrnoException) => {
+    if (!/^(ECONNRESET|EPIPE|HPE_)/.test(error.code ?? ''))
+      console.error('[emulator Graph]', error);
+  });
   app.use(async (ctx, next) => {
     await next();
     const oid = ctx.state.caller?.user.oid;

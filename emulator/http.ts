@@ -8,14 +8,20 @@ const viewsDirectory = fileURLToPath(new URL('./views/', import.meta.url));
 
 /**
  * The body of an `application/x-www-form-urlencoded` POST (Koa parses no bodies itself). A body over
- * 64 KB is refused with 413, one cut short with 400: raw-body's errors carry their status.
+ * 64 KB is refused with 413, one cut short or broken off with 400.
  */
 export async function readForm(ctx: Koa.Context): Promise<URLSearchParams> {
   if (!ctx.is('application/x-www-form-urlencoded')) return new URLSearchParams();
   const length = ctx.get('content-length') || null;
-  return new URLSearchParams(
-    await getRawBody(ctx.req, { limit: '64kb', length, encoding: 'utf-8' }),
-  );
+  try {
+    return new URLSearchParams(
+      await getRawBody(ctx.req, { limit: '64kb', length, encoding: 'utf-8' }),
+    );
+  } catch (error) {
+    // raw-body's own errors carry their status; the connection's (a parse error) do not.
+    if ((error as { status?: number }).status) throw error;
+    return ctx.throw(400, 'The request body could not be read');
+  }
 }
 
 /** The parameters of a request that may come as a GET (query) or a POST (form). */

@@ -49,20 +49,33 @@ export function createIdentityApp(state: EmulatorState): Koa {
   );
 
   const app = new Koa();
+  // A client that went away mid-request (a body cut short) is not worth a stack trace in the log.
+  app.on('error', (error: NodeJS.ErrnoException) => {
+    if (!/^(ECONNRESET|EPIPE|HPE_)/.test(error.code ?? '')) console.error('[emulator]', error);
+  });
   app.use(async (ctx, next) => {
     ctx.set('Cache-Control', 'no-store');
     try {
       await next();
-    } catch (error) {
-      if (!(error instanceof EntraError)) throw error;
+    } catch (thrown) {
+      // A bad request (a body too large or cut short, a method no endpoint takes…) is answered in
+      // Entra's shape too; anything else is the emulator's own bug.
+      const error = thrown instanceof EntraError ? thrown : AADSTS.badRequest(thrown);
+      if (!error) throw thrown;
       const trace = newTrace(ctx.get('client-request-id'));
       ctx.status = error.status;
       if (MACHINE_ENDPOINTS.test(ctx.path)) ctx.body = error.body(trace);
       else await renderPage(ctx, 'error', 'Sign-in error', { error, trace });
     }
   });
-  app.use(router.routes()).use(router.allowedMethods());
+  app.use(router.routes());
+  app.use(router.allowedMethods({ throw: true, notImplemented: methodNotAllowed }));
   return app;
+}
+
+/** A method no endpoint takes (PROPFIND…) is refused as one an endpoint does not take: 405. */
+function methodNotAllowed(): Error {
+  return Object.assign(new Error('The method is not allowed here.'), { status: 405, expose: true });
 }
 
 /** GET /: who is signed in through this browser, and a way to sign out "from elsewhere". */

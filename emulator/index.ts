@@ -37,8 +37,10 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
   const signingKey = await createSigningKey();
   // Listen before building the apps: with port 0 the actual port, which is part of the issuer and
   // of every endpoint, is known only then. Each app's callback is taken once its routes are in place.
-  const identityServer = http.createServer();
-  const graphServer = http.createServer();
+  // A client that stalls cannot hold a connection open for Node's default five minutes.
+  const timeouts = { headersTimeout: 20_000, requestTimeout: 30_000 };
+  const identityServer = http.createServer(timeouts);
+  const graphServer = http.createServer(timeouts);
   const listeningAt = await listenOnLoopback(identityServer, options.port);
   const graphListeningAt = await listenOnLoopback(graphServer, options.graphPort).catch((error) => {
     identityServer.close();

@@ -12,7 +12,9 @@ export async function listen(
   /** The variable that sets the port, named when it cannot be used. */
   variable: string,
 ): Promise<Server> {
-  const server = createServer(handler);
+  // A request has 20 seconds to send its headers and 30 to send all of it: a client that stalls
+  // cannot hold a connection open for Node's default five minutes.
+  const server = createServer({ headersTimeout: 20_000, requestTimeout: 30_000 }, handler);
   server.listen(port, '127.0.0.1');
   try {
     await once(server, 'listening');

@@ -6,6 +6,16 @@ import type { SampleDefinition, SampleRoutes } from './contract.ts';
 import { errorPages } from './error-pages.ts';
 import type { SampleServices } from './services.ts';
 
+function clientWentAway(error: NodeJS.ErrnoException): boolean {
+  return (
+    error.code === 'ECONNRESET' || error.code === 'EPIPE' || error.code?.startsWith('HPE_') === true
+  );
+}
+
+function methodNotAllowed(): Error {
+  return Object.assign(new Error('Method Not Allowed'), { status: 405, expose: true });
+}
+
 /** The Koa app of one sample: shared middleware, the cache inspector, then the sample's routes. */
 export function createSampleApp(
   services: SampleServices,
@@ -15,6 +25,11 @@ export function createSampleApp(
   const routes = definition.createRoutes(services);
   const app = new Koa();
   app.keys = settings.sessionKeys;
+  // What reaches Koa's own error handler here is only what the error pages could not answer: a
+  // client that went away mid-request (a body cut short) is not worth a stack trace in the log.
+  app.on('error', (error: NodeJS.ErrnoException) => {
+    if (!clientWentAway(error)) console.error(`[${settings.registration.displayName}]`, error);
+  });
   // Over https the samples expect a TLS-terminating proxy in front (X-Forwarded-Proto).
   app.proxy = settings.baseUrl.startsWith('https:');
 
@@ -79,6 +94,7 @@ export function createSampleApp(
   });
   app.use(own.routes());
   app.use(routes.router.routes());
-  app.use(routes.router.allowedMethods());
+  // OPTIONS answered, other methods refused with 405 (never 501: a request cannot make a 5xx).
+  app.use(routes.router.allowedMethods({ throw: true, notImplemented: methodNotAllowed }));
   return { app, routes };
 }

@@ -3,13 +3,20 @@ import getRawBody from 'raw-body';
 
 /**
  * Reads an `application/x-www-form-urlencoded` body (a form_post response, a front-channel POST),
- * the first value of each field. A body over 64 KB is refused with 413; raw-body's errors carry
- * their status, so the error page says what was wrong.
+ * the first value of each field. A body over 64 KB is refused with 413, one cut short or broken
+ * off with 400, so that the error page says what was wrong.
  */
 export async function readForm(ctx: Koa.Context): Promise<Record<string, string>> {
   if (!ctx.is('application/x-www-form-urlencoded')) return {};
   const length = ctx.get('content-length') || null;
-  const body = await getRawBody(ctx.req, { limit: '64kb', length, encoding: 'utf-8' });
+  let body: string;
+  try {
+    body = await getRawBody(ctx.req, { limit: '64kb', length, encoding: 'utf-8' });
+  } catch (error) {
+    // raw-body's own errors carry their status; the connection's (a parse error) do not.
+    if ((error as { status?: number }).status) throw error;
+    return ctx.throw(400, 'The request body could not be read');
+  }
   return firstValues(new URLSearchParams(body));
 }
 
