@@ -213,7 +213,7 @@ function hostileRequest(
     headers.push(`X-Forwarded-Proto: ${random.pick(['https', 'http', 'gopher'])}`);
   if (random.next() < 0.2)
     headers.push(
-      `Authorization: ${random.pick(['Bearer x.y.z', 'Basic %%%', 'Basic ' + Buffer.from('a:b').toString('base64'), 'Bearer'])}`,
+      `Authorization: ${random.pick(['Bearer x.y.z', 'Basic %%%', `Basic ${Buffer.from('a:b').toString('base64')}`, 'Bearer'])}`,
     );
   let body = Buffer.alloc(0);
   let declaredLength: number | undefined;

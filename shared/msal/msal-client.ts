@@ -2,7 +2,6 @@ import { ConfidentialClientApplication, LogLevel } from '@azure/msal-node';
 import type { SampleSettings } from '../config/settings.ts';
 import { cachePluginFor, type TokenCachePartition } from '../token-cache/cache-plugin.ts';
 import type { IdentityProvider } from './identity-provider.ts';
-import { TimeoutNetworkClient } from './network-client.ts';
 
 /**
  * Builds a ConfidentialClientApplication for one request, over one token cache partition.
