@@ -1,7 +1,6 @@
 /** GET /{tenant}/oauth2/v2.0/authorize: the start of every sign-in. */
 import type Koa from 'koa';
 import { sendCode, sendError } from './authorization-response.ts';
-import { findUserByHint } from './directory.ts';
 import { AADSTS, EntraError } from './errors.ts';
 import { parseScopes } from './scopes.ts';
 import { randomToken } from './secrets.ts';
@@ -37,7 +36,8 @@ export function authorize(state: EmulatorState): Koa.Middleware {
     // A login_hint naming someone else than the session's user asks for the form.
     const { loginHint } = pending;
     const sessionFits =
-      session && (loginHint === undefined || findUserByHint(loginHint)?.oid === session.user.oid);
+      session &&
+      (loginHint === undefined || state.directory.byHint(loginHint)?.oid === session.user.oid);
     const usableSession = sessionFits ? session : undefined;
     const prompt = query.get('prompt');
     if (prompt === 'none') {

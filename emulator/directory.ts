@@ -62,14 +62,54 @@ export function mailboxOf(oid: string): GraphMessage[] {
   }).sort((a, b) => b.receivedDateTime.localeCompare(a.receivedDateTime));
 }
 
-export function findUserByOid(oid: unknown): DemoUser | undefined {
-  return DEMO_USERS.find((user) => user.oid === oid);
+/**
+ * The tenant's users: the demo users, and as many generated ones as asked for (load tests and
+ * benchmarks sign in thousands of different users). Looked up by id or user name in constant time.
+ */
+export class Directory {
+  readonly users: readonly DemoUser[];
+  readonly #byOid = new Map<string, DemoUser>();
+  readonly #byUsername = new Map<string, DemoUser>();
+
+  constructor(generatedUsers = 0) {
+    this.users = [
+      ...DEMO_USERS,
+      ...Array.from({ length: generatedUsers }, (_, index) => generated(index + 1)),
+    ];
+    for (const user of this.users) {
+      this.#byOid.set(user.oid, user);
+      this.#byUsername.set(user.userPrincipalName.toLowerCase(), user);
+    }
+  }
+
+  byOid(oid: unknown): DemoUser | undefined {
+    return typeof oid === 'string' ? this.#byOid.get(oid) : undefined;
+  }
+
+  /** User names are case-insensitive, as in Entra. */
+  byUsername(username: string): DemoUser | undefined {
+    return this.#byUsername.get(username.trim().toLowerCase());
+  }
+
+  /** The user a `login_hint` names: a user name, or the opaque value of the `login_hint` claim. */
+  byHint(hint: string): DemoUser | undefined {
+    return this.byUsername(hint) ?? this.byOid(decodeLoginHint(hint)?.uid);
+  }
 }
 
-/** User names are case-insensitive, as in Entra. */
-export function findUserByUsername(username: string): DemoUser | undefined {
-  const wanted = username.trim().toLowerCase();
-  return DEMO_USERS.find((user) => user.userPrincipalName.toLowerCase() === wanted);
+/** Generated user number `n`: `loaduser00001@contoso.onmicrosoft.com`, a fixed lower-case GUID. */
+function generated(n: number): DemoUser {
+  const number = String(n).padStart(5, '0');
+  const userPrincipalName = `loaduser${number}@contoso.onmicrosoft.com`;
+  return {
+    oid: `10ad0000-0000-4000-8000-${n.toString(16).padStart(12, '0')}`,
+    displayName: `Load User ${number}`,
+    givenName: 'Load',
+    surname: `User ${number}`,
+    jobTitle: 'Load tester',
+    userPrincipalName,
+    mail: userPrincipalName,
+  };
 }
 
 /**
@@ -79,11 +119,6 @@ export function findUserByUsername(username: string): DemoUser | undefined {
 export function loginHintOf(user: DemoUser, tenantId: string): string {
   const hint = { uid: user.oid, utid: tenantId, upn: user.userPrincipalName };
   return Buffer.from(JSON.stringify(hint)).toString('base64url');
-}
-
-/** The user a `login_hint` names: a user name, or the opaque value of the `login_hint` claim. */
-export function findUserByHint(hint: string): DemoUser | undefined {
-  return findUserByUsername(hint) ?? findUserByOid(decodeLoginHint(hint)?.uid);
 }
 
 function decodeLoginHint(hint: string): { uid?: unknown } | undefined {

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import Router from '@koa/router';
 import { createLocalJWKSet, errors, jwtVerify } from 'jose';
 import Koa from 'koa';
-import { DEMO_USERS, findUserByOid, GRAPH_APP_ID, mailboxOf } from './directory.ts';
+import { GRAPH_APP_ID, mailboxOf } from './directory.ts';
 import { type EmulatorState, record } from './state.ts';
 import type { DemoUser } from './types.ts';
 
@@ -23,7 +23,9 @@ export function createGraphApp(state: EmulatorState): Koa<GraphState> {
     ctx.body = { '@odata.context': `${metadata}#users/$entity`, ...graphUser(caller(ctx).user) };
   });
   router.get('/users', requireScope('User.ReadBasic.All'), (ctx) => {
-    ctx.body = { '@odata.context': `${metadata}#users`, value: DEMO_USERS.map(graphUser) };
+    // Graph's first page holds 100 users; the emulator serves no further pages.
+    const value = state.directory.users.slice(0, 100).map(graphUser);
+    ctx.body = { '@odata.context': `${metadata}#users`, value };
   });
   router.get('/me/messages', requireScope('Mail.Read'), (ctx) => {
     const { oid } = caller(ctx).user;
@@ -68,7 +70,7 @@ function authenticate(state: EmulatorState): Koa.Middleware<GraphState> {
         audience: GRAPH_APP_ID,
         algorithms: ['RS256'],
       });
-      const user = findUserByOid(payload.oid);
+      const user = state.directory.byOid(payload.oid);
       if (!user) throw new Error('unknown oid');
       ctx.state.caller = { user, scopes: String(payload.scp ?? '').split(' ') };
     } catch (error) {

@@ -93,6 +93,7 @@ function ssoSessionPage(state: EmulatorState): Koa.Middleware {
       issuer: state.issuer,
       graphUrl: state.graphUrl,
       users: DEMO_USERS,
+      generatedUsers: state.directory.users.length - DEMO_USERS.length,
       apps: state.apps,
     });
   };

@@ -9,7 +9,7 @@
 import { once } from 'node:events';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { DEFAULT_PASSWORD, DEMO_USERS, GRAPH_APP_ID } from './directory.ts';
+import { DEFAULT_PASSWORD, GRAPH_APP_ID } from './directory.ts';
 import { createGraphApp } from './graph-app.ts';
 import { createIdentityApp } from './identity-app.ts';
 import { createSigningKey } from './keys.ts';
@@ -58,7 +58,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
     tenantId: state.tenantId,
     issuer: state.issuer,
     graphAudience: GRAPH_APP_ID,
-    users: DEMO_USERS.map((user) => ({ ...user })),
+    users: state.directory.users.map((user) => ({ ...user })),
     tokenRequests: state.tokenRequests,
     graphRequests: state.graphRequests,
     census: () => ({

@@ -1,7 +1,7 @@
 /** The sign-in form and the account picker: the only places where a person talks to the emulator. */
 import type Koa from 'koa';
 import { sendCode, sendError } from './authorization-response.ts';
-import { DEFAULT_PASSWORD, DEMO_USERS, findUserByHint, findUserByUsername } from './directory.ts';
+import { DEFAULT_PASSWORD, DEMO_USERS } from './directory.ts';
 import { AADSTS, type EntraError } from './errors.ts';
 import { readForm, renderPage } from './http.ts';
 import { safeEqual } from './secrets.ts';
@@ -21,7 +21,7 @@ export async function showSignInForm(
   failure?: { username: string; error: EntraError },
 ): Promise<void> {
   const hint = pending.loginHint;
-  const hinted = hint === undefined ? undefined : findUserByHint(hint)?.userPrincipalName;
+  const hinted = hint === undefined ? undefined : state.directory.byHint(hint)?.userPrincipalName;
   await renderPage(ctx, 'sign-in', 'Sign in', {
     action: `/${state.tenantId}/login`,
     flowToken,
@@ -30,6 +30,7 @@ export async function showSignInForm(
     error: failure?.error.text,
     tenantId: state.tenantId,
     users: DEMO_USERS,
+    generatedUsers: state.directory.users.length - DEMO_USERS.length,
     // A password chosen in EMULATOR_PASSWORD is never printed; the documented default may be.
     defaultPassword: state.password === DEFAULT_PASSWORD ? DEFAULT_PASSWORD : undefined,
   });
@@ -90,7 +91,7 @@ export function signIn(state: EmulatorState): Koa.Middleware {
     if (action === 'continue') return showSignInForm(ctx, state, flowToken, pending);
 
     const username = form.get('login') ?? '';
-    const user = findUserByUsername(username);
+    const user = state.directory.byUsername(username);
     const passwordMatches = safeEqual(form.get('passwd') ?? '', state.password);
     if (!user || !passwordMatches) {
       return showSignInForm(ctx, state, flowToken, pending, {

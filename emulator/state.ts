@@ -1,4 +1,5 @@
 /** Everything the emulator remembers: configuration, signing key, and what it issued, in memory. */
+import { Directory } from './directory.ts';
 import { ExpiringMap } from './expiring-map.ts';
 import type { SigningKey } from './keys.ts';
 import type { Scopes } from './scopes.ts';
@@ -56,6 +57,7 @@ export interface EmulatorState {
   graphUrl: string;
   issuer: string;
   password: string;
+  directory: Directory;
   apps: readonly AppRegistration[];
   frontChannelLogoutIncludesIss: boolean;
   accessTokenLifetimeSeconds: number;
@@ -85,6 +87,7 @@ export function createState(
     ...urls,
     issuer: `${urls.identityUrl}/${options.tenantId}/v2.0`,
     password: options.password,
+    directory: new Directory(options.generatedUsers ?? 0),
     apps: options.apps,
     frontChannelLogoutIncludesIss: options.frontChannelLogoutIncludesIss ?? false,
     accessTokenLifetimeSeconds: options.accessTokenLifetimeSeconds ?? 3600,

@@ -33,6 +33,11 @@ export interface EmulatorOptions {
   publicUrls?: { identity?: string; graph?: string };
   /** Entra sends `?sid=` only; true adds `&iss=` as OIDC Front-Channel Logout 1.0 says. */
   frontChannelLogoutIncludesIss?: boolean;
+  /**
+   * Users beyond the three demo users, for load tests and benchmarks: `loaduser00001@…`, with the
+   * same password.
+   */
+  generatedUsers?: number;
   /** `expires_in` of access tokens; 3600 unless a test wants them short-lived. */
   accessTokenLifetimeSeconds?: number;
 }

@@ -202,6 +202,14 @@ describe('the comparison and the lesson', () => {
     assert.match(readFileSync(path.join(folder, 'comparison.svg'), 'utf8'), /^<svg /);
   });
 
+  test('npm run load runs a bounded load and says what happened', async () => {
+    const load = run('npm run load -- --users 2 --rounds 1 --api-calls 1 --flood 20', {});
+    assert.equal(await load.exitCode(60_000), 0, load.output);
+    assert.match(load.output, /\| errors \| 0 \|/);
+    assert.match(load.output, /\| users wrongly signed out \| 0 \|/);
+    assert.match(load.output, /\| front-channel \(random sid\) \| 20 \|/);
+  });
+
   test('diff of two sign-out.ts files shows what aspnetcore adds', async () => {
     const diff = run('diff samples/aspnet/sign-out.ts samples/aspnetcore/sign-out.ts', {});
     assert.equal(await diff.exitCode(), 1, 'the files differ');
