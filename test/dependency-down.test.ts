@@ -5,17 +5,15 @@
  * accepts the cached tokens, the sample renews them once, or drops them and asks for a sign-in.
  */
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
-import { createServer, type Server } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import { Browser, parseForm } from './helpers/browser.ts';
 import {
   cacheSummary,
-  freePorts,
+  startBehindProxy,
   startEnvironment,
   type TestEnvironment,
 } from './helpers/environment.ts';
-import { FaultyProxy } from './helpers/faulty-proxy.ts';
+import type { FaultyProxy } from './helpers/faulty-proxy.ts';
 
 const profilePath = '/Home/Profile';
 const signInPath = '/MicrosoftIdentity/Account/SignIn';
@@ -34,27 +32,25 @@ function errorPage(html: string) {
 describe('the Graph-like API fails, then comes back', () => {
   let env: TestEnvironment;
   let graph: FaultyProxy;
+  let close: () => Promise<void>;
   let browser: Browser;
   let user: string;
   before(async () => {
     // The sample reaches the Graph-like API through a proxy that makes it fail on demand; calls
     // time out after one second.
-    const [proxyPort, graphPort] = (await freePorts(2)) as [number, number];
-    graph = new FaultyProxy(proxyPort, `http://localhost:${graphPort}`);
-    await graph.start();
-    env = await startEnvironment('aspnetcore', {
-      env: { GRAPH_PORT: String(proxyPort), OUTBOUND_TIMEOUT_SECONDS: '1' },
-      emulator: { graphPort },
-    });
+    ({
+      env,
+      proxy: graph,
+      close,
+    } = await startBehindProxy(['aspnetcore'], 'graph', {
+      env: { OUTBOUND_TIMEOUT_SECONDS: '1' },
+    }));
     browser = new Browser();
     user = env.emulator.users[0]!.userPrincipalName;
     await browser.signIn(env.sample.url + signInPath, user, env.password);
     assert.equal((await browser.get(env.sample.url + profilePath)).status, 200);
   });
-  after(async () => {
-    await env.close();
-    await graph.stop();
-  });
+  after(() => close());
 
   /**
    * The profile page while the API fails: 503, what happened, the user still signed in; then,
@@ -141,40 +137,19 @@ describe('the identity platform stops answering while a token must be refreshed'
 
 describe('the API refuses an access token the cache still holds as valid', () => {
   let env: TestEnvironment;
-  let graph: Server;
-  let refusals = 0;
+  let graph: FaultyProxy;
+  let close: () => Promise<void>;
+  // Graph's answer to a token signed with a key it no longer trusts.
+  const invalidToken = {
+    status: 401,
+    body: {
+      error: { code: 'InvalidAuthenticationToken', message: 'Access token validation failure.' },
+    },
+  };
   before(async () => {
-    // Between the sample and the Graph-like API, a proxy that refuses the next request once with
-    // Graph's 401, as Graph answers a token signed with a key it no longer trusts.
-    const [proxyPort, graphPort] = (await freePorts(2)) as [number, number];
-    graph = createServer(async (request, response) => {
-      if (refusals > 0) {
-        refusals -= 1;
-        response.writeHead(401, { 'content-type': 'application/json' });
-        const error = {
-          code: 'InvalidAuthenticationToken',
-          message: 'Access token validation failure.',
-        };
-        return response.end(JSON.stringify({ error }));
-      }
-      const upstream = await fetch(`http://localhost:${graphPort}${request.url}`, {
-        headers: { authorization: request.headers.authorization ?? '' },
-      });
-      response.writeHead(upstream.status, { 'content-type': 'application/json' });
-      response.end(await upstream.text());
-    });
-    graph.listen(proxyPort, '127.0.0.1');
-    await once(graph, 'listening');
-    env = await startEnvironment('aspnetcore', {
-      env: { GRAPH_PORT: String(proxyPort) },
-      emulator: { graphPort },
-    });
+    ({ env, proxy: graph, close } = await startBehindProxy(['aspnetcore'], 'graph'));
   });
-  after(async () => {
-    await env.close();
-    graph.closeAllConnections();
-    graph.close();
-  });
+  after(() => close());
 
   const refreshes = () =>
     env.emulator.tokenRequests.filter((request) => request.grantType === 'refresh_token').length;
@@ -187,7 +162,7 @@ describe('the API refuses an access token the cache still holds as valid', () =>
       env.password,
     );
     const before = refreshes();
-    refusals = 1;
+    graph.next(invalidToken);
     const page = await browser.get(env.sample.url + profilePath);
     assert.equal(page.status, 200);
     assert.equal(refreshes(), before + 1, 'one refresh, after the 401');
@@ -201,7 +176,7 @@ describe('the API refuses an access token the cache still holds as valid', () =>
       env.password,
     );
     const before = refreshes();
-    refusals = 2;
+    graph.next(invalidToken, 2);
     const page = await browser.get(env.sample.url + profilePath);
     assert.equal(page.status, 502);
     assert.equal(errorPage(page.html).title, 'The API call failed');
@@ -251,26 +226,21 @@ describe('the identity platform restarted: the tokens in the cache are worth not
 describe('the identity platform hangs or fails while the sample redeems a code or refreshes a token', () => {
   let env: TestEnvironment;
   let identity: FaultyProxy;
+  let close: () => Promise<void>;
   before(async () => {
-    // Apps reach the emulator through a proxy that makes it fail on demand (the emulator says its
-    // URL is the proxy's); access tokens inside msal's 5-minute margin, so every API call needs
-    // the token endpoint; calls time out after one second.
-    const [proxyPort, emulatorPort] = (await freePorts(2)) as [number, number];
-    identity = new FaultyProxy(proxyPort, `http://localhost:${emulatorPort}`);
-    await identity.start();
-    env = await startEnvironment('java', {
-      env: { EMULATOR_PORT: String(proxyPort), OUTBOUND_TIMEOUT_SECONDS: '1' },
-      emulator: {
-        port: emulatorPort,
-        publicUrls: { identity: identity.url },
-        accessTokenLifetimeSeconds: 60,
-      },
-    });
+    // Apps reach the emulator through a proxy that makes it fail on demand; access tokens inside
+    // msal's 5-minute margin, so every API call needs the token endpoint; calls time out after
+    // one second.
+    ({
+      env,
+      proxy: identity,
+      close,
+    } = await startBehindProxy(['java'], 'identity', {
+      env: { OUTBOUND_TIMEOUT_SECONDS: '1' },
+      emulator: { accessTokenLifetimeSeconds: 60 },
+    }));
   });
-  after(async () => {
-    await env.close();
-    await identity.stop();
-  });
+  after(() => close());
 
   const usersPath = '/msal4jsample/graph/users';
 

@@ -17,13 +17,8 @@ import { sessionMiddleware } from '../shared/session/session-middleware.ts';
 import { Sessions } from '../shared/session/sessions.ts';
 import { MemoryStore } from '../shared/store/key-value-store.ts';
 import { Browser } from './helpers/browser.ts';
-import {
-  cacheSummary,
-  freePorts,
-  startSamples,
-  type TestEnvironment,
-} from './helpers/environment.ts';
-import { FaultyProxy } from './helpers/faulty-proxy.ts';
+import { cacheSummary, startBehindProxy, type TestEnvironment } from './helpers/environment.ts';
+import type { FaultyProxy } from './helpers/faulty-proxy.ts';
 
 /** Each sample's routes: where sign-in starts, its API page, its local sign-out. */
 const routes: Record<SampleName, { signIn: string; api: string; signOut: string }> = {
@@ -44,21 +39,19 @@ const names = Object.keys(routes) as SampleName[];
 
 let env: TestEnvironment;
 let graph: FaultyProxy;
+let close: () => Promise<void>;
 before(async () => {
   // Access tokens inside msal's 5-minute margin: every API call refreshes, and the samples that
   // keep the cache in the session change the session in it.
-  const [proxyPort, graphPort] = (await freePorts(2)) as [number, number];
-  graph = new FaultyProxy(proxyPort, `http://localhost:${graphPort}`);
-  await graph.start();
-  env = await startSamples(names, {
-    env: { GRAPH_PORT: String(proxyPort) },
-    emulator: { graphPort, accessTokenLifetimeSeconds: 60 },
-  });
+  ({
+    env,
+    proxy: graph,
+    close,
+  } = await startBehindProxy(names, 'graph', {
+    emulator: { accessTokenLifetimeSeconds: 60 },
+  }));
 });
-after(async () => {
-  await env.close();
-  await graph.stop();
-});
+after(() => close());
 
 const url = (name: SampleName, path: string) => env.samples[name]!.url + path;
 const isSignedIn = async (browser: Browser, name: SampleName) =>
@@ -135,24 +128,18 @@ describe('a sign-out during a request in flight for the same session', () => {
 describe('a front-channel sign-out during a token refresh in flight (aspnetcore)', () => {
   let own: TestEnvironment;
   let identity: FaultyProxy;
+  let closeOwn: () => Promise<void>;
   before(async () => {
     // Here the identity platform is behind the proxy: the refresh itself is held.
-    const [proxyPort, emulatorPort] = (await freePorts(2)) as [number, number];
-    identity = new FaultyProxy(proxyPort, `http://localhost:${emulatorPort}`);
-    await identity.start();
-    own = await startSamples(['aspnetcore'], {
-      env: { EMULATOR_PORT: String(proxyPort) },
-      emulator: {
-        port: emulatorPort,
-        publicUrls: { identity: identity.url },
-        accessTokenLifetimeSeconds: 60,
-      },
-    });
+    ({
+      env: own,
+      proxy: identity,
+      close: closeOwn,
+    } = await startBehindProxy(['aspnetcore'], 'identity', {
+      emulator: { accessTokenLifetimeSeconds: 60 },
+    }));
   });
-  after(async () => {
-    await own.close();
-    await identity.stop();
-  });
+  after(() => closeOwn());
 
   test('the refreshed tokens are not written back, and the session does not come back', async () => {
     const sample = own.sample.url;

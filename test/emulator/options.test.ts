@@ -1,8 +1,20 @@
-/** What the emulator refuses to start with. */
+/** What the emulator starts with, and what it refuses to start with. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { decodeJwt } from 'jose';
 import { EmulatorOptionsError, startEmulator } from '../../emulator/index.ts';
-import { emulatorOptions, OTHER, WEB } from './helper.ts';
+import { Browser } from '../helpers/browser.ts';
+import {
+  authorizeUrl,
+  emulatorOptions,
+  OTHER,
+  PASSWORD,
+  redeemCode,
+  redirectParameters,
+  signIn,
+  WEB,
+  withEmulator,
+} from './helper.ts';
 
 test('two apps with one client id are refused before anything listens, naming both', async () => {
   const twin = { ...OTHER, clientId: WEB.clientId.toUpperCase() };
@@ -13,4 +25,21 @@ test('two apps with one client id are refused before anything listens, naming bo
       error.message ===
         `Two apps are registered with client id ${WEB.clientId}: "Web app" and "Other app"`,
   );
+});
+
+test('generatedUsers adds users beyond the demo users, who sign in like them', async () => {
+  await withEmulator({ generatedUsers: 3 }, async (generated) => {
+    assert.equal(generated.users.length, 6);
+    const user = generated.users[4]!;
+    assert.equal(user.userPrincipalName, 'loaduser00002@contoso.onmicrosoft.com');
+    assert.match(user.oid, /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+    const browser = new Browser();
+    const url = authorizeUrl(WEB, {}, generated);
+    const code =
+      redirectParameters(
+        await signIn(browser, url, user.userPrincipalName, PASSWORD, generated),
+      ).get('code') ?? '';
+    const tokens = await redeemCode(WEB, code, {}, generated);
+    assert.equal(decodeJwt(tokens.body.id_token).oid, user.oid);
+  });
 });

@@ -4,6 +4,7 @@ import { samples as definitions, type SampleName } from '../../samples/index.ts'
 import type { Environment } from '../../shared/config/settings.ts';
 import { type RunningSample, startProject } from '../../shared/run/orchestrator.ts';
 import type { TokenCacheSummary } from '../../shared/token-cache/serialized-cache.ts';
+import { FaultyProxy } from './faulty-proxy.ts';
 
 export interface TestEnvironment {
   /** The emulator started for this environment (its own, on free ports). */
@@ -112,4 +113,39 @@ export async function cacheSummary(
   const response = await fetch(`${sampleUrl}/cache`, { headers: { Accept: 'application/json' } });
   if (!response.ok) throw new Error(`/cache answered ${response.status}`);
   return (await response.json()) as TokenCacheSummary & { sessions: number; sids: number };
+}
+
+/**
+ * Samples that reach the Graph-like API, or the whole identity platform, through a
+ * {@link FaultyProxy} the test controls (the emulator says its URL is the proxy's).
+ */
+export async function startBehindProxy(
+  names: readonly SampleName[],
+  behind: 'graph' | 'identity',
+  options: EnvironmentOptions = {},
+): Promise<{ env: TestEnvironment; proxy: FaultyProxy; close(): Promise<void> }> {
+  const [proxyPort, realPort] = (await freePorts(2)) as [number, number];
+  const proxy = new FaultyProxy(proxyPort, `http://localhost:${realPort}`);
+  await proxy.start();
+  const env = await startSamples(names, {
+    ...options,
+    env: {
+      [behind === 'graph' ? 'GRAPH_PORT' : 'EMULATOR_PORT']: String(proxyPort),
+      ...options.env,
+    },
+    emulator: {
+      ...(behind === 'graph'
+        ? { graphPort: realPort }
+        : { port: realPort, publicUrls: { identity: proxy.url } }),
+      ...options.emulator,
+    },
+  });
+  return {
+    env,
+    proxy,
+    async close() {
+      await env.close();
+      await proxy.stop();
+    },
+  };
 }
