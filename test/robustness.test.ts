@@ -338,3 +338,21 @@ test(`${REQUESTS_PER_SERVER} hostile requests per server: never a 5xx, a stack t
     );
   }
 });
+
+test('a malformed Host header on routes that read their query: answered, never a 500', async () => {
+  const cases: Array<[string, string]> = [
+    [env.samples.python!.url, '/getAToken?code=x&state=y'],
+    [env.samples.aspnetcore!.url, '/MicrosoftIdentity/Account/SignIn?redirectUri=/Home/Profile'],
+    [env.samples.aspnetcore!.url, '/signout-oidc?sid=00000000-0000-4000-8000-000000000000'],
+    [env.emulator.identityUrl, `/${env.emulator.tenantId}/oauth2/v2.0/logout?state=x`],
+  ];
+  for (const [url, target] of cases) {
+    for (const host of ['[bad', 'a b', '']) {
+      const raw = Buffer.from(
+        `GET ${target} HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`,
+      );
+      const { status } = await send(Number(new URL(url).port), raw, false);
+      assert.ok(status > 0 && status < 500, `${status} for ${target} with Host "${host}"`);
+    }
+  }
+});

@@ -18,7 +18,8 @@ export interface KeyValueStore {
   deleteIfUnchanged(key: string, expected: string): Promise<boolean>;
   /**
    * Deletes keys for good: each keeps a removal marker, holding the time, for
-   * {@link REMOVAL_MARKER_SECONDS}. A `write` that began before then is refused.
+   * {@link REMOVAL_MARKER_SECONDS}. A `write` that began before then is refused; afterwards
+   * nothing of the key is left.
    */
   remove(...keys: string[]): Promise<void>;
   /**
@@ -61,6 +62,8 @@ interface Entry {
  * interleave with.
  */
 export class MemoryStore implements KeyValueStore {
+  constructor(private readonly removalMarkerSeconds = REMOVAL_MARKER_SECONDS) {}
+
   private readonly entries = new Map<string, Entry>();
   /** Removal markers: the time of the removal, by key. */
   private readonly removals = new Map<string, { at: number; expiresAt: number }>();
@@ -90,7 +93,7 @@ export class MemoryStore implements KeyValueStore {
     const at = Date.now();
     for (const key of keys) {
       this.entries.delete(key);
-      this.removals.set(key, { at, expiresAt: at + REMOVAL_MARKER_SECONDS * 1000 });
+      this.removals.set(key, { at, expiresAt: at + this.removalMarkerSeconds * 1000 });
     }
   }
 
