@@ -3,39 +3,35 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { MemoryStore, REMOVAL_MARKER_SECONDS } from '../shared/store/key-value-store.ts';
 
-test('a write that began before a removal is refused; one that began after is not', async () => {
+const put = (value: string) => [{ set: 'k', value, ttlSeconds: 60 }];
+
+test('a write that began before a removal, or at the same millisecond, is refused; one after is not', async (t) => {
+  t.mock.timers.enable({ apis: ['Date'], now: 1_000_000 });
   const store = new MemoryStore();
-  await store.set('k', 'before', 60);
+  await store.write(put('before'));
   const began = Date.now();
-  await new Promise((resolve) => setTimeout(resolve, 2));
-  await store.remove('k');
-  assert.equal(
-    await store.write([{ set: 'k', value: 'stale', ttlSeconds: 60 }], {
-      unlessRemoved: ['k'],
-      since: began,
-    }),
-    false,
-  );
+  await store.remove(['k']); // in the same millisecond: the sign-out wins
+  assert.equal(await store.write(put('stale'), [{ unlessRemoved: 'k', since: began }]), false);
   assert.equal(await store.get('k'), undefined);
-  await new Promise((resolve) => setTimeout(resolve, 2));
-  assert.equal(
-    await store.write([{ set: 'k', value: 'new', ttlSeconds: 60 }], {
-      unlessRemoved: ['k'],
-      since: Date.now(),
-    }),
-    true,
-  );
+  t.mock.timers.tick(1);
+  assert.equal(await store.write(put('new'), [{ unlessRemoved: 'k', since: Date.now() }]), true);
   assert.equal(await store.get('k'), 'new');
+  // `since: 0`: refused whenever, as long as the marker lives.
+  await store.remove(['k']);
+  t.mock.timers.tick(60_000);
+  assert.equal(await store.write(put('later'), [{ unlessRemoved: 'k', since: 0 }]), false);
   await store.close();
 });
 
-test('removal markers expire: after sign-outs, nothing is left for more than minutes', async () => {
+test('removal markers expire: after sign-outs, nothing is left for more than minutes', async (t) => {
   assert.ok(REMOVAL_MARKER_SECONDS <= 5 * 60, 'markers live minutes');
-  const store = new MemoryStore(1); // a one-second marker, to see it go
-  await store.set('k', 'v', 60);
-  await store.remove('k');
-  assert.deepEqual(store.size, { entries: 0, removalMarkers: 1 });
-  await new Promise((resolve) => setTimeout(resolve, 1_100));
-  assert.deepEqual(store.size, { entries: 0, removalMarkers: 0 });
+  t.mock.timers.enable({ apis: ['Date'], now: 1_000_000 });
+  const store = new MemoryStore();
+  await store.write(put('v'));
+  await store.remove(['k']);
+  assert.deepEqual(await store.stats(), { entries: 0, removalMarkers: 1 });
+  t.mock.timers.tick(REMOVAL_MARKER_SECONDS * 1000);
+  assert.deepEqual(await store.stats(), { entries: 0, removalMarkers: 0 });
+  assert.equal(await store.write(put('again'), [{ unlessRemoved: 'k', since: 0 }]), true);
   await store.close();
 });

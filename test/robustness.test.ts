@@ -114,6 +114,11 @@ const values = [
   'https://evil.example/',
   '/x/..//evil.example',
   '/\\evil.example',
+  '//[',
+  '/\\[',
+  '//%',
+  '//a:99999',
+  `/${'é'.repeat(400)}`,
   '..%2F..%2F',
   'authorization_code',
   'refresh_token',
@@ -354,5 +359,15 @@ test('a malformed Host header on routes that read their query: answered, never a
       const { status } = await send(Number(new URL(url).port), raw, false);
       assert.ok(status > 0 && status < 500, `${status} for ${target} with Host "${host}"`);
     }
+  }
+});
+
+test('return paths that are not URLs at all, or too long once normalised, are ignored: never a 500', async () => {
+  for (const redirectUri of ['//[', '/\\[', '//%', '//a:99999', `/${'é'.repeat(400)}`]) {
+    const response = await fetch(
+      `${env.samples.aspnetcore!.url}/MicrosoftIdentity/Account/SignIn?redirectUri=${encodeURIComponent(redirectUri)}`,
+      { redirect: 'manual' },
+    );
+    assert.equal(response.status, 302, redirectUri);
   }
 });

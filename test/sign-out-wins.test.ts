@@ -171,15 +171,17 @@ describe('a front-channel sign-out during a token refresh in flight (aspnetcore)
 
 test('koa-session renewing a session on its way out does not bring an ended session back', async () => {
   // A session past half its lifetime is saved again at the end of any request (koa-session's
-  // `renew`). Here the lifetime is 4 seconds, the request begins after 2.2, and the session's sid is
-  // ended while it waits.
+  // `renew`). The session here is made to look old (its stored expiry one hour away, of eight);
+  // its sid is ended while a request for it runs.
   const sessions = new Sessions(new MemoryStore(), 'renew:');
   const app = new Koa();
   app.keys = ['a-test-key-of-at-least-thirty-two-chars'];
+  let entered = () => {};
   let release = () => {};
-  app.use(
-    sessionMiddleware(app, { cookieName: 'renew', sessions, secure: false, maxAgeMs: 4_000 }),
-  );
+  const inside = new Promise<void>((resolve) => {
+    entered = resolve;
+  });
+  app.use(sessionMiddleware(app, { cookieName: 'renew', sessions, secure: false }));
   app.use(async (ctx) => {
     if (ctx.path === '/sign-in') {
       ctx.session!.user = {
@@ -190,6 +192,7 @@ test('koa-session renewing a session on its way out does not bring an ended sess
         issuer: 'https://issuer.example',
       };
     } else if (ctx.path === '/slow') {
+      entered();
       await new Promise<void>((resolve) => {
         release = resolve;
       });
@@ -202,14 +205,25 @@ test('koa-session renewing a session on its way out does not bring an ended sess
     const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     const browser = new Browser();
     await browser.get(`${base}/sign-in`);
-    assert.equal((await sessions.census()).sessions, 1);
-    await new Promise((resolve) => setTimeout(resolve, 2_200)); // past half of its lifetime
+    const key = (await browser.jar.getCookies(base)).find(
+      (cookie) => cookie.key === 'renew',
+    )?.value;
+    const stored = await sessions.get(key ?? '');
+    assert.ok(key && stored, 'signed in');
+    await sessions.save(
+      key,
+      { ...stored, _expire: Date.now() + 3_600_000 } as typeof stored,
+      28_800,
+      Date.now(),
+    );
+
     const slow = browser.get(`${base}/slow`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await inside;
     await sessions.endBySid('sid-1');
     release();
     assert.equal((await slow).html, 'signed in', 'the request began signed in');
-    assert.deepEqual(await sessions.census(), { sessions: 0, sids: 0 }, 'and saved nothing back');
+    const { sessions: left, sids } = await sessions.census();
+    assert.deepEqual({ left, sids }, { left: 0, sids: 0 }, 'and renewed nothing back');
     assert.equal((await browser.get(`${base}/`)).html, 'anonymous');
   } finally {
     server.close();

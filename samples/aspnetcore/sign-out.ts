@@ -75,8 +75,9 @@ export async function frontChannelSignOut(
   const cookieUser = ctx.session?.user;
   if (cookieUser && cookieUser.sid !== sid) return;
 
-  // Remove the account from the token cache, and end every session of theirs here.
+  // Remove the account from the token cache, and end every session of theirs here: the identity
+  // platform ended this sid, so no session of it may start again (a sign-in completing now).
   await tokenCache.remove(record.homeAccountId);
-  await sessions.endBySid(sid);
+  await sessions.endBySid(sid, { endedByIdentityPlatform: true });
   if (cookieUser) ctx.session = null;
 }

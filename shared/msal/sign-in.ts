@@ -46,8 +46,8 @@ interface SignInTransaction {
 }
 
 const transactionTtlSeconds = 10 * 60;
-/** Longer return paths are ignored (`/` instead): the transaction must fit in one cookie. */
-const MAX_RETURN_PATH = 1024;
+/** Longer return paths are ignored (`/` instead): the transactions must fit in one cookie. */
+const MAX_RETURN_PATH = 512;
 const random = () => randomBytes(32).toString('base64url');
 
 /**
@@ -228,14 +228,24 @@ export class OpenIdSignIn {
   }
 }
 
-/** A local path to return to after sign-in, or `/`. Never another origin (no open redirect). */
+/**
+ * A local path to return to after sign-in, or `/`. Never another origin (no open redirect), and
+ * never more than 512 characters once normalised: it travels in the sign-in cookie.
+ */
 export function safeReturnPath(value: string | undefined): string {
   if (!value?.startsWith('/') || value.length > MAX_RETURN_PATH) return '/';
   const base = 'http://sample.invalid';
-  const url = new URL(value, base);
-  // Checked after the URL parser normalised it: `/x/..//evil.example` becomes `//evil.example`.
+  let url: URL;
+  try {
+    url = new URL(value, base);
+  } catch {
+    return '/'; // `//[` and the like: not a URL at all
+  }
+  // Checked after the URL parser normalised it: `/x/..//evil.example` becomes `//evil.example`,
+  // and a character outside ASCII becomes up to nine.
   const path = url.pathname + url.search;
-  return url.origin === base && !path.startsWith('//') && !path.includes('\\') ? path : '/';
+  const local = url.origin === base && !path.startsWith('//') && !path.includes('\\');
+  return local && path.length <= MAX_RETURN_PATH ? path : '/';
 }
 
 function sameString(a: string, b: string): boolean {

@@ -25,23 +25,34 @@ export function clearSessionData(session: SessionData): void {
  * Server-side sessions with koa-session: the cookie holds only a random, signed session key
  * (httpOnly, SameSite=Lax); the data lives in {@link Sessions}, where front-channel sign-out can
  * find and end a session without its cookie. A session ended while a request for it was running
- * is not saved again by that request (see `Sessions.save`).
+ * is not saved again by that request (see `Sessions.save`), and that request does not set its
+ * cookie either: the browser keeps whatever a later request gave it.
  */
 export function sessionMiddleware(
   app: Koa,
   options: { cookieName: string; sessions: Sessions; secure: boolean; maxAgeMs?: number },
 ): Koa.Middleware {
-  const { sessions, maxAgeMs = SESSION_MAX_AGE_MS } = options;
+  const { sessions, cookieName, maxAgeMs = SESSION_MAX_AGE_MS } = options;
+  const cookie = {
+    maxAge: maxAgeMs,
+    httpOnly: true,
+    signed: true,
+    sameSite: 'lax',
+    secure: options.secure,
+    overwrite: true,
+  } as const;
   const middleware = session(
     {
-      key: options.cookieName,
-      maxAge: maxAgeMs,
-      httpOnly: true,
-      signed: true,
-      sameSite: 'lax',
-      secure: options.secure,
+      key: cookieName,
+      ...cookie,
       renew: true,
       genid: () => randomBytes(32).toString('base64url'),
+      externalKey: {
+        get: (ctx: Koa.Context) => ctx.cookies.get(cookieName, cookie) ?? '',
+        set(ctx: Koa.Context, key: string) {
+          if (!ctx.state[SAVE_REFUSED]) ctx.cookies.set(cookieName, key, cookie);
+        },
+      },
       store: {
         get: (key: string) => sessions.get(key),
         // The store is the one place that always knows a session's current key (koa-session's
@@ -49,7 +60,8 @@ export function sessionMiddleware(
         // here. The save is refused if the session was ended after this request began.
         async set(key: string, data: SessionData, maxAge: number, { ctx }: { ctx?: Koa.Context }) {
           const startedAt: number = ctx?.state[REQUEST_STARTED_AT] ?? Date.now();
-          await sessions.save(key, data, (maxAge || maxAgeMs) / 1000, startedAt);
+          const saved = await sessions.save(key, data, (maxAge || maxAgeMs) / 1000, startedAt);
+          if (!saved && ctx) ctx.state[SAVE_REFUSED] = true;
         },
         destroy: (key: string) => sessions.destroy(key),
       },
@@ -63,4 +75,10 @@ export function sessionMiddleware(
   };
 }
 
-const REQUEST_STARTED_AT = 'sessionReadAt';
+/** Whether this request's session could not be saved: it was ended while the request ran. */
+export function sessionSaveRefused(ctx: Koa.Context): boolean {
+  return ctx.state[SAVE_REFUSED] === true;
+}
+
+const REQUEST_STARTED_AT = 'sessionRequestStartedAt';
+const SAVE_REFUSED = 'sessionSaveRefused';

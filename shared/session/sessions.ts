@@ -1,4 +1,4 @@
-import type { KeyValueStore, Write } from '../store/key-value-store.ts';
+import type { KeyValueStore, Write, WriteGuard } from '../store/key-value-store.ts';
 
 /** Who is signed in, as the session records it at sign-in. No tokens: those live in the token cache. */
 export interface SessionUser {
@@ -30,6 +30,13 @@ export interface SidRecord {
 export const SESSION_MAX_AGE_MS = 8 * 60 * 60 * 1000;
 
 /**
+ * How long a `sid` the identity platform ended (front-channel sign-out) stays refused. The
+ * identity platform never revives a `sid`, but a code it issued for it just before can still be
+ * redeemed, for ten minutes: a sign-in completing after the sign-out must not start a session.
+ */
+const ENDED_SID_SECONDS = 15 * 60;
+
+/**
  * One sample's server-side sessions, and the index from the identity platform's session id
  * (`sid`) to them: the one module that writes either.
  *
@@ -40,9 +47,10 @@ export const SESSION_MAX_AGE_MS = 8 * 60 * 60 * 1000;
  * and goes with its last one.
  *
  * Why a sign-out wins: ending a session removes it with a marker (`KeyValueStore.remove`), and a
- * save is refused if its session, or its `sid`, was removed after the request that saves it began.
- * A request still running when the user signs out (a slow token refresh, koa-session renewing the
- * session on its way out) cannot bring the session back.
+ * save is refused if its session, or its `sid`, was removed after the request that saves it began
+ * — or, for a `sid` the identity platform ended, at all. A request still running when the user
+ * signs out (a slow token refresh, koa-session renewing the session on its way out, a sign-in
+ * completing) cannot bring the session back.
  */
 export class Sessions {
   private readonly ttlSeconds = SESSION_MAX_AGE_MS / 1000;
@@ -60,8 +68,8 @@ export class Sessions {
 
   /**
    * Saves a session (koa-session calls this at the end of a request) and, when someone is signed
-   * in, indexes it by `sid`: all in one step, refused if the session or its `sid` was ended after
-   * `requestStartedAt`. Returns whether it saved.
+   * in, indexes it by `sid`: all in one step. Refused (`false`) if the session or its `sid` was
+   * ended after `requestStartedAt`, or if the identity platform ended the `sid`.
    */
   async save(
     sessionKey: string,
@@ -71,7 +79,7 @@ export class Sessions {
   ): Promise<boolean> {
     const key = this.sessionKey(sessionKey);
     const writes: Write[] = [{ set: key, value: JSON.stringify(data), ttlSeconds }];
-    const guarded = [key];
+    const guards: WriteGuard[] = [{ unlessRemoved: key, since: requestStartedAt }];
     const user = data.user;
     if (user?.sid) {
       const record: SidRecord = { homeAccountId: user.homeAccountId, issuer: user.issuer };
@@ -80,19 +88,25 @@ export class Sessions {
         { set: this.sidKey(user.sid), value: JSON.stringify(record), ttlSeconds: ttl },
         { addToSet: this.sidSessionsKey(user.sid), member: sessionKey, ttlSeconds: ttl },
       );
-      guarded.push(this.sidKey(user.sid));
+      guards.push(
+        { unlessRemoved: this.sidKey(user.sid), since: requestStartedAt },
+        { unlessRemoved: this.endedSidKey(user.sid), since: 0 },
+      );
     }
-    return this.store.write(writes, { unlessRemoved: guarded, since: requestStartedAt });
+    return this.store.write(writes, guards);
   }
 
   /**
    * Ends one session (a local sign-out, or the old key of a session that got a new one): a
    * request still running for it cannot save it again. It leaves the `sid` index, which goes
-   * when its last session does.
+   * when its last session does. A key with no session (a visitor who was never signed in) leaves
+   * nothing behind, not even a marker.
    */
   async destroy(sessionKey: string): Promise<void> {
-    const sid = (await this.get(sessionKey))?.user?.sid;
-    await this.store.remove(this.sessionKey(sessionKey));
+    const stored = await this.get(sessionKey);
+    if (!stored) return;
+    await this.store.remove([this.sessionKey(sessionKey)]);
+    const sid = stored.user?.sid;
     if (sid) {
       await this.store.removeFromSet(this.sidSessionsKey(sid), sessionKey, [this.sidKey(sid)]);
     }
@@ -107,15 +121,19 @@ export class Sessions {
   /**
    * Ends every session of this app that signed in through `sid`, and forgets the `sid`. The `sid`
    * is removed first: from then on no request that began before can save a session of it, so the
-   * list of its sessions read next is complete.
+   * list of its sessions read next is complete. When the identity platform itself ended the `sid`
+   * (front-channel sign-out), no session of it is saved again at all, even by a sign-in completing
+   * afterwards.
    */
-  async endBySid(sid: string): Promise<void> {
-    await this.store.remove(this.sidKey(sid));
+  async endBySid(sid: string, { endedByIdentityPlatform = false } = {}): Promise<void> {
+    await this.store.remove([this.sidKey(sid)]);
+    if (endedByIdentityPlatform)
+      await this.store.remove([this.endedSidKey(sid)], ENDED_SID_SECONDS);
     const sessionKeys = await this.store.setMembers(this.sidSessionsKey(sid));
-    await this.store.remove(
+    await this.store.remove([
       this.sidSessionsKey(sid),
       ...sessionKeys.map((sessionKey) => this.sessionKey(sessionKey)),
-    );
+    ]);
   }
 
   /** Every live session, for samples whose token cache lives in the session (the inspector). */
@@ -125,12 +143,16 @@ export class Sessions {
     return sessions.flatMap((value) => (value ? [JSON.parse(value) as SessionData] : []));
   }
 
-  /** How many sessions and `sid` records this sample holds (the inspector; what is left behind). */
-  async census(): Promise<{ sessions: number; sids: number }> {
+  /**
+   * How many sessions and `sid` records this sample holds, and the removal markers its store keeps
+   * for a few minutes after sign-outs (the inspector; what is left behind).
+   */
+  async census(): Promise<{ sessions: number; sids: number; removalMarkers: number }> {
     const sids = await this.store.keys(this.sidKey(''));
     return {
       sessions: (await this.store.keys(this.sessionKey(''))).length,
       sids: sids.filter((key) => !key.endsWith(':sessions')).length,
+      removalMarkers: (await this.store.stats()).removalMarkers,
     };
   }
 
@@ -144,5 +166,10 @@ export class Sessions {
 
   private sidSessionsKey(sid: string): string {
     return `${this.keyPrefix}sid:${sid}:sessions`;
+  }
+
+  /** Only ever a removal marker: the identity platform ended this `sid`. */
+  private endedSidKey(sid: string): string {
+    return `${this.keyPrefix}sid:${sid}:ended`;
   }
 }

@@ -10,28 +10,27 @@
  */
 export interface KeyValueStore {
   get(key: string): Promise<string | undefined>;
-  /** Stores `value` under `key`, replacing what was there; it expires after `ttlSeconds`. */
-  set(key: string, value: string, ttlSeconds: number): Promise<void>;
-  /** Deletes keys, leaving no trace (see `remove` for what a sign-out does). */
-  delete(...keys: string[]): Promise<void>;
   /** Deletes `key` only if it still holds `expected` (nobody wrote it since), in one step. */
   deleteIfUnchanged(key: string, expected: string): Promise<boolean>;
   /**
-   * Deletes keys for good: each keeps a removal marker, holding the time, for
-   * {@link REMOVAL_MARKER_SECONDS}. A `write` that began before then is refused; afterwards
-   * nothing of the key is left.
+   * Deletes keys for good: each keeps a removal marker, holding the time, for `markerSeconds`
+   * ({@link REMOVAL_MARKER_SECONDS} unless said otherwise). A `write` guarded by the key is refused
+   * meanwhile; afterwards nothing of the key is left.
    */
-  remove(...keys: string[]): Promise<void>;
+  remove(keys: readonly string[], markerSeconds?: number): Promise<void>;
   /**
-   * Applies every write at once, or none of them if one of `guard.unlessRemoved` was removed at or
-   * after `guard.since` (when the writer read what it is writing back). Returns whether it wrote.
+   * Applies every write at once, or none of them if one of the guarded keys was removed at or
+   * after its `since` (the time the writer read what it is writing back; 0 for "ever, while its
+   * marker lives"). Returns whether it wrote.
    */
-  write(writes: readonly Write[], guard?: WriteGuard): Promise<boolean>;
+  write(writes: readonly Write[], guards?: readonly WriteGuard[]): Promise<boolean>;
   /** Takes `member` out of the set at `key`; if the set is left empty, deletes it and `alsoDelete`. */
   removeFromSet(key: string, member: string, alsoDelete?: readonly string[]): Promise<void>;
   setMembers(key: string): Promise<string[]>;
   /** The live keys that start with `prefix` (for inspection, never on a per-request hot path). */
   keys(prefix: string): Promise<string[]>;
+  /** How many keys and removal markers it holds (for inspection: what is left behind). */
+  stats(): Promise<{ entries: number; removalMarkers: number }>;
   close(): Promise<void>;
 }
 
@@ -40,7 +39,7 @@ export type Write =
   | { addToSet: string; member: string; ttlSeconds: number };
 
 export interface WriteGuard {
-  unlessRemoved: readonly string[];
+  unlessRemoved: string;
   /** Epoch milliseconds. */
   since: number;
 }
@@ -62,8 +61,6 @@ interface Entry {
  * interleave with.
  */
 export class MemoryStore implements KeyValueStore {
-  constructor(private readonly removalMarkerSeconds = REMOVAL_MARKER_SECONDS) {}
-
   private readonly entries = new Map<string, Entry>();
   /** Removal markers: the time of the removal, by key. */
   private readonly removals = new Map<string, { at: number; expiresAt: number }>();
@@ -75,30 +72,26 @@ export class MemoryStore implements KeyValueStore {
     return typeof value === 'string' ? value : undefined;
   }
 
-  async set(key: string, value: string, ttlSeconds: number): Promise<void> {
-    this.entries.set(key, { value, expiresAt: Date.now() + ttlSeconds * 1000 });
-  }
-
-  async delete(...keys: string[]): Promise<void> {
-    for (const key of keys) this.entries.delete(key);
-  }
-
   async deleteIfUnchanged(key: string, expected: string): Promise<boolean> {
     if (this.live(key)?.value !== expected) return false;
     this.entries.delete(key);
     return true;
   }
 
-  async remove(...keys: string[]): Promise<void> {
+  async remove(keys: readonly string[], markerSeconds = REMOVAL_MARKER_SECONDS): Promise<void> {
     const at = Date.now();
     for (const key of keys) {
       this.entries.delete(key);
-      this.removals.set(key, { at, expiresAt: at + this.removalMarkerSeconds * 1000 });
+      const expiresAt = at + markerSeconds * 1000;
+      this.removals.set(key, {
+        at,
+        expiresAt: Math.max(expiresAt, this.removals.get(key)?.expiresAt ?? 0),
+      });
     }
   }
 
-  async write(writes: readonly Write[], guard?: WriteGuard): Promise<boolean> {
-    if (guard?.unlessRemoved.some((key) => (this.removedAt(key) ?? -1) >= guard.since)) {
+  async write(writes: readonly Write[], guards: readonly WriteGuard[] = []): Promise<boolean> {
+    if (guards.some(({ unlessRemoved, since }) => (this.removedAt(unlessRemoved) ?? -1) >= since)) {
       return false;
     }
     const now = Date.now();
@@ -138,8 +131,7 @@ export class MemoryStore implements KeyValueStore {
     this.removals.clear();
   }
 
-  /** How many keys and removal markers it holds (for measuring what is left behind). */
-  get size(): { entries: number; removalMarkers: number } {
+  async stats(): Promise<{ entries: number; removalMarkers: number }> {
     this.sweep();
     return { entries: this.entries.size, removalMarkers: this.removals.size };
   }

@@ -39,10 +39,10 @@ export class PerUserTokenCache {
         // does not write their tokens back afterwards: the sign-out wins (`remove`).
         const key = this.key(owner);
         const { ttlSeconds } = this.options;
-        await this.store.write([{ set: key, value: serialized, ttlSeconds }], {
-          unlessRemoved: [key],
-          since: openedAt,
-        });
+        await this.store.write(
+          [{ set: key, value: serialized, ttlSeconds }],
+          [{ unlessRemoved: key, since: openedAt }],
+        );
       },
       // Tokens the identity platform refused: drop what this request loaded, unless another
       // request (another browser of the user, signing in again) has written fresher ones since.
@@ -60,7 +60,7 @@ export class PerUserTokenCache {
    * partition before cannot write it back (see `save`).
    */
   async remove(homeAccountId: string): Promise<void> {
-    await this.store.remove(this.key(homeAccountId));
+    await this.store.remove([this.key(homeAccountId)]);
   }
 
   async summary(): Promise<TokenCacheSummary> {

@@ -109,10 +109,10 @@ export async function freePorts(count: number): Promise<number[]> {
 /** The sample's cache inspector, as JSON: its token cache, and how many sessions and `sid`s. */
 export async function cacheSummary(
   sampleUrl: string,
-): Promise<TokenCacheSummary & { sessions: number; sids: number }> {
+): Promise<TokenCacheSummary & { sessions: number; sids: number; removalMarkers: number }> {
   const response = await fetch(`${sampleUrl}/cache`, { headers: { Accept: 'application/json' } });
   if (!response.ok) throw new Error(`/cache answered ${response.status}`);
-  return (await response.json()) as TokenCacheSummary & { sessions: number; sids: number };
+  return (await response.json()) as Awaited<ReturnType<typeof cacheSummary>>;
 }
 
 /**
