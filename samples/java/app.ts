@@ -46,7 +46,13 @@ export function createJavaRoutes(services: SampleServices): SampleRoutes {
     await render(ctx, 'home');
   });
   router.post(securePath, async (ctx) => {
-    ctx.redirect(await signIn.complete(ctx, msalFor(ctx), await readForm(ctx)));
+    ctx.redirect(
+      await signIn.complete(
+        ctx,
+        services.msalClient(tokenCache.signInPartition(ctx)),
+        await readForm(ctx),
+      ),
+    );
   });
 
   router.get(usersPath, async (ctx) => {

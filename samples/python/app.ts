@@ -46,7 +46,13 @@ export function createPythonRoutes(services: SampleServices): SampleRoutes {
 
   // The redirect URI: a query-mode response, state checked before the code is redeemed.
   router.get(registration.redirectPath, async (ctx) => {
-    ctx.redirect(await signIn.complete(ctx, msalFor(ctx), queryParams(ctx)));
+    ctx.redirect(
+      await signIn.complete(
+        ctx,
+        services.msalClient(tokenCache.signInPartition(ctx)),
+        queryParams(ctx),
+      ),
+    );
   });
 
   router.get(graphCallPath, async (ctx) => {

@@ -6,21 +6,26 @@ import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:cr
  * another. The first secret seals; every secret is tried to open, so that a secret can be rotated
  * while values sealed with the previous one are still in flight.
  *
- * Sealed form: base64url(version byte, 12-byte IV, ciphertext, 16-byte tag).
+ * Sealed form: base64url(version byte, 12-byte IV, ciphertext, 16-byte tag); the version and the
+ * purpose are authenticated too.
  */
 export class Sealer {
   private readonly keys: Buffer[];
+  /** Authenticated with the ciphertext: the format's version and the purpose. */
+  private readonly aad: Buffer;
 
   constructor(secrets: readonly string[], purpose: string) {
     if (secrets.length === 0) throw new Error('Sealing needs at least one secret');
     this.keys = secrets.map((secret) =>
       Buffer.from(hkdfSync('sha256', secret, 'msal-single-sign-out-koa', purpose, 32)),
     );
+    this.aad = Buffer.concat([VERSION, Buffer.from(purpose)]);
   }
 
   seal(plaintext: string): string {
     const iv = randomBytes(12);
     const cipher = createCipheriv('aes-256-gcm', this.keys[0] as Buffer, iv);
+    cipher.setAAD(this.aad);
     const ciphertext = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
     return Buffer.concat([VERSION, iv, ciphertext, cipher.getAuthTag()]).toString('base64url');
   }
@@ -35,6 +40,7 @@ export class Sealer {
     for (const key of this.keys) {
       try {
         const decipher = createDecipheriv('aes-256-gcm', key, iv);
+        decipher.setAAD(this.aad);
         decipher.setAuthTag(tag);
         return Buffer.concat([decipher.update(ciphertext), decipher.final()]).toString('utf8');
       } catch {

@@ -9,8 +9,9 @@ import type { SetOption as CookieOptions } from 'cookies';
 import type Koa from 'koa';
 import type { SampleSettings } from '../config/settings.ts';
 import { Sealer } from '../crypto/sealed.ts';
-import { clearSessionData } from '../session/session-middleware.ts';
-import type { SessionUser } from '../session/sessions.ts';
+import { clearSessionData, sessionSaveRefused } from '../session/session-middleware.ts';
+import type { Sessions, SessionUser } from '../session/sessions.ts';
+import { takeSignInTokenCache } from '../token-cache/session-token-cache.ts';
 import type { IdentityProvider } from './identity-provider.ts';
 import { unreachableOr } from './silent-token.ts';
 
@@ -37,15 +38,20 @@ export interface SignInRequest {
 /** What one browser's sign-in must remember between the redirect out and the redirect back. */
 interface SignInTransaction {
   scopes: string[];
+  responseMode: SignInRequest['responseMode'];
   state: string;
   nonce: string;
   codeVerifier: string;
   returnTo: string;
+  /** The browser's session when the sign-in started, ended when it completes (see `complete`). */
+  previousSession: string | undefined;
   /** Epoch milliseconds; the cookie's own expiry is the browser's to keep. */
   expiresAt: number;
 }
 
 const transactionTtlSeconds = 10 * 60;
+/** Sign-ins one browser can have in progress at once (two tabs sent to sign in together…). */
+const MAX_TRANSACTIONS = 3;
 /** Longer return paths are ignored (`/` instead): the transactions must fit in one cookie. */
 const MAX_RETURN_PATH = 512;
 const random = () => randomBytes(32).toString('base64url');
@@ -55,37 +61,33 @@ const random = () => randomBytes(32).toString('base64url');
  *
  * The transaction (state, nonce, PKCE verifier, where to return) travels with the browser, sealed
  * (encrypted and authenticated) in a cookie scoped to the redirect URI's path, as ASP.NET Core's
- * OpenID Connect handler keeps its own. That binds the response to the browser that started the
- * sign-in (no login CSRF), the cookie is dropped when the response arrives so that it serves once,
- * and starting a sign-in (or showing a page with a sign-in link) keeps nothing on the server.
+ * OpenID Connect handler keeps its own: up to three, so that two tabs can sign in at once. That
+ * binds the response to the browser that started the sign-in (no login CSRF), each transaction is
+ * taken out of the cookie when its response arrives, so that it serves once, and starting a
+ * sign-in (or showing a page with a sign-in link) keeps nothing on the server.
+ *
+ * Nothing about the browser's session changes until the sign-in has succeeded: a sign-in that
+ * fails (a refused code, an identity platform that does not answer) leaves whoever was signed in
+ * signed in.
  */
 export class OpenIdSignIn {
   private readonly cryptoProvider = new CryptoProvider();
   private readonly cookieName: string;
-  private readonly cookieOptions: CookieOptions;
   private readonly redirectUri: string;
+  private readonly crossSite: boolean;
   private readonly sealer: Sealer;
 
   constructor(
     private readonly sample: SampleSettings,
     private readonly provider: IdentityProvider,
+    private readonly sessions: Sessions,
   ) {
-    this.sealer = new Sealer(sample.sessionKeys, `${sample.name} sign-in transaction`);
+    this.sealer = new Sealer(sample.sessionKeys, `${sample.name}.signin`);
     this.cookieName = `${sample.name}.signin`;
     this.redirectUri = sample.baseUrl + sample.registration.redirectPath;
-    // A form_post response is a POST from the identity platform's site: a SameSite=Lax cookie
-    // would not come along, so across sites the cookie is SameSite=None (which needs Secure;
-    // browsers accept Secure cookies from http://localhost). Against the local emulator, Lax.
-    const crossSite =
+    this.crossSite =
       new URL(provider.configuration.authorization_endpoint).hostname !==
       new URL(sample.baseUrl).hostname;
-    this.cookieOptions = {
-      httpOnly: true,
-      path: sample.registration.redirectPath,
-      maxAge: transactionTtlSeconds * 1000,
-      sameSite: crossSite ? 'none' : 'lax',
-      secure: crossSite || sample.baseUrl.startsWith('https:'),
-    };
   }
 
   /**
@@ -100,19 +102,18 @@ export class OpenIdSignIn {
     const { verifier, challenge } = await this.cryptoProvider.generatePkceCodes();
     const transaction: SignInTransaction = {
       scopes: request.scopes,
+      responseMode: request.responseMode,
       state: random(),
       nonce: random(),
       codeVerifier: verifier,
       returnTo: safeReturnPath(request.returnTo),
+      // This request is a same-site navigation: it carries the session cookie, which the
+      // identity platform's form_post back, a cross-site POST, will not.
+      previousSession: ctx.session?.isNew === false ? ctx.session.externalKey : undefined,
       expiresAt: Date.now() + transactionTtlSeconds * 1000,
     };
-    // koa refuses Secure cookies on a plain-http request unless told the connection counts as secure.
-    if (this.cookieOptions.secure) ctx.cookies.secure = true;
-    ctx.cookies.set(
-      this.cookieName,
-      this.sealer.seal(JSON.stringify(transaction)),
-      this.cookieOptions,
-    );
+    const pending = [...this.transactions(ctx), transaction].slice(-MAX_TRANSACTIONS);
+    this.setTransactions(ctx, pending, request.responseMode);
     return client.getAuthCodeUrl({
       scopes: request.scopes,
       redirectUri: this.redirectUri,
@@ -128,6 +129,7 @@ export class OpenIdSignIn {
   /**
    * Handles the authorization response (query or form_post parameters): checks it belongs to a
    * sign-in this browser started, redeems the code, and starts a fresh session for the user.
+   * `client` must be over an empty partition of the token cache (this user's tokens only).
    * Returns the local path to send the browser to.
    */
   async complete(
@@ -137,12 +139,7 @@ export class OpenIdSignIn {
   ): Promise<string> {
     // First: is this the answer to a sign-in this browser started? Only then is anything it says,
     // an error included, worth showing.
-    const transaction = this.takeTransaction(ctx);
-    if (!params.state || !sameString(params.state, transaction.state)) {
-      throw new SignInError(
-        'This sign-in response does not match the sign-in started in this browser (its state is wrong).',
-      );
-    }
+    const transaction = this.takeTransaction(ctx, params.state);
     if (params.error) {
       throw new SignInError(
         'The identity platform did not sign you in.',
@@ -151,8 +148,6 @@ export class OpenIdSignIn {
     }
     if (!params.code) throw new SignInError('The sign-in response carries no authorization code.');
 
-    // Whoever was signed in before in this browser is gone: no user, no token cache carried over.
-    if (ctx.session) clearSessionData(ctx.session);
     let result: AuthenticationResult;
     try {
       result = await client.acquireTokenByCode({
@@ -194,36 +189,105 @@ export class OpenIdSignIn {
     const loginHint = stringClaim(claims.login_hint);
     if (loginHint) user.loginHint = loginHint;
 
-    await this.startSession(ctx, user);
+    await this.startSession(ctx, user, transaction.previousSession);
     return transaction.returnTo;
   }
 
   /**
-   * The user goes into the session, which then gets a new key (no session fixation): koa-session
-   * ends the old one and saves this one, with the user, at once; the session store indexes it
-   * under the user's `sid`. (In the other order, koa-session would compare the session with the
-   * one it read and, when the same user signs in again, find nothing to save.)
+   * Whoever was signed in in this browser is replaced: the user (and, in samples that keep it
+   * there, the token cache msal just filled) goes into the session, which then gets a new key (no
+   * session fixation): koa-session ends the old key and saves the new one, with the user, at once,
+   * indexed under the user's `sid`. (In the other order, koa-session would compare the session
+   * with the one it read and, when the same user signs in again, find nothing to save.) When the
+   * response came cross-site without the session cookie, the session the sign-in started from is
+   * ended here.
    */
-  private async startSession(ctx: Koa.Context, user: SessionUser): Promise<void> {
+  private async startSession(
+    ctx: Koa.Context,
+    user: SessionUser,
+    previousSession: string | undefined,
+  ): Promise<void> {
     const session = ctx.session;
     if (!session) throw new Error('Sign-in needs the session middleware');
+    clearSessionData(session);
     session.user = user;
+    const tokenCache = takeSignInTokenCache(ctx);
+    if (tokenCache) session.tokenCache = tokenCache;
     await session.regenerate();
+    if (previousSession && previousSession !== session.externalKey) {
+      await this.sessions.destroy(previousSession);
+    }
+    if (sessionSaveRefused(ctx)) {
+      throw new SignInError(
+        'You signed out of the identity platform while this sign-in was completing. Please sign in again.',
+      );
+    }
   }
 
-  /** The transaction this browser started; its cookie is dropped on the way, so it serves once. */
-  private takeTransaction(ctx: Koa.Context): SignInTransaction {
+  /** The transactions this browser holds, unexpired, oldest first. */
+  private transactions(ctx: Koa.Context): SignInTransaction[] {
     const sealed = ctx.cookies.get(this.cookieName);
-    if (this.cookieOptions.secure) ctx.cookies.secure = true;
-    ctx.cookies.set(this.cookieName, null, { ...this.cookieOptions, maxAge: 0 });
     const opened = sealed ? this.sealer.open(sealed) : undefined;
-    const transaction = opened ? (JSON.parse(opened) as SignInTransaction) : undefined;
-    if (!transaction || transaction.expiresAt < Date.now()) {
+    let parsed: unknown;
+    try {
+      parsed = opened ? JSON.parse(opened) : [];
+    } catch {
+      parsed = [];
+    }
+    const now = Date.now();
+    return Array.isArray(parsed)
+      ? (parsed as SignInTransaction[]).filter((transaction) => transaction.expiresAt > now)
+      : [];
+  }
+
+  /**
+   * A form_post response is a POST from the identity platform's site: a SameSite=Lax cookie would
+   * not come along, so across sites the cookie is SameSite=None (which needs Secure; browsers
+   * accept Secure cookies from http://localhost). A query response is a top-level GET, which
+   * takes Lax cookies along.
+   */
+  private setTransactions(
+    ctx: Koa.Context,
+    transactions: SignInTransaction[],
+    responseMode: SignInRequest['responseMode'],
+  ): void {
+    const crossSitePost = this.crossSite && responseMode === 'form_post';
+    const secure = crossSitePost || this.sample.baseUrl.startsWith('https:');
+    const options: CookieOptions = {
+      httpOnly: true,
+      path: this.sample.registration.redirectPath,
+      maxAge: transactions.length > 0 ? transactionTtlSeconds * 1000 : 0,
+      sameSite: crossSitePost ? 'none' : 'lax',
+      secure,
+      overwrite: true,
+    };
+    // koa refuses Secure cookies on a plain-http request unless told the connection counts as secure.
+    if (secure) ctx.cookies.secure = true;
+    const value = transactions.length > 0 ? this.sealer.seal(JSON.stringify(transactions)) : null;
+    ctx.cookies.set(this.cookieName, value, options);
+  }
+
+  /**
+   * The transaction this browser started with this `state`, taken out of its cookie so that it
+   * serves once. A response that matches none leaves the others in progress untouched.
+   */
+  private takeTransaction(ctx: Koa.Context, state: string | undefined): SignInTransaction {
+    const transactions = this.transactions(ctx);
+    if (transactions.length === 0) {
       throw new SignInError(
         'This sign-in response does not match a sign-in started in this browser: it expired, ' +
           'was already used, or was started elsewhere. Please sign in again.',
       );
     }
+    const index = transactions.findIndex((each) => state && sameString(state, each.state));
+    const transaction = transactions[index];
+    if (!transaction) {
+      throw new SignInError(
+        'This sign-in response does not match the sign-in started in this browser (its state is wrong).',
+      );
+    }
+    transactions.splice(index, 1);
+    this.setTransactions(ctx, transactions, transaction.responseMode);
     return transaction;
   }
 }

@@ -57,7 +57,7 @@ export function createSampleServices(
   const services: SampleServices = {
     settings: sample,
     sessions,
-    signIn: new OpenIdSignIn(sample, provider),
+    signIn: new OpenIdSignIn(sample, provider, sessions),
     msalClient,
     graphForUser: graphForUser(
       new GraphClient(identity.graphUrl, identity.outboundTimeoutMs),

@@ -7,6 +7,10 @@ import { SESSION_MAX_AGE_MS, type SessionData, type Sessions } from './sessions.
 export type Session = SessionData & {
   /** Saves the session under a new key (used at sign-in, against session fixation). */
   regenerate(): Promise<void> | undefined;
+  /** The key the session was read with, or was given (koa-session's `externalKey`). */
+  readonly externalKey: string | undefined;
+  /** Whether no stored session came with the request. */
+  readonly isNew: boolean;
 };
 
 declare module 'koa' {

@@ -1,4 +1,3 @@
-import fetchCookie from 'fetch-cookie';
 import { CookieJar } from 'tough-cookie';
 
 export interface Page {
@@ -9,36 +8,40 @@ export interface Page {
 }
 
 /**
- * A small browser for tests: one cookie jar, redirects followed one by one, and the two things a
- * real browser does on identity pages: it submits auto-submitting forms (form_post responses)
- * and loads the front-channel logout iframes of the identity platform's sign-out page.
- *
- * Iframes are loaded WITHOUT cookies, as browsers that block third-party cookies do: a sample
- * must sign the user out from the `sid` alone.
+ * Which browser the tests act as. `today`: SameSite is enforced (a cross-site POST carries only
+ * SameSite=None cookies) and third-party cookies are blocked (a cross-site iframe carries none),
+ * as Chromium does by default. `2019`: every cookie goes everywhere, iframes included, as browsers
+ * did then for cookies without SameSite (the originals set none).
+ */
+export type BrowserEra = 'today' | '2019';
+
+/**
+ * A small browser for tests: one cookie jar, redirects followed one by one, cookies sent as the
+ * `era` says, and the two things a real browser does on identity pages: it submits
+ * auto-submitting forms (form_post responses) and loads the front-channel logout iframes of the
+ * identity platform's sign-out page.
  */
 export class Browser {
   readonly jar = new CookieJar();
-  readonly fetch = fetchCookie(fetch, this.jar);
   /** The front-channel logout URLs loaded by the last sign-out page this browser saw. */
-  frontChannelRequests: Array<{ url: string; status: number; headers: Headers }> = [];
+  frontChannelRequests: Array<{ url: string; status: number; headers: Headers; cookie: string }> =
+    [];
   /** Set to false to stop at a form_post page (to tamper with the authorization response). */
   autoSubmitForms = true;
+
+  constructor(readonly era: BrowserEra = 'today') {}
 
   async get(url: string): Promise<Page> {
     return this.navigate(url, { method: 'GET' });
   }
 
   async post(url: string, form: Record<string, string>): Promise<Page> {
-    return this.navigate(url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams(form).toString(),
-    });
+    return this.navigate(url, formRequest(form));
   }
 
-  /** One request, no redirect followed, no page behaviour. */
+  /** One request, as typed in the address bar: no redirect followed, no page behaviour. */
   async request(url: string, init: RequestInit = {}): Promise<Response> {
-    return this.fetch(url, { ...init, redirect: 'manual' });
+    return this.send(url, init, undefined, 'top-level');
   }
 
   /** One form POST, no redirect followed, no page behaviour. */
@@ -46,14 +49,17 @@ export class Browser {
     return this.request(url, formRequest(form));
   }
 
-  /** Follows redirects, submits form_post pages and runs sign-out pages, like a browser. */
-  async navigate(url: string, init: RequestInit, hops = 0): Promise<Page> {
+  /**
+   * Follows redirects, submits form_post pages and runs sign-out pages, like a browser. `from` is
+   * the page the navigation started on (a form's page, a link's), for SameSite.
+   */
+  async navigate(url: string, init: RequestInit, hops = 0, from?: string): Promise<Page> {
     if (hops > 20) throw new Error(`Too many redirects at ${url}`);
-    const response = await this.request(url, init);
+    const response = await this.send(url, init, from, 'top-level');
     const location = response.headers.get('location');
     if (response.status >= 300 && response.status < 400 && location) {
       await response.body?.cancel();
-      return this.navigate(new URL(location, url).href, { method: 'GET' }, hops + 1);
+      return this.navigate(new URL(location, url).href, { method: 'GET' }, hops + 1, from);
     }
     const page: Page = {
       url,
@@ -63,7 +69,7 @@ export class Browser {
     };
     if (this.autoSubmitForms && isAutoSubmitForm(page.html)) {
       const form = parseForm(page.html, page.url);
-      return this.navigate(form.action, formRequest(form.fields), hops + 1);
+      return this.navigate(form.action, formRequest(form.fields), hops + 1, page.url);
     }
     const frontChannelUrls = attributeValues(
       page.html,
@@ -74,14 +80,65 @@ export class Browser {
     if (frontChannelUrls.length > 0 || continueUrl) {
       this.frontChannelRequests = [];
       for (const src of frontChannelUrls) {
-        const frame = await fetch(new URL(src, page.url), { redirect: 'manual' });
+        const frameUrl = new URL(src, page.url).href;
+        const cookie = await this.cookiesFor(frameUrl, page.url, 'GET', 'frame');
+        const frame = await this.send(frameUrl, { method: 'GET' }, page.url, 'frame');
         await frame.body?.cancel();
-        this.frontChannelRequests.push({ url: src, status: frame.status, headers: frame.headers });
+        this.frontChannelRequests.push({
+          url: src,
+          status: frame.status,
+          headers: frame.headers,
+          cookie,
+        });
       }
-      if (continueUrl)
-        return this.navigate(new URL(continueUrl, page.url).href, { method: 'GET' }, hops + 1);
+      if (continueUrl) {
+        return this.navigate(
+          new URL(continueUrl, page.url).href,
+          { method: 'GET' },
+          hops + 1,
+          page.url,
+        );
+      }
     }
     return page;
+  }
+
+  /** One HTTP request with this browser's cookies, its answer's cookies kept. */
+  private async send(
+    url: string,
+    init: RequestInit,
+    from: string | undefined,
+    destination: 'top-level' | 'frame',
+  ): Promise<Response> {
+    const method = (init.method ?? 'GET').toUpperCase();
+    const cookie = await this.cookiesFor(url, from, method, destination);
+    const headers = new Headers(init.headers);
+    if (cookie) headers.set('cookie', cookie);
+    const response = await fetch(url, { ...init, headers, redirect: 'manual' });
+    // A frame blocked from third-party cookies does not store them either.
+    if (!(destination === 'frame' && this.era === 'today' && !sameSite(url, from))) {
+      for (const setCookie of response.headers.getSetCookie()) {
+        await this.jar.setCookie(setCookie, url, { ignoreError: true });
+      }
+    }
+    return response;
+  }
+
+  /** The cookies this browser sends with a request, as its era does. */
+  private async cookiesFor(
+    url: string,
+    from: string | undefined,
+    method: string,
+    destination: 'top-level' | 'frame',
+  ): Promise<string> {
+    if (this.era === '2019') return this.jar.getCookieString(url);
+    if (!from || sameSite(url, from))
+      return this.jar.getCookieString(url, { sameSiteContext: 'strict' });
+    // Cross-site: a frame gets nothing (third-party cookies blocked); a top-level GET gets Lax
+    // and None cookies; a top-level POST only None ones.
+    if (destination === 'frame') return '';
+    const sameSiteContext = method === 'GET' ? 'lax' : 'none';
+    return this.jar.getCookieString(url, { sameSiteContext });
   }
 
   /**
@@ -95,12 +152,14 @@ export class Browser {
     for (let step = 0; step < 3; step += 1) {
       const link = attributeValues(page.html, /<a[^>]*id="sign-in-link"[^>]*>/g, 'href')[0];
       if (link) {
-        page = await this.get(new URL(link, page.url).href);
+        page = await this.navigate(new URL(link, page.url).href, { method: 'GET' }, 0, page.url);
       } else if (page.html.includes('id="continue-as"')) {
         const form = parseForm(page.html, page.url, (html) => html.includes('id="continue-as"'));
         page = await this.navigate(
           form.action,
           formRequest({ ...form.fields, action: 'continue' }),
+          0,
+          page.url,
         );
       } else if (page.html.includes('name="passwd"')) {
         if (username === undefined || password === undefined) {
@@ -123,6 +182,8 @@ export class Browser {
     return this.navigate(
       form.action,
       formRequest({ ...form.fields, ...defaultButton, login: username, passwd: password }),
+      0,
+      signInPage.url,
     );
   }
 }
@@ -192,4 +253,11 @@ function decodeEntities(value: string): string {
     .replace(/&lt;/g, '<')
     .replace(/&gt;/g, '>')
     .replace(/&amp;/g, '&');
+}
+
+/** Sites as SameSite sees them: scheme and host (localhost and 127.0.0.1 are two sites). */
+function sameSite(url: string, from: string | undefined): boolean {
+  if (!from) return true;
+  const [a, b] = [new URL(url), new URL(from)];
+  return a.protocol === b.protocol && a.hostname === b.hostname;
 }
