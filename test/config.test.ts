@@ -160,6 +160,15 @@ describe('configuration', () => {
     assert.doesNotMatch(text, /too-short-secret|do-not-print/);
   });
 
+  test('SESSION_SECRET may hold several secrets, the first one signing: rotation', () => {
+    const [first, second] = ['a'.repeat(32), 'b'.repeat(40)];
+    const settings = aspnetcore({ SESSION_SECRET: `${first}, ${second}` });
+    assert.deepEqual(settings.samples[0]?.sessionKeys, [first, second]);
+    assert.deepEqual(problemsOf({ SESSION_SECRET: `${first},short` }), [
+      'SESSION_SECRET must be at least 32 characters long (each, when there are several)',
+    ]);
+  });
+
   test('names the problems of every sample at once', () => {
     const problems = problemsOf({ ASPNET_PORT: 'x', PYTHON_BASE_URL: 'nope', JAVA_PORT: '3001' });
     assert.deepEqual(problems, [

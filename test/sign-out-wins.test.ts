@@ -16,7 +16,7 @@ import type { SampleName } from '../samples/index.ts';
 import { sessionMiddleware } from '../shared/session/session-middleware.ts';
 import { Sessions } from '../shared/session/sessions.ts';
 import { MemoryStore } from '../shared/store/key-value-store.ts';
-import { Browser } from './helpers/browser.ts';
+import { Browser, parseForm } from './helpers/browser.ts';
 import { cacheSummary, startBehindProxy, type TestEnvironment } from './helpers/environment.ts';
 import type { FaultyProxy } from './helpers/faulty-proxy.ts';
 
@@ -83,6 +83,22 @@ describe('signing in again while signed in', () => {
     });
   }
 
+  test('python: a request in flight when the user signed in again does not put the old session cookie back', async () => {
+    const browser = await signedIn('python', 0);
+    const held = graph.holdNext();
+    const inFlight = browser.request(url('python', routes.python.api));
+    await held.arrived;
+    await browser.signIn(url('python', routes.python.signIn)); // a new session, a new key
+    held.release();
+    const answer = await inFlight;
+    assert.equal(answer.status, 200);
+    // The old session was ended by the new sign-in: the request saved nothing, and set no cookie.
+    assert.doesNotMatch(answer.headers.getSetCookie().join('\n'), /python\.session=/);
+    assert.ok(await isSignedIn(browser, 'python'), 'the browser keeps the new session');
+    assert.equal((await cacheSummary(env.samples.python!.url)).sessions, 1);
+    await browser.get(url('python', routes.python.signOut));
+  });
+
   test('aspnetcore: another browser of the same user signed out; this one signs in again and is signed in', async () => {
     const first = await signedIn('aspnetcore', 1);
     const second = await signedIn('aspnetcore', 1);
@@ -125,7 +141,7 @@ describe('a sign-out during a request in flight for the same session', () => {
   }
 });
 
-describe('a front-channel sign-out during a token refresh in flight (aspnetcore)', () => {
+describe('with the identity platform behind a proxy: a refresh in flight, a sign-in that fails', () => {
   let own: TestEnvironment;
   let identity: FaultyProxy;
   let closeOwn: () => Promise<void>;
@@ -135,13 +151,13 @@ describe('a front-channel sign-out during a token refresh in flight (aspnetcore)
       env: own,
       proxy: identity,
       close: closeOwn,
-    } = await startBehindProxy(['aspnetcore'], 'identity', {
+    } = await startBehindProxy(['aspnetcore', 'python'], 'identity', {
       emulator: { accessTokenLifetimeSeconds: 60 },
     }));
   });
   after(() => closeOwn());
 
-  test('the refreshed tokens are not written back, and the session does not come back', async () => {
+  test('aspnetcore: a front-channel sign-out during a token refresh: the tokens are not written back, the session does not come back', async () => {
     const sample = own.sample.url;
     const browser = new Browser();
     await browser.signIn(
@@ -166,6 +182,83 @@ describe('a front-channel sign-out during a token refresh in flight (aspnetcore)
     assert.equal(/id="signed-in-user"/.test((await browser.get(`${sample}/`)).html), false);
     const summary = await cacheSummary(sample);
     assert.deepEqual([summary.accounts, summary.sessions, summary.sids], [[], 0, 0]);
+  });
+
+  for (const name of ['aspnetcore', 'python'] as const) {
+    test(`${name}: signing in again when the code cannot be redeemed leaves the user signed in, with their tokens`, async () => {
+      const sample = own.samples[name]!.url;
+      const user = own.emulator.users[1]!.userPrincipalName;
+      const browser = new Browser();
+      await browser.signIn(sample + routes[name].signIn, user, own.password);
+      assert.equal((await browser.get(sample + routes[name].api)).status, 200);
+
+      // Sign in again: the identity platform's token endpoint is down when the code comes back.
+      let callback: { url: string; init: RequestInit };
+      if (name === 'python') {
+        // Query mode: follow the link and the identity platform's redirect, up to the callback.
+        const start = await browser.request(`${sample}/login/start`);
+        const authorize = await browser.request(start.headers.get('location')!);
+        callback = {
+          url: new URL(authorize.headers.get('location')!, sample).href,
+          init: { method: 'GET' },
+        };
+      } else {
+        browser.autoSubmitForms = false;
+        const formPost = await browser.signIn(sample + routes[name].signIn);
+        browser.autoSubmitForms = true;
+        const form = parseForm(formPost.html, formPost.url);
+        callback = {
+          url: form.action,
+          init: {
+            method: 'POST',
+            headers: { 'content-type': 'application/x-www-form-urlencoded' },
+            body: new URLSearchParams(form.fields).toString(),
+          },
+        };
+      }
+      identity.next({ status: 503, body: { error: 'temporarily_unavailable' } });
+      const failed = await browser.navigate(callback.url, callback.init);
+      assert.equal(failed.status, 503);
+      assert.match(failed.html, new RegExp(`id="signed-in-user">${user}<`));
+
+      // Nothing was lost: still signed in, and the API still works with the cached tokens.
+      assert.match(
+        (await browser.get(`${sample}/`)).html,
+        new RegExp(`id="signed-in-user">${user}<`),
+      );
+      assert.equal((await browser.get(sample + routes[name].api)).status, 200);
+      await browser.get(sample + routes[name].signOut);
+    });
+  }
+
+  test('aspnetcore: signing in again, completing after the identity platform ended the sid, starts no session', async () => {
+    const sample = own.samples.aspnetcore!.url;
+    const browser = new Browser();
+    await browser.signIn(
+      sample + routes.aspnetcore.signIn,
+      own.emulator.users[2]!.userPrincipalName,
+      own.password,
+    );
+    // Signing in again (SSO, the same sid): the code is issued...
+    browser.autoSubmitForms = false;
+    const formPost = await browser.signIn(sample + routes.aspnetcore.signIn);
+    browser.autoSubmitForms = true;
+    const form = parseForm(formPost.html, formPost.url);
+    // ...then the user signs out everywhere, and the identity platform loads the sample's
+    // front-channel URL for that sid...
+    assert.equal(
+      (await fetch(`${sample}/signout-oidc?sid=${form.fields.session_state}`)).status,
+      200,
+    );
+    // ...and only then does the sign-in response arrive: too late, that sid is over.
+    const page = await browser.post(form.action, form.fields);
+    assert.equal(page.status, 400);
+    assert.match(
+      page.html,
+      /signed out of the identity platform while this sign-in was completing/,
+    );
+    assert.doesNotMatch((await browser.get(`${sample}/`)).html, /id="signed-in-user"/);
+    assert.equal((await cacheSummary(sample)).sessions, 0);
   });
 });
 
@@ -261,6 +354,17 @@ describe('what sign-outs leave behind', () => {
         { accounts: 0, tokens: 0, sessions: 0, sids: 0 },
         name,
       );
+    }
+  });
+
+  test('a sign-out by someone who was never signed in leaves nothing, not even a marker', async () => {
+    for (const name of names) {
+      const before = (await cacheSummary(env.samples[name]!.url)).removalMarkers;
+      for (let visit = 0; visit < 50; visit += 1) {
+        const response = await fetch(url(name, routes[name].signOut), { redirect: 'manual' });
+        assert.equal(response.status, 302);
+      }
+      assert.equal((await cacheSummary(env.samples[name]!.url)).removalMarkers, before, name);
     }
   });
 

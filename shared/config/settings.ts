@@ -39,7 +39,7 @@ export interface SampleSettings {
   port: number;
   /** The sample's public origin, e.g. `http://localhost:3001`; redirect URIs are built from it. */
   baseUrl: string;
-  /** Keys that sign the session cookies (koa's `app.keys`). */
+  /** SESSION_SECRET: the first signs cookies and seals sign-in transactions, all verify and open. */
   sessionKeys: string[];
   /** Whether `/cache` (the token cache inspector) is served. */
   cacheInspector: boolean;
@@ -53,6 +53,12 @@ export interface ConfiguredApp {
 }
 
 export interface EmulatorSettings {
+  /**
+   * The host name apps and browsers reach the emulator at (EMULATOR_HOST): another site than the
+   * samples' `localhost` makes the identity platform cross-site, as Entra is. It listens on
+   * 127.0.0.1 whatever the name, which must lead there.
+   */
+  host: string;
   port: number;
   graphPort: number;
   tenantId: string;
@@ -131,7 +137,9 @@ export function loadSettings(
     : emulatorSettings(read, registrations);
   const identity = {
     ...(emulator ? emulatorIdentity(emulator) : entraIdentity(read)),
-    outboundTimeoutMs: read.seconds('OUTBOUND_TIMEOUT_SECONDS', 10, { min: 1, max: 120 }) * 1000,
+    // At most a minute: a request makes at most four calls in a row, so it ends well within the
+    // five minutes a sign-out's removal markers live (see shared/store/key-value-store.ts).
+    outboundTimeoutMs: read.seconds('OUTBOUND_TIMEOUT_SECONDS', 10, { min: 1, max: 60 }) * 1000,
   };
   const samples = registrations
     .filter((registration) => !run || run.includes(registration.name))
@@ -151,9 +159,11 @@ function emulatorSettings(
   read: EnvironmentReader,
   registrations: readonly SampleRegistration[],
 ): EmulatorSettings {
+  const host = read.host('EMULATOR_HOST', 'localhost');
   const port = read.port('EMULATOR_PORT', EMULATOR_DEFAULTS.port);
   const graphPort = read.port('GRAPH_PORT', EMULATOR_DEFAULTS.graphPort);
   return {
+    host,
     port,
     graphPort,
     tenantId: read.guid('EMULATOR_TENANT_ID') ?? EMULATOR_DEFAULTS.tenantId,
@@ -168,8 +178,8 @@ function emulatorSettings(
       read.appRegistrationsFile('EMULATOR_APPS'),
     ),
     frontChannelLogoutIncludesIss: read.boolean('EMULATOR_FRONTCHANNEL_ISS', false),
-    identityUrl: `http://localhost:${port}`,
-    graphUrl: `http://localhost:${graphPort}`,
+    identityUrl: `http://${host}:${port}`,
+    graphUrl: `http://${host}:${graphPort}`,
   };
 }
 
@@ -177,7 +187,7 @@ function emulatorIdentity(emulator: EmulatorSettings): Omit<IdentitySettings, 'o
   return {
     mode: 'emulator',
     tenantId: emulator.tenantId,
-    authority: `https://localhost:${emulator.port}/${emulator.tenantId}`,
+    authority: `https://${emulator.host}:${emulator.port}/${emulator.tenantId}`,
     discoveryUrl: `${emulator.identityUrl}/${emulator.tenantId}/v2.0/.well-known/openid-configuration`,
     graphUrl: emulator.graphUrl,
   };
@@ -215,10 +225,17 @@ function sampleSettings(
     }
     if (!clientSecret) read.problem(`ENTRA_CLIENT_SECRET (or ${prefix}_CLIENT_SECRET) is required`);
   }
-  const sessionSecret = read.string('SESSION_SECRET');
-  if (sessionSecret !== undefined && sessionSecret.length < 32) {
-    read.problem('SESSION_SECRET must be at least 32 characters long');
-  } else if (sessionSecret === undefined && mode === 'entra') {
+  // One secret, or several separated by commas: the first signs and seals, every one still
+  // verifies and opens, so that a new secret can be put first while the old one is phased out.
+  const sessionSecrets = read
+    .string('SESSION_SECRET')
+    ?.split(',')
+    .map((secret) => secret.trim());
+  if (sessionSecrets?.some((secret) => secret.length < 32)) {
+    read.problem(
+      'SESSION_SECRET must be at least 32 characters long (each, when there are several)',
+    );
+  } else if (sessionSecrets === undefined && mode === 'entra') {
     read.problem('SESSION_SECRET is required with ENTRA_TENANT_ID (at least 32 random characters)');
   }
   return {
@@ -229,7 +246,7 @@ function sampleSettings(
     port: read.port(`${prefix}_PORT`, registration.defaultPort),
     baseUrl: sampleBaseUrl(read, registration),
     // Emulator mode without SESSION_SECRET: a fresh key per process (sessions end on restart).
-    sessionKeys: [sessionSecret ?? randomBytes(32).toString('base64url')],
+    sessionKeys: sessionSecrets ?? [randomBytes(32).toString('base64url')],
     cacheInspector: read.boolean('CACHE_INSPECTOR', mode === 'emulator'),
   };
 }
@@ -342,6 +359,25 @@ class EnvironmentReader {
       return undefined;
     }
     return value?.toLowerCase();
+  }
+
+  /** A host name (`localhost`, a DNS name) or an IPv4 address, lower-cased. */
+  host(name: string, fallback: string): string {
+    const value = this.string(name)?.toLowerCase();
+    if (value === undefined) return fallback;
+    const ipv4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(value);
+    const valid = ipv4
+      ? ipv4.slice(1).every((part) => Number(part) <= 255)
+      : /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/.test(
+          value,
+        );
+    if (!valid) {
+      this.problem(
+        `${name} must be a host name or an IPv4 address, like 127.0.0.1 (got "${value}")`,
+      );
+      return fallback;
+    }
+    return value;
   }
 
   /** A tenant: its id (GUID) or one of its domain names. */

@@ -35,6 +35,7 @@ export function emulatorOptions(emulator: EmulatorSettings): EmulatorOptions {
     tenantId: emulator.tenantId,
     password: emulator.password,
     apps: emulatorApps(emulator),
+    publicUrls: { identity: emulator.identityUrl, graph: emulator.graphUrl },
     frontChannelLogoutIncludesIss: emulator.frontChannelLogoutIncludesIss,
   };
 }
