@@ -133,7 +133,7 @@ describe('samples in several terminals', () => {
     await second.waitFor(/Started the identity platform emulator/, 15_000);
     assert.match(
       second.output,
-      /!! The identity platform emulator at http:\/\/localhost:\d+ stopped answering/,
+      /!! The identity platform emulator at http:\/\/127\.0\.0\.1:\d+ stopped answering/,
     );
 
     // Alex's cached tokens mean nothing to the new emulator (another signing key, no refresh
@@ -173,9 +173,9 @@ describe('samples in several terminals', () => {
   test('npm run emulator runs the emulator alone; a second one says the ports are taken', async () => {
     const env = await portsEnv();
     const emulator = run('npm run emulator', env);
-    await emulator.waitFor(/Identity platform emulator: http:\/\/localhost:\d+/);
+    await emulator.waitFor(/Identity platform emulator: http:\/\/127\.0\.0\.1:\d+/);
     const discovery = await fetch(
-      `http://localhost:${env.EMULATOR_PORT}/9188040d-6c67-4c5b-b112-36a304b66dad/v2.0/.well-known/openid-configuration`,
+      `http://127.0.0.1:${env.EMULATOR_PORT}/9188040d-6c67-4c5b-b112-36a304b66dad/v2.0/.well-known/openid-configuration`,
     );
     assert.equal(discovery.status, 200);
 

@@ -43,9 +43,9 @@ describe('configuration', () => {
     assert.equal(sample?.baseUrl, 'http://localhost:3001');
     assert.equal(
       settings.identity.authority,
-      `https://localhost:4000/${settings.emulator!.tenantId}`,
+      `https://127.0.0.1:4000/${settings.emulator!.tenantId}`,
     );
-    assert.equal(settings.identity.graphUrl, 'http://localhost:4001');
+    assert.equal(settings.identity.graphUrl, 'http://127.0.0.1:4001');
     assert.equal(sample?.cacheInspector, true);
   });
 

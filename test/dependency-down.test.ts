@@ -62,7 +62,7 @@ describe('the Graph-like API fails, then comes back', () => {
     assert.equal(down.headers.get('cache-control'), 'no-store');
     assert.deepEqual(errorPage(down.html), {
       title: 'The API is not available',
-      message: `This page needs the API at http://localhost:${graph.port}, which ${reason}. Nothing was lost: try again in a moment.`,
+      message: `This page needs the API at ${graph.url}, which ${reason}. Nothing was lost: try again in a moment.`,
       signedInAs: user,
       signInLink: false,
       tryAgain: profilePath,

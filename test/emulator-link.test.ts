@@ -53,8 +53,8 @@ test('a port taken by another process that is starting the emulator: wait for it
     const link = await EmulatorLink.connect(emulator, options, log, { watch: false });
     assert.equal(link.running, undefined, 'it started none of its own');
     assert.deepEqual(lines, [
-      `Port ${port} is taken: waiting for the emulator another process is starting at http://localhost:${port}…`,
-      `Using the identity platform emulator at http://localhost:${port}, started by another process`,
+      `Port ${port} is taken: waiting for the emulator another process is starting at http://127.0.0.1:${port}…`,
+      `Using the identity platform emulator at http://127.0.0.1:${port}, started by another process`,
     ]);
     await link.close();
   } finally {
@@ -72,7 +72,7 @@ test('a port taken by something that never answers: a clear error naming the var
       (error: Error) =>
         error instanceof StartupError &&
         error.message.startsWith(`Port ${port} (EMULATOR_PORT) or `) &&
-        error.message.includes(`no emulator answers at http://localhost:${port}`),
+        error.message.includes(`no emulator answers at http://127.0.0.1:${port}`),
     );
   } finally {
     other.closeAllConnections();

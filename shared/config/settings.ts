@@ -93,6 +93,15 @@ export interface ProjectSettings {
   landingPort?: number;
 }
 
+/**
+ * Where the emulator is reached by default: 127.0.0.1, another site than the samples'
+ * `localhost`, so that the identity platform is cross-site as Entra (login.microsoftonline.com) is
+ * — its form_post back is a cross-site POST, and today's browsers send the samples' cookies into
+ * neither that nor its front-channel iframes. Both names are secure contexts in browsers, so the
+ * sign-in cookie can be SameSite=None; Secure over plain http.
+ */
+export const EMULATOR_HOST = '127.0.0.1';
+
 export class ConfigurationError extends Error {
   constructor(readonly problems: string[]) {
     super(`Invalid configuration:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
@@ -159,7 +168,7 @@ function emulatorSettings(
   read: EnvironmentReader,
   registrations: readonly SampleRegistration[],
 ): EmulatorSettings {
-  const host = read.host('EMULATOR_HOST', 'localhost');
+  const host = read.host('EMULATOR_HOST', EMULATOR_HOST);
   const port = read.port('EMULATOR_PORT', EMULATOR_DEFAULTS.port);
   const graphPort = read.port('GRAPH_PORT', EMULATOR_DEFAULTS.graphPort);
   return {

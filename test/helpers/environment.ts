@@ -1,7 +1,7 @@
 import { createServer } from 'node:net';
 import { type EmulatorOptions, type RunningEmulator, startEmulator } from '../../emulator/index.ts';
 import { samples as definitions, type SampleName } from '../../samples/index.ts';
-import type { Environment } from '../../shared/config/settings.ts';
+import { EMULATOR_HOST, type Environment } from '../../shared/config/settings.ts';
 import { type RunningSample, startProject } from '../../shared/run/orchestrator.ts';
 import type { TokenCacheSummary } from '../../shared/token-cache/serialized-cache.ts';
 import { FaultyProxy } from './faulty-proxy.ts';
@@ -125,7 +125,8 @@ export async function startBehindProxy(
   options: EnvironmentOptions = {},
 ): Promise<{ env: TestEnvironment; proxy: FaultyProxy; close(): Promise<void> }> {
   const [proxyPort, realPort] = (await freePorts(2)) as [number, number];
-  const proxy = new FaultyProxy(proxyPort, `http://localhost:${realPort}`);
+  // EMULATOR_PORT or GRAPH_PORT is the proxy's: the emulator says its URLs are the proxy's.
+  const proxy = new FaultyProxy(proxyPort, `http://127.0.0.1:${realPort}`, EMULATOR_HOST);
   await proxy.start();
   const env = await startSamples(names, {
     ...options,
@@ -134,9 +135,7 @@ export async function startBehindProxy(
       ...options.env,
     },
     emulator: {
-      ...(behind === 'graph'
-        ? { graphPort: realPort }
-        : { port: realPort, publicUrls: { identity: proxy.url } }),
+      ...(behind === 'graph' ? { graphPort: realPort } : { port: realPort }),
       ...options.emulator,
     },
   });

@@ -22,10 +22,12 @@ export class FaultyProxy {
   constructor(
     readonly port: number,
     private readonly target: string,
+    /** The host name its clients use (the emulator's is another site than the samples'). */
+    private readonly host = 'localhost',
   ) {}
 
   get url(): string {
-    return `http://localhost:${this.port}`;
+    return `http://${this.host}:${this.port}`;
   }
 
   async start(): Promise<void> {
