@@ -1,9 +1,10 @@
 import type { SampleRegistration } from '../../shared/sample/registration.ts';
 
 /**
- * java's app registration. The Spring Boot + msal4j sample registered a logout URL that no route
- * served, then none (November 2019); here there is none: nothing reaches this app when the user
- * signs out elsewhere.
+ * java's app registration, as the Spring Boot + msal4j sample had it in 2019: its front-channel
+ * logout URL was `/msal4jsample/sign-out`, with a hyphen, a path no route served (the sign-out
+ * route is `sign_out`). The identity platform loads it when the user signs out elsewhere, and gets
+ * a 404: nothing happens. Removed from the registration in November 2019.
  */
 export const registration = {
   name: 'java',
@@ -14,7 +15,7 @@ export const registration = {
   // Both the sign-in entry and the redirect URI, as in the original.
   redirectPath: '/msal4jsample/secure/aad',
   postLogoutRedirectPath: '/msal4jsample/',
-  frontChannelLogoutPath: undefined,
+  frontChannelLogoutPath: '/msal4jsample/sign-out',
   // The original listed the tenant's users: Graph `/v1.0/users`.
   scopes: ['User.ReadBasic.All'],
 } satisfies SampleRegistration;

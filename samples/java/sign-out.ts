@@ -4,17 +4,17 @@
  *
  * - Local sign-out (started here): invalidate the session — the serialized token cache lives in
  *   it, so the user's tokens go with it — then go to the end-session endpoint.
- * - Global sign-out (started in another app or the browser): nothing. No front-channel logout
- *   URL is registered (`registration.ts`), so the identity platform never tells this app: the
- *   session, and the cache inside it, survive, and the app can go on calling the API for the user
- *   with the cached refresh token.
+ * - Global sign-out (started in another app or the browser): nothing. The registered front-channel
+ *   logout URL, `/msal4jsample/sign-out` (`registration.ts`), is a path no route serves: the
+ *   identity platform's request gets a 404, the session and the cache inside it survive, and the
+ *   app can go on calling the API for the user with the cached refresh token.
  */
 import type Koa from 'koa';
 import type { SampleServices } from '../../shared/sample/services.ts';
 
 /** For the landing page. */
 export const onGlobalSignOut =
-  'leaves the session, and the cache in it, untouched (no front-channel logout URL registered)';
+  'leaves the session, and the cache in it, untouched: its logout URL, /msal4jsample/sign-out, is served by no route';
 
 type SignOutServices = Pick<SampleServices, 'identityPlatform'>;
 
@@ -28,4 +28,4 @@ export async function signOut(
   ctx.redirect(identityPlatform.endSessionUrl());
 }
 
-// Global sign-out: no handler, and no front-channel logout URL for the identity platform to load.
+// Global sign-out: no handler; the registered logout URL (`sign-out`, hyphen) is served by no route.

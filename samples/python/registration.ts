@@ -1,8 +1,11 @@
 import type { SampleRegistration } from '../../shared/sample/registration.ts';
 
 /**
- * python's app registration. Like the Flask + MSAL Python sample today, it registers no
- * front-channel logout URL: nothing reaches this app when the user signs out elsewhere.
+ * python's app registration, as the Flask + MSAL Python sample's README and
+ * `AppCreationScripts/sample.json` had users enter it in 2019 (commit e448a22): its front-channel
+ * logout URL is `/logout`, the very route of its local sign-out. The identity platform loads it in
+ * a hidden cross-site iframe; what it does there depends on the browser sending the session cookie
+ * into that iframe (see `sign-out.ts`). Removed from the registration in November 2019.
  */
 export const registration = {
   name: 'python',
@@ -12,7 +15,7 @@ export const registration = {
   defaultPort: 3004,
   redirectPath: '/getAToken',
   postLogoutRedirectPath: '/',
-  frontChannelLogoutPath: undefined,
+  frontChannelLogoutPath: '/logout',
   // The original listed the tenant's users: Graph `/v1.0/users`.
   scopes: ['User.ReadBasic.All'],
 } satisfies SampleRegistration;

@@ -4,17 +4,20 @@
  *
  * - Local sign-out (started here): `session.clear()` — the user and the serialized token cache
  *   kept in the session go — then go to the end-session endpoint.
- * - Global sign-out (started in another app or the browser): nothing. No front-channel logout
- *   URL is registered (`registration.ts`), so the identity platform never tells this app: the
- *   session, and the cache inside it, survive, and the app can go on calling the API for the user
- *   with the cached refresh token.
+ * - Global sign-out (started in another app or the browser): the identity platform loads `/logout`
+ *   (its registered front-channel logout URL, `registration.ts`) in a hidden cross-site iframe:
+ *   the same `signOut` as above, which clears the session the request's cookie names. A browser of
+ *   2019 sent the session cookie into that iframe, and the session and its cache went. Today's
+ *   browsers send no cookie there (SameSite=Lax, third-party cookies blocked): `session.clear()`
+ *   clears an empty session, the user's session and cache survive, and the app can go on calling
+ *   the API for the user with the cached refresh token. Nothing here looks at `sid`.
  */
 import type Koa from 'koa';
 import type { SampleServices } from '../../shared/sample/services.ts';
 
 /** For the landing page. */
 export const onGlobalSignOut =
-  'leaves the session, and the cache in it, untouched (no front-channel logout URL registered)';
+  "leaves the session, and the cache in it, untouched: its logout URL, /logout, gets no cookie in today's browsers";
 
 type SignOutServices = Pick<SampleServices, 'identityPlatform'>;
 
@@ -28,4 +31,4 @@ export async function signOut(
   ctx.redirect(identityPlatform.endSessionUrl());
 }
 
-// Global sign-out: no handler, and no front-channel logout URL for the identity platform to load.
+// Global sign-out: `signOut` again, loaded by the identity platform at /logout without a cookie.
