@@ -10,8 +10,8 @@ import {
   type TestEnvironment,
 } from './helpers/environment.ts';
 
-const signInPath = '/MicrosoftIdentity/Account/SignIn';
-const signOutPath = '/MicrosoftIdentity/Account/SignOut';
+const signInPath = '/AzureAD/Account/SignIn';
+const signOutPath = '/AzureAD/Account/SignOut';
 const profilePath = '/Home/Profile';
 
 describe('aspnetcore: removes the user from the token cache on sign-out', () => {
@@ -121,7 +121,7 @@ describe('aspnetcore: removes the user from the token cache on sign-out', () => 
     assert.doesNotMatch(await replayed.text(), /id="signed-in-user"/);
     // The identity platform then signs the browser out and comes back to the SignedOut page.
     const signedOut = await browser.navigate(logout.href, { method: 'GET' });
-    assert.equal(new URL(signedOut.url).pathname, '/MicrosoftIdentity/Account/SignedOut');
+    assert.equal(new URL(signedOut.url).pathname, '/AzureAD/Account/SignedOut');
     assert.doesNotMatch(signedOut.html, /id="signed-in-user"/);
   });
 });

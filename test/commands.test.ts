@@ -108,7 +108,7 @@ describe('samples in several terminals', () => {
     const pythonUrl = `http://localhost:${env.PYTHON_PORT}`;
     const user = 'AdeleV@contoso.onmicrosoft.com';
     const first = await browser.signIn(
-      `${aspnetcoreUrl}/MicrosoftIdentity/Account/SignIn`,
+      `${aspnetcoreUrl}/AzureAD/Account/SignIn`,
       user,
       'Passw0rd!',
     );

@@ -14,7 +14,7 @@ before(async () => {
 });
 after(() => env.close());
 
-const signIn = { aspnetcore: '/MicrosoftIdentity/Account/SignIn', aspnet: '/Account/SignIn' };
+const signIn = { aspnetcore: '/AzureAD/Account/SignIn', aspnet: '/Account/SignIn' };
 
 test('signing in over a cross-site form_post works, with the sign-in cookie SameSite=None; Secure', async () => {
   assert.match(env.emulator.identityUrl, /^http:\/\/127\.0\.0\.1:\d+$/);

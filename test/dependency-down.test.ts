@@ -16,7 +16,7 @@ import {
 import type { FaultyProxy } from './helpers/faulty-proxy.ts';
 
 const profilePath = '/Home/Profile';
-const signInPath = '/MicrosoftIdentity/Account/SignIn';
+const signInPath = '/AzureAD/Account/SignIn';
 
 /** What the error page says, and what its header shows. */
 function errorPage(html: string) {

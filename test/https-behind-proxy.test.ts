@@ -20,7 +20,7 @@ after(() => env.close());
 test('plain http without X-Forwarded-Proto: 400 naming the base URL, on every route', async () => {
   for (const [method, path] of [
     ['GET', '/'],
-    ['GET', '/MicrosoftIdentity/Account/SignIn'],
+    ['GET', '/AzureAD/Account/SignIn'],
     ['POST', '/signin-oidc'],
   ] as const) {
     const response = await fetch(`http://localhost:${port}${path}`, { method, redirect: 'manual' });
@@ -33,7 +33,7 @@ test('plain http without X-Forwarded-Proto: 400 naming the base URL, on every ro
 });
 
 test('through the proxy (X-Forwarded-Proto: https) it works, with Secure cookies', async () => {
-  const response = await fetch(`http://localhost:${port}/MicrosoftIdentity/Account/SignIn`, {
+  const response = await fetch(`http://localhost:${port}/AzureAD/Account/SignIn`, {
     headers: { 'X-Forwarded-Proto': 'https' },
     redirect: 'manual',
   });

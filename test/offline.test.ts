@@ -35,10 +35,10 @@ after(async () => {
 test('in emulator mode, sign-in, token refresh, API calls and sign-out reach only localhost', async () => {
   const browser = new Browser();
   const user = env.emulator.users[0]!.userPrincipalName;
-  await browser.signIn(`${env.sample.url}/MicrosoftIdentity/Account/SignIn`, user, env.password);
+  await browser.signIn(`${env.sample.url}/AzureAD/Account/SignIn`, user, env.password);
   const profile = await browser.get(`${env.sample.url}/Home/Profile`);
   assert.equal(profile.status, 200);
-  await browser.get(`${env.sample.url}/MicrosoftIdentity/Account/SignOut`);
+  await browser.get(`${env.sample.url}/AzureAD/Account/SignOut`);
 
   // The flow did make requests (discovery, token, refresh, Graph), so the recording works...
   assert.ok(env.emulator.tokenRequests.some((request) => request.grantType === 'refresh_token'));

@@ -20,10 +20,10 @@ const ANSWER_WITHIN_MS = 5_000;
 const routes: Record<SampleName | 'identity' | 'graph', string[]> = {
   aspnetcore: [
     '/',
-    '/MicrosoftIdentity/Account/SignIn',
+    '/AzureAD/Account/SignIn',
     '/signin-oidc',
     '/Home/Profile',
-    '/MicrosoftIdentity/Account/SignOut',
+    '/AzureAD/Account/SignOut',
     '/signout-callback-oidc',
     '/signout-oidc',
     '/cache',
@@ -51,7 +51,7 @@ const routes: Record<SampleName | 'identity' | 'graph', string[]> = {
 };
 
 const signInPaths: Record<SampleName, string> = {
-  aspnetcore: '/MicrosoftIdentity/Account/SignIn',
+  aspnetcore: '/AzureAD/Account/SignIn',
   aspnet: '/Account/SignIn',
   java: '/msal4jsample/secure/aad',
   python: '/login',
@@ -347,7 +347,7 @@ test(`${REQUESTS_PER_SERVER} hostile requests per server: never a 5xx, a stack t
 test('a malformed Host header on routes that read their query: answered, never a 500', async () => {
   const cases: Array<[string, string]> = [
     [env.samples.python!.url, '/getAToken?code=x&state=y'],
-    [env.samples.aspnetcore!.url, '/MicrosoftIdentity/Account/SignIn?redirectUri=/Home/Profile'],
+    [env.samples.aspnetcore!.url, '/AzureAD/Account/SignIn?redirectUri=/Home/Profile'],
     [env.samples.aspnetcore!.url, '/signout-oidc?sid=00000000-0000-4000-8000-000000000000'],
     [env.emulator.identityUrl, `/${env.emulator.tenantId}/oauth2/v2.0/logout?state=x`],
   ];
@@ -365,7 +365,7 @@ test('a malformed Host header on routes that read their query: answered, never a
 test('return paths that are not URLs at all, or too long once normalised, are ignored: never a 500', async () => {
   for (const redirectUri of ['//[', '/\\[', '//%', '//a:99999', `/${'é'.repeat(400)}`]) {
     const response = await fetch(
-      `${env.samples.aspnetcore!.url}/MicrosoftIdentity/Account/SignIn?redirectUri=${encodeURIComponent(redirectUri)}`,
+      `${env.samples.aspnetcore!.url}/AzureAD/Account/SignIn?redirectUri=${encodeURIComponent(redirectUri)}`,
       { redirect: 'manual' },
     );
     assert.equal(response.status, 302, redirectUri);

@@ -23,9 +23,9 @@ import type { FaultyProxy } from './helpers/faulty-proxy.ts';
 /** Each sample's routes: where sign-in starts, its API page, its local sign-out. */
 const routes: Record<SampleName, { signIn: string; api: string; signOut: string }> = {
   aspnetcore: {
-    signIn: '/MicrosoftIdentity/Account/SignIn',
+    signIn: '/AzureAD/Account/SignIn',
     api: '/Home/Profile',
-    signOut: '/MicrosoftIdentity/Account/SignOut',
+    signOut: '/AzureAD/Account/SignOut',
   },
   aspnet: { signIn: '/Account/SignIn', api: '/Home/ReadMail', signOut: '/Account/SignOut' },
   java: {

@@ -16,9 +16,9 @@ import { render } from '../../shared/web/render.ts';
 import { registration } from './registration.ts';
 import { frontChannelSignOut, signOut } from './sign-out.ts';
 
-const signInPath = '/MicrosoftIdentity/Account/SignIn';
-const signOutPath = '/MicrosoftIdentity/Account/SignOut';
-const signedOutPath = '/MicrosoftIdentity/Account/SignedOut';
+const signInPath = '/AzureAD/Account/SignIn';
+const signOutPath = '/AzureAD/Account/SignOut';
+const signedOutPath = '/AzureAD/Account/SignedOut';
 const profilePath = '/Home/Profile';
 
 export function createAspNetCoreRoutes(services: SampleServices): SampleRoutes {

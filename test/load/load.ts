@@ -40,9 +40,9 @@ export interface LoadReport {
 }
 
 const routes = {
-  signIn: '/MicrosoftIdentity/Account/SignIn',
+  signIn: '/AzureAD/Account/SignIn',
   api: '/Home/Profile',
-  signOut: '/MicrosoftIdentity/Account/SignOut',
+  signOut: '/AzureAD/Account/SignOut',
 };
 
 export async function runLoad(options: LoadOptions): Promise<LoadReport> {
