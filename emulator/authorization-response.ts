@@ -4,10 +4,13 @@ import { type EntraError, newTrace } from './errors.ts';
 import { renderPage } from './http.ts';
 import { randomToken } from './secrets.ts';
 import type { ClientReply, EmulatorState, PendingAuthorization, SsoSession } from './state.ts';
-import { clientInfoOf } from './tokens.ts';
+import { clientInfoOf, mintIdToken } from './tokens.ts';
 
-/** Issues a single-use code for the signed-in user and records the app in the SSO session. */
-export function sendCode(
+/**
+ * Issues a single-use code for the signed-in user (and, in the hybrid flow, an id token bound to
+ * it by `c_hash`), and records the app in the SSO session.
+ */
+export async function sendCode(
   ctx: Koa.Context,
   state: EmulatorState,
   pending: PendingAuthorization,
@@ -15,13 +18,26 @@ export function sendCode(
 ): Promise<void> {
   session.clientIds.add(pending.clientId);
   const code = randomToken();
-  state.codes.set(code, { ...pending, user: session.user, sid: session.sid, redeemed: false });
+  const { user, sid } = session;
+  state.codes.set(code, { ...pending, user, sid, redeemed: false });
+  const idToken = pending.hybrid
+    ? await mintIdToken(
+        state,
+        {
+          user,
+          sid,
+          clientId: pending.clientId,
+          scopes: pending.scopes,
+          ...(pending.nonce === undefined ? {} : { nonce: pending.nonce }),
+        },
+        { code },
+      )
+    : undefined;
   return sendToClient(ctx, pending.reply, {
     code,
-    ...(pending.wantsClientInfo
-      ? { client_info: clientInfoOf(session.user.oid, state.tenantId) }
-      : {}),
-    session_state: session.sid,
+    ...(idToken ? { id_token: idToken } : {}),
+    ...(pending.wantsClientInfo ? { client_info: clientInfoOf(user.oid, state.tenantId) } : {}),
+    session_state: sid,
   });
 }
 

@@ -73,10 +73,17 @@ function validateClient(
   if (!redirectUri) throw AADSTS.missingParameter('redirect_uri');
   if (!app.redirectUris.includes(redirectUri))
     throw AADSTS.unregisteredRedirectUri(redirectUri, clientId);
-  const requestedMode = query.get('response_mode') ?? 'query';
+  // The hybrid flow answers in the fragment unless told otherwise; the code flow in the query.
+  const requestedMode = query.get('response_mode') ?? (isHybrid(query) ? 'fragment' : 'query');
   const responseMode = RESPONSE_MODES.find((mode) => mode === requestedMode);
   if (!responseMode) throw AADSTS.unsupportedResponseMode(requestedMode);
   return { clientId, reply: { redirectUri, responseMode, state: query.get('state') ?? undefined } };
+}
+
+/** `response_type=code id_token` (in either order): ASP.NET Core's and OWIN's default. */
+function isHybrid(query: URLSearchParams): boolean {
+  const types = (query.get('response_type') ?? '').split(' ').filter(Boolean).sort();
+  return types.join(' ') === 'code id_token';
 }
 
 /** The rest of the request; its errors go back to the app's redirect URI. */
@@ -87,22 +94,31 @@ function validateRequest(
 ): PendingAuthorization {
   const responseType = query.get('response_type');
   if (!responseType) throw AADSTS.missingParameter('response_type');
-  if (responseType !== 'code') throw AADSTS.unsupportedResponseType(responseType);
+  const hybrid = isHybrid(query);
+  if (responseType !== 'code' && !hybrid) throw AADSTS.unsupportedResponseType(responseType);
+  // An id token must not travel in a query string (OpenID Connect Core 3.3.2.5), and must be
+  // bound to the request by a nonce (3.2.2.1).
+  if (hybrid && reply.responseMode === 'query') throw AADSTS.queryModeWithIdToken();
+  const nonce = query.get('nonce') || undefined;
+  if (hybrid && nonce === undefined) throw AADSTS.missingParameter('nonce');
   const scope = query.get('scope');
   if (!scope) throw AADSTS.missingParameter('scope');
   const scopes = parseScopes(scope);
   if (!scopes.oidc.includes('openid')) throw AADSTS.openidScopeRequired();
-  const codeChallenge = query.get('code_challenge') ?? undefined;
-  // RFC 7636: no method means "plain", which lets anyone who sees the URL redeem the code.
-  const method = query.get('code_challenge_method') ?? 'plain';
-  if (codeChallenge !== undefined && method !== 'S256')
-    throw AADSTS.unsupportedCodeChallengeMethod(method);
+  // PKCE: S256 or plain, as Entra accepts; no method means plain (RFC 7636).
+  const challenge = query.get('code_challenge') ?? undefined;
+  const requestedMethod = query.get('code_challenge_method') ?? 'plain';
+  const method = (['S256', 'plain'] as const).find((known) => known === requestedMethod);
+  if (challenge !== undefined && !method) {
+    throw AADSTS.unsupportedCodeChallengeMethod(requestedMethod);
+  }
   return {
     clientId,
     reply,
     scopes,
-    nonce: query.get('nonce') ?? undefined,
-    codeChallenge,
+    nonce,
+    ...(challenge === undefined || !method ? {} : { codeChallenge: { value: challenge, method } }),
+    hybrid,
     loginHint: query.get('login_hint') ?? undefined,
     wantsClientInfo: query.get('client_info') === '1',
   };

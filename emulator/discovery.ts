@@ -10,7 +10,7 @@ export function discoveryDocument(state: EmulatorState) {
     end_session_endpoint: `${base}/oauth2/v2.0/logout`,
     jwks_uri: `${base}/discovery/v2.0/keys`,
     response_modes_supported: ['query', 'fragment', 'form_post'],
-    response_types_supported: ['code'],
+    response_types_supported: ['code', 'code id_token'],
     scopes_supported: ['openid', 'profile', 'email', 'offline_access'],
     subject_types_supported: ['pairwise'],
     id_token_signing_alg_values_supported: ['RS256'],

@@ -23,7 +23,10 @@ export interface PendingAuthorization {
   reply: ClientReply;
   scopes: Scopes;
   nonce?: string;
-  codeChallenge?: string;
+  /** PKCE: the challenge and its method (`plain` when the request named none, as RFC 7636 says). */
+  codeChallenge?: { value: string; method: 'S256' | 'plain' };
+  /** `response_type=code id_token`: the hybrid flow, an id token with the code. */
+  hybrid: boolean;
   loginHint?: string;
   /** The app sent `client_info=1` (msal does) and wants `client_info` back with the code. */
   wantsClientInfo: boolean;

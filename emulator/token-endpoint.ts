@@ -79,7 +79,10 @@ function redeemCode(state: EmulatorState, app: AppRegistration, form: URLSearchP
     throw AADSTS.redirectUriDiffersFromAuthorize(redirectUri);
   if (code.codeChallenge !== undefined) {
     const verifier = form.get('code_verifier') ?? '';
-    if (!safeEqual(sha256(verifier), code.codeChallenge)) throw AADSTS.codeVerifierMismatch();
+    const { value, method } = code.codeChallenge;
+    if (!safeEqual(method === 'S256' ? sha256(verifier) : verifier, value)) {
+      throw AADSTS.codeVerifierMismatch();
+    }
   }
   code.redeemed = true;
   const { user, clientId, sid, nonce } = code;

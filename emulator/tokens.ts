@@ -1,9 +1,10 @@
 /** Minting the id token for the app and the access token for the Graph-like API. */
+import { createHash } from 'node:crypto';
 import { type JWTPayload, SignJWT } from 'jose';
 import { GRAPH_APP_ID, loginHintOf } from './directory.ts';
 import { accessTokenScopes } from './scopes.ts';
 import { randomToken, sha256 } from './secrets.ts';
-import type { EmulatorState, Grant } from './state.ts';
+import { type EmulatorState, findApp, type Grant } from './state.ts';
 import type { DemoUser } from './types.ts';
 
 const ID_TOKEN_LIFETIME_SECONDS = 3600;
@@ -18,8 +19,17 @@ function pairwiseSubject(user: DemoUser, clientId: string): string {
   return sha256(`${user.oid}|${clientId}`);
 }
 
-export function mintIdToken(state: EmulatorState, grant: Grant): Promise<string> {
+/**
+ * The id token. `sid` and `login_hint` only if the app asked for them (optional claims); `c_hash`
+ * when it comes with a code from the authorize endpoint (the hybrid flow).
+ */
+export function mintIdToken(
+  state: EmulatorState,
+  grant: Grant,
+  withCode?: { code: string },
+): Promise<string> {
   const { user } = grant;
+  const optional = findApp(state, grant.clientId)?.optionalClaims ?? [];
   return sign(state, ID_TOKEN_LIFETIME_SECONDS, {
     ver: '2.0',
     aud: grant.clientId,
@@ -29,10 +39,16 @@ export function mintIdToken(state: EmulatorState, grant: Grant): Promise<string>
     name: user.displayName,
     preferred_username: user.userPrincipalName,
     ...(grant.scopes.oidc.includes('email') ? { email: user.mail } : {}),
-    sid: grant.sid,
-    login_hint: loginHintOf(user, state.tenantId),
+    ...(optional.includes('sid') ? { sid: grant.sid } : {}),
+    ...(optional.includes('login_hint') ? { login_hint: loginHintOf(user, state.tenantId) } : {}),
     ...(grant.nonce === undefined ? {} : { nonce: grant.nonce }),
+    ...(withCode ? { c_hash: leftHalfHash(withCode.code) } : {}),
   });
+}
+
+/** OpenID Connect's `c_hash`: base64url of the left half of the SHA-256 of the code (RS256). */
+function leftHalfHash(value: string): string {
+  return createHash('sha256').update(value).digest().subarray(0, 16).toString('base64url');
 }
 
 export function mintAccessToken(state: EmulatorState, grant: Grant): Promise<string> {

@@ -13,6 +13,12 @@ export interface AppRegistration {
   redirectUris: string[];
   /** Loaded in a hidden iframe, with `?sid=…`, when a user signs out of a session this app used. */
   frontChannelLogoutUrl?: string;
+  /**
+   * Optional id token claims the app asks for, as in Entra's "Token configuration": without
+   * `sid` an app finds the session's id in the response's `session_state` only; without
+   * `login_hint` it has no `logout_hint` to send.
+   */
+  optionalClaims?: Array<'sid' | 'login_hint'>;
 }
 
 export interface EmulatorOptions {

@@ -474,3 +474,47 @@ describe('aspnetcore: sign-in refuses bad input, shows why, and keeps no tokens'
     }
   });
 });
+
+describe('aspnetcore: an app registration without the optional claims sid and login_hint', () => {
+  let env: TestEnvironment;
+  before(async () => {
+    // As an Entra app registration whose "Token configuration" was left empty.
+    env = await startEnvironment('aspnetcore', {
+      customizeEmulator: (options) => ({
+        ...options,
+        apps: options.apps.map(({ optionalClaims: _, ...app }) => app),
+      }),
+    });
+  });
+  after(() => env.close());
+
+  test('front-channel sign-out still finds the user, by the session_state of the sign-in response', async () => {
+    const browser = new Browser();
+    await browser.signIn(
+      env.sample.url + signInPath,
+      env.emulator.users[0]!.userPrincipalName,
+      env.password,
+    );
+    assert.equal((await cacheSummary(env.sample.url)).accounts.length, 1);
+    const ssoPage = await browser.get(`${env.emulator.identityUrl}/`);
+    const form = parseForm(ssoPage.html, ssoPage.url, (html) => html.includes('/logout'));
+    await browser.post(form.action, form.fields);
+    assert.equal(browser.frontChannelRequests[0]?.status, 200);
+    const summary = await cacheSummary(env.sample.url);
+    assert.deepEqual([summary.accounts.length, summary.sessions], [0, 0]);
+  });
+
+  test('local sign-out goes to the end-session endpoint without a logout_hint it does not have', async () => {
+    const browser = new Browser();
+    await browser.signIn(
+      env.sample.url + signInPath,
+      env.emulator.users[1]!.userPrincipalName,
+      env.password,
+    );
+    const response = await browser.request(env.sample.url + signOutPath);
+    const logout = new URL(response.headers.get('location')!);
+    assert.equal(logout.searchParams.get('logout_hint'), null);
+    assert.ok(logout.searchParams.get('post_logout_redirect_uri'));
+    assert.equal((await cacheSummary(env.sample.url)).accounts.length, 0);
+  });
+});

@@ -16,4 +16,6 @@ export const registration = {
   frontChannelLogoutPath: undefined,
   // The original read the user's mail: Graph `/me/messages`.
   scopes: ['Mail.Read'],
+  // In the id token: `sid` (front-channel sign-out names it), `login_hint` (sign-out sends it back).
+  optionalClaims: ['sid', 'login_hint'],
 } satisfies SampleRegistration;

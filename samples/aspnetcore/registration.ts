@@ -15,4 +15,6 @@ export const registration = {
   frontChannelLogoutPath: '/signout-oidc',
   // The original Graph sample showed the user's profile: Graph `/me`.
   scopes: ['User.Read'],
+  // In the id token: `sid` (front-channel sign-out names it), `login_hint` (sign-out sends it back).
+  optionalClaims: ['sid', 'login_hint'],
 } satisfies SampleRegistration;

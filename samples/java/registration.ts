@@ -18,4 +18,6 @@ export const registration = {
   frontChannelLogoutPath: '/msal4jsample/sign-out',
   // The original listed the tenant's users: Graph `/v1.0/users`.
   scopes: ['User.ReadBasic.All'],
+  // In the id token: `sid` (front-channel sign-out names it), `login_hint` (sign-out sends it back).
+  optionalClaims: ['sid', 'login_hint'],
 } satisfies SampleRegistration;

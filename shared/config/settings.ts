@@ -456,6 +456,16 @@ class EnvironmentReader {
       if (app.frontChannelLogoutUrl !== undefined && !isUrl(app.frontChannelLogoutUrl)) {
         this.problem(`${source}: "frontChannelLogoutUrl" must be an absolute http(s) URL`);
       }
+      const claims = app.optionalClaims;
+      if (
+        claims !== undefined &&
+        !(
+          Array.isArray(claims) &&
+          claims.every((claim) => claim === 'sid' || claim === 'login_hint')
+        )
+      ) {
+        this.problem(`${source}: "optionalClaims" must be an array of "sid" and "login_hint"`);
+      }
       if (this.problems.size > before) return [];
       const registration: AppRegistration = {
         displayName: typeof app.displayName === 'string' ? app.displayName : `App ${app.clientId}`,
@@ -466,6 +476,8 @@ class EnvironmentReader {
       if (typeof app.frontChannelLogoutUrl === 'string') {
         registration.frontChannelLogoutUrl = app.frontChannelLogoutUrl;
       }
+      if (Array.isArray(claims))
+        registration.optionalClaims = claims as Array<'sid' | 'login_hint'>;
       return [{ app: registration, source }];
     });
   }

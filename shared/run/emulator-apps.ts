@@ -18,6 +18,7 @@ export function emulatorApps(emulator: EmulatorSettings): AppRegistration[] {
           baseUrl + registration.postLogoutRedirectPath,
         ]),
       ],
+      optionalClaims: registration.optionalClaims,
     };
     if (registration.frontChannelLogoutPath) {
       app.frontChannelLogoutUrl = baseUrl + registration.frontChannelLogoutPath;

@@ -27,4 +27,10 @@ export interface SampleRegistration {
   frontChannelLogoutPath: string | undefined;
   /** The delegated API permissions the sample asks for (Microsoft Graph scopes). */
   scopes: string[];
+  /**
+   * The optional id token claims it asks for (Entra's "Token configuration"): `sid`, which
+   * front-channel sign-out names (without it, the `session_state` of the sign-in response carries
+   * the same value), and `login_hint`, which sign-out sends back as `logout_hint`.
+   */
+  optionalClaims: Array<'sid' | 'login_hint'>;
 }

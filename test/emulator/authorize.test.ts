@@ -1,12 +1,13 @@
 /** The authorize endpoint, the sign-in form, the account picker and the SSO session. */
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { describe, test } from 'node:test';
 import { createRemoteJWKSet, decodeJwt, jwtVerify } from 'jose';
 import { startEmulator } from '../../emulator/index.ts';
 import { Browser } from '../helpers/browser.ts';
 import {
   adele,
+  assertEntraError,
   authorizeUrl,
   emulator,
   emulatorOptions,
@@ -16,6 +17,7 @@ import {
   OTHER,
   redeemCode,
   redirectParameters,
+  SILENT,
   signedIn,
   signIn,
   TENANT_ID,
@@ -238,7 +240,8 @@ describe('sign-in', () => {
       [{ scope: 'openid Files.Read' }, 'invalid_scope', 70011],
       [{ scope: 'User.Read' }, 'invalid_scope', 70011],
       [{ response_type: 'token' }, 'unsupported_response_type', 70005],
-      [{ code_challenge: 'abc', code_challenge_method: 'plain' }, 'invalid_request', 50149],
+      [{ code_challenge: 'abc', code_challenge_method: 'S512' }, 'invalid_request', 501491],
+      [{ response_type: 'code id_token', response_mode: 'query' }, 'invalid_request', 700054],
     ];
     for (const [parameters, error, code] of cases) {
       const redirect = redirectParameters(
@@ -262,5 +265,74 @@ describe('sign-in', () => {
     assert.equal(plain.body.scope, 'User.Read openid profile email');
     assert.equal(plain.body.refresh_token, undefined, 'no offline_access, no refresh token');
     assert.equal(decodeJwt(plain.body.id_token).email, adele().mail);
+  });
+});
+
+describe('the hybrid flow, PKCE plain, optional claims', () => {
+  test('code id_token with form_post: the code and an id token bound to it by c_hash', async () => {
+    const browser = new Browser();
+    const url = authorizeUrl(WEB, { response_type: 'code id_token', response_mode: 'form_post' });
+    const page = await signIn(browser, url);
+    assert.equal(page.status, 200);
+    const fields = inputs(await page.text());
+    const idToken = decodeJwt(fields.id_token ?? '');
+    const expected = createHash('sha256')
+      .update(fields.code ?? '')
+      .digest()
+      .subarray(0, 16);
+    assert.equal(idToken.c_hash, expected.toString('base64url'));
+    assert.equal(idToken.nonce, 'nonce-1');
+    assert.equal(idToken.aud, WEB.clientId);
+    assert.equal(idToken.sid, fields.session_state);
+    assert.equal((await redeemCode(WEB, fields.code ?? '')).status, 200);
+  });
+
+  test('code id_token answers in the fragment by default, and needs a nonce', async () => {
+    const { browser } = await signedIn();
+    const hybrid = await browser.request(authorizeUrl(WEB, { response_type: 'id_token code' }));
+    const fragment = new URLSearchParams(
+      new URL(hybrid.headers.get('location') ?? '').hash.slice(1),
+    );
+    assert.ok(fragment.get('code') && fragment.get('id_token'));
+    const noNonce = await browser.request(
+      authorizeUrl(WEB, { response_type: 'code id_token', nonce: '' }),
+    );
+    const error = new URLSearchParams(new URL(noNonce.headers.get('location') ?? '').hash.slice(1));
+    assert.equal(error.get('error'), 'invalid_request');
+    assert.match(error.get('error_description') ?? '', /^AADSTS900144: .*'nonce'/);
+  });
+
+  test('PKCE plain, or no method (which means plain), as Entra accepts', async () => {
+    for (const method of [{ code_challenge_method: 'plain' }, {}] as Record<string, string>[]) {
+      const browser = new Browser();
+      const url = authorizeUrl(WEB, {
+        code_challenge: 'a-plain-verifier-of-43-characters-or-more-xyz',
+        ...method,
+      });
+      const code = redirectParameters(await signIn(browser, url)).get('code') ?? '';
+      assertEntraError(
+        (await redeemCode(WEB, code, { code_verifier: 'another' })).body,
+        'invalid_grant',
+        501481,
+      );
+      const redeemed = await redeemCode(WEB, code, {
+        code_verifier: 'a-plain-verifier-of-43-characters-or-more-xyz',
+      });
+      assert.equal(redeemed.status, 200);
+    }
+  });
+
+  test('sid and login_hint only for apps whose registration asks for them', async () => {
+    const asked = decodeJwt((await signedIn(WEB)).tokens.id_token);
+    assert.ok(asked.sid && asked.login_hint);
+    const { redirect, tokens } = await signedIn(SILENT);
+    const notAsked = decodeJwt(tokens.id_token);
+    assert.equal(notAsked.sid, undefined);
+    assert.equal(notAsked.login_hint, undefined);
+    assert.match(
+      redirect.get('session_state') ?? '',
+      /^[0-9a-f-]{36}$/,
+      'session_state still says it',
+    );
   });
 });

@@ -22,6 +22,7 @@ export const WEB: AppRegistration = {
   clientSecret: 'web-secret',
   redirectUris: ['http://localhost:9/cb', 'http://localhost:9/signed-out'],
   frontChannelLogoutUrl: 'http://localhost:9/logout?app=web',
+  optionalClaims: ['sid', 'login_hint'],
 };
 export const OTHER: AppRegistration = {
   displayName: 'Other app',
@@ -29,7 +30,9 @@ export const OTHER: AppRegistration = {
   clientSecret: 'other-secret',
   redirectUris: ['http://localhost:9/other/cb'],
   frontChannelLogoutUrl: 'http://localhost:9/other/logout',
+  optionalClaims: ['sid', 'login_hint'],
 };
+/** No front-channel logout URL, no optional claims. */
 export const SILENT: AppRegistration = {
   displayName: 'App without logout URL',
   clientId: 'a1b2c3d4-0000-4000-8000-000000000003',
