@@ -18,14 +18,15 @@ export async function sendCode(
 ): Promise<void> {
   session.clientIds.add(pending.clientId);
   const code = randomToken();
-  const { user, sid } = session;
-  state.codes.set(code, { ...pending, user, sid, redeemed: false });
+  const { user, sid, startedAt: authenticatedAt } = session;
+  state.codes.set(code, { ...pending, user, sid, redeemed: false, authenticatedAt });
   const idToken = pending.hybrid
     ? await mintIdToken(
         state,
         {
           user,
           sid,
+          authenticatedAt,
           clientId: pending.clientId,
           scopes: pending.scopes,
           ...(pending.nonce === undefined ? {} : { nonce: pending.nonce }),

@@ -87,5 +87,6 @@ export const AADSTS = {
     if (typeof status !== 'number' || status >= 500 || !expose) return undefined;
     return fail('invalid_request', 9002313, `Invalid request. Request is malformed or invalid: ${message ?? ''}`, status);
   },
+  sessionsRevoked: (issuedAt: number, validFrom: number) => fail('invalid_grant', 50173, `The provided grant has expired due to it being revoked, a fresh auth token is needed. The user might have changed or reset their password. The grant was issued on '${new Date(issuedAt).toISOString()}' and the TokensValidFrom date (before which tokens are not valid) for this user is '${new Date(validFrom).toISOString()}'.`),
   malformedRefreshToken: () => fail('invalid_grant', 9002313, 'Invalid request. Request is malformed or invalid.'),
 };

@@ -7,6 +7,7 @@ import { discoveryDocument } from './discovery.ts';
 import { AADSTS, EntraError, newTrace } from './errors.ts';
 import { renderPage } from './http.ts';
 import { logout } from './logout.ts';
+import { revokeSignInSessions } from './revoke.ts';
 import { signIn, signInPage } from './sign-in.ts';
 import { currentSsoSession } from './sso.ts';
 import { type EmulatorState, findApp } from './state.ts';
@@ -19,7 +20,7 @@ const FAVICON =
   '<rect x="4" y="7" width="8" height="6" rx="1" fill="#fff"/></svg>';
 
 /** Endpoints called by programs, which get errors as JSON; the others are pages in a browser. */
-const MACHINE_ENDPOINTS = /\/(token|keys|openid-configuration)$/;
+const MACHINE_ENDPOINTS = /\/(token|keys|openid-configuration|revokeSignInSessions)$/;
 
 export function createIdentityApp(state: EmulatorState): Koa {
   const router = new Router();
@@ -44,6 +45,7 @@ export function createIdentityApp(state: EmulatorState): Koa {
   router.post('/:tenant/oauth2/v2.0/token', tokenEndpoint(state));
   router.get('/:tenant/oauth2/v2.0/logout', logout(state));
   router.post('/:tenant/oauth2/v2.0/logout', logout(state));
+  router.post('/:tenant/users/:user/revokeSignInSessions', revokeSignInSessions(state));
   router.get('/:tenant/oauth2/v2.0/logoutsession', (ctx) =>
     renderPage(ctx, 'signed-out', 'Signed out'),
   );
@@ -82,7 +84,9 @@ function methodNotAllowed(): Error {
 function ssoSessionPage(state: EmulatorState): Koa.Middleware {
   return async (ctx) => {
     const session = currentSsoSession(ctx, state);
+    const revoked = state.directory.byOid(new URLSearchParams(ctx.querystring).get('revoked'));
     await renderPage(ctx, 'sso-session', 'SSO session', {
+      revoked,
       wide: true,
       session,
       signedInApps: session
@@ -94,6 +98,7 @@ function ssoSessionPage(state: EmulatorState): Koa.Middleware {
       graphUrl: state.graphUrl,
       users: DEMO_USERS,
       generatedUsers: state.directory.users.length - DEMO_USERS.length,
+      revokeAction: (oid: string) => `/${state.tenantId}/users/${oid}/revokeSignInSessions`,
       apps: state.apps,
     });
   };

@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import type Koa from 'koa';
 import { randomToken } from './secrets.ts';
-import type { EmulatorState, SsoSession } from './state.ts';
+import { type EmulatorState, revokedSince, type SsoSession } from './state.ts';
 import type { DemoUser } from './types.ts';
 
 /** Distinct from every sample's cookie: browsers share cookies across the ports of localhost. */
@@ -31,9 +31,15 @@ export function browserId(ctx: Koa.Context): string {
 
 const BROWSER_COOKIE = 'emulator.browser';
 
+/** This browser's SSO session, unless an administrator revoked its user's sessions since. */
 export function currentSsoSession(ctx: Koa.Context, state: EmulatorState): SsoSession | undefined {
   const cookie = ctx.cookies.get(SSO_COOKIE);
-  return cookie ? state.ssoSessions.get(cookie) : undefined;
+  const session = cookie ? state.ssoSessions.get(cookie) : undefined;
+  if (session && cookie && revokedSince(state, session.user, session.startedAt)) {
+    state.ssoSessions.delete(cookie);
+    return undefined;
+  }
+  return session;
 }
 
 /** After the form: the same user keeps the session (and its sid); another user gets a new one. */
@@ -45,7 +51,12 @@ export function startSsoSession(
   const current = currentSsoSession(ctx, state);
   if (current?.user.oid === user.oid) return current;
   endSsoSession(ctx, state);
-  const session: SsoSession = { sid: randomUUID(), user, clientIds: new Set() };
+  const session: SsoSession = {
+    sid: randomUUID(),
+    user,
+    clientIds: new Set(),
+    startedAt: Date.now(),
+  };
   const cookie = randomToken();
   state.ssoSessions.set(cookie, session);
   ctx.cookies.set(SSO_COOKIE, cookie, COOKIE_OPTIONS);

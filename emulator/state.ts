@@ -36,6 +36,8 @@ export interface AuthorizationCode extends PendingAuthorization {
   user: DemoUser;
   sid: string;
   redeemed: boolean;
+  /** When the user signed in to the SSO session the code came from. */
+  authenticatedAt: number;
 }
 
 /** What a code or a refresh token stands for: who, in which app and SSO session, allowed to do what. */
@@ -45,6 +47,8 @@ export interface Grant {
   sid: string;
   scopes: Scopes;
   nonce?: string;
+  /** When the sign-in behind it happened (epoch ms): revoking the user's sessions voids older grants. */
+  authenticatedAt: number;
 }
 
 /** A browser's single sign-on session: one `sid` shared by every app signed in through it. */
@@ -52,6 +56,8 @@ export interface SsoSession {
   sid: string;
   user: DemoUser;
   clientIds: Set<string>;
+  /** When the user signed in (epoch ms). */
+  startedAt: number;
 }
 
 export interface EmulatorState {
@@ -76,6 +82,11 @@ export interface EmulatorState {
   refreshTokens: ExpiringMap<Grant>;
   /** By the value of the browser's SSO cookie (not by sid, which apps see). */
   ssoSessions: ExpiringMap<SsoSession>;
+  /**
+   * Users whose sessions an administrator revoked, and when (Entra's "TokensValidFrom"): refresh
+   * tokens, codes and SSO sessions from before then are no longer accepted.
+   */
+  revokedAt: Map<string, number>;
   tokenRequests: RunningEmulator['tokenRequests'];
   graphRequests: RunningEmulator['graphRequests'];
 }
@@ -101,6 +112,7 @@ export function createState(
     codes: new ExpiringMap(TEN_MINUTES, 2_000),
     refreshTokens: new ExpiringMap(90 * ONE_DAY, 100_000),
     ssoSessions: new ExpiringMap(ONE_DAY, 10_000),
+    revokedAt: new Map(),
     tokenRequests: [],
     graphRequests: [],
   };
@@ -113,6 +125,16 @@ export const RECORDED_REQUESTS = 1_000;
 export function record<T>(log: T[], entry: T): void {
   log.push(entry);
   if (log.length > RECORDED_REQUESTS) log.splice(0, log.length - RECORDED_REQUESTS);
+}
+
+/** An error in Microsoft Graph's shape, for the emulator's Graph-like endpoints. */
+export function graphLikeError(code: string, message: string) {
+  return { error: { code, message } };
+}
+
+/** Whether what `user` did at `at` was before an administrator revoked their sessions. */
+export function revokedSince(state: EmulatorState, user: DemoUser, at: number): boolean {
+  return (state.revokedAt.get(user.oid) ?? -1) >= at;
 }
 
 export function findApp(state: EmulatorState, clientId: string): AppRegistration | undefined {

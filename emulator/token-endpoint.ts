@@ -4,7 +4,7 @@ import { AADSTS } from './errors.ts';
 import { readForm } from './http.ts';
 import { parseScopes, responseScope, type Scopes } from './scopes.ts';
 import { randomToken, safeEqual, sha256 } from './secrets.ts';
-import { type EmulatorState, findApp, type Grant, record } from './state.ts';
+import { type EmulatorState, findApp, type Grant, record, revokedSince } from './state.ts';
 import { clientInfoOf, mintAccessToken, mintIdToken } from './tokens.ts';
 import type { AppRegistration } from './types.ts';
 
@@ -84,9 +84,19 @@ function redeemCode(state: EmulatorState, app: AppRegistration, form: URLSearchP
       throw AADSTS.codeVerifierMismatch();
     }
   }
+  if (revokedSince(state, code.user, code.authenticatedAt)) {
+    throw AADSTS.sessionsRevoked(code.authenticatedAt, state.revokedAt.get(code.user.oid) ?? 0);
+  }
   code.redeemed = true;
-  const { user, clientId, sid, nonce } = code;
-  return { user, clientId, sid, scopes: requestedScopes(form, code.scopes), nonce };
+  const { user, clientId, sid, nonce, authenticatedAt } = code;
+  return {
+    user,
+    clientId,
+    sid,
+    scopes: requestedScopes(form, code.scopes),
+    nonce,
+    authenticatedAt,
+  };
 }
 
 function redeemRefreshToken(
@@ -99,6 +109,14 @@ function redeemRefreshToken(
   const refresh = state.refreshTokens.get(value);
   if (!refresh) throw AADSTS.malformedRefreshToken();
   if (refresh.clientId !== app.clientId) throw AADSTS.grantIssuedToAnotherClient();
+  // Signing out never revokes a refresh token (Entra's behaviour); an administrator revoking the
+  // user's sessions does: the one thing that stops an app that kept its token cache.
+  if (revokedSince(state, refresh.user, refresh.authenticatedAt)) {
+    throw AADSTS.sessionsRevoked(
+      refresh.authenticatedAt,
+      state.revokedAt.get(refresh.user.oid) ?? 0,
+    );
+  }
   return { ...refresh, scopes: requestedScopes(form, refresh.scopes) };
 }
 

@@ -114,6 +114,8 @@ export class Browser {
     const cookie = await this.cookiesFor(url, from, method, destination);
     const headers = new Headers(init.headers);
     if (cookie) headers.set('cookie', cookie);
+    // What a browser asks for when it navigates.
+    if (!headers.has('accept')) headers.set('accept', 'text/html,application/xhtml+xml,*/*;q=0.8');
     const response = await fetch(url, { ...init, headers, redirect: 'manual' });
     // A frame blocked from third-party cookies does not store them either.
     if (!(destination === 'frame' && this.era === 'today' && !sameSite(url, from))) {
