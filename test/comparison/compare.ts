@@ -7,13 +7,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sampleNames } from '../../samples/index.ts';
-import {
-  formatMatrix,
-  type Matrix,
-  runComparison,
-  type SignOutKind,
-  signOutKinds,
-} from './scenarios.ts';
+import { formatMatrix, type Matrix, runComparison, type Scenario } from './scenarios.ts';
 
 const started = performance.now();
 const matrix = await runComparison();
@@ -31,53 +25,83 @@ writeFileSync(
 <!-- Written by \`npm run compare\` (test/comparison/compare.ts): edit that, not this file. -->
 
 Measured by \`npm run compare\` on ${new Date().toISOString().slice(0, 10)}, Node ${process.version},
-against the embedded emulator. The same scenarios run in \`npm test\` (\`test/comparison.test.ts\`),
-which asserts the documentation page's behaviour matrix.
+against the embedded emulator, which is on another site than the samples (\`127.0.0.1\` against
+\`localhost\`), as Entra's \`login.microsoftonline.com\` is. The same scenarios run in \`npm test\`
+(\`test/comparison.test.ts\`), which asserts every cell.
 
 Each column is a sample; each run starts from empty caches, signs one browser in to all four
 samples in one SSO session, calls each sample's API, then signs out one way:
 
 - **local sign-out**: in the measured sample itself;
-- **global sign-out started in another app**: local sign-out in a different sample, so the identity
-  platform tells the measured sample through its front-channel logout URL, if it registered one;
+- **global sign-out started in another app**: local sign-out in a different sample, so that the
+  identity platform tells the measured sample through the front-channel logout URL it registered;
 - **global sign-out started from the browser**: *Sign out everywhere* on the emulator's SSO page.
+
+The global sign-outs run in two browsers. **Today's** (Chromium's defaults): a cookie is
+\`SameSite=Lax\` unless it says otherwise, and third-party cookies are blocked, so the identity
+platform's front-channel iframes carry none of the samples' cookies. **A 2019 browser**: every
+cookie goes everywhere, iframes included, as it did then for cookies without \`SameSite\` (the
+originals' session cookies set none).
+
+The front-channel logout URLs are those the originals registered in 2019: \`aspnetcore\`
+\`/signout-oidc\`; \`python\` \`/logout\`, its local sign-out; \`java\` \`/msal4jsample/sign-out\`, a path
+no route serves (its route is \`sign_out\`); \`aspnet\` none.
 
 Then, for the measured sample: is its session still signed in, how many of the user's tokens are
 left in its cache (access, refresh and id tokens), and does its API route still return the user's
 data. Access tokens are issued for 60 seconds, within msal's 5-minute renewal margin, so every API
-call after the sign-out had to redeem the cached refresh token: the last row shows that the
-identity platform's sign-out did not revoke it.
+call after the sign-out had to redeem the cached refresh token: the last measure of each scenario
+shows that the identity platform's sign-out did not revoke it. The last two scenarios add what an
+administrator can do about it: revoke the user's sessions (Graph's \`revokeSignInSessions\`), once
+with 60-second access tokens, once with one-hour ones.
 
 ${table}
 
 ![Tokens left in each sample's cache after each kind of sign-out](comparison.svg)
 
 **What it shows.** Every sample forgets the user when the sign-out starts in the sample itself.
-When it starts anywhere else, only \`aspnetcore\` does: it registered a front-channel logout URL and
-removes the user's tokens there, finding them by \`sid\` without the session cookie. \`aspnet\`,
-\`java\` and \`python\` never hear of the sign-out: their session and their cache survive, and they
-go on calling the API for a user who signed out everywhere, with a refresh token that still works.
+When it starts anywhere else, only \`aspnetcore\` does, in both browsers: it removes the user's
+tokens at its front-channel logout URL, finding them by \`sid\`, with or without the cookie.
+\`aspnet\` (no logout URL) and \`java\` (a logout URL no route serves) never hear of the sign-out.
+\`python\` registered \`/logout\`, whose \`session.clear()\` drops the session and the token cache in it
+— with the session cookie. A 2019 browser sent it, and python forgot the user; today's does not,
+\`session.clear()\` clears an empty session, and python keeps the user signed in with their tokens.
+That is why the documentation page's sentence about the Python sample holds today, though its code
+has not changed: the browsers have.
+
+Those who kept the tokens go on calling the API for a user who signed out everywhere, with a
+refresh token that still works. Revoking the user's sessions stops the refresh token (AADSTS50173:
+they drop it and ask for a sign-in), but not a cached access token: until it expires (about an hour
+in Entra), the API still answers them.
 `,
 );
 console.log(`Wrote ${path.join(docs, 'comparison.md')} and ${path.join(docs, 'comparison.svg')}`);
 
 /** A grouped bar chart: tokens left per sample, one group per kind of sign-out. */
 function chart(matrix: Matrix): string {
-  const kinds = Object.keys(signOutKinds) as SignOutKind[];
+  const groups: Array<[Scenario, string]> = [
+    ['local', 'local'],
+    ['another-app', 'another app, today'],
+    ['browser', 'browser, today'],
+    ['another-app-2019', 'another app, 2019'],
+    ['browser-2019', 'browser, 2019'],
+  ];
   const colors = ['#243a5e', '#3a7bd5', '#e07b39', '#5a9e4b'];
   const max =
     1 +
     Math.max(
       3,
-      ...kinds.flatMap((kind) => sampleNames.map((name) => matrix[kind][name].tokensLeft)),
+      ...groups.flatMap(([scenario]) =>
+        sampleNames.map((name) => matrix[scenario][name].tokensLeft),
+      ),
     );
-  const [width, height, top, bottom, left] = [720, 300, 40, 70, 50];
-  const groupWidth = (width - left - 20) / kinds.length;
+  const [width, height, top, bottom, left] = [860, 300, 40, 70, 50];
+  const groupWidth = (width - left - 20) / groups.length;
   const barWidth = (groupWidth - 30) / sampleNames.length;
   const y = (value: number) => top + (height - top - bottom) * (1 - value / max);
   const parts = [
     `<svg xmlns="http://www.w3.org/2000/svg" role="img" width="${width}" height="${height}" font-family="sans-serif" font-size="12">`,
-    "<title>User's tokens left in each sample's cache after local sign-out, sign-out in another app, and sign-out from the browser</title>",
+    "<title>User's tokens left in each sample's cache after each kind of sign-out, in today's browser and in a 2019 browser</title>",
     `<rect width="${width}" height="${height}" fill="#fff"/>`,
     `<text x="${left}" y="20" font-size="14" font-weight="bold">User's tokens left in each sample's cache after sign-out</text>`,
   ];
@@ -87,10 +111,10 @@ function chart(matrix: Matrix): string {
     );
     parts.push(`<text x="${left - 8}" y="${y(value) + 4}" text-anchor="end">${value}</text>`);
   }
-  kinds.forEach((kind, group) => {
+  groups.forEach(([scenario, label], group) => {
     const x0 = left + group * groupWidth + 15;
     sampleNames.forEach((name, index) => {
-      const value = matrix[kind][name].tokensLeft;
+      const value = matrix[scenario][name].tokensLeft;
       const x = x0 + index * barWidth;
       parts.push(
         `<rect x="${x}" y="${y(value)}" width="${barWidth - 4}" height="${y(0) - y(value)}" fill="${colors[index]}"/>`,
@@ -99,12 +123,6 @@ function chart(matrix: Matrix): string {
         `<text x="${x + (barWidth - 4) / 2}" y="${y(value) - 4}" text-anchor="middle">${value}</text>`,
       );
     });
-    const label =
-      kind === 'local'
-        ? 'local sign-out'
-        : kind === 'another-app'
-          ? 'sign-out in another app'
-          : 'sign-out from the browser';
     parts.push(
       `<text x="${x0 + (groupWidth - 30) / 2}" y="${height - bottom + 18}" text-anchor="middle">${label}</text>`,
     );

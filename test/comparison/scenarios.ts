@@ -1,28 +1,86 @@
 /**
  * The comparison: the same scenarios driven through all four samples over real HTTP, against the
- * emulator, measuring what each sample still knows about the user afterwards.
+ * emulator (on another site than the samples, as Entra is), measuring what each sample still
+ * knows about the user afterwards, and what it can still do for them.
  *
  * Every run starts from nothing (a new emulator and new samples), signs one browser in to all four
  * samples in one SSO session, calls each sample's API route, then signs out one way:
  * - local: in the measured sample itself;
  * - another app: in a different sample (global sign-out for the measured one);
- * - browser: with "Sign out everywhere" on the emulator's SSO session page.
+ * - browser: with "Sign out everywhere" on the emulator's SSO session page;
+ * in today's browser (SameSite, third-party cookies blocked: the front-channel iframes carry no
+ * cookie) or in a 2019 browser (every cookie goes into every iframe, as for the originals' cookies,
+ * which set no SameSite); and last, after a sign-out from the browser, an administrator revokes the
+ * user's sessions.
+ *
  * Access tokens are issued for 60 s, inside msal's 5-minute renewal margin, so every API call
- * after sign-out has to redeem the cached refresh token: "can still call the API" proves that the
- * identity platform's sign-out did not revoke it.
+ * after the sign-out has to redeem the cached refresh token: "can still call the API" proves that
+ * the identity platform's sign-out did not revoke it. One run issues them for an hour, to show
+ * what a cached access token still does after the sessions are revoked.
  */
 
 import { type SampleName, sampleNames } from '../../samples/index.ts';
-import { Browser, parseForm } from '../helpers/browser.ts';
+import { Browser, type BrowserEra, parseForm } from '../helpers/browser.ts';
 import { cacheSummary, startSamples, type TestEnvironment } from '../helpers/environment.ts';
 
-export type SignOutKind = 'local' | 'another-app' | 'browser';
+interface ScenarioSpec {
+  label: string;
+  signOut: 'local' | 'another-app' | 'browser';
+  era: BrowserEra;
+  /** An administrator revokes the user's sessions after the sign-out. */
+  revoke?: boolean;
+  accessTokenLifetimeSeconds: number;
+}
 
-export const signOutKinds: Record<SignOutKind, string> = {
-  local: 'local sign-out (in the sample itself)',
-  'another-app': 'global sign-out started in another app',
-  browser: 'global sign-out started from the browser (emulator page)',
-};
+export const scenarios = {
+  local: {
+    label: 'local sign-out (in the sample itself)',
+    signOut: 'local',
+    era: 'today',
+    accessTokenLifetimeSeconds: 60,
+  },
+  'another-app': {
+    label: 'global sign-out started in another app, in today’s browser',
+    signOut: 'another-app',
+    era: 'today',
+    accessTokenLifetimeSeconds: 60,
+  },
+  browser: {
+    label: 'global sign-out started from the browser (emulator page), in today’s browser',
+    signOut: 'browser',
+    era: 'today',
+    accessTokenLifetimeSeconds: 60,
+  },
+  'another-app-2019': {
+    label: 'global sign-out started in another app, in a 2019 browser',
+    signOut: 'another-app',
+    era: '2019',
+    accessTokenLifetimeSeconds: 60,
+  },
+  'browser-2019': {
+    label: 'global sign-out started from the browser, in a 2019 browser',
+    signOut: 'browser',
+    era: '2019',
+    accessTokenLifetimeSeconds: 60,
+  },
+  revoked: {
+    label:
+      'global sign-out from the browser, then the user’s sessions revoked (access tokens of 60 s: each call needs the refresh token)',
+    signOut: 'browser',
+    era: 'today',
+    revoke: true,
+    accessTokenLifetimeSeconds: 60,
+  },
+  'revoked-cached': {
+    label: 'the same, with access tokens of one hour (the cached one has not expired)',
+    signOut: 'browser',
+    era: 'today',
+    revoke: true,
+    accessTokenLifetimeSeconds: 3600,
+  },
+} satisfies Record<string, ScenarioSpec>;
+
+export type Scenario = keyof typeof scenarios;
 
 export interface Outcome {
   /** The sample's session still shows the user as signed in. */
@@ -35,7 +93,7 @@ export interface Outcome {
   refreshTokenRedeemed: boolean;
 }
 
-export type Matrix = Record<SignOutKind, Record<SampleName, Outcome>>;
+export type Matrix = Record<Scenario, Record<SampleName, Outcome>>;
 
 /** The sample whose sign-out is "another app" for `sample`: the next one in the list. */
 function anotherApp(sample: SampleName): SampleName {
@@ -44,31 +102,32 @@ function anotherApp(sample: SampleName): SampleName {
 
 export async function runComparison(): Promise<Matrix> {
   const matrix = {} as Matrix;
-  for (const kind of Object.keys(signOutKinds) as SignOutKind[]) {
-    matrix[kind] = {} as Record<SampleName, Outcome>;
-    if (kind === 'browser') {
+  for (const [name, spec] of Object.entries(scenarios) as Array<[Scenario, ScenarioSpec]>) {
+    matrix[name] = {} as Record<SampleName, Outcome>;
+    if (spec.signOut === 'browser') {
       // One sign-out from the browser concerns every sample at once.
-      Object.assign(matrix[kind], await run(kind, sampleNames));
+      Object.assign(matrix[name], await run(spec, sampleNames));
     } else {
-      for (const sample of sampleNames) Object.assign(matrix[kind], await run(kind, [sample]));
+      for (const sample of sampleNames) Object.assign(matrix[name], await run(spec, [sample]));
     }
   }
   return matrix;
 }
 
 /** One run: a fresh environment, sign in everywhere, sign out one way, measure `measured`. */
-async function run(kind: SignOutKind, measured: readonly SampleName[]) {
-  const env = await startSamples(sampleNames, { emulator: { accessTokenLifetimeSeconds: 60 } });
+async function run(spec: ScenarioSpec, measured: readonly SampleName[]) {
+  const env = await startSamples(sampleNames, {
+    emulator: { accessTokenLifetimeSeconds: spec.accessTokenLifetimeSeconds },
+  });
   try {
     const user = env.emulator.users[0]!;
-    const password = env.password;
-    const browser = new Browser();
+    const browser = new Browser(spec.era);
     for (const [index, name] of sampleNames.entries()) {
       const sample = env.samples[name]!;
       // The first sign-in fills in the form; the others ride the SSO session.
       const home = await browser.signIn(
         sample.url + sample.routes.links.signIn,
-        ...(index === 0 ? [user.userPrincipalName, password] : []),
+        ...(index === 0 ? [user.userPrincipalName, env.password] : []),
       );
       if (!home.html.includes(`id="signed-in-user">${user.userPrincipalName}<`)) {
         throw new Error(`${name}: sign-in did not complete (at ${home.url})`);
@@ -78,24 +137,35 @@ async function run(kind: SignOutKind, measured: readonly SampleName[]) {
     }
 
     const [first] = measured as [SampleName];
-    if (kind === 'local')
+    if (spec.signOut === 'local') {
       await browser.get(env.samples[first]!.url + env.samples[first]!.routes.links.signOut);
-    if (kind === 'another-app') {
+    }
+    if (spec.signOut === 'another-app') {
       const other = env.samples[anotherApp(first)]!;
       await browser.get(other.url + other.routes.links.signOut);
     }
-    if (kind === 'browser') {
+    if (spec.signOut === 'browser') {
       const ssoPage = await browser.get(`${env.emulator.identityUrl}/`);
       const form = parseForm(ssoPage.html, ssoPage.url, (html) =>
         html.includes('sign-out-everywhere'),
       );
       await browser.post(form.action, form.fields);
     }
+    if (spec.revoke) {
+      // As an administrator would, with Graph's revokeSignInSessions.
+      const revoke = `${env.emulator.identityUrl}/${env.emulator.tenantId}/users/${user.oid}/revokeSignInSessions`;
+      const response = await fetch(revoke, {
+        method: 'POST',
+        headers: { Accept: 'application/json' },
+      });
+      if (!response.ok) throw new Error(`revokeSignInSessions answered ${response.status}`);
+    }
     const signedOutAt = env.emulator.tokenRequests.length;
 
     const outcomes = {} as Record<SampleName, Outcome>;
-    for (const name of measured)
+    for (const name of measured) {
       outcomes[name] = await measure(env, browser, name, user.userPrincipalName, signedOutAt);
+    }
     return outcomes;
   } finally {
     await env.close();
@@ -133,7 +203,7 @@ async function measure(
   };
 }
 
-/** The matrix as a Markdown table: one row per sign-out kind and measure, one column per sample. */
+/** The matrix as a Markdown table: one row per scenario and measure, one column per sample. */
 export function formatMatrix(matrix: Matrix): string {
   const yesNo = (value: boolean) => (value ? '**yes**' : 'no');
   const measures: Array<[string, (outcome: Outcome) => string]> = [
@@ -152,10 +222,10 @@ export function formatMatrix(matrix: Matrix): string {
     `| after… | ${sampleNames.join(' | ')} |`,
     `|---|${sampleNames.map(() => '---').join('|')}|`,
   ];
-  for (const kind of Object.keys(signOutKinds) as SignOutKind[]) {
+  for (const [scenario, spec] of Object.entries(scenarios) as Array<[Scenario, ScenarioSpec]>) {
     for (const [label, show] of measures) {
       lines.push(
-        `| ${signOutKinds[kind]}: ${label} | ${sampleNames.map((name) => show(matrix[kind][name])).join(' | ')} |`,
+        `| ${spec.label}: ${label} | ${sampleNames.map((name) => show(matrix[scenario][name])).join(' | ')} |`,
       );
     }
   }
