@@ -1,0 +1,112 @@
+/**
+ * The lesson in a real browser: Chromium (Debian's, driven by playwright-core), today's defaults,
+ * the default configuration (the identity platform on 127.0.0.1, another site than the samples on
+ * localhost). A person signs in to the four samples, calls each API, and signs out everywhere on
+ * the identity platform's page: the front-channel iframes arrive without any cookie, aspnetcore
+ * forgets the user, and the three others keep them, with their tokens.
+ */
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import type { Frame, Request } from 'playwright-core';
+import type { SampleName } from '../samples/index.ts';
+import { launchChromium } from './helpers/chromium.ts';
+import { cacheSummary, startSamples, type TestEnvironment } from './helpers/environment.ts';
+
+let env: TestEnvironment;
+before(async () => {
+  env = await startSamples(['aspnetcore', 'aspnet', 'java', 'python']);
+});
+after(() => env.close());
+
+const routes: Record<SampleName, { signIn: string; api: string; home: string }> = {
+  aspnetcore: { signIn: '/AzureAD/Account/SignIn', api: '/Home/Profile', home: '/' },
+  aspnet: { signIn: '/Account/SignIn', api: '/Home/ReadMail', home: '/' },
+  java: {
+    signIn: '/msal4jsample/secure/aad',
+    api: '/msal4jsample/graph/users',
+    home: '/msal4jsample',
+  },
+  python: { signIn: '/login', api: '/graphcall', home: '/' },
+};
+
+test('sign in to four samples, sign out everywhere: iframes without cookies, aspnetcore alone forgets', async (t) => {
+  const chromium = await launchChromium(t);
+  if (!chromium) return;
+  try {
+    const page = await (await chromium.newContext()).newPage();
+    const user = env.emulator.users[0]!.userPrincipalName;
+    assert.match(
+      env.emulator.identityUrl,
+      /^http:\/\/127\.0\.0\.1:/,
+      'the identity platform is another site',
+    );
+
+    // aspnetcore: the emulator's sign-in form, typed in; the answer comes back as a form_post.
+    await page.goto(env.samples.aspnetcore!.url + routes.aspnetcore.signIn);
+    await page.fill('input[name="login"]', user);
+    await page.fill('input[name="passwd"]', env.password);
+    await page.click('button[value="sign-in"]');
+    await page.waitForSelector('#signed-in-user');
+    assert.equal(await page.textContent('#signed-in-user'), user);
+
+    // The others ride the SSO session: java through its account picker, python through its link.
+    await page.goto(env.samples.aspnet!.url + routes.aspnet.signIn);
+    await page.waitForSelector('#signed-in-user');
+    await page.goto(env.samples.java!.url + routes.java.signIn);
+    await page.click('#continue-as');
+    await page.waitForSelector('#signed-in-user');
+    await page.goto(env.samples.python!.url + routes.python.signIn);
+    await page.click('#sign-in-link');
+    await page.waitForSelector('#signed-in-user');
+
+    for (const name of ['aspnetcore', 'aspnet', 'java', 'python'] as const) {
+      const response = await page.goto(env.samples[name]!.url + routes[name].api);
+      assert.equal(response?.status(), 200, `${name} calls its API`);
+      assert.equal((await cacheSummary(env.samples[name]!.url)).accounts.length, 1, name);
+    }
+
+    // Sign out everywhere, on the identity platform's page: it loads every logout URL in an
+    // iframe. The first request of each iframe is the logout URL (python's then goes on: its
+    // /logout redirects to the end-session endpoint, inside the iframe, as the original did).
+    const firstRequestOf = new Map<Frame, Request>();
+    page.on('request', (request) => {
+      const frame = request.frame();
+      if (frame.parentFrame() === page.mainFrame() && !firstRequestOf.has(frame)) {
+        firstRequestOf.set(frame, request);
+      }
+    });
+    await page.goto(`${env.emulator.identityUrl}/`);
+    await page.click('#sign-out-everywhere');
+    await page.waitForSelector('text=You signed out of your account');
+
+    const logoutUrls = await Promise.all(
+      [...firstRequestOf.values()].map(async (request) => ({
+        path: new URL(request.url()).pathname,
+        cookie: (await request.allHeaders()).cookie ?? '',
+      })),
+    );
+    assert.deepEqual(
+      logoutUrls.map(({ path }) => path).sort(),
+      ['/logout', '/msal4jsample/sign-out', '/signout-oidc'],
+      'the three registered logout URLs were loaded',
+    );
+    for (const { path, cookie } of logoutUrls) assert.equal(cookie, '', `${path} got no cookie`);
+
+    // aspnetcore forgot the user; the three others kept them, and their tokens.
+    const forgot = await cacheSummary(env.samples.aspnetcore!.url);
+    assert.deepEqual([forgot.accounts.length, forgot.sessions], [0, 0]);
+    for (const name of ['aspnet', 'java', 'python'] as const) {
+      const kept = await cacheSummary(env.samples[name]!.url);
+      assert.equal(kept.accounts.length, 1, `${name} keeps the user's tokens`);
+      assert.ok(kept.refreshTokens >= 1, `${name} keeps a refresh token`);
+    }
+    await page.goto(env.samples.aspnetcore!.url + routes.aspnetcore.home);
+    assert.equal(await page.$('#signed-in-user'), null, 'aspnetcore: signed out');
+    for (const name of ['aspnet', 'java', 'python'] as const) {
+      await page.goto(env.samples[name]!.url + routes[name].home);
+      assert.equal(await page.textContent('#signed-in-user'), user, `${name}: still signed in`);
+    }
+  } finally {
+    await chromium.close();
+  }
+});
