@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, test } from 'node:test';
@@ -213,6 +213,15 @@ describe('configuration', () => {
       problemsOf({ EMULATOR_APPS: '/no/such/apps.json' }).join('\n'),
       /EMULATOR_APPS.*ENOENT/,
     );
+  });
+
+  test("docs/configuration.md's EMULATOR_APPS example is a valid file, optional claims included", () => {
+    const doc = readFileSync(new URL('../docs/configuration.md', import.meta.url), 'utf8');
+    const example = JSON.parse(/```json\n([\s\S]*?)```/.exec(doc)?.[1] ?? 'null');
+    const settings = loadSettings(registrations, { EMULATOR_APPS: appsFile(example) });
+    const registered = emulatorApps(settings.emulator!).at(-1);
+    assert.equal(registered?.clientId, example[0].clientId);
+    assert.deepEqual(registered?.optionalClaims, ['sid', 'login_hint']);
   });
 
   test('an EMULATOR_APPS entry reusing a registered client id is refused, naming the entry', () => {
