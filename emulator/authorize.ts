@@ -2,6 +2,7 @@
 import type Koa from 'koa';
 import { sendCode, sendError } from './authorization-response.ts';
 import { AADSTS, EntraError } from './errors.ts';
+import { isRegisteredRedirectUri } from './redirect-uris.ts';
 import { parseScopes } from './scopes.ts';
 import { randomToken } from './secrets.ts';
 import { showAccountPicker, showSignInForm } from './sign-in.ts';
@@ -71,7 +72,7 @@ function validateClient(
   if (!app) throw AADSTS.unknownClient(clientId, state.tenantId);
   const redirectUri = query.get('redirect_uri');
   if (!redirectUri) throw AADSTS.missingParameter('redirect_uri');
-  if (!app.redirectUris.includes(redirectUri))
+  if (!isRegisteredRedirectUri(app.redirectUris, redirectUri))
     throw AADSTS.unregisteredRedirectUri(redirectUri, clientId);
   // The hybrid flow answers in the fragment unless told otherwise; the code flow in the query.
   const requestedMode = query.get('response_mode') ?? (isHybrid(query) ? 'fragment' : 'query');
@@ -111,6 +112,10 @@ function validateRequest(
   const method = (['S256', 'plain'] as const).find((known) => known === requestedMethod);
   if (challenge !== undefined && !method) {
     throw AADSTS.unsupportedCodeChallengeMethod(requestedMethod);
+  }
+  // RFC 7636 4.1-4.2: 43 to 128 unreserved characters (a S256 challenge is 43).
+  if (challenge !== undefined && !/^[A-Za-z0-9\-._~]{43,128}$/.test(challenge)) {
+    throw AADSTS.invalidCodeChallengeSize();
   }
   return {
     clientId,

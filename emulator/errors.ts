@@ -67,6 +67,7 @@ export const AADSTS = {
   invalidScope: (scope: string) => fail('invalid_scope', 70011, `The provided value for the input parameter 'scope' is not valid. The scope '${scope}' is not valid.`),
   openidScopeRequired: () => fail('invalid_scope', 70011, `The provided value for the input parameter 'scope' is not valid. This emulator signs users in with OpenID Connect only: include 'openid'.`),
   unsupportedCodeChallengeMethod: (method: string) => fail('invalid_request', 501491, `Invalid code_challenge_method '${method}': use 'S256' or 'plain'.`),
+  invalidCodeChallengeSize: () => fail('invalid_request', 501491, 'Invalid size of Code_Challenge parameter.'),
   queryModeWithIdToken: () => fail('invalid_request', 700054, "response_mode 'query' cannot carry an id token: use 'form_post' or 'fragment' with response_type 'code id_token'."),
   loginRequired: () => fail('login_required', 50058, 'A silent sign-in request was sent but no user is signed in.'),
   invalidCredentials: () => fail('invalid_grant', 50126, 'Error validating credentials due to invalid username or password.'),

@@ -84,7 +84,9 @@ function methodNotAllowed(): Error {
 function ssoSessionPage(state: EmulatorState): Koa.Middleware {
   return async (ctx) => {
     const session = currentSsoSession(ctx, state);
-    const revoked = state.directory.byOid(new URLSearchParams(ctx.querystring).get('revoked'));
+    // The notice after "Revoke sessions", only for a user whose sessions were revoked indeed.
+    const named = state.directory.byOid(new URLSearchParams(ctx.querystring).get('revoked'));
+    const revoked = named && state.revokedAt.has(named.oid) ? named : undefined;
     await renderPage(ctx, 'sso-session', 'SSO session', {
       revoked,
       wide: true,

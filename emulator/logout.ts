@@ -1,6 +1,7 @@
 /** GET or POST /{tenant}/oauth2/v2.0/logout: single sign-out through the browser (front channel). */
 import type Koa from 'koa';
 import { readParameters, renderPage } from './http.ts';
+import { isRegisteredRedirectUri } from './redirect-uris.ts';
 import { endSsoSession } from './sso.ts';
 import type { EmulatorState, SsoSession } from './state.ts';
 
@@ -34,7 +35,10 @@ function frontChannelLogoutUrls(state: EmulatorState, session: SsoSession): stri
 /** The post-logout redirect URI only if some app registered it (no open redirect), else "signed out". */
 function continueUrl(state: EmulatorState, parameters: URLSearchParams): string {
   const requested = parameters.get('post_logout_redirect_uri');
-  if (!requested || !state.apps.some((app) => app.redirectUris.includes(requested))) {
+  if (
+    !requested ||
+    !state.apps.some((app) => isRegisteredRedirectUri(app.redirectUris, requested))
+  ) {
     return `${state.identityUrl}/${state.tenantId}/oauth2/v2.0/logoutsession`;
   }
   const url = new URL(requested);

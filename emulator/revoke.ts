@@ -5,7 +5,7 @@
  * access tokens already issued stay valid until they expire, as in Entra.
  *
  * The emulator's stand-in needs no token (it is a development tool, reachable from this machine
- * only), but another site's page cannot use it: browsers send `Origin` with a form they POST.
+ * only), but no other origin's page can use it: browsers send `Origin` with a form they POST.
  */
 import type Koa from 'koa';
 import { type EmulatorState, graphLikeError } from './state.ts';
@@ -17,7 +17,7 @@ export function revokeSignInSessions(state: EmulatorState): Koa.Middleware {
       ctx.status = 403;
       ctx.body = graphLikeError(
         'Authorization_RequestDenied',
-        'Another site cannot revoke sessions.',
+        `Only the emulator's own page (${new URL(state.identityUrl).origin}) can revoke sessions.`,
       );
       return;
     }

@@ -449,8 +449,9 @@ describe('aspnetcore: sign-in refuses bad input, shows why, and keeps no tokens'
   });
 
   test('an unregistered redirect URI stops at the identity platform', async () => {
-    // The same sample on another port, using the running emulator: its redirect URI there is
-    // not in the app registration.
+    // The same sample under another host name (127.0.0.1, not localhost), using the running
+    // emulator: its redirect URI there is not in the app registration. (Another port alone would
+    // be: the port of a loopback redirect URI does not count, as in Entra.)
     const [port] = await freePorts(1);
     const unregistered = await startProject({
       definitions: allSamples,
@@ -459,6 +460,7 @@ describe('aspnetcore: sign-in refuses bad input, shows why, and keeps no tokens'
         EMULATOR_PORT: new URL(env.emulator.identityUrl).port,
         GRAPH_PORT: new URL(env.emulator.graphUrl).port,
         ASPNETCORE_PORT: String(port),
+        ASPNETCORE_BASE_URL: `http://127.0.0.1:${port}`,
       },
       emulator: 'shared',
     });

@@ -13,12 +13,14 @@ const forgot: Outcome = {
   signedIn: false,
   tokensLeft: 0,
   canCallApi: false,
+  tokensLeftAfterApiCall: 0,
   refreshTokenRedeemed: false,
 };
 const kept: Outcome = {
   signedIn: true,
   tokensLeft: 3,
   canCallApi: true,
+  tokensLeftAfterApiCall: 3,
   refreshTokenRedeemed: true,
 };
 
@@ -59,7 +61,8 @@ describe('comparison of the four samples', () => {
     for (const name of ['aspnet', 'java', 'python'] as const) {
       assert.deepEqual(
         matrix.revoked[name],
-        { ...kept, canCallApi: false, refreshTokenRedeemed: false },
+        // The refused refresh token: the app drops the user's tokens and asks for a sign-in.
+        { ...kept, canCallApi: false, tokensLeftAfterApiCall: 0, refreshTokenRedeemed: false },
         name,
       );
       assert.deepEqual(

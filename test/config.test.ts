@@ -224,6 +224,17 @@ describe('configuration', () => {
     assert.deepEqual(registered?.optionalClaims, ['sid', 'login_hint']);
   });
 
+  test('an EMULATOR_APPS entry asking for an optional claim the emulator does not have is refused', () => {
+    const app = { clientId, clientSecret: 's', redirectUris: ['http://localhost:5000/cb'] };
+    for (const optionalClaims of [['email'], 'sid', [42]]) {
+      assert.match(
+        problemsOf({ EMULATOR_APPS: appsFile([{ ...app, optionalClaims }]) }).join('\n'),
+        /EMULATOR_APPS.*entry 0.*"optionalClaims" must be an array of "sid" and "login_hint"/,
+        JSON.stringify(optionalClaims),
+      );
+    }
+  });
+
   test('an EMULATOR_APPS entry reusing a registered client id is refused, naming the entry', () => {
     const file = appsFile([
       { clientId, clientSecret: 's', redirectUris: ['http://localhost:5000/cb'] },

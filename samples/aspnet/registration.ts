@@ -16,6 +16,7 @@ export const registration = {
   frontChannelLogoutPath: undefined,
   // The original read the user's mail: Graph `/me/messages`.
   scopes: ['Mail.Read'],
-  // In the id token: `sid` (front-channel sign-out names it), `login_hint` (sign-out sends it back).
+  // In the id token, as the README's Entra set-up has every registration ask: this sample reads
+  // neither (only aspnetcore finds sessions by `sid` and sends `login_hint` back at sign-out).
   optionalClaims: ['sid', 'login_hint'],
 } satisfies SampleRegistration;

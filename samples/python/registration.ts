@@ -18,6 +18,7 @@ export const registration = {
   frontChannelLogoutPath: '/logout',
   // The original listed the tenant's users: Graph `/v1.0/users`.
   scopes: ['User.ReadBasic.All'],
-  // In the id token: `sid` (front-channel sign-out names it), `login_hint` (sign-out sends it back).
+  // In the id token, as the README's Entra set-up has every registration ask: this sample reads
+  // neither (only aspnetcore finds sessions by `sid` and sends `login_hint` back at sign-out).
   optionalClaims: ['sid', 'login_hint'],
 } satisfies SampleRegistration;

@@ -8,7 +8,7 @@
  *   (its registered front-channel logout URL, `registration.ts`) in a hidden cross-site iframe:
  *   the same `signOut` as above, which clears the session the request's cookie names. A browser of
  *   2019 sent the session cookie into that iframe, and the session and its cache went. Today's
- *   browsers send no cookie there (SameSite=Lax, third-party cookies blocked): `session.clear()`
+ *   browsers send no cookie there (it is SameSite=Lax, never sent into a cross-site iframe): `session.clear()`
  *   clears an empty session, the user's session and cache survive, and the app can go on calling
  *   the API for the user with the cached refresh token. Nothing here looks at `sid`.
  */

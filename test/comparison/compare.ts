@@ -37,21 +37,22 @@ samples in one SSO session, calls each sample's API, then signs out one way:
   identity platform tells the measured sample through the front-channel logout URL it registered;
 - **global sign-out started from the browser**: *Sign out everywhere* on the emulator's SSO page.
 
-The global sign-outs run in two browsers. **Today's** (Chromium's defaults): a cookie is
-\`SameSite=Lax\` unless it says otherwise, and third-party cookies are blocked, so the identity
-platform's front-channel iframes carry none of the samples' cookies. **A 2019 browser**: every
-cookie goes everywhere, iframes included, as it did then for cookies without \`SameSite\` (the
-originals' session cookies set none).
+The global sign-outs run in two browsers. **Today's**: the samples' cookies are \`SameSite=Lax\`,
+which no browser sends into a cross-site iframe (and browsers that block third-party cookies send
+none there at all), so the identity platform's front-channel iframes carry none of the samples'
+cookies. **A 2019 browser**: every cookie goes everywhere, iframes included, as it did then for
+cookies without \`SameSite\` (the originals' session cookies set none).
 
 The front-channel logout URLs are those the originals registered in 2019: \`aspnetcore\`
 \`/signout-oidc\`; \`python\` \`/logout\`, its local sign-out; \`java\` \`/msal4jsample/sign-out\`, a path
 no route serves (its route is \`sign_out\`); \`aspnet\` none.
 
 Then, for the measured sample: is its session still signed in, how many of the user's tokens are
-left in its cache (access, refresh and id tokens), and does its API route still return the user's
-data. Access tokens are issued for 60 seconds, within msal's 5-minute renewal margin, so every API
+left in its cache (access, refresh and id tokens), does its API route still return the user's
+data, and how many tokens are left after that call. Access tokens are issued for 60 seconds, within msal's 5-minute renewal margin, so every API
 call after the sign-out had to redeem the cached refresh token: the last measure of each scenario
-shows that the identity platform's sign-out did not revoke it. The last two scenarios add what an
+shows that the identity platform's sign-out did not revoke it (refresh tokens last 90 days in the
+emulator, and in Entra until they are unused for 90 days). The last two scenarios add what an
 administrator can do about it: revoke the user's sessions (Graph's \`revokeSignInSessions\`), once
 with 60-second access tokens, once with one-hour ones.
 

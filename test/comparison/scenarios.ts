@@ -89,6 +89,8 @@ export interface Outcome {
   tokensLeft: number;
   /** The sample's API route still returns the user's data. */
   canCallApi: boolean;
+  /** Tokens left for the user after that API call (a refused refresh token drops them). */
+  tokensLeftAfterApiCall: number;
   /** A refresh_token grant by this sample succeeded after the sign-out. */
   refreshTokenRedeemed: boolean;
 }
@@ -181,9 +183,13 @@ async function measure(
 ): Promise<Outcome> {
   const sample = env.samples[name]!;
   const home = await browser.get(`${sample.url}/`);
-  const account = (await cacheSummary(sample.url)).accounts.find(
-    (entry) => entry.username === username,
-  );
+  const tokensLeft = async () => {
+    const account = (await cacheSummary(sample.url)).accounts.find(
+      (entry) => entry.username === username,
+    );
+    return account ? account.accessTokens + account.refreshTokens + account.idTokens : 0;
+  };
+  const tokensBefore = await tokensLeft();
   // No redirect followed: 200 is the user's data; a redirect means "sign in again".
   const api = await browser.request(sample.url + sample.routes.links.api.href);
   const apiBody = await api.text();
@@ -197,8 +203,9 @@ async function measure(
     );
   return {
     signedIn: home.html.includes(`id="signed-in-user">${username}<`),
-    tokensLeft: account ? account.accessTokens + account.refreshTokens + account.idTokens : 0,
+    tokensLeft: tokensBefore,
     canCallApi: api.status === 200 && apiBody.includes('<table>'),
+    tokensLeftAfterApiCall: await tokensLeft(),
     refreshTokenRedeemed,
   };
 }
@@ -213,6 +220,10 @@ export function formatMatrix(matrix: Matrix): string {
       (outcome) => (outcome.tokensLeft ? `**${outcome.tokensLeft}**` : '0'),
     ],
     ['app can still call the API for the user', (outcome) => yesNo(outcome.canCallApi)],
+    [
+      "user's tokens left after that API call",
+      (outcome) => (outcome.tokensLeftAfterApiCall ? `**${outcome.tokensLeftAfterApiCall}**` : '0'),
+    ],
     [
       "app's refresh token redeemed after sign-out",
       (outcome) => yesNo(outcome.refreshTokenRedeemed),

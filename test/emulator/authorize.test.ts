@@ -235,12 +235,52 @@ describe('sign-in', () => {
     assert.match(await badClient.text(), /AADSTS700016: /);
   });
 
-  test('bad requests from a known client go back to it: scope, response_type, PKCE method', async () => {
+  test('a loopback redirect URI matches on any port, as in Entra; nothing else does', async () => {
+    // Registered: http://localhost:9/cb. Another instance of the app, on another port:
+    const otherPort = 'http://localhost:3999/cb';
+    const redirect = redirectParameters(
+      await signIn(new Browser(), authorizeUrl(WEB, { redirect_uri: otherPort })),
+    );
+    const tokens = await redeemCode(WEB, redirect.get('code') ?? '', { redirect_uri: otherPort });
+    assert.equal(tokens.status, 200, JSON.stringify(tokens.body));
+    // The code is bound to the URI it was issued for, port included.
+    const other = redirectParameters(
+      await signIn(new Browser(), authorizeUrl(WEB, { redirect_uri: otherPort })),
+    );
+    assert.equal((await redeemCode(WEB, other.get('code') ?? '')).status, 400);
+
+    for (const uri of [
+      'http://localhost:3999/CB',
+      'http://localhost:3999/cb/more',
+      'https://localhost:9/cb',
+      'http://localhost.evil.example:9/cb',
+      'http://127.0.0.2:9/cb',
+    ]) {
+      const answer = await fetch(authorizeUrl(WEB, { redirect_uri: uri }), { redirect: 'manual' });
+      assert.equal(answer.status, 400, uri);
+      assert.match(await answer.text(), /AADSTS50011: /, uri);
+    }
+  });
+
+  test('bad requests from a known client go back to it: scope, response_type, PKCE method and size', async () => {
     const cases: Array<[Record<string, string>, string, number]> = [
       [{ scope: 'openid Files.Read' }, 'invalid_scope', 70011],
       [{ scope: 'User.Read' }, 'invalid_scope', 70011],
       [{ response_type: 'token' }, 'unsupported_response_type', 70005],
-      [{ code_challenge: 'abc', code_challenge_method: 'S512' }, 'invalid_request', 501491],
+      [
+        { code_challenge: 'x'.repeat(43), code_challenge_method: 'S512' },
+        'invalid_request',
+        501491,
+      ],
+      // A challenge of the wrong size or alphabet (RFC 7636): an empty one would disable PKCE.
+      [{ code_challenge: '', code_challenge_method: 'plain' }, 'invalid_request', 501491],
+      [{ code_challenge: 'x'.repeat(42) }, 'invalid_request', 501491],
+      [{ code_challenge: 'x'.repeat(129) }, 'invalid_request', 501491],
+      [
+        { code_challenge: `${'x'.repeat(42)}=`, code_challenge_method: 'S256' },
+        'invalid_request',
+        501491,
+      ],
       [{ response_type: 'code id_token', response_mode: 'query' }, 'invalid_request', 700054],
     ];
     for (const [parameters, error, code] of cases) {

@@ -4,16 +4,21 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { startEmulator } from '../../emulator/index.ts';
 import { Browser } from '../helpers/browser.ts';
 import {
   adele,
   assertEntraError,
   authorizeUrl,
   emulator,
+  emulatorOptions,
   endpoint,
   isSignInForm,
   json,
+  redeemCode,
+  redirectParameters,
   signedIn,
+  signIn,
   tokenRequest,
   useEmulator,
   WEB,
@@ -71,4 +76,25 @@ test('the SSO page has a button for it; another site cannot use it; an unknown u
   const crossSite = await revoke(adele().oid, { Origin: 'https://evil.example' });
   assert.equal(crossSite.status, 403);
   assert.equal((await revoke('nobody@contoso.onmicrosoft.com')).status, 404);
+});
+
+test('a code issued before the revocation is refused too', async () => {
+  const browser = new Browser();
+  const redirect = redirectParameters(await signIn(browser, authorizeUrl(WEB)));
+  assert.equal((await revoke(adele().oid)).status, 200);
+  const redeemed = await redeemCode(WEB, redirect.get('code') ?? '');
+  assert.equal(redeemed.status, 400);
+  assertEntraError(redeemed.body, 'invalid_grant', 50173);
+});
+
+test('the page says "revoked" only for a user whose sessions were revoked', async () => {
+  const browser = new Browser();
+  const fresh = await startEmulator(emulatorOptions());
+  try {
+    const user = fresh.users[1]!;
+    const page = await browser.get(`${fresh.identityUrl}/?revoked=${user.oid}`);
+    assert.doesNotMatch(page.html, /id="revoked"/);
+  } finally {
+    await fresh.close();
+  }
 });
