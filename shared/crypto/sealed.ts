@@ -7,7 +7,8 @@ import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:cr
  * while values sealed with the previous one are still in flight.
  *
  * Sealed form: base64url(version byte, 12-byte IV, ciphertext, 16-byte tag); the version and the
- * purpose are authenticated too.
+ * purpose are authenticated too, and so is a `context` when one is given (say, the key the value
+ * is stored under, so that a value moved to another key no longer opens).
  */
 export class Sealer {
   private readonly keys: Buffer[];
@@ -22,16 +23,16 @@ export class Sealer {
     this.aad = Buffer.concat([VERSION, Buffer.from(purpose)]);
   }
 
-  seal(plaintext: string): string {
+  seal(plaintext: string, context = ''): string {
     const iv = randomBytes(12);
     const cipher = createCipheriv('aes-256-gcm', this.keys[0] as Buffer, iv);
-    cipher.setAAD(this.aad);
+    cipher.setAAD(this.aadFor(context));
     const ciphertext = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
     return Buffer.concat([VERSION, iv, ciphertext, cipher.getAuthTag()]).toString('base64url');
   }
 
   /** The plaintext, or `undefined` if the value was not sealed by one of these keys, or altered. */
-  open(sealed: string): string | undefined {
+  open(sealed: string, context = ''): string | undefined {
     const bytes = Buffer.from(sealed, 'base64url');
     if (bytes.length < 1 + 12 + 16 || bytes[0] !== VERSION[0]) return undefined;
     const iv = bytes.subarray(1, 13);
@@ -40,7 +41,7 @@ export class Sealer {
     for (const key of this.keys) {
       try {
         const decipher = createDecipheriv('aes-256-gcm', key, iv);
-        decipher.setAAD(this.aad);
+        decipher.setAAD(this.aadFor(context));
         decipher.setAuthTag(tag);
         return Buffer.concat([decipher.update(ciphertext), decipher.final()]).toString('utf8');
       } catch {
@@ -48,6 +49,10 @@ export class Sealer {
       }
     }
     return undefined;
+  }
+
+  private aadFor(context: string): Buffer {
+    return context ? Buffer.concat([this.aad, Buffer.from([0]), Buffer.from(context)]) : this.aad;
   }
 }
 
