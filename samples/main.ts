@@ -19,12 +19,17 @@ await runCommand(async (log) => {
     definitions: allSamples,
     emulator: 'shared',
     landing: true,
+    // With REDIS_URL, two instances of aspnetcore: a sign-out on one reaches the other.
+    instancesWithRedis: { aspnetcore: 2 },
     log,
   });
   const landing = createLandingApp(
-    project.samples.map(({ name, url, definition }) => ({
-      name,
-      displayName: definition.registration.displayName,
+    project.samples.map(({ name, instance, url, definition }) => ({
+      id: instance.of > 1 ? `${name}-${instance.number}` : name,
+      displayName:
+        instance.of > 1
+          ? `${definition.registration.displayName}, instance ${instance.number} of ${instance.of}`
+          : definition.registration.displayName,
       url,
       onGlobalSignOut: definition.onGlobalSignOut,
     })),

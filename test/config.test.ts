@@ -5,6 +5,7 @@ import path from 'node:path';
 import { describe, test } from 'node:test';
 import { allSamples, samples } from '../samples/index.ts';
 import { ConfigurationError, type Environment, loadSettings } from '../shared/config/settings.ts';
+import { instancesArgument } from '../shared/run/command-line.ts';
 import { emulatorApps } from '../shared/run/emulator-apps.ts';
 
 const tenantId = '11111111-2222-3333-4444-555555555555';
@@ -172,7 +173,7 @@ describe('configuration', () => {
   test('names the problems of every sample at once', () => {
     const problems = problemsOf({ ASPNET_PORT: 'x', PYTHON_BASE_URL: 'nope', JAVA_PORT: '3001' });
     assert.deepEqual(problems, [
-      'ASPNET_PORT must be a port number from 1 to 65535 (got "x")',
+      'ASPNET_PORT must be a port number from 1 to 65535, or several separated by commas (got "x")',
       'PYTHON_BASE_URL must be an http(s) URL with no path, like https://app.example.com',
       'ASPNETCORE_PORT and JAVA_PORT are both 3001: give each its own port',
     ]);
@@ -184,7 +185,7 @@ describe('configuration', () => {
     assert.deepEqual(
       problemsOf({}, () => landing({ LANDING_PORT: '4000', ASPNET_PORT: 'x' })),
       [
-        'ASPNET_PORT must be a port number from 1 to 65535 (got "x")',
+        'ASPNET_PORT must be a port number from 1 to 65535, or several separated by commas (got "x")',
         'EMULATOR_PORT and LANDING_PORT are both 4000: give each its own port',
       ],
     );
@@ -248,9 +249,124 @@ describe('configuration', () => {
     // Named with every other problem, here a port.
     const problems = problemsOf({ EMULATOR_APPS: file, ASPNET_PORT: 'x' });
     assert.deepEqual(problems, [
-      'ASPNET_PORT must be a port number from 1 to 65535 (got "x")',
+      'ASPNET_PORT must be a port number from 1 to 65535, or several separated by commas (got "x")',
       `EMULATOR_APPS: "${file}" entry 1: client id ${clientId} is already registered, by "App ${clientId}"; give this app its own`,
       `EMULATOR_APPS: "${file}" entry 2: client id ${samples.java.registration.emulatorClientId} is already registered, by "java (Spring Boot + msal4j)"; give this app its own`,
     ]);
+  });
+
+  describe('Redis and several instances', () => {
+    const redisUrl = 'redis://:do-not-print-this-redis-password@127.0.0.1:6379';
+    const encryptionKey = 'do-not-print-this-redis-encryption-key';
+
+    test('REDIS_URL selects Redis; in Entra mode REDIS_ENCRYPTION_KEY is required; no secret is printed', () => {
+      assert.equal(aspnetcore({}).redis, undefined, 'memory by default');
+      const emulatorMode = aspnetcore({ REDIS_URL: redisUrl });
+      assert.equal(emulatorMode.redis?.url, redisUrl);
+      assert.equal(emulatorMode.redis?.encryptionKeys.length, 1, 'a key per process');
+      const entra = {
+        ENTRA_TENANT_ID: tenantId,
+        ENTRA_CLIENT_ID: clientId,
+        ENTRA_CLIENT_SECRET: clientSecret,
+        SESSION_SECRET: sessionSecret,
+        REDIS_URL: redisUrl,
+      };
+      const problems = problemsOf(entra, () => aspnetcore(entra)).join('\n');
+      assert.match(problems, /REDIS_ENCRYPTION_KEY is required with REDIS_URL and ENTRA_TENANT_ID/);
+      const keys = `${encryptionKey},old-${encryptionKey}`;
+      const withKey = aspnetcore({ ...entra, REDIS_ENCRYPTION_KEY: keys });
+      assert.deepEqual(withKey.redis?.encryptionKeys, [encryptionKey, `old-${encryptionKey}`]);
+
+      const bad = problemsOf({}, () =>
+        aspnetcore({
+          REDIS_URL: 'http://:do-not-print-this-redis-password@x',
+          REDIS_ENCRYPTION_KEY: 'short',
+        }),
+      ).join('\n');
+      assert.match(bad, /REDIS_URL must be a redis:\/\/ or rediss:\/\/ URL/);
+      assert.match(bad, /REDIS_ENCRYPTION_KEY must be at least 32 characters long/);
+      assert.doesNotMatch(bad, /do-not-print|short/);
+    });
+
+    test('--instances N: consecutive ports after the highest; a port list names them; both need REDIS_URL', () => {
+      const two = loadSettings(
+        [samples.aspnetcore.registration],
+        { REDIS_URL: redisUrl },
+        {
+          instances: { aspnetcore: 2 },
+        },
+      );
+      assert.deepEqual(
+        two.samples.map(({ port, baseUrl, instance }) => [
+          port,
+          baseUrl,
+          instance.number,
+          instance.of,
+        ]),
+        [
+          [3001, 'http://localhost:3001', 1, 2],
+          [3002, 'http://localhost:3002', 2, 2],
+        ],
+      );
+      assert.deepEqual(
+        two.samples[0]?.sessionKeys,
+        two.samples[1]?.sessionKeys,
+        'one app, one key',
+      );
+
+      // npm start with REDIS_URL: aspnetcore's second instance after the four samples.
+      const start = loadSettings(
+        registrations,
+        { REDIS_URL: redisUrl },
+        {
+          instancesWithRedis: { aspnetcore: 2 },
+        },
+      );
+      assert.deepEqual(
+        start.samples.map(({ name, port }) => `${name}:${port}`),
+        ['aspnetcore:3001', 'aspnetcore:3005', 'aspnet:3002', 'java:3003', 'python:3004'],
+      );
+      assert.equal(
+        loadSettings(registrations, {}, { instancesWithRedis: { aspnetcore: 2 } }).samples.length,
+        4,
+      );
+
+      const listed = aspnetcore({ REDIS_URL: redisUrl, ASPNETCORE_PORT: '4100, 4200' });
+      assert.deepEqual(
+        listed.samples.map(({ port }) => port),
+        [4100, 4200],
+      );
+
+      assert.match(
+        problemsOf({}, () => aspnetcore({ ASPNETCORE_PORT: '4100,4200' })).join('\n'),
+        /ASPNETCORE_PORT lists 2 ports of aspnetcore: several instances share their sessions and tokens through Redis; set REDIS_URL/,
+      );
+      assert.match(
+        problemsOf({}, () =>
+          loadSettings([samples.aspnetcore.registration], {}, { instances: { aspnetcore: 3 } }),
+        ).join('\n'),
+        /3 instances of aspnetcore: .*set REDIS_URL/,
+      );
+      assert.match(
+        problemsOf({}, () =>
+          aspnetcore({ REDIS_URL: redisUrl, ASPNETCORE_PORT: '4100,4100' }),
+        ).join('\n'),
+        /ASPNETCORE_PORT \(instance 1\) and ASPNETCORE_PORT \(instance 2\) are both 4100/,
+      );
+    });
+
+    test('--instances is the only argument, from 1 to 8', () => {
+      assert.equal(instancesArgument([]), 1);
+      assert.equal(instancesArgument(['--instances', '2']), 2);
+      assert.equal(instancesArgument(['--instances=3']), 3);
+      for (const argv of [
+        ['--instances', '0'],
+        ['--instances', '9'],
+        ['--instances=x'],
+        ['--port', '1'],
+      ]) {
+        assert.throws(() => instancesArgument(argv), ConfigurationError, argv.join(' '));
+      }
+    });
   });
 });

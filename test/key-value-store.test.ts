@@ -61,7 +61,7 @@ const implementations: Array<[string, () => Promise<Opened | undefined>]> = [
         variable: 'REDIS_URL',
         log() {},
       });
-      return { store, stop: () => redis.stop() };
+      return { store, stop: () => redis.close() };
     },
   ],
 ];

@@ -8,7 +8,8 @@ import type { TokenCacheSummary } from '../../shared/token-cache/serialized-cach
 import { FAVICON, render } from '../../shared/web/render.ts';
 
 export interface LandingSample {
-  name: string;
+  /** `aspnetcore`, or `aspnetcore-2` for a second instance. */
+  id: string;
   displayName: string;
   url: string;
   /** What the documentation page says the sample does on global sign-out. */
@@ -25,7 +26,7 @@ export function createLandingApp(samples: LandingSample[], emulatorUrl: string |
   // The page polls this: each sample's inspector, fetched here (the samples are other origins).
   router.get('/summaries', async (ctx) => {
     const entries = await Promise.all(
-      samples.map(async (sample) => [sample.name, await summaryOf(sample.url)]),
+      samples.map(async (sample) => [sample.id, await summaryOf(sample.url)]),
     );
     ctx.set('Cache-Control', 'no-store');
     ctx.body = Object.fromEntries(entries);

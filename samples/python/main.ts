@@ -1,8 +1,5 @@
-/** `npm run sample:python`: this sample alone (with the emulator, found or started). */
-import { runCommand } from '../../shared/run/command-line.ts';
-import { startProject } from '../../shared/run/orchestrator.ts';
+/** `npm run sample:python`: this sample alone (with the emulator, found or started); `-- --instances 2` on Redis. */
+import { runSampleCommand } from '../../shared/run/command-line.ts';
 import { allSamples } from '../index.ts';
 
-await runCommand((log) =>
-  startProject({ definitions: allSamples, run: ['python'], emulator: 'shared', log }),
-);
+await runSampleCommand(allSamples, 'python');

@@ -43,6 +43,17 @@ export interface SampleSettings {
   sessionKeys: string[];
   /** Whether `/cache` (the token cache inspector) is served. */
   cacheInspector: boolean;
+  /** Which instance of the sample this is, of how many (several share one Redis). */
+  instance: { number: number; of: number };
+}
+
+/** Where several instances of a sample share their sessions and token caches (REDIS_URL). */
+export interface RedisSettings {
+  url: string;
+  /** REDIS_ENCRYPTION_KEY: the first seals what is stored, all open it. */
+  encryptionKeys: string[];
+  /** How long a command or a connection may take before the page says Redis is not available. */
+  timeoutMs: number;
 }
 
 /** An app registration from the EMULATOR_APPS file, with where it came from (for messages). */
@@ -85,8 +96,10 @@ export interface Settings {
 /** Everything `npm start`, `npm run sample:<name>` and `npm run emulator` run with. */
 export interface ProjectSettings {
   identity: IdentitySettings;
-  /** The samples to run, in the order of their registrations. */
+  /** The samples to run, in the order of their registrations: one entry per instance. */
   samples: SampleSettings[];
+  /** Present when REDIS_URL is set: the samples' shared store. */
+  redis?: RedisSettings;
   /** Present in emulator mode only. */
   emulator?: EmulatorSettings;
   /** Where `npm start` serves its landing page (LANDING_PORT), when asked for. */
@@ -128,7 +141,18 @@ export interface LoadOptions {
   run?: readonly string[];
   /** Also read LANDING_PORT (`npm start`). */
   landing?: boolean;
+  /**
+   * How many instances of a sample to run (`--instances N`), unless its `<SAMPLE>_PORT` lists the
+   * ports of several. The second and later listen on the ports right after the highest port of the
+   * samples this command runs: consecutive, for one sample.
+   */
+  instances?: Readonly<Record<string, number>>;
+  /** The same, only when REDIS_URL is set (`npm start`: two instances of aspnetcore). */
+  instancesWithRedis?: Readonly<Record<string, number>>;
 }
+
+/** How long a Redis command may take: a page waits for it at most this long. */
+export const REDIS_TIMEOUT_MS = 2_000;
 
 /**
  * The settings of the samples to run, and of the emulator in emulator mode (which registers every
@@ -138,7 +162,7 @@ export interface LoadOptions {
 export function loadSettings(
   registrations: readonly SampleRegistration[],
   env: Environment = readEnvironment(),
-  { run, landing = false }: LoadOptions = {},
+  { run, landing = false, instances = {}, instancesWithRedis = {} }: LoadOptions = {},
 ): ProjectSettings {
   const read = new EnvironmentReader(env);
   const emulator = read.string('ENTRA_TENANT_ID')
@@ -150,18 +174,86 @@ export function loadSettings(
     // five minutes a sign-out's removal markers live (see shared/store/key-value-store.ts).
     outboundTimeoutMs: read.seconds('OUTBOUND_TIMEOUT_SECONDS', 10, { min: 1, max: 60 }) * 1000,
   };
-  const samples = registrations
-    .filter((registration) => !run || run.includes(registration.name))
-    .map((registration) => sampleSettings(read, registration, identity.mode));
+  const redis = redisSettings(read, identity.mode);
+  const samples = sampleInstances(
+    read,
+    registrations.filter((registration) => !run || run.includes(registration.name)),
+    identity.mode,
+    { ...(redis ? instancesWithRedis : {}), ...instances },
+    redis !== undefined,
+  );
   const landingPort = landing ? read.port('LANDING_PORT', 3000) : undefined;
   checkDistinctPorts(read, samples, emulator, landingPort);
   read.throwIfProblems();
   return {
     identity,
     samples,
+    ...(redis ? { redis } : {}),
     ...(emulator ? { emulator } : {}),
     ...(landingPort ? { landingPort } : {}),
   };
+}
+
+function redisSettings(
+  read: EnvironmentReader,
+  mode: IdentitySettings['mode'],
+): RedisSettings | undefined {
+  const url = read.redisUrl('REDIS_URL');
+  const keys = read.secrets('REDIS_ENCRYPTION_KEY');
+  if (url === undefined) return undefined;
+  if (keys === undefined && mode === 'entra') {
+    read.problem(
+      'REDIS_ENCRYPTION_KEY is required with REDIS_URL and ENTRA_TENANT_ID (at least 32 random characters): it encrypts the tokens and sessions stored in Redis',
+    );
+  }
+  return {
+    url,
+    // Emulator mode without a key: a fresh one per process (what another process stored does not open).
+    encryptionKeys: keys ?? [randomBytes(32).toString('base64url')],
+    timeoutMs: REDIS_TIMEOUT_MS,
+  };
+}
+
+/**
+ * One {@link SampleSettings} per instance to run: as many as `<SAMPLE>_PORT` lists ports, or as
+ * asked for, the extra ones on the ports after the highest port of these samples. Several
+ * instances share their state through Redis, and need it.
+ */
+function sampleInstances(
+  read: EnvironmentReader,
+  registrations: readonly SampleRegistration[],
+  mode: IdentitySettings['mode'],
+  requested: Readonly<Record<string, number>>,
+  hasRedis: boolean,
+): SampleSettings[] {
+  const planned = registrations.map((registration) => {
+    const variable = `${registration.name.toUpperCase()}_PORT`;
+    const ports = read.ports(variable, registration.defaultPort);
+    const listed = ports.length > 1;
+    const count = listed ? ports.length : (requested[registration.name] ?? 1);
+    if (count > 1 && !hasRedis) {
+      const why = listed ? `${variable} lists ${count} ports` : `${count} instances`;
+      read.problem(
+        `${why} of ${registration.name}: several instances share their sessions and tokens through Redis; set REDIS_URL`,
+      );
+    }
+    return { registration, ports, count };
+  });
+  let nextPort = Math.max(0, ...planned.flatMap(({ ports }) => ports)) + 1;
+  return planned.flatMap(({ registration, ports, count }) => {
+    const all = [...ports];
+    while (all.length < count) all.push(nextPort++);
+    const first = sampleSettings(read, registration, mode, all[0] as number);
+    const behindOneOrigin = read.origin(`${registration.name.toUpperCase()}_BASE_URL`);
+    return all.map((port, index) => ({
+      ...first,
+      port,
+      // Behind one public origin (a load balancer), every instance has its URL; otherwise each
+      // its own port on localhost.
+      baseUrl: behindOneOrigin ?? `http://localhost:${port}`,
+      instance: { number: index + 1, of: all.length },
+    }));
+  });
 }
 
 function emulatorSettings(
@@ -218,6 +310,7 @@ function sampleSettings(
   read: EnvironmentReader,
   registration: SampleRegistration,
   mode: IdentitySettings['mode'],
+  port: number,
 ): SampleSettings {
   const prefix = registration.name.toUpperCase();
   let clientId = registration.emulatorClientId;
@@ -234,17 +327,8 @@ function sampleSettings(
     }
     if (!clientSecret) read.problem(`ENTRA_CLIENT_SECRET (or ${prefix}_CLIENT_SECRET) is required`);
   }
-  // One secret, or several separated by commas: the first signs and seals, every one still
-  // verifies and opens, so that a new secret can be put first while the old one is phased out.
-  const sessionSecrets = read
-    .string('SESSION_SECRET')
-    ?.split(',')
-    .map((secret) => secret.trim());
-  if (sessionSecrets?.some((secret) => secret.length < 32)) {
-    read.problem(
-      'SESSION_SECRET must be at least 32 characters long (each, when there are several)',
-    );
-  } else if (sessionSecrets === undefined && mode === 'entra') {
+  const sessionSecrets = read.secrets('SESSION_SECRET');
+  if (sessionSecrets === undefined && mode === 'entra') {
     read.problem('SESSION_SECRET is required with ENTRA_TENANT_ID (at least 32 random characters)');
   }
   return {
@@ -252,17 +336,19 @@ function sampleSettings(
     registration,
     clientId,
     clientSecret,
-    port: read.port(`${prefix}_PORT`, registration.defaultPort),
-    baseUrl: sampleBaseUrl(read, registration),
+    port,
+    baseUrl: read.origin(`${prefix}_BASE_URL`) ?? `http://localhost:${port}`,
     // Emulator mode without SESSION_SECRET: a fresh key per process (sessions end on restart).
     sessionKeys: sessionSecrets ?? [randomBytes(32).toString('base64url')],
     cacheInspector: read.boolean('CACHE_INSPECTOR', mode === 'emulator'),
+    instance: { number: 1, of: 1 },
   };
 }
 
+/** Where the sample is registered: its (first instance's) URL. */
 function sampleBaseUrl(read: EnvironmentReader, registration: SampleRegistration): string {
   const prefix = registration.name.toUpperCase();
-  const port = read.port(`${prefix}_PORT`, registration.defaultPort);
+  const [port] = read.ports(`${prefix}_PORT`, registration.defaultPort);
   return read.origin(`${prefix}_BASE_URL`) ?? `http://localhost:${port}`;
 }
 
@@ -309,7 +395,10 @@ function checkDistinctPorts(
     claim(emulator.port, 'EMULATOR_PORT');
     claim(emulator.graphPort, 'GRAPH_PORT');
   }
-  for (const sample of samples) claim(sample.port, `${sample.name.toUpperCase()}_PORT`);
+  for (const { name, port, instance } of samples) {
+    const variable = `${name.toUpperCase()}_PORT`;
+    claim(port, instance.of > 1 ? `${variable} (instance ${instance.number})` : variable);
+  }
   if (landingPort) claim(landingPort, 'LANDING_PORT');
 }
 
@@ -345,6 +434,48 @@ class EnvironmentReader {
       return fallback;
     }
     return port;
+  }
+
+  /** One port, or several separated by commas (one instance of a sample on each). */
+  ports(name: string, fallback: number): number[] {
+    const value = this.string(name);
+    if (value === undefined) return [fallback];
+    const ports = value.split(',').map((each) => Number(each.trim()));
+    if (ports.some((port) => !Number.isInteger(port) || port < 1 || port > 65535)) {
+      this.problem(
+        `${name} must be a port number from 1 to 65535, or several separated by commas (got "${value}")`,
+      );
+      return [fallback];
+    }
+    return ports;
+  }
+
+  /**
+   * Secrets: one, or several separated by commas — the first signs or seals, every one still
+   * verifies or opens, so that a new secret can be put first while the old one is phased out.
+   * Each at least 32 characters; a message never shows them.
+   */
+  secrets(name: string): string[] | undefined {
+    const secrets = this.string(name)
+      ?.split(',')
+      .map((secret) => secret.trim());
+    if (secrets?.some((secret) => secret.length < 32)) {
+      this.problem(`${name} must be at least 32 characters long (each, when there are several)`);
+      return undefined;
+    }
+    return secrets;
+  }
+
+  /** A `redis://` or `rediss://` URL; a message never shows it (it may hold a password). */
+  redisUrl(name: string): string | undefined {
+    const value = this.string(name);
+    if (value === undefined) return undefined;
+    const url = URL.canParse(value) ? new URL(value) : undefined;
+    if (!url || !/^rediss?:$/.test(url.protocol) || !url.hostname) {
+      this.problem(`${name} must be a redis:// or rediss:// URL, like redis://127.0.0.1:6379`);
+      return undefined;
+    }
+    return value;
   }
 
   /** A whole number of seconds from `min` to `max`. */

@@ -1,7 +1,9 @@
 import { EmulatorOptionsError } from '../../emulator/index.ts';
 import { ConfigurationError } from '../config/settings.ts';
 import { StartupError } from '../errors.ts';
+import type { SampleDefinition } from '../sample/contract.ts';
 import type { Logger } from './emulator-link.ts';
+import { startProject } from './orchestrator.ts';
 
 /** Prints to the terminal; warnings stand out, on stderr. */
 export const terminal: Logger = {
@@ -46,4 +48,45 @@ export async function runCommand(
     console.error(known ? (error as Error).message : error);
     process.exit(1);
   }
+}
+
+/**
+ * `npm run sample:<name> [-- --instances N]`: one sample, with the emulator (found or started).
+ * Several instances listen on consecutive ports and share one Redis (REDIS_URL).
+ */
+export function runSampleCommand(
+  definitions: readonly SampleDefinition[],
+  name: string,
+  argv: readonly string[] = process.argv.slice(2),
+): Promise<void> {
+  return runCommand(async (log) =>
+    startProject({
+      definitions,
+      run: [name],
+      emulator: 'shared',
+      log,
+      instances: { [name]: instancesArgument(argv) },
+    }),
+  );
+}
+
+/** `--instances N` (or `--instances=N`), 1 to 8; anything else on the command line is a mistake. */
+export function instancesArgument(argv: readonly string[]): number {
+  let value = '1';
+  for (let index = 0; index < argv.length; index++) {
+    const argument = argv[index] as string;
+    if (argument === '--instances' && index + 1 < argv.length) value = argv[++index] as string;
+    else if (argument.startsWith('--instances=')) value = argument.slice('--instances='.length);
+    else
+      throw new ConfigurationError([
+        `Unknown argument "${argument}": the only one is --instances N`,
+      ]);
+  }
+  const instances = Number(value);
+  if (!Number.isInteger(instances) || instances < 1 || instances > 8) {
+    throw new ConfigurationError([
+      `--instances must be a whole number from 1 to 8 (got "${value}")`,
+    ]);
+  }
+  return instances;
 }

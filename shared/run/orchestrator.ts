@@ -1,9 +1,11 @@
 import type { EmulatorOptions } from '../../emulator/index.ts';
 import {
   type Environment,
+  type LoadOptions,
   loadSettings,
   type ProjectSettings,
   readEnvironment,
+  type SampleSettings,
   type Settings,
 } from '../config/settings.ts';
 import { StartupError } from '../errors.ts';
@@ -11,7 +13,9 @@ import { discoverIdentityProvider, type IdentityProvider } from '../msal/identit
 import type { SampleDefinition, SampleRoutes } from '../sample/contract.ts';
 import { createSampleApp } from '../sample/sample-app.ts';
 import { createSampleServices } from '../sample/services.ts';
-import { MemoryStore } from '../store/key-value-store.ts';
+import { EncryptedStore } from '../store/encrypted-store.ts';
+import { type KeyValueStore, MemoryStore } from '../store/key-value-store.ts';
+import { RedisStore } from '../store/redis-store.ts';
 import { emulatorOptions } from './emulator-apps.ts';
 import { EmulatorLink, type Logger } from './emulator-link.ts';
 import { closeServer, listen } from './http-server.ts';
@@ -35,6 +39,10 @@ export interface ProjectOptions {
   emulator: 'shared' | 'own';
   /** Also read LANDING_PORT (`npm start`), so that its problems are named with the others. */
   landing?: boolean;
+  /** Instances per sample (`--instances N`; see `LoadOptions`). */
+  instances?: LoadOptions['instances'];
+  /** Instances per sample when REDIS_URL is set (`npm start`). */
+  instancesWithRedis?: LoadOptions['instancesWithRedis'];
   /** For tests: change the emulator's options before it starts (token lifetimes, a wrong secret). */
   customizeEmulator?: (options: EmulatorOptions) => EmulatorOptions;
   log?: Logger;
@@ -42,6 +50,8 @@ export interface ProjectOptions {
 
 export interface RunningSample {
   name: string;
+  /** Which instance of the sample, of how many. */
+  instance: { number: number; of: number };
   /** The sample's public URL, e.g. `http://localhost:3001`. */
   url: string;
   settings: Settings;
@@ -66,16 +76,19 @@ export async function startProject(options: ProjectOptions): Promise<RunningProj
   const settings = loadSettings(
     options.definitions.map((definition) => definition.registration),
     options.env ?? readEnvironment(),
-    { landing: options.landing ?? false, ...(options.run ? { run: options.run } : {}) },
+    {
+      landing: options.landing ?? false,
+      ...(options.run ? { run: options.run } : {}),
+      ...(options.instances ? { instances: options.instances } : {}),
+      ...(options.instancesWithRedis ? { instancesWithRedis: options.instancesWithRedis } : {}),
+    },
   );
   if (options.emulator === 'own' && !settings.emulator) {
     throw new StartupError(
       'ENTRA_TENANT_ID is set: the samples use Entra ID, and there is no emulator to run. Unset it to run the emulator.',
     );
   }
-  const toRun = options.definitions.filter((definition) =>
-    settings.samples.some((sample) => sample.name === definition.registration.name),
-  );
+
   const closers: Array<() => Promise<void>> = [];
   const close = async () => {
     for (const closer of closers.splice(0).reverse()) await closer();
@@ -93,13 +106,19 @@ export async function startProject(options: ProjectOptions): Promise<RunningProj
       closers.push(() => link.close());
     }
     const samples: RunningSample[] = [];
-    if (toRun.length > 0) {
+    if (settings.samples.length > 0) {
       const provider = await discoverIdentityProvider(settings.identity);
-      for (const definition of toRun) {
-        const sample = await startSample(settings, definition, provider);
-        closers.push(() => sample.close());
-        samples.push(sample);
-        log.info(`${definition.registration.displayName}: ${sample.url}`);
+      for (const sample of settings.samples) {
+        const definition = options.definitions.find(
+          (candidate) => candidate.registration.name === sample.name,
+        );
+        if (!definition) throw new Error(`No definition for the sample ${sample.name}`);
+        const store = await openStore(settings, sample, log);
+        const running = await startSample(settings, sample, definition, provider, store);
+        closers.push(() => running.close());
+        samples.push(running);
+        const of = sample.instance.of > 1 ? ` (instance ${sample.instance.number})` : '';
+        log.info(`${definition.registration.displayName}${of}: ${running.url}`);
       }
     }
     return { settings, emulator, samples, close };
@@ -109,27 +128,46 @@ export async function startProject(options: ProjectOptions): Promise<RunningProj
   }
 }
 
+/**
+ * Each instance of a sample has a store of its own: in memory (one process, one instance), or a
+ * connection to Redis, which every instance of the sample shares, each value encrypted.
+ */
+async function openStore(
+  project: ProjectSettings,
+  sample: SampleSettings,
+  log: Logger,
+): Promise<KeyValueStore> {
+  if (!project.redis) return new MemoryStore();
+  const { url, timeoutMs, encryptionKeys } = project.redis;
+  const redis = await RedisStore.connect(url, {
+    timeoutMs,
+    variable: 'REDIS_URL',
+    log: (message) => log.warn(`${sample.registration.displayName}: ${message}`),
+  });
+  return new EncryptedStore(redis, encryptionKeys);
+}
+
 async function startSample(
   project: ProjectSettings,
+  sample: SampleSettings,
   definition: SampleDefinition,
   provider: IdentityProvider,
+  store: KeyValueStore,
 ): Promise<RunningSample> {
   const { name } = definition.registration;
-  const sample = project.samples.find((candidate) => candidate.name === name);
-  if (!sample) throw new Error(`No settings for the sample ${name}`);
   const settings: Settings = { identity: project.identity, sample };
-  // Each sample is its own app with its own store (memory: one process, one instance).
-  const { services, close } = createSampleServices(settings, provider, new MemoryStore());
+  const { services, close } = createSampleServices(settings, provider, store);
   const { app, routes } = createSampleApp(services, definition);
-  const server = await listen(app.callback(), sample.port, `${name.toUpperCase()}_PORT`).catch(
-    async (error) => {
-      await close();
-      throw error;
-    },
-  );
+  const variable = `${name.toUpperCase()}_PORT`;
+  const server = await listen(app.callback(), sample.port, variable).catch(async (error) => {
+    await close();
+    throw error;
+  });
   return {
     name,
-    url: sample.baseUrl,
+    instance: sample.instance,
+    // Behind one public origin, each instance is still reached at its own port here.
+    url: sample.instance.of > 1 ? `http://localhost:${sample.port}` : sample.baseUrl,
     settings,
     definition,
     routes,

@@ -29,6 +29,7 @@ export class RedisStore implements KeyValueStore {
     private readonly client: RedisClient,
     /** What messages call this Redis: its URL without a password. */
     private readonly where: string,
+    private readonly timeoutMs: number,
   ) {}
 
   /**
@@ -45,8 +46,9 @@ export class RedisStore implements KeyValueStore {
     let down = false;
     const client = createClient({
       url,
+      // Disconnected: fail at once rather than queue. Connected: at most this many waiting.
       disableOfflineQueue: true,
-      commandOptions: { timeout: options.timeoutMs },
+      commandsQueueMaxLength: 1_000,
       socket: {
         connectTimeout: options.timeoutMs,
         // At start-up one failure is enough to say so; afterwards, keep trying.
@@ -75,7 +77,7 @@ export class RedisStore implements KeyValueStore {
       );
     }
     connected = true;
-    return new RedisStore(client as RedisClient, where);
+    return new RedisStore(client as RedisClient, where, options.timeoutMs);
   }
 
   async get(key: string): Promise<string | undefined> {
@@ -166,24 +168,41 @@ export class RedisStore implements KeyValueStore {
     });
   }
 
-  /** Any failure to get an answer from Redis is a 503 that names it; never a key or a value. */
+  /**
+   * Any failure to get an answer from Redis is a 503 that names it; never a key or a value. The
+   * deadline is ours: node-redis's own command timeout stops counting once a command is sent, and
+   * a Redis that stopped answering (frozen, or its host gone) would hold the request forever.
+   */
   private async run<T>(command: () => Promise<T>): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new DeadlineExceeded()), this.timeoutMs);
+    });
+    const answer = command();
+    // Past the deadline its answer, or failure, comes to nobody.
+    answer.catch(() => {});
     try {
-      return await command();
+      return await Promise.race([answer, deadline]);
     } catch (error) {
       const name = (error as Error).name;
       const reason =
-        name === 'TimeoutError'
+        error instanceof DeadlineExceeded
           ? 'did not answer in time'
           : name === 'ClientOfflineError' || name === 'ClientClosedError'
             ? 'is not reachable'
             : 'refused the command';
       throw new ServiceUnavailableError('Redis', this.where, reason, { cause: error });
+    } finally {
+      clearTimeout(timer);
     }
   }
 }
 
 type RedisClient = ReturnType<typeof createClient>;
+
+class DeadlineExceeded extends Error {
+  override name = 'DeadlineExceeded';
+}
 
 /** Every key of the samples in Redis starts with this. */
 export const NAMESPACE = 'single-sign-out:';

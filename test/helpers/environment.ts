@@ -18,7 +18,10 @@ export interface TestEnvironment {
   password: string;
   /** The first (or only) sample started. */
   sample: RunningSample;
+  /** Each sample's first instance. */
   samples: Partial<Record<SampleName, RunningSample>>;
+  /** Each sample's instances, when there are several (`instances`). */
+  instances: Partial<Record<SampleName, RunningSample[]>>;
   close(): Promise<void>;
 }
 
@@ -29,6 +32,8 @@ interface EnvironmentOptions {
   emulator?: Partial<EmulatorOptions>;
   /** Or any change to them (e.g. another secret for one app). */
   customizeEmulator?: (options: EmulatorOptions) => EmulatorOptions;
+  /** Instances of each sample, on ports of their own (several need REDIS_URL in `env`). */
+  instances?: number;
 }
 
 /**
@@ -39,12 +44,16 @@ export async function startSamples(
   names: readonly SampleName[],
   options: EnvironmentOptions = {},
 ): Promise<TestEnvironment> {
-  const [emulatorPort, graphPort, ...samplePorts] = await freePorts(2 + names.length);
+  const instances = options.instances ?? 1;
+  const [emulatorPort, graphPort, ...samplePorts] = await freePorts(2 + names.length * instances);
   const env: Environment = {
     EMULATOR_PORT: String(emulatorPort),
     GRAPH_PORT: String(graphPort),
     ...Object.fromEntries(
-      names.map((name, index) => [`${name.toUpperCase()}_PORT`, String(samplePorts[index])]),
+      names.map((name, index) => [
+        `${name.toUpperCase()}_PORT`,
+        samplePorts.slice(index * instances, (index + 1) * instances).join(','),
+      ]),
     ),
     ...options.env,
   };
@@ -64,7 +73,14 @@ export async function startSamples(
   if (!emulator || !emulatorOptions || !project.settings.emulator) {
     throw new Error('Tests run in emulator mode');
   }
-  const samples = Object.fromEntries(project.samples.map((sample) => [sample.name, sample]));
+  const samples = Object.fromEntries(
+    project.samples
+      .filter((sample) => sample.instance.number === 1)
+      .map((sample) => [sample.name, sample]),
+  );
+  const byName = Object.fromEntries(
+    names.map((name) => [name, project.samples.filter((sample) => sample.name === name)]),
+  );
   const environment: TestEnvironment = {
     emulator,
     async restartEmulator() {
@@ -74,6 +90,7 @@ export async function startSamples(
     password: project.settings.emulator.password,
     sample: project.samples[0] as RunningSample,
     samples,
+    instances: byName,
     async close() {
       await project.close();
       await environment.emulator.close();

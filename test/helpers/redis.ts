@@ -1,20 +1,31 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import type { TestContext } from 'node:test';
 import { freePorts } from './environment.ts';
 
 /** Debian's Redis (`apt-get install redis-server`), or the one REDIS_SERVER_PATH names. */
 export const REDIS_SERVER = process.env.REDIS_SERVER_PATH || 'redis-server';
 
-/** A real `redis-server` of the test's own, on a free port, with nothing saved to disk. */
+/**
+ * A real `redis-server` of the test's own, on a free port, keeping its data in a temporary folder
+ * (an append-only file), so that a restart finds what was there, as a production Redis would.
+ */
 export interface TestRedis {
   url: string;
   port: number;
-  /** Stops the server (its data goes with it, as nothing is saved). */
+  /** Stops the server as an operator would (SIGTERM: it writes what it holds, then exits). */
   stop(): Promise<void>;
-  /** Starts it again on the same port, empty. */
+  /** Starts it again on the same port, with its data. */
   start(): Promise<void>;
+  /** Freezes it (SIGSTOP): connections stay open, nothing is answered. */
+  pause(): void;
+  resume(): void;
+  /** Stops it for good, its data folder removed. */
+  close(): Promise<void>;
 }
 
 /**
@@ -34,27 +45,35 @@ export async function startRedis(
     return undefined;
   }
   const port = (await freePorts(1))[0] as number;
+  const dir = mkdtempSync(path.join(tmpdir(), 'redis-'));
   let server: ChildProcess | undefined;
   const redis: TestRedis = {
     url: `redis://127.0.0.1:${port}`,
     port,
     async start() {
-      server = await launch(port);
+      server = await launch(port, dir);
     },
     async stop() {
       const running = server;
       server = undefined;
       if (!running || running.exitCode !== null) return;
-      running.kill('SIGKILL');
+      running.kill('SIGCONT');
+      running.kill('SIGTERM');
       await once(running, 'exit');
+    },
+    pause: () => server?.kill('SIGSTOP'),
+    resume: () => server?.kill('SIGCONT'),
+    async close() {
+      await redis.stop();
+      rmSync(dir, { recursive: true, force: true });
     },
   };
   await redis.start();
-  t.after?.(() => redis.stop());
+  t.after?.(() => redis.close());
   return redis;
 }
 
-async function launch(port: number): Promise<ChildProcess> {
+async function launch(port: number, dir: string): Promise<ChildProcess> {
   const server = spawn(
     REDIS_SERVER,
     [
@@ -62,10 +81,12 @@ async function launch(port: number): Promise<ChildProcess> {
       String(port),
       '--bind',
       '127.0.0.1',
+      '--dir',
+      dir,
       '--save',
       '',
       '--appendonly',
-      'no',
+      'yes',
       '--loglevel',
       'warning',
     ],
