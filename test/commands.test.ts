@@ -13,7 +13,8 @@ import path from 'node:path';
 import { afterEach, describe, test } from 'node:test';
 import { Browser } from './helpers/browser.ts';
 import { Command } from './helpers/command.ts';
-import { freePorts } from './helpers/environment.ts';
+import { freeConsecutivePorts, freePorts } from './helpers/environment.ts';
+import { startRedis } from './helpers/redis.ts';
 
 const running: Command[] = [];
 afterEach(() => {
@@ -87,6 +88,80 @@ describe('npm start', () => {
     assert.match(start.output, /PYTHON_BASE_URL must be an http\(s\) URL/);
     assert.doesNotMatch(start.output, /at .*\.ts:\d+/, 'no stack trace');
     assert.equal(await listening(env.EMULATOR_PORT), false);
+  });
+});
+
+describe('several instances over Redis', () => {
+  test('npm run sample:aspnetcore -- --instances 2: consecutive ports, one app; Ctrl-C frees both', async (t) => {
+    const redis = await startRedis(t);
+    if (!redis) return;
+    const [first, second] = (await freeConsecutivePorts(2)).map(String) as [string, string];
+    const env = { ...(await portsEnv()), ASPNETCORE_PORT: first, REDIS_URL: redis.url };
+    const sample = run('npm run sample:aspnetcore -- --instances 2', env);
+    await sample.waitFor(/instance 2\): http:\/\/localhost:\d+/);
+    assert.match(sample.output, new RegExp(`instance 1\\): http://localhost:${first}`));
+    assert.match(sample.output, new RegExp(`instance 2\\): http://localhost:${second}`));
+
+    // Signed in through one, signed in on the other: the session is in Redis.
+    const browser = new Browser();
+    const user = 'AlexW@contoso.onmicrosoft.com';
+    await browser.signIn(`http://localhost:${first}/AzureAD/Account/SignIn`, user, 'Passw0rd!');
+    const other = await browser.get(`http://localhost:${second}/`);
+    assert.match(other.html, new RegExp(`id="signed-in-user">${user}<`));
+
+    assert.ok(await sample.interrupt());
+    for (const port of [first, second]) assert.equal(await listening(port), false, port);
+  });
+
+  test('npm start with REDIS_URL: two aspnetcore instances, both on the landing page', async (t) => {
+    const redis = await startRedis(t);
+    if (!redis) return;
+    // The second instance goes on the port after the highest sample port.
+    const [aspnetcore, aspnet, java, python, extra] = (await freeConsecutivePorts(5)).map(String);
+    const env = {
+      ...(await portsEnv()),
+      ...{
+        ASPNETCORE_PORT: aspnetcore!,
+        ASPNET_PORT: aspnet!,
+        JAVA_PORT: java!,
+        PYTHON_PORT: python!,
+      },
+      REDIS_URL: redis.url,
+    };
+    const start = run('npm start', env);
+    await start.waitFor(/Open http:\/\/localhost:\d+/);
+    assert.match(start.output, new RegExp(`instance 2\\): http://localhost:${extra}`));
+    const landing = await (await fetch(`http://localhost:${env.LANDING_PORT}/`)).text();
+    assert.match(landing, /aspnetcore \(Microsoft\.Identity\.Web\), instance 1 of 2/);
+    assert.match(landing, /aspnetcore \(Microsoft\.Identity\.Web\), instance 2 of 2/);
+    const summaries = await (await fetch(`http://localhost:${env.LANDING_PORT}/summaries`)).json();
+    assert.deepEqual(Object.keys(summaries as object), [
+      'aspnetcore-1',
+      'aspnetcore-2',
+      'aspnet',
+      'java',
+      'python',
+    ]);
+    assert.ok(await start.interrupt());
+  });
+
+  test('several instances without REDIS_URL, or a Redis that does not answer, stop the command with one message', async () => {
+    const env = await portsEnv();
+    const twoWithoutRedis = run('npm run sample:java -- --instances 2', env);
+    assert.equal(await twoWithoutRedis.exitCode(), 1);
+    assert.match(twoWithoutRedis.output, /2 instances of java: .*set REDIS_URL/);
+    const [closed] = await freePorts(1);
+    const unreachable = run('npm run sample:java', {
+      ...env,
+      REDIS_URL: `redis://:do-not-print-this@127.0.0.1:${closed}`,
+    });
+    assert.equal(await unreachable.exitCode(), 1);
+    assert.match(
+      unreachable.output,
+      /REDIS_URL: no Redis answers at redis:\/\/:\*\*\*@127\.0\.0\.1/,
+    );
+    assert.doesNotMatch(unreachable.output, /do-not-print-this|at .*\.ts:\d+/);
+    assert.equal(await listening(env.JAVA_PORT), false);
   });
 });
 

@@ -1,6 +1,14 @@
 import assert from 'node:assert/strict';
-import { before, describe, test } from 'node:test';
-import { formatMatrix, type Matrix, type Outcome, runComparison } from './comparison/scenarios.ts';
+import { after, before, describe, test } from 'node:test';
+import {
+  formatMatrix,
+  type Matrix,
+  type Outcome,
+  runComparison,
+  type Scenario,
+  twoInstanceScenarios,
+} from './comparison/scenarios.ts';
+import { startRedis, type TestRedis } from './helpers/redis.ts';
 
 /**
  * The behaviour matrix of the documentation page, measured: aspnetcore forgets the user on every
@@ -25,10 +33,13 @@ const kept: Outcome = {
 };
 
 describe('comparison of the four samples', () => {
-  let matrix: Matrix;
+  let measured: Matrix;
   before(async () => {
-    matrix = await runComparison();
-    console.log(formatMatrix(matrix));
+    measured = await runComparison();
+    console.log(formatMatrix(measured));
+  });
+  const matrix = new Proxy({} as Required<Matrix>, {
+    get: (_, scenario: Scenario) => measured[scenario] ?? assert.fail(`${scenario} not measured`),
   });
 
   test('after a local sign-out, no sample keeps the user signed in or any of their tokens', () => {
@@ -70,6 +81,49 @@ describe('comparison of the four samples', () => {
         { ...kept, refreshTokenRedeemed: false },
         name,
       );
+    }
+  });
+});
+
+/**
+ * Two instances of each sample over one Redis: the user works through instance 2, the sign-out
+ * lands on instance 1. Sessions are shared, so every sample that keeps its tokens in Redis (in a
+ * partition or in the session) behaves as with one instance. aspnet's cache is in each process:
+ * its local sign-out on instance 1 ends the session, but the user's tokens stay in instance 2's
+ * memory, out of reach and never used again, until they expire.
+ */
+describe('comparison with two instances of each sample over Redis', () => {
+  let redis: TestRedis | undefined;
+  let measured: Matrix = {};
+  before(async () => {
+    redis = await startRedis({ skip() {} });
+    if (!redis) return;
+    const own = redis;
+    measured = await runComparison({
+      instances: 2,
+      redisUrl: own.url,
+      scenarios: twoInstanceScenarios,
+      flush: () => own.flush(),
+    });
+    console.log(formatMatrix(measured));
+  });
+  after(() => redis?.close());
+
+  test('as with one instance, except what aspnet keeps in the other process after a local sign-out', (t) => {
+    if (!redis) return t.skip('redis-server is not installed (see the message above)');
+    assert.deepEqual(measured.local?.aspnetcore, forgot);
+    assert.deepEqual(measured.local?.java, forgot);
+    assert.deepEqual(measured.local?.python, forgot);
+    assert.deepEqual(measured.local?.aspnet, {
+      ...forgot,
+      tokensLeft: 3,
+      tokensLeftAfterApiCall: 3,
+    });
+    for (const scenario of ['another-app', 'browser'] as const) {
+      assert.deepEqual(measured[scenario]?.aspnetcore, forgot, scenario);
+      for (const name of ['aspnet', 'java', 'python'] as const) {
+        assert.deepEqual(measured[scenario]?.[name], kept, `${scenario} ${name}`);
+      }
     }
   });
 });

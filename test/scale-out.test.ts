@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { createClient } from 'redis';
-import { type SampleName, samples as definitions } from '../samples/index.ts';
+import { samples as definitions, type SampleName } from '../samples/index.ts';
 import { StartupError } from '../shared/errors.ts';
 import { startProject } from '../shared/run/orchestrator.ts';
 import { NAMESPACE } from '../shared/store/redis-store.ts';
@@ -83,13 +83,19 @@ async function signedIn(name: SampleName, instance: 0 | 1, userIndex: number): P
 
 describe('two instances over Redis behave as one app', () => {
   for (const name of ['aspnetcore', 'java', 'python'] as const) {
-    test2(`${name}: signed in through A, the API answers through B with the same cookie`, async () => {
-      const browser = await signedIn(name, 0, 0);
-      assert.equal(await signedInAs(browser, at(name, 1)), env.emulator.users[0]!.userPrincipalName);
-      const api = await browser.request(at(name, 1, routes[name].api));
-      assert.equal(api.status, 200, 'B has the tokens: they are in Redis');
-      await browser.get(at(name, 0, routes[name].signOut));
-    });
+    test2(
+      `${name}: signed in through A, the API answers through B with the same cookie`,
+      async () => {
+        const browser = await signedIn(name, 0, 0);
+        assert.equal(
+          await signedInAs(browser, at(name, 1)),
+          env.emulator.users[0]!.userPrincipalName,
+        );
+        const api = await browser.request(at(name, 1, routes[name].api));
+        assert.equal(api.status, 200, 'B has the tokens: they are in Redis');
+        await browser.get(at(name, 0, routes[name].signOut));
+      },
+    );
   }
 
   test2("aspnet: B knows the session, not the tokens: they are in A's process", async () => {
@@ -112,39 +118,45 @@ describe('two instances over Redis behave as one app', () => {
     });
   }
 
-  test2("aspnetcore: a front-channel sign-out delivered to B removes the user's tokens and sessions for A", async () => {
-    const browser = await signedIn('aspnetcore', 0, 2);
-    assert.equal((await browser.request(at('aspnetcore', 0, routes.aspnetcore.api))).status, 200);
-    const sid = await ssoSid(browser);
-    // No cookie: the identity platform's iframe, landing on the other instance.
-    assert.equal((await fetch(at('aspnetcore', 1, `/signout-oidc?sid=${sid}`))).status, 200);
-    assert.equal(await signedInAs(browser, at('aspnetcore', 0)), undefined);
-    const summary = await cacheSummary(at('aspnetcore', 0, ''));
-    assert.deepEqual([summary.accounts, summary.sessions, summary.sids], [[], 0, 0]);
-    const api = await browser.request(at('aspnetcore', 0, routes.aspnetcore.api));
-    assert.equal(api.status, 302, 'A has nothing left to call the API with');
-  });
-
-  test2('aspnetcore: a refresh in flight on A cannot write back what a sign-out on B removed', async () => {
-    const browser = await signedIn('aspnetcore', 0, 0);
-    const sid = await ssoSid(browser);
-    // A's API call opens the user's partition and asks for a new access token, which waits...
-    const held = identity.holdNext();
-    const inFlight = browser.request(at('aspnetcore', 0, routes.aspnetcore.api));
-    await held.arrived;
-    // ...while the user signs out elsewhere, and the front-channel request lands on B.
-    assert.equal((await fetch(at('aspnetcore', 1, `/signout-oidc?sid=${sid}`))).status, 200);
-    held.release();
-    assert.equal((await inFlight).status, 200, 'the request in flight completes');
-
-    // Its write-back was refused in Redis, in one step with the check: nothing came back.
-    for (const instance of [0, 1] as const) {
-      const summary = await cacheSummary(at('aspnetcore', instance, ''));
+  test2(
+    "aspnetcore: a front-channel sign-out delivered to B removes the user's tokens and sessions for A",
+    async () => {
+      const browser = await signedIn('aspnetcore', 0, 2);
+      assert.equal((await browser.request(at('aspnetcore', 0, routes.aspnetcore.api))).status, 200);
+      const sid = await ssoSid(browser);
+      // No cookie: the identity platform's iframe, landing on the other instance.
+      assert.equal((await fetch(at('aspnetcore', 1, `/signout-oidc?sid=${sid}`))).status, 200);
+      assert.equal(await signedInAs(browser, at('aspnetcore', 0)), undefined);
+      const summary = await cacheSummary(at('aspnetcore', 0, ''));
       assert.deepEqual([summary.accounts, summary.sessions, summary.sids], [[], 0, 0]);
-    }
-    assert.equal(await signedInAs(browser, at('aspnetcore', 1)), undefined);
-    assert.deepEqual(await redisKeys('aspnetcore:msal:'), [], 'no partition in Redis');
-  });
+      const api = await browser.request(at('aspnetcore', 0, routes.aspnetcore.api));
+      assert.equal(api.status, 302, 'A has nothing left to call the API with');
+    },
+  );
+
+  test2(
+    'aspnetcore: a refresh in flight on A cannot write back what a sign-out on B removed',
+    async () => {
+      const browser = await signedIn('aspnetcore', 0, 0);
+      const sid = await ssoSid(browser);
+      // A's API call opens the user's partition and asks for a new access token, which waits...
+      const held = identity.holdNext();
+      const inFlight = browser.request(at('aspnetcore', 0, routes.aspnetcore.api));
+      await held.arrived;
+      // ...while the user signs out elsewhere, and the front-channel request lands on B.
+      assert.equal((await fetch(at('aspnetcore', 1, `/signout-oidc?sid=${sid}`))).status, 200);
+      held.release();
+      assert.equal((await inFlight).status, 200, 'the request in flight completes');
+
+      // Its write-back was refused in Redis, in one step with the check: nothing came back.
+      for (const instance of [0, 1] as const) {
+        const summary = await cacheSummary(at('aspnetcore', instance, ''));
+        assert.deepEqual([summary.accounts, summary.sessions, summary.sids], [[], 0, 0]);
+      }
+      assert.equal(await signedInAs(browser, at('aspnetcore', 1)), undefined);
+      assert.deepEqual(await redisKeys('aspnetcore:msal:'), [], 'no partition in Redis');
+    },
+  );
 
   test2('nothing in Redis holds a token, or anything else, in clear', async () => {
     const browsers = await Promise.all(names.map((name) => signedIn(name, 0, 1)));
@@ -179,70 +191,90 @@ describe('two instances over Redis behave as one app', () => {
 });
 
 describe('when Redis fails', () => {
-  test2('stopped: a clear 503 naming Redis at once, nobody signed out; back by itself when it returns', async () => {
-    const browser = await signedIn('aspnetcore', 0, 0);
-    await redis!.stop();
-    try {
-      const started = Date.now();
-      const page = await browser.get(at('aspnetcore', 1));
-      assert.equal(page.status, 503);
-      assert.match(page.html, /Redis is not available/);
-      assert.match(page.html, new RegExp(`Redis at ${redis!.url}`));
-      assert.ok(Date.now() - started < 3_000, 'not a hang');
-      // The cookie is untouched: not a sign-out.
-      assert.match(await browser.jar.getCookieString(at('aspnetcore', 1)), /aspnetcore\.session=/);
-    } finally {
-      await redis!.start();
-    }
-    // The clients reconnect by themselves (within two seconds of backoff); nothing was lost.
-    const user = env.emulator.users[0]!.userPrincipalName;
-    await eventually(async () => assert.equal(await signedInAs(browser, at('aspnetcore', 1)), user));
-    await eventually(async () =>
-      assert.equal((await browser.request(at('aspnetcore', 0, routes.aspnetcore.api))).status, 200),
-    );
-    await browser.get(at('aspnetcore', 0, routes.aspnetcore.signOut));
-  });
+  test2(
+    'stopped: a clear 503 naming Redis at once, nobody signed out; back by itself when it returns',
+    async () => {
+      const browser = await signedIn('aspnetcore', 0, 0);
+      await redis!.stop();
+      try {
+        const started = Date.now();
+        const page = await browser.get(at('aspnetcore', 1));
+        assert.equal(page.status, 503);
+        assert.match(page.html, /Redis is not available/);
+        assert.match(page.html, new RegExp(`Redis at ${redis!.url}`));
+        assert.ok(Date.now() - started < 3_000, 'not a hang');
+        // The cookie is untouched: not a sign-out.
+        assert.match(
+          await browser.jar.getCookieString(at('aspnetcore', 1)),
+          /aspnetcore\.session=/,
+        );
+      } finally {
+        await redis!.start();
+      }
+      // The clients reconnect by themselves (within two seconds of backoff); nothing was lost.
+      const user = env.emulator.users[0]!.userPrincipalName;
+      await eventually(async () =>
+        assert.equal(await signedInAs(browser, at('aspnetcore', 1)), user),
+      );
+      await eventually(async () =>
+        assert.equal(
+          (await browser.request(at('aspnetcore', 0, routes.aspnetcore.api))).status,
+          200,
+        ),
+      );
+      await browser.get(at('aspnetcore', 0, routes.aspnetcore.signOut));
+    },
+  );
 
-  test2('frozen: a 503 within the command timeout, not a hang; it answers again when Redis does', async () => {
-    const browser = await signedIn('python', 0, 2);
-    redis!.pause();
-    try {
-      const started = Date.now();
-      const page = await browser.get(at('python', 1));
-      const waited = Date.now() - started;
-      assert.equal(page.status, 503);
-      assert.match(page.html, /did not answer in time/);
-      assert.ok(waited >= 1_500 && waited < 5_000, `bounded by the timeout (${waited} ms)`);
-    } finally {
-      redis!.resume();
-    }
-    const user = env.emulator.users[2]!.userPrincipalName;
-    await eventually(async () => assert.equal(await signedInAs(browser, at('python', 1)), user));
-    await browser.get(at('python', 0, routes.python.signOut));
-  });
+  test2(
+    'frozen: a 503 within the command timeout, not a hang; it answers again when Redis does',
+    async () => {
+      const browser = await signedIn('python', 0, 2);
+      redis!.pause();
+      try {
+        const started = Date.now();
+        const page = await browser.get(at('python', 1));
+        const waited = Date.now() - started;
+        assert.equal(page.status, 503);
+        assert.match(page.html, /did not answer in time/);
+        assert.ok(waited >= 1_500 && waited < 5_000, `bounded by the timeout (${waited} ms)`);
+      } finally {
+        redis!.resume();
+      }
+      const user = env.emulator.users[2]!.userPrincipalName;
+      await eventually(async () => assert.equal(await signedInAs(browser, at('python', 1)), user));
+      await browser.get(at('python', 0, routes.python.signOut));
+    },
+  );
 
-  test2('unreachable at start-up: a clear error naming REDIS_URL, nothing left running', async () => {
-    const [closedPort, samplePort] = (await freePorts(2)) as [number, number];
-    const start = startProject({
-      definitions: Object.values(definitions),
-      run: ['aspnetcore'],
-      env: {
-        EMULATOR_PORT: new URL(env.emulator.identityUrl).port,
-        GRAPH_PORT: new URL(env.emulator.graphUrl).port,
-        ASPNETCORE_PORT: String(samplePort),
-        REDIS_URL: `redis://:do-not-print-this@127.0.0.1:${closedPort}`,
-      },
-      emulator: 'shared',
-    });
-    await assert.rejects(start, (error: Error) => {
-      assert.ok(error instanceof StartupError);
-      assert.match(error.message, /^REDIS_URL: no Redis answers at redis:\/\/:\*\*\*@127\.0\.0\.1:/);
-      assert.doesNotMatch(error.message, /do-not-print-this/);
-      return true;
-    });
-    // Nothing listens on the sample's port.
-    await assert.rejects(fetch(`http://localhost:${samplePort}/`));
-  });
+  test2(
+    'unreachable at start-up: a clear error naming REDIS_URL, nothing left running',
+    async () => {
+      const [closedPort, samplePort] = (await freePorts(2)) as [number, number];
+      const start = startProject({
+        definitions: Object.values(definitions),
+        run: ['aspnetcore'],
+        env: {
+          EMULATOR_PORT: new URL(env.emulator.identityUrl).port,
+          GRAPH_PORT: new URL(env.emulator.graphUrl).port,
+          ASPNETCORE_PORT: String(samplePort),
+          REDIS_URL: `redis://:do-not-print-this@127.0.0.1:${closedPort}`,
+        },
+        emulator: 'shared',
+      });
+      await assert.rejects(start, (error: Error) => {
+        assert.ok(error instanceof StartupError);
+        assert.match(
+          error.message,
+          /^REDIS_URL: no Redis answers at redis:\/\/:\*\*\*@127\.0\.0\.1:/,
+        );
+        assert.doesNotMatch(error.message, /do-not-print-this/);
+        return true;
+      });
+      // Nothing listens on the sample's port.
+      await assert.rejects(fetch(`http://localhost:${samplePort}/`));
+    },
+  );
 });
 
 /** The identity platform's session id of this browser, from the emulator's SSO page. */

@@ -7,13 +7,36 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sampleNames } from '../../samples/index.ts';
-import { formatMatrix, type Matrix, runComparison, type Scenario } from './scenarios.ts';
+import { startRedis } from '../helpers/redis.ts';
+import {
+  formatMatrix,
+  type Matrix,
+  runComparison,
+  type Scenario,
+  twoInstanceScenarios,
+} from './scenarios.ts';
 
 const started = performance.now();
 const matrix = await runComparison();
-const seconds = ((performance.now() - started) / 1000).toFixed(1);
 const table = formatMatrix(matrix);
 console.log(table);
+
+// Two instances of each sample over a Redis of its own (never REDIS_URL's: it is emptied).
+const redis = await startRedis({ skip() {} });
+let twoInstances: string;
+if (redis) {
+  const measured = await runComparison({
+    instances: 2,
+    redisUrl: redis.url,
+    scenarios: twoInstanceScenarios,
+    flush: () => redis.flush(),
+  }).finally(() => redis.close());
+  twoInstances = formatMatrix(measured);
+  console.log(`\nTwo instances of each sample over Redis:\n${twoInstances}`);
+} else {
+  twoInstances = '_Not measured: `redis-server` was not installed where this page was written._';
+}
+const seconds = ((performance.now() - started) / 1000).toFixed(1);
 console.log(`\nMeasured in ${seconds} s on Node ${process.version}.`);
 
 const docs = process.env.COMPARISON_DOCS || fileURLToPath(new URL('../../docs/', import.meta.url));
@@ -74,6 +97,23 @@ Those who kept the tokens go on calling the API for a user who signed out everyw
 refresh token that still works. Revoking the user's sessions stops the refresh token (AADSTS50173:
 they drop it and ask for a sign-in), but not a cached access token: until it expires (about an hour
 in Entra), the API still answers them.
+
+## Two instances of each sample, over Redis
+
+With \`REDIS_URL\` set, several instances of a sample share their sessions, the \`sid\` index and
+aspnetcore's token partitions in Redis (java and python keep their caches in the session, so in
+Redis too). aspnet keeps its token cache in each process, as its original's \`MemoryCache.Default\`
+did. Here each sample runs as two instances: the user signs in and calls the API through instance
+2, and the sign-out lands on instance 1 (the local sign-out is clicked there; the registered
+front-channel logout URL is instance 1's).
+
+${twoInstances}
+
+**What it shows.** Instances that share their state behave as one app: a sign-out that lands on
+instance 1 ends the user's session for instance 2, and aspnetcore's front-channel sign-out removes
+the tokens instance 2 used. aspnet is the exception: its local sign-out ends the session in Redis,
+but removes the user's tokens from instance 1's memory only. Instance 2 keeps them, out of reach
+(no session names the user) and never used again, until they expire after 48 hours.
 `,
 );
 console.log(`Wrote ${path.join(docs, 'comparison.md')} and ${path.join(docs, 'comparison.svg')}`);
@@ -93,7 +133,7 @@ function chart(matrix: Matrix): string {
     Math.max(
       3,
       ...groups.flatMap(([scenario]) =>
-        sampleNames.map((name) => matrix[scenario][name].tokensLeft),
+        sampleNames.map((name) => matrix[scenario]?.[name].tokensLeft ?? 0),
       ),
     );
   const [width, height, top, bottom, left] = [860, 300, 40, 70, 50];
@@ -115,7 +155,7 @@ function chart(matrix: Matrix): string {
   groups.forEach(([scenario, label], group) => {
     const x0 = left + group * groupWidth + 15;
     sampleNames.forEach((name, index) => {
-      const value = matrix[scenario][name].tokensLeft;
+      const value = matrix[scenario]?.[name].tokensLeft ?? 0;
       const x = x0 + index * barWidth;
       parts.push(
         `<rect x="${x}" y="${y(value)}" width="${barWidth - 4}" height="${y(0) - y(value)}" fill="${colors[index]}"/>`,

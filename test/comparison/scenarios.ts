@@ -20,6 +20,7 @@
  */
 
 import { type SampleName, sampleNames } from '../../samples/index.ts';
+import type { RunningSample } from '../../shared/run/orchestrator.ts';
 import { Browser, type BrowserEra, parseForm } from '../helpers/browser.ts';
 import { cacheSummary, startSamples, type TestEnvironment } from '../helpers/environment.ts';
 
@@ -95,37 +96,60 @@ export interface Outcome {
   refreshTokenRedeemed: boolean;
 }
 
-export type Matrix = Record<Scenario, Record<SampleName, Outcome>>;
+export type Matrix = Partial<Record<Scenario, Record<SampleName, Outcome>>>;
+
+/**
+ * Where the samples run. One instance each (the default, memory), or two instances of each over one
+ * Redis: the user signs in and calls the API through instance 2, while the sign-out lands on
+ * instance 1 (the local sign-out is clicked there, and the front-channel logout URL registered is
+ * its). `flush` empties Redis before each run: a Redis of the comparison's own, never a user's.
+ */
+export type Topology =
+  | { instances: 1 }
+  | { instances: 2; redisUrl: string; flush(): Promise<void>; scenarios: readonly Scenario[] };
+
+/** The scenarios of the two-instance comparison: today's browser, no revocation. */
+export const twoInstanceScenarios: readonly Scenario[] = ['local', 'another-app', 'browser'];
 
 /** The sample whose sign-out is "another app" for `sample`: the next one in the list. */
 function anotherApp(sample: SampleName): SampleName {
   return sampleNames[(sampleNames.indexOf(sample) + 1) % sampleNames.length] as SampleName;
 }
 
-export async function runComparison(): Promise<Matrix> {
-  const matrix = {} as Matrix;
-  for (const [name, spec] of Object.entries(scenarios) as Array<[Scenario, ScenarioSpec]>) {
-    matrix[name] = {} as Record<SampleName, Outcome>;
+export async function runComparison(topology: Topology = { instances: 1 }): Promise<Matrix> {
+  const matrix: Matrix = {};
+  const chosen =
+    topology.instances === 1 ? (Object.keys(scenarios) as Scenario[]) : topology.scenarios;
+  for (const name of chosen) {
+    const spec: ScenarioSpec = scenarios[name];
+    const outcomes = {} as Record<SampleName, Outcome>;
     if (spec.signOut === 'browser') {
       // One sign-out from the browser concerns every sample at once.
-      Object.assign(matrix[name], await run(spec, sampleNames));
+      Object.assign(outcomes, await run(spec, sampleNames, topology));
     } else {
-      for (const sample of sampleNames) Object.assign(matrix[name], await run(spec, [sample]));
+      for (const sample of sampleNames)
+        Object.assign(outcomes, await run(spec, [sample], topology));
     }
+    matrix[name] = outcomes;
   }
   return matrix;
 }
 
 /** One run: a fresh environment, sign in everywhere, sign out one way, measure `measured`. */
-async function run(spec: ScenarioSpec, measured: readonly SampleName[]) {
+async function run(spec: ScenarioSpec, measured: readonly SampleName[], topology: Topology) {
+  if (topology.instances === 2) await topology.flush();
   const env = await startSamples(sampleNames, {
     emulator: { accessTokenLifetimeSeconds: spec.accessTokenLifetimeSeconds },
+    ...(topology.instances === 2 ? { instances: 2, env: { REDIS_URL: topology.redisUrl } } : {}),
   });
+  // Where the user works, and where a sign-out lands: the same instance, or two.
+  const userSide = (name: SampleName) => env.instances[name]!.at(-1)!;
+  const signOutSide = (name: SampleName) => env.instances[name]![0]!;
   try {
     const user = env.emulator.users[0]!;
     const browser = new Browser(spec.era);
     for (const [index, name] of sampleNames.entries()) {
-      const sample = env.samples[name]!;
+      const sample = userSide(name);
       // The first sign-in fills in the form; the others ride the SSO session.
       const home = await browser.signIn(
         sample.url + sample.routes.links.signIn,
@@ -140,10 +164,11 @@ async function run(spec: ScenarioSpec, measured: readonly SampleName[]) {
 
     const [first] = measured as [SampleName];
     if (spec.signOut === 'local') {
-      await browser.get(env.samples[first]!.url + env.samples[first]!.routes.links.signOut);
+      const sample = signOutSide(first);
+      await browser.get(sample.url + sample.routes.links.signOut);
     }
     if (spec.signOut === 'another-app') {
-      const other = env.samples[anotherApp(first)]!;
+      const other = signOutSide(anotherApp(first));
       await browser.get(other.url + other.routes.links.signOut);
     }
     if (spec.signOut === 'browser') {
@@ -166,7 +191,13 @@ async function run(spec: ScenarioSpec, measured: readonly SampleName[]) {
 
     const outcomes = {} as Record<SampleName, Outcome>;
     for (const name of measured) {
-      outcomes[name] = await measure(env, browser, name, user.userPrincipalName, signedOutAt);
+      outcomes[name] = await measure(
+        env,
+        browser,
+        userSide(name),
+        user.userPrincipalName,
+        signedOutAt,
+      );
     }
     return outcomes;
   } finally {
@@ -177,11 +208,10 @@ async function run(spec: ScenarioSpec, measured: readonly SampleName[]) {
 async function measure(
   env: TestEnvironment,
   browser: Browser,
-  name: SampleName,
+  sample: RunningSample,
   username: string,
   signedOutAt: number,
 ): Promise<Outcome> {
-  const sample = env.samples[name]!;
   const home = await browser.get(`${sample.url}/`);
   const tokensLeft = async () => {
     const account = (await cacheSummary(sample.url)).accounts.find(
@@ -233,10 +263,12 @@ export function formatMatrix(matrix: Matrix): string {
     `| after… | ${sampleNames.join(' | ')} |`,
     `|---|${sampleNames.map(() => '---').join('|')}|`,
   ];
-  for (const [scenario, spec] of Object.entries(scenarios) as Array<[Scenario, ScenarioSpec]>) {
+  for (const [scenario, outcomes] of Object.entries(matrix) as Array<
+    [Scenario, Record<SampleName, Outcome>]
+  >) {
     for (const [label, show] of measures) {
       lines.push(
-        `| ${spec.label}: ${label} | ${sampleNames.map((name) => show(matrix[scenario][name])).join(' | ')} |`,
+        `| ${scenarios[scenario].label}: ${label} | ${sampleNames.map((name) => show(outcomes[name])).join(' | ')} |`,
       );
     }
   }

@@ -106,6 +106,29 @@ export function startEnvironment(
   return startSamples([name], options);
 }
 
+/** `count` consecutive free ports, for commands that put extra instances on the next ports. */
+export async function freeConsecutivePorts(count: number): Promise<number[]> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const base = 20_000 + Math.floor(Math.random() * 30_000);
+    const ports = Array.from({ length: count }, (_, index) => base + index);
+    const servers = await Promise.all(
+      ports.map(
+        (port) =>
+          new Promise<ReturnType<typeof createServer> | undefined>((resolve) => {
+            const server = createServer();
+            server.once('error', () => resolve(undefined));
+            server.listen(port, '127.0.0.1', () => resolve(server));
+          }),
+      ),
+    );
+    await Promise.all(
+      servers.map((server) => server && new Promise((resolve) => server.close(resolve))),
+    );
+    if (servers.every(Boolean)) return ports;
+  }
+  throw new Error(`No ${count} consecutive free ports found`);
+}
+
 export async function freePorts(count: number): Promise<number[]> {
   const servers = await Promise.all(
     Array.from({ length: count }, () => {

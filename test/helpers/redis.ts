@@ -5,6 +5,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { TestContext } from 'node:test';
+import { createClient } from 'redis';
 import { freePorts } from './environment.ts';
 
 /** Debian's Redis (`apt-get install redis-server`), or the one REDIS_SERVER_PATH names. */
@@ -24,6 +25,8 @@ export interface TestRedis {
   /** Freezes it (SIGSTOP): connections stay open, nothing is answered. */
   pause(): void;
   resume(): void;
+  /** Empties it (FLUSHDB). */
+  flush(): Promise<void>;
   /** Stops it for good, its data folder removed. */
   close(): Promise<void>;
 }
@@ -63,6 +66,12 @@ export async function startRedis(
     },
     pause: () => server?.kill('SIGSTOP'),
     resume: () => server?.kill('SIGCONT'),
+    async flush() {
+      const client = createClient({ url: redis.url });
+      await client.connect();
+      await client.flushDb();
+      await client.close();
+    },
     async close() {
       await redis.stop();
       rmSync(dir, { recursive: true, force: true });
