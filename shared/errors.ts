@@ -20,9 +20,16 @@ export class ServiceUnavailableError extends Error {
     readonly origin: string,
     /** What happened, in a few words: "refused the connection", "did not answer in time"… */
     readonly reason: string,
-    options?: { cause?: unknown },
+    options: {
+      cause?: unknown;
+      /** A service of the app's own network (Redis): its address goes to the log, not the page. */
+      internal?: boolean;
+    } = {},
   ) {
-    super(`${service} at ${origin} ${reason}`, options);
+    super(`${service} at ${origin} ${reason}`, { cause: options.cause });
     this.name = 'ServiceUnavailableError';
+    this.internal = options.internal ?? false;
   }
+
+  readonly internal: boolean;
 }

@@ -347,6 +347,22 @@ describe('configuration', () => {
         ).join('\n'),
         /3 instances of aspnetcore: .*set REDIS_URL/,
       );
+      const asked = (env: Environment, instances: number) => () =>
+        loadSettings(
+          [samples.aspnetcore.registration],
+          { REDIS_URL: redisUrl, ...env },
+          {
+            instances: { aspnetcore: instances },
+          },
+        );
+      assert.match(
+        problemsOf({}, asked({ ASPNETCORE_PORT: '4100,4200' }, 3)).join('\n'),
+        /ASPNETCORE_PORT lists 2 ports of aspnetcore, and 3 instances are asked for/,
+      );
+      assert.match(
+        problemsOf({}, asked({ ASPNETCORE_PORT: '65535' }, 2)).join('\n'),
+        /ASPNETCORE_PORT: 2 instances of aspnetcore need ports up to 65536, past 65535/,
+      );
       assert.match(
         problemsOf({}, () =>
           aspnetcore({ REDIS_URL: redisUrl, ASPNETCORE_PORT: '4100,4100' }),

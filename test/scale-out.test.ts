@@ -12,7 +12,7 @@ import { createClient } from 'redis';
 import { samples as definitions, type SampleName } from '../samples/index.ts';
 import { StartupError } from '../shared/errors.ts';
 import { startProject } from '../shared/run/orchestrator.ts';
-import { NAMESPACE } from '../shared/store/redis-store.ts';
+import { NAMESPACE, RedisStore } from '../shared/store/redis-store.ts';
 import { Browser } from './helpers/browser.ts';
 import {
   cacheSummary,
@@ -135,6 +135,19 @@ describe('two instances over Redis behave as one app', () => {
   );
 
   test2(
+    "aspnetcore: a sid that would name another key is nobody's: 200, nothing read as a record",
+    async () => {
+      const browser = await signedIn('aspnetcore', 0, 1);
+      const sid = await ssoSid(browser);
+      // `sid:<sid>:sessions` is the set of its sessions: read as a record, Redis would refuse.
+      const crafted = await fetch(at('aspnetcore', 1, `/signout-oidc?sid=${sid}:sessions`));
+      assert.equal(crafted.status, 200);
+      assert.ok(await signedInAs(browser, at('aspnetcore', 0)), 'nobody signed out');
+      await browser.get(at('aspnetcore', 0, routes.aspnetcore.signOut));
+    },
+  );
+
+  test2(
     'aspnetcore: a refresh in flight on A cannot write back what a sign-out on B removed',
     async () => {
       const browser = await signedIn('aspnetcore', 0, 0);
@@ -201,7 +214,8 @@ describe('when Redis fails', () => {
         const page = await browser.get(at('aspnetcore', 1));
         assert.equal(page.status, 503);
         assert.match(page.html, /Redis is not available/);
-        assert.match(page.html, new RegExp(`Redis at ${redis!.url}`));
+        assert.match(page.html, /This page needs Redis, which is not reachable/);
+        assert.doesNotMatch(page.html, /127\.0\.0\.1/, "the page does not show Redis's address");
         assert.ok(Date.now() - started < 3_000, 'not a hang');
         // The cookie is untouched: not a sign-out.
         assert.match(
@@ -244,6 +258,36 @@ describe('when Redis fails', () => {
       const user = env.emulator.users[2]!.userPrincipalName;
       await eventually(async () => assert.equal(await signedInAs(browser, at('python', 1)), user));
       await browser.get(at('python', 0, routes.python.signOut));
+    },
+  );
+
+  test2(
+    'frozen at start-up: a clear error within the timeout; frozen at shutdown: closed anyway',
+    async () => {
+      redis!.pause();
+      try {
+        const started = Date.now();
+        await assert.rejects(
+          RedisStore.connect(redis!.url, { timeoutMs: 1000, variable: 'REDIS_URL', log() {} }),
+          /^StartupError: REDIS_URL: no Redis answers at .* \(it did not answer in time\)/,
+        );
+        assert.ok(Date.now() - started < 3_000, 'not a hang');
+      } finally {
+        redis!.resume();
+      }
+      const store = await RedisStore.connect(redis!.url, {
+        timeoutMs: 1000,
+        variable: 'REDIS_URL',
+        log() {},
+      });
+      redis!.pause();
+      try {
+        const started = Date.now();
+        await store.close();
+        assert.ok(Date.now() - started < 3_000, 'closing does not wait for a frozen Redis');
+      } finally {
+        redis!.resume();
+      }
     },
   );
 

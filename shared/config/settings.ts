@@ -230,7 +230,13 @@ function sampleInstances(
     const variable = `${registration.name.toUpperCase()}_PORT`;
     const ports = read.ports(variable, registration.defaultPort);
     const listed = ports.length > 1;
-    const count = listed ? ports.length : (requested[registration.name] ?? 1);
+    const asked = requested[registration.name];
+    if (listed && asked !== undefined && asked !== 1 && asked !== ports.length) {
+      read.problem(
+        `${variable} lists ${ports.length} ports of ${registration.name}, and ${asked} instances are asked for: give one port, or as many as instances`,
+      );
+    }
+    const count = listed ? ports.length : (asked ?? 1);
     if (count > 1 && !hasRedis) {
       const why = listed ? `${variable} lists ${count} ports` : `${count} instances`;
       read.problem(
@@ -243,6 +249,12 @@ function sampleInstances(
   return planned.flatMap(({ registration, ports, count }) => {
     const all = [...ports];
     while (all.length < count) all.push(nextPort++);
+    if (all.some((port) => port > 65535)) {
+      read.problem(
+        `${registration.name.toUpperCase()}_PORT: ${count} instances of ${registration.name} need ports up to ${Math.max(...all)}, past 65535: choose a lower port`,
+      );
+      return [];
+    }
     const first = sampleSettings(read, registration, mode, all[0] as number);
     const behindOneOrigin = read.origin(`${registration.name.toUpperCase()}_BASE_URL`);
     return all.map((port, index) => ({

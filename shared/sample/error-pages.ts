@@ -59,7 +59,7 @@ function describe(error: unknown): ErrorPage {
     return {
       status: 503,
       title: `${service} is not available`,
-      message: `This page needs ${error.service} at ${error.origin}, which ${error.reason}. Nothing was lost: try again in a moment.`,
+      message: `This page needs ${error.service}${error.internal ? '' : ` at ${error.origin}`}, which ${error.reason}. Nothing was lost: try again in a moment.`,
     };
   }
   if (error instanceof GraphError) {

@@ -63,7 +63,7 @@ export function sessionMiddleware(
         // `externalKey` still names the old one after `regenerate()`): the sid index is written
         // here. The save is refused if the session was ended after this request began.
         async set(key: string, data: SessionData, maxAge: number, { ctx }: { ctx?: Koa.Context }) {
-          const startedAt: number = ctx?.state[REQUEST_STARTED_AT] ?? Date.now();
+          const startedAt: number = ctx?.state[REQUEST_STARTED_AT] ?? sessions.now();
           const saved = await sessions.save(key, data, (maxAge || maxAgeMs) / 1000, startedAt);
           if (!saved && ctx) ctx.state[SAVE_REFUSED] = true;
         },
@@ -74,7 +74,7 @@ export function sessionMiddleware(
   );
   return (ctx, next) => {
     // Before the session is read: a sign-out after this moment wins over this request.
-    ctx.state[REQUEST_STARTED_AT] = Date.now();
+    ctx.state[REQUEST_STARTED_AT] = sessions.now();
     return middleware(ctx, next);
   };
 }

@@ -61,6 +61,11 @@ export class Sessions {
     private readonly keyPrefix: string,
   ) {}
 
+  /** The store's clock: a request's start, for `save` (see `KeyValueStore.now`). */
+  now(): number {
+    return this.store.now();
+  }
+
   async get(sessionKey: string): Promise<SessionData | undefined> {
     const value = await this.store.get(this.sessionKey(sessionKey));
     return value ? (JSON.parse(value) as SessionData) : undefined;
@@ -81,7 +86,7 @@ export class Sessions {
     const writes: Write[] = [{ set: key, value: JSON.stringify(data), ttlSeconds }];
     const guards: WriteGuard[] = [{ unlessRemoved: key, since: requestStartedAt }];
     const user = data.user;
-    if (user?.sid) {
+    if (user?.sid && isSid(user.sid)) {
       const record: SidRecord = { homeAccountId: user.homeAccountId, issuer: user.issuer };
       const ttl = this.ttlSeconds;
       writes.push(
@@ -114,6 +119,7 @@ export class Sessions {
 
   /** Who signed in through the identity platform session `sid`, if anyone did here. */
   async findBySid(sid: string): Promise<SidRecord | undefined> {
+    if (!isSid(sid)) return undefined;
     const value = await this.store.get(this.sidKey(sid));
     return value ? (JSON.parse(value) as SidRecord) : undefined;
   }
@@ -126,11 +132,15 @@ export class Sessions {
    * afterwards.
    */
   async endBySid(sid: string, { endedByIdentityPlatform = false } = {}): Promise<void> {
+    if (!isSid(sid)) return;
     await this.store.remove([this.sidKey(sid)]);
     if (endedByIdentityPlatform)
       await this.store.remove([this.endedSidKey(sid)], ENDED_SID_SECONDS);
     const sessionKeys = await this.store.setMembers(this.sidSessionsKey(sid));
+    // The `sid` record again: a request that began after its first removal may have saved it
+    // meanwhile (with a shared store, on another instance); it goes with the sessions.
     await this.store.remove([
+      this.sidKey(sid),
       this.sidSessionsKey(sid),
       ...sessionKeys.map((sessionKey) => this.sessionKey(sessionKey)),
     ]);
@@ -152,7 +162,7 @@ export class Sessions {
     return {
       sessions: (await this.store.keys(this.sessionKey(''))).length,
       sids: sids.filter((key) => !key.endsWith(':sessions')).length,
-      removalMarkers: (await this.store.stats()).removalMarkers,
+      removalMarkers: (await this.store.stats(this.keyPrefix)).removalMarkers,
     };
   }
 
@@ -172,4 +182,12 @@ export class Sessions {
   private endedSidKey(sid: string): string {
     return `${this.keyPrefix}sid:${sid}:ended`;
   }
+}
+
+/**
+ * What a `sid` can be: Entra's are GUIDs. Anything else (a `:` that would make `sid:X:sessions`
+ * the record of the `sid` "X:sessions", say) is nobody's: never indexed, never found.
+ */
+function isSid(sid: string): boolean {
+  return /^[\w.~-]{1,128}$/.test(sid);
 }

@@ -24,6 +24,10 @@ export class EncryptedStore implements KeyValueStore {
     this.sealer = new Sealer(secrets, 'store-values');
   }
 
+  now(): number {
+    return this.inner.now();
+  }
+
   async get(key: string): Promise<string | undefined> {
     const sealed = await this.inner.get(key);
     return sealed === undefined ? undefined : this.sealer.open(sealed, key);
@@ -59,8 +63,8 @@ export class EncryptedStore implements KeyValueStore {
     return this.inner.keys(prefix);
   }
 
-  stats(): Promise<{ entries: number; removalMarkers: number }> {
-    return this.inner.stats();
+  stats(prefix?: string): Promise<{ entries: number; removalMarkers: number }> {
+    return this.inner.stats(prefix);
   }
 
   close(): Promise<void> {

@@ -9,6 +9,12 @@
  * of the removal, and a `write` that began before it is refused: the sign-out wins.
  */
 export interface KeyValueStore {
+  /**
+   * The time, in epoch milliseconds, that removal markers and a write's `since` are measured in:
+   * this process's clock for memory; Redis's own clock (as this process estimates it) for Redis,
+   * so that instances of a sample need not agree on the time.
+   */
+  now(): number;
   get(key: string): Promise<string | undefined>;
   /** Deletes `key` only if it still holds `expected` (nobody wrote it since), in one step. */
   deleteIfUnchanged(key: string, expected: string): Promise<boolean>;
@@ -29,8 +35,8 @@ export interface KeyValueStore {
   setMembers(key: string): Promise<string[]>;
   /** The live keys that start with `prefix` (for inspection, never on a per-request hot path). */
   keys(prefix: string): Promise<string[]>;
-  /** How many keys and removal markers it holds (for inspection: what is left behind). */
-  stats(): Promise<{ entries: number; removalMarkers: number }>;
+  /** How many keys, and removal markers, under `prefix` (for inspection: what is left behind). */
+  stats(prefix?: string): Promise<{ entries: number; removalMarkers: number }>;
   close(): Promise<void>;
 }
 
@@ -66,6 +72,10 @@ export class MemoryStore implements KeyValueStore {
   private readonly removals = new Map<string, { at: number; expiresAt: number }>();
   // Expired entries are dropped when read, and swept once a minute so unread ones do not pile up.
   private readonly sweeper = setInterval(() => this.sweep(), 60_000).unref();
+
+  now(): number {
+    return Date.now();
+  }
 
   async get(key: string): Promise<string | undefined> {
     const value = this.live(key)?.value;
@@ -131,9 +141,13 @@ export class MemoryStore implements KeyValueStore {
     this.removals.clear();
   }
 
-  async stats(): Promise<{ entries: number; removalMarkers: number }> {
+  async stats(prefix = ''): Promise<{ entries: number; removalMarkers: number }> {
     this.sweep();
-    return { entries: this.entries.size, removalMarkers: this.removals.size };
+    const under = (keys: Iterable<string>) => [...keys].filter((key) => key.startsWith(prefix));
+    return {
+      entries: under(this.entries.keys()).length,
+      removalMarkers: under(this.removals.keys()).length,
+    };
   }
 
   private sweep(): void {

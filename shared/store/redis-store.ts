@@ -1,5 +1,10 @@
 import { createHash } from 'node:crypto';
-import { createClient } from 'redis';
+import {
+  ClientClosedError,
+  ClientOfflineError,
+  createClient,
+  SocketClosedUnexpectedlyError,
+} from 'redis';
 import { ServiceUnavailableError, StartupError } from '../errors.ts';
 import {
   type KeyValueStore,
@@ -17,20 +22,27 @@ import {
  * So a token refresh on one instance cannot write back a partition that a sign-out on another
  * instance removed while the refresh was running.
  *
- * Times compared by the guards come from the instances' clocks (`since` is when a request began
- * there, a marker holds when another instance removed the key): instances must keep their clocks
- * in step (NTP), as every distributed cache with expiry assumes.
+ * The times the guards compare are Redis's: a marker holds the time of Redis's own clock at the
+ * removal (`TIME`, in the script), and `since` is read from {@link RedisStore.now}, this process's
+ * estimate of that clock (measured at connection and every ten seconds, erring early). Instances
+ * need not agree on the time.
  *
  * Redis down is a {@link ServiceUnavailableError} (a 503 page) within `timeoutMs`, never a hang:
  * commands are not queued while disconnected, and the client reconnects by itself.
  */
 export class RedisStore implements KeyValueStore {
+  /** Redis's clock minus this process's, in milliseconds, less the measure's uncertainty. */
+  private offsetMs = 0;
+  private readonly clockSync: NodeJS.Timeout;
+
   private constructor(
     private readonly client: RedisClient,
     /** What messages call this Redis: its URL without a password. */
     private readonly where: string,
     private readonly timeoutMs: number,
-  ) {}
+  ) {
+    this.clockSync = setInterval(() => this.syncClock().catch(() => {}), 10_000).unref();
+  }
 
   /**
    * Connects, or throws a {@link StartupError} naming `variable` (REDIS_URL) if Redis cannot be
@@ -66,18 +78,48 @@ export class RedisStore implements KeyValueStore {
       if (down) options.log(`Redis at ${where} is back`);
       down = false;
     });
+    const store = new RedisStore(client as RedisClient, where, options.timeoutMs);
     try {
-      await client.connect();
-      await client.ping();
-    } catch (error) {
-      client.destroy();
-      throw new StartupError(
-        `${options.variable}: no Redis answers at ${where} (${(error as Error).message})`,
-        { cause: error },
+      // The connection, the handshake (AUTH…) and one command, all within the timeout: a
+      // listener that accepts and never answers is no Redis.
+      await withDeadline(
+        (async () => {
+          await client.connect();
+          await store.syncClock();
+        })(),
+        options.timeoutMs,
       );
+    } catch (error) {
+      clearInterval(store.clockSync);
+      client.destroy();
+      const reason =
+        error instanceof DeadlineExceeded ? 'it did not answer in time' : (error as Error).message;
+      throw new StartupError(`${options.variable}: no Redis answers at ${where} (${reason})`, {
+        cause: error,
+      });
     }
     connected = true;
-    return new RedisStore(client as RedisClient, where, options.timeoutMs);
+    return store;
+  }
+
+  now(): number {
+    return Date.now() + this.offsetMs;
+  }
+
+  /**
+   * Measures Redis's clock against this one with `TIME`: the offset, less half the round trip
+   * (the measure's uncertainty) and a millisecond, so that `now()` is never later than Redis's
+   * time: a write's `since` then errs early, and a removal at the same moment still wins.
+   */
+  private async syncClock(): Promise<void> {
+    const sent = Date.now();
+    const [seconds, microseconds] = (await this.run(() => this.client.sendCommand(['TIME']))) as [
+      string,
+      string,
+    ];
+    const received = Date.now();
+    const redisMs = Number(seconds) * 1000 + Math.floor(Number(microseconds) / 1000);
+    this.offsetMs = redisMs - (sent + received) / 2 - (received - sent) / 2 - 1;
   }
 
   async get(key: string): Promise<string | undefined> {
@@ -94,7 +136,7 @@ export class RedisStore implements KeyValueStore {
     await this.script(
       REMOVE,
       [...keys.map((key) => NAMESPACE + key), ...keys.map(markerKey)],
-      [String(Date.now()), String(markerSeconds * 1000)],
+      [String(markerSeconds * 1000)],
     );
   }
 
@@ -133,14 +175,22 @@ export class RedisStore implements KeyValueStore {
     return found.map((key) => key.slice(NAMESPACE.length));
   }
 
-  async stats(): Promise<{ entries: number; removalMarkers: number }> {
-    const all = await this.scan(NAMESPACE);
-    const removalMarkers = all.filter((key) => key.startsWith(MARKERS)).length;
-    return { entries: all.length - removalMarkers, removalMarkers };
+  async stats(prefix = ''): Promise<{ entries: number; removalMarkers: number }> {
+    const [entries, markers] = await Promise.all([
+      this.scan(NAMESPACE + prefix),
+      this.scan(MARKERS + prefix),
+    ]);
+    // Markers live under the namespace too: with no prefix, the first scan sees them.
+    const removalMarkers = markers.length;
+    const counted = entries.filter((key) => !key.startsWith(MARKERS)).length;
+    return { entries: counted, removalMarkers };
   }
 
+  /** Closes the connection: politely if Redis answers within the timeout, at once otherwise. */
   async close(): Promise<void> {
-    if (this.client.isOpen) await this.client.close();
+    clearInterval(this.clockSync);
+    if (!this.client.isOpen) return;
+    await withDeadline(this.client.close(), this.timeoutMs).catch(() => this.client.destroy());
   }
 
   private async scan(prefix: string): Promise<string[]> {
@@ -174,26 +224,21 @@ export class RedisStore implements KeyValueStore {
    * a Redis that stopped answering (frozen, or its host gone) would hold the request forever.
    */
   private async run<T>(command: () => Promise<T>): Promise<T> {
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new DeadlineExceeded()), this.timeoutMs);
-    });
-    const answer = command();
-    // Past the deadline its answer, or failure, comes to nobody.
-    answer.catch(() => {});
     try {
-      return await Promise.race([answer, deadline]);
+      return await withDeadline(command(), this.timeoutMs);
     } catch (error) {
-      const name = (error as Error).name;
       const reason =
         error instanceof DeadlineExceeded
           ? 'did not answer in time'
-          : name === 'ClientOfflineError' || name === 'ClientClosedError'
+          : error instanceof ClientOfflineError ||
+              error instanceof ClientClosedError ||
+              error instanceof SocketClosedUnexpectedlyError
             ? 'is not reachable'
             : 'refused the command';
-      throw new ServiceUnavailableError('Redis', this.where, reason, { cause: error });
-    } finally {
-      clearTimeout(timer);
+      throw new ServiceUnavailableError('Redis', this.where, reason, {
+        cause: error,
+        internal: true,
+      });
     }
   }
 }
@@ -202,6 +247,20 @@ type RedisClient = ReturnType<typeof createClient>;
 
 class DeadlineExceeded extends Error {
   override name = 'DeadlineExceeded';
+}
+
+/** `promise`, or a {@link DeadlineExceeded} after `ms`; past it, its outcome comes to nobody. */
+async function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T> {
+  promise.catch(() => {});
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new DeadlineExceeded()), ms);
+  });
+  try {
+    return await Promise.race([promise, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** Every key of the samples in Redis starts with this. */
@@ -244,14 +303,16 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then
 end
 return 0`);
 
-// KEYS: the n keys, then their n markers; ARGV: the time of the removal, the marker's lifetime (ms).
-// A marker already there keeps the later expiry.
+// KEYS: the n keys, then their n markers; ARGV: the marker's lifetime (ms). Each marker holds
+// Redis's time of the removal, in milliseconds; one already there keeps the later expiry.
 const REMOVE = lua(`
+local time = redis.call('TIME')
+local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
 local n = #KEYS / 2
 for i = 1, n do
   redis.call('DEL', KEYS[i])
-  local ttl = math.max(tonumber(ARGV[2]), redis.call('PTTL', KEYS[n + i]))
-  redis.call('SET', KEYS[n + i], ARGV[1], 'PX', ttl)
+  local ttl = math.max(tonumber(ARGV[1]), redis.call('PTTL', KEYS[n + i]))
+  redis.call('SET', KEYS[n + i], now, 'PX', ttl)
 end
 return n`);
 

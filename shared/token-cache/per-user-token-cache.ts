@@ -22,7 +22,7 @@ export class PerUserTokenCache {
    * msal wrote.
    */
   partition(homeAccountId: string | undefined): TokenCachePartition {
-    const openedAt = Date.now();
+    const openedAt = this.store.now();
     let loaded: string | undefined;
     return {
       load: async () => {

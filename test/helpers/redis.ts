@@ -82,6 +82,12 @@ export async function startRedis(
   return redis;
 }
 
+/** Every server started here, killed when the test process exits however it ends (a timeout…). */
+const servers = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const server of servers) server.kill('SIGKILL');
+});
+
 async function launch(port: number, dir: string): Promise<ChildProcess> {
   const server = spawn(
     REDIS_SERVER,
@@ -101,6 +107,8 @@ async function launch(port: number, dir: string): Promise<ChildProcess> {
     ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
+  servers.add(server);
+  server.once('exit', () => servers.delete(server));
   let output = '';
   server.stdout?.on('data', (chunk) => {
     output += chunk;
