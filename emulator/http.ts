@@ -41,9 +41,10 @@ export async function renderPage(
   locals: Record<string, unknown> = {},
 ): Promise<void> {
   ctx.type = 'html';
-  ctx.body = await ejs.renderFile(`${viewsDirectory}${view}.ejs`, {
-    title,
-    wide: false,
-    ...locals,
-  });
+  ctx.body = await ejs.renderFile(
+    `${viewsDirectory}${view}.ejs`,
+    { title, wide: false, ...locals },
+    // Compiled once (its `_header`/`_footer` includes too), unless NODE_ENV=development.
+    { cache: process.env.NODE_ENV !== 'development' },
+  );
 }

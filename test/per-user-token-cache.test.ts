@@ -3,6 +3,14 @@ import { test } from 'node:test';
 import { MemoryStore } from '../shared/store/key-value-store.ts';
 import { PerUserTokenCache } from '../shared/token-cache/per-user-token-cache.ts';
 
+/** These tests drive partitions directly: no msal client is ever built. */
+const newCache = () =>
+  new PerUserTokenCache(new MemoryStore(), {
+    keyPrefix: 'test:msal:',
+    ttlSeconds: 60,
+    msalClient: () => assert.fail('no msal client here'),
+  });
+
 const cacheOf = (homeAccountId: string) =>
   JSON.stringify({
     Account: {
@@ -12,10 +20,7 @@ const cacheOf = (homeAccountId: string) =>
   });
 
 test('a request that opened the partition before a sign-out does not write the tokens back', async () => {
-  const cache = new PerUserTokenCache(new MemoryStore(), {
-    keyPrefix: 'test:msal:',
-    ttlSeconds: 60,
-  });
+  const cache = newCache();
   const user = 'uid-1.utid';
   await cache.partition(user).save(cacheOf(user));
   assert.equal((await cache.summary()).refreshTokens, 1);
@@ -34,10 +39,7 @@ test('a request that opened the partition before a sign-out does not write the t
 });
 
 test('removing one user leaves a user whose id contains theirs (unlike msal 7 removeAccount)', async () => {
-  const cache = new PerUserTokenCache(new MemoryStore(), {
-    keyPrefix: 'test:msal:',
-    ttlSeconds: 60,
-  });
+  const cache = newCache();
   await cache.partition('user1.tenant').save(cacheOf('user1.tenant'));
   await cache.partition('user10.tenant').save(cacheOf('user10.tenant'));
   await cache.remove('user1.tenant');
@@ -48,20 +50,14 @@ test('removing one user leaves a user whose id contains theirs (unlike msal 7 re
 });
 
 test('a partition refuses to hold two users', async () => {
-  const cache = new PerUserTokenCache(new MemoryStore(), {
-    keyPrefix: 'test:msal:',
-    ttlSeconds: 60,
-  });
+  const cache = newCache();
   const two = JSON.parse(cacheOf('a.t'));
   Object.assign(two.Account, JSON.parse(cacheOf('b.t')).Account);
   await assert.rejects(cache.partition(undefined).save(JSON.stringify(two)), /exactly one account/);
 });
 
 test("dropping refused tokens keeps fresher ones another browser wrote, and blocks nobody's writes", async () => {
-  const cache = new PerUserTokenCache(new MemoryStore(), {
-    keyPrefix: 'test:msal:',
-    ttlSeconds: 60,
-  });
+  const cache = newCache();
   const user = 'uid-2.utid';
   await cache.partition(user).save(cacheOf(user));
   const dead = cache.partition(user); // a request that will find its refresh token refused

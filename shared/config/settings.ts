@@ -43,6 +43,8 @@ export interface SampleSettings {
   sessionKeys: string[];
   /** Whether `/cache` (the token cache inspector) is served. */
   cacheInspector: boolean;
+  /** How many users' msal clients a per-user token cache keeps warm (TOKEN_CACHE_WARM_USERS). */
+  warmClients: number;
   /** Which instance of the sample this is, of how many (several share one Redis). */
   instance: { number: number; of: number };
 }
@@ -150,6 +152,9 @@ export interface LoadOptions {
   /** The same, only when REDIS_URL is set (`npm start`: two instances of aspnetcore). */
   instancesWithRedis?: Readonly<Record<string, number>>;
 }
+
+/** How many users' msal clients stay warm in a sample's process, by default (about 10 KB each). */
+export const WARM_USERS = 10_000;
 
 /** How long a Redis command may take: a page waits for it at most this long. */
 export const REDIS_TIMEOUT_MS = 2_000;
@@ -353,6 +358,7 @@ function sampleSettings(
     // Emulator mode without SESSION_SECRET: a fresh key per process (sessions end on restart).
     sessionKeys: sessionSecrets ?? [randomBytes(32).toString('base64url')],
     cacheInspector: read.boolean('CACHE_INSPECTOR', mode === 'emulator'),
+    warmClients: read.count('TOKEN_CACHE_WARM_USERS', WARM_USERS, { max: 1_000_000 }),
     instance: { number: 1, of: 1 },
   };
 }
@@ -488,6 +494,18 @@ class EnvironmentReader {
       return undefined;
     }
     return value;
+  }
+
+  /** A whole number from 0 to `max`. */
+  count(name: string, fallback: number, { max }: { max: number }): number {
+    const value = this.string(name);
+    if (value === undefined) return fallback;
+    const count = Number(value);
+    if (!Number.isInteger(count) || count < 0 || count > max) {
+      this.problem(`${name} must be a whole number from 0 to ${max} (got "${value}")`);
+      return fallback;
+    }
+    return count;
   }
 
   /** A whole number of seconds from `min` to `max`. */

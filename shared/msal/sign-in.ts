@@ -185,6 +185,11 @@ export class OpenIdSignIn {
       // `sid` is an id token claim; `session_state` of the response carries the same value.
       sid: stringClaim(claims.sid) ?? params.session_state ?? '',
       issuer: claims.iss,
+      account: {
+        environment: result.account.environment,
+        tenantId: result.account.tenantId,
+        localAccountId: result.account.localAccountId,
+      },
     };
     const loginHint = stringClaim(claims.login_hint);
     if (loginHint) user.loginHint = loginHint;

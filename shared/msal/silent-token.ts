@@ -1,10 +1,12 @@
 import {
+  type AccountInfo,
   AuthError,
   type ConfidentialClientApplication,
   InteractionRequiredAuthError,
   ServerError,
 } from '@azure/msal-node';
 import { ServiceUnavailableError } from '../errors.ts';
+import type { SessionUser } from '../session/sessions.ts';
 
 /**
  * What a silent token request gives: an access token, or why the user must sign in again —
@@ -25,10 +27,10 @@ export type SilentToken =
  */
 export async function acquireTokenSilently(
   client: ConfidentialClientApplication,
-  request: { homeAccountId: string; scopes: string[]; forceRefresh?: boolean },
+  request: { user: SessionUser; scopes: string[]; forceRefresh?: boolean },
   identityPlatformOrigin: string,
 ): Promise<SilentToken> {
-  const account = await client.getTokenCache().getAccountByHomeId(request.homeAccountId);
+  const account = await accountOf(client, request.user);
   if (!account) return { signInAgain: 'no-account' };
   try {
     const { scopes, forceRefresh = false } = request;
@@ -39,6 +41,25 @@ export async function acquireTokenSilently(
     if (error instanceof InteractionRequiredAuthError) return { signInAgain: 'interaction' };
     throw unreachableOr(error, identityPlatformOrigin);
   }
+}
+
+/**
+ * The user's msal account, as the session keeps it since sign-in (no cache access, no parsing
+ * of the id token); for a session from before it was kept, looked up in the cache.
+ */
+async function accountOf(
+  client: ConfidentialClientApplication,
+  user: SessionUser,
+): Promise<AccountInfo | null> {
+  if (!user.account) return client.getTokenCache().getAccountByHomeId(user.homeAccountId);
+  return {
+    homeAccountId: user.homeAccountId,
+    environment: user.account.environment,
+    tenantId: user.account.tenantId,
+    localAccountId: user.account.localAccountId,
+    username: user.username,
+    name: user.name,
+  };
 }
 
 /**

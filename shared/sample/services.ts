@@ -61,7 +61,6 @@ export function createSampleServices(
     msalClient,
     graphForUser: graphForUser(
       new GraphClient(identity.graphUrl, identity.outboundTimeoutMs),
-      msalClient,
       provider.origin,
     ),
     identityPlatform: {
@@ -73,9 +72,14 @@ export function createSampleServices(
       perUser: ({ ttlSeconds, store: where }) => {
         const partitions = where === 'shared' ? store : new MemoryStore();
         if (where === 'process') stores.push(partitions);
-        return new PerUserTokenCache(partitions, { keyPrefix: `${sample.name}:msal:`, ttlSeconds });
+        return new PerUserTokenCache(partitions, {
+          keyPrefix: `${sample.name}:msal:`,
+          ttlSeconds,
+          msalClient,
+          warmClients: sample.warmClients,
+        });
       },
-      perSession: () => new SessionTokenCache(sessions),
+      perSession: () => new SessionTokenCache(sessions, msalClient),
     },
   };
   return {

@@ -12,6 +12,8 @@ export interface SessionUser {
   loginHint?: string;
   /** The id token's issuer, to check the `iss` of a front-channel sign-out request. */
   issuer: string;
+  /** The rest of msal's account, so that a request need not rebuild it from the cache. */
+  account?: { environment: string; tenantId: string; localAccountId: string };
 }
 
 /** What a sample keeps in its server-side session. */

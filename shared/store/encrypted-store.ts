@@ -28,8 +28,8 @@ export class EncryptedStore implements KeyValueStore {
     return this.inner.now();
   }
 
-  async get(key: string): Promise<string | undefined> {
-    const sealed = await this.inner.get(key);
+  async get(key: string, options?: { cacheable?: boolean }): Promise<string | undefined> {
+    const sealed = await this.inner.get(key, options);
     return sealed === undefined ? undefined : this.sealer.open(sealed, key);
   }
 

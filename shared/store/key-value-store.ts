@@ -15,7 +15,13 @@ export interface KeyValueStore {
    * so that instances of a sample need not agree on the time.
    */
   now(): number;
-  get(key: string): Promise<string | undefined>;
+  /**
+   * A value. `cacheable`: it may come from this process's copy, which a shared store keeps
+   * current (Redis pushes an invalidation whenever any instance changes the key); otherwise it is
+   * read from the store itself (a session: that read is also what orders this request after
+   * every change the store had seen, its invalidations included).
+   */
+  get(key: string, options?: { cacheable?: boolean }): Promise<string | undefined>;
   /** Deletes `key` only if it still holds `expected` (nobody wrote it since), in one step. */
   deleteIfUnchanged(key: string, expected: string): Promise<boolean>;
   /**

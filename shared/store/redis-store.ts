@@ -51,13 +51,22 @@ export class RedisStore implements KeyValueStore {
    */
   static async connect(
     url: string,
-    options: { timeoutMs: number; variable: string; log: (message: string) => void },
+    options: {
+      timeoutMs: number;
+      variable: string;
+      log: (message: string) => void;
+      /** How many values `get(key, { cacheable })` may keep in this process (default 10,000). */
+      cachedEntries?: number;
+    },
   ): Promise<RedisStore> {
     const where = redactedUrl(url);
     let connected = false;
     let down = false;
     const client = createClient({
       url,
+      // RESP3, for the invalidations the client-side cache of `get(key, { cacheable })` needs.
+      RESP: 3,
+      clientSideCache: { maxEntries: options.cachedEntries ?? 10_000, evictPolicy: 'LRU' },
       // Disconnected: fail at once rather than queue. Connected: at most this many waiting.
       disableOfflineQueue: true,
       commandsQueueMaxLength: 1_000,
@@ -122,8 +131,18 @@ export class RedisStore implements KeyValueStore {
     this.offsetMs = redisMs - (sent + received) / 2 - (received - sent) / 2 - 1;
   }
 
-  async get(key: string): Promise<string | undefined> {
-    const value = await this.run(() => this.client.get(NAMESPACE + key));
+  /**
+   * `cacheable` reads go through node-redis's client-side cache: served from this process while
+   * Redis has not said the key changed (server-assisted, RESP3 `CLIENT TRACKING`: an invalidation
+   * is pushed on this connection whenever any client changes it, and the whole copy is dropped if
+   * the connection is lost). Other reads always ask Redis.
+   */
+  async get(key: string, options: { cacheable?: boolean } = {}): Promise<string | undefined> {
+    const value = await this.run(() =>
+      options.cacheable
+        ? this.client.get(NAMESPACE + key)
+        : (this.client.sendCommand(['GET', NAMESPACE + key]) as Promise<string | null>),
+    );
     return value ?? undefined;
   }
 

@@ -1,4 +1,8 @@
-import type { ICachePlugin, TokenCacheContext } from '@azure/msal-node';
+import type {
+  ConfidentialClientApplication,
+  ICachePlugin,
+  TokenCacheContext,
+} from '@azure/msal-node';
 
 /**
  * One partition of the token cache: the serialized msal cache of one user (or one session).
@@ -10,6 +14,19 @@ export interface TokenCachePartition {
   save(serialized: string): Promise<void>;
   /** Drops every token of the partition (tokens the identity platform no longer accepts). */
   clear(): Promise<void>;
+}
+
+/** A msal client for one request, over one partition; `release()` it when done. */
+export interface ClientLease {
+  client: ConfidentialClientApplication;
+  /** Drops every token of the partition (tokens the identity platform no longer accepts). */
+  clear(): Promise<void>;
+  release(): void;
+}
+
+/** Where a request gets its msal client: `undefined` when the cache holds nothing for it. */
+export interface TokenCacheSource {
+  lease(): Promise<ClientLease | undefined>;
 }
 
 /** Connects a partition to msal: load it before msal reads the cache, save it after msal changed it. */

@@ -1,6 +1,7 @@
+import type { ConfidentialClientApplication } from '@azure/msal-node';
 import type Koa from 'koa';
 import type { Sessions } from '../session/sessions.ts';
-import type { TokenCachePartition } from './cache-plugin.ts';
+import type { TokenCachePartition, TokenCacheSource } from './cache-plugin.ts';
 import { summarize, type TokenCacheSummary } from './serialized-cache.ts';
 
 /**
@@ -10,7 +11,21 @@ import { summarize, type TokenCacheSummary } from './serialized-cache.ts';
  * what removes the tokens, and nothing else can.
  */
 export class SessionTokenCache {
-  constructor(private readonly sessions: Sessions) {}
+  constructor(
+    private readonly sessions: Sessions,
+    private readonly msalClient: (partition: TokenCachePartition) => ConfidentialClientApplication,
+  ) {}
+
+  /** Where this request gets its msal client: a new one over its session's cache. */
+  forSession(ctx: Koa.Context): TokenCacheSource {
+    return {
+      lease: async () => {
+        if (!ctx.session?.tokenCache) return undefined;
+        const partition = this.partition(ctx);
+        return { client: this.msalClient(partition), clear: partition.clear, release() {} };
+      },
+    };
+  }
 
   /** The partition of this request's session; msal's writes are saved with the session. */
   partition(ctx: Koa.Context): TokenCachePartition {

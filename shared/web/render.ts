@@ -13,6 +13,13 @@ export const FAVICON =
   '<rect x="4" y="7" width="8" height="6" rx="1" fill="#fff"/></svg>';
 
 /**
+ * Templates are read and compiled once, then cached (ejs's `cache`): a page is rendered, not
+ * compiled, on each request. With NODE_ENV=development they are read again on every request, so
+ * that an edited view shows without a restart.
+ */
+const options = { cache: process.env.NODE_ENV !== 'development' };
+
+/**
  * Renders `views/<view>.ejs` inside a layout (`views/<layout>.ejs`, which prints `body`).
  * ejs escapes `<%= %>` output, so values from users or the identity provider are safe to show.
  */
@@ -21,9 +28,9 @@ export async function renderView(
   locals: Record<string, unknown>,
   layout: string | null = 'layout',
 ): Promise<string> {
-  const body = await ejs.renderFile(path.join(viewsDirectory, `${view}.ejs`), locals);
+  const body = await ejs.renderFile(path.join(viewsDirectory, `${view}.ejs`), locals, options);
   if (layout === null) return body;
-  return ejs.renderFile(path.join(viewsDirectory, `${layout}.ejs`), { ...locals, body });
+  return ejs.renderFile(path.join(viewsDirectory, `${layout}.ejs`), { ...locals, body }, options);
 }
 
 /** Sets the response to an HTML page rendered by {@link renderView}. */
