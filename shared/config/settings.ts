@@ -153,8 +153,8 @@ export interface LoadOptions {
   instancesWithRedis?: Readonly<Record<string, number>>;
 }
 
-/** How many users' msal clients stay warm in a sample's process, by default (about 10 KB each). */
-export const WARM_USERS = 10_000;
+/** How many users' msal clients stay warm in a sample's process, by default (see docs/performance.md). */
+export const WARM_USERS = 1_000;
 
 /** How long a Redis command may take: a page waits for it at most this long. */
 export const REDIS_TIMEOUT_MS = 2_000;

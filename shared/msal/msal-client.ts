@@ -1,4 +1,9 @@
-import { ConfidentialClientApplication, LogLevel } from '@azure/msal-node';
+import {
+  ConfidentialClientApplication,
+  type Configuration,
+  type ICachePlugin,
+  LogLevel,
+} from '@azure/msal-node';
 import type { SampleSettings } from '../config/settings.ts';
 import { cachePluginFor, type TokenCachePartition } from '../token-cache/cache-plugin.ts';
 import type { IdentityProvider } from './identity-provider.ts';
@@ -21,7 +26,18 @@ export function createMsalClient(
   sample: SampleSettings,
   partition: TokenCachePartition,
 ): ConfidentialClientApplication {
-  return new ConfidentialClientApplication({
+  return new ConfidentialClientApplication(
+    msalConfiguration(provider, sample, cachePluginFor(partition)),
+  );
+}
+
+/** The sample's msal configuration, over any cache plugin (the benchmark compares msal's own). */
+export function msalConfiguration(
+  provider: IdentityProvider,
+  sample: SampleSettings,
+  cachePlugin: ICachePlugin,
+): Configuration {
+  return {
     auth: {
       clientId: sample.clientId,
       clientSecret: sample.clientSecret,
@@ -29,7 +45,7 @@ export function createMsalClient(
       knownAuthorities: [new URL(provider.settings.authority).host],
       authorityMetadata: provider.configurationJson,
     },
-    cache: { cachePlugin: cachePluginFor(partition) },
+    cache: { cachePlugin },
     system: {
       networkClient: provider.networkClient,
       loggerOptions: {
@@ -40,5 +56,5 @@ export function createMsalClient(
         },
       },
     },
-  });
+  };
 }

@@ -7,6 +7,7 @@ import {
 } from '@azure/msal-node';
 import { ServiceUnavailableError } from '../errors.ts';
 import type { SessionUser } from '../session/sessions.ts';
+import type { ClientLease } from '../token-cache/cache-plugin.ts';
 
 /**
  * What a silent token request gives: an access token, or why the user must sign in again —
@@ -26,21 +27,41 @@ export type SilentToken =
  * identity platform that cannot be reached is a {@link ServiceUnavailableError}.
  */
 export async function acquireTokenSilently(
-  client: ConfidentialClientApplication,
+  { client, tokens }: Pick<ClientLease, 'client' | 'tokens'>,
   request: { user: SessionUser; scopes: string[]; forceRefresh?: boolean },
   identityPlatformOrigin: string,
 ): Promise<SilentToken> {
+  const { scopes, forceRefresh = false } = request;
+  // What msal gave last for these scopes, from this very partition, if msal would still give it.
+  const key = scopeKey(scopes);
+  const remembered = forceRefresh ? undefined : tokens?.get(key);
+  if (remembered && remembered.expiresOn - RENEWAL_MARGIN_MS > Date.now()) {
+    return { accessToken: remembered.accessToken };
+  }
   const account = await accountOf(client, request.user);
   if (!account) return { signInAgain: 'no-account' };
   try {
-    const { scopes, forceRefresh = false } = request;
     const result = await client.acquireTokenSilent({ account, scopes, forceRefresh });
+    if (result.expiresOn) {
+      tokens?.set(key, { accessToken: result.accessToken, expiresOn: result.expiresOn.getTime() });
+    }
     return { accessToken: result.accessToken };
   } catch (error) {
     if (refusedRefreshToken(error)) return { signInAgain: 'refused' };
     if (error instanceof InteractionRequiredAuthError) return { signInAgain: 'interaction' };
     throw unreachableOr(error, identityPlatformOrigin);
   }
+}
+
+/**
+ * msal returns a cached access token until five minutes before it expires (its default
+ * `tokenRenewalOffsetSeconds`), and refreshes it after: a remembered token is used no longer.
+ */
+const RENEWAL_MARGIN_MS = 300_000;
+
+/** Scopes as msal compares them: case-insensitive, in any order. */
+function scopeKey(scopes: readonly string[]): string {
+  return [...new Set(scopes.map((scope) => scope.toLowerCase()))].sort().join(' ');
 }
 
 /**

@@ -19,9 +19,22 @@ export interface TokenCachePartition {
 /** A msal client for one request, over one partition; `release()` it when done. */
 export interface ClientLease {
   client: ConfidentialClientApplication;
+  /**
+   * Access tokens msal gave for this partition as it is, by scopes, kept with a warm client: a
+   * request can use one still valid without asking msal again. Gone with the client, so with
+   * any change to the partition, by any instance.
+   */
+  tokens?: Map<string, RememberedToken>;
   /** Drops every token of the partition (tokens the identity platform no longer accepts). */
   clear(): Promise<void>;
   release(): void;
+}
+
+/** An access token msal returned, and until when msal itself would return it from its cache. */
+export interface RememberedToken {
+  accessToken: string;
+  /** Epoch milliseconds. */
+  expiresOn: number;
 }
 
 /** Where a request gets its msal client: `undefined` when the cache holds nothing for it. */

@@ -1,6 +1,11 @@
 import type { ConfidentialClientApplication } from '@azure/msal-node';
 import type { KeyValueStore } from '../store/key-value-store.ts';
-import type { ClientLease, TokenCachePartition, TokenCacheSource } from './cache-plugin.ts';
+import type {
+  ClientLease,
+  RememberedToken,
+  TokenCachePartition,
+  TokenCacheSource,
+} from './cache-plugin.ts';
 import { accountsIn, summarize, type TokenCacheSummary } from './serialized-cache.ts';
 
 export interface PerUserTokenCacheOptions {
@@ -81,15 +86,22 @@ export class PerUserTokenCache {
       // The client loads the partition once, through its plugin, at its first cache access.
       access.pending = current;
       const partition = new SwitchablePartition(access);
-      warm = { client: this.options.msalClient(partition), partition, held: current };
+      warm = {
+        client: this.options.msalClient(partition),
+        partition,
+        held: current,
+        tokens: new Map(),
+      };
     }
     return {
       client: warm.client,
+      tokens: warm.tokens,
       clear: access.clear,
       release: () => {
         inUse.delete(access);
         if (inUse.size === 0) this.inUse.delete(homeAccountId);
         if (access.dropped || access.held === undefined) return;
+        // msal wrote the partition (a refresh): what it holds now is what it wrote.
         warm.held = access.held;
         this.keepWarm(homeAccountId, warm);
       },
@@ -198,6 +210,8 @@ interface WarmClient {
   partition: SwitchablePartition;
   /** The partition this client holds. */
   held: string;
+  /** The access tokens msal gave from it (see `ClientLease.tokens`). */
+  tokens: Map<string, RememberedToken>;
 }
 
 /**

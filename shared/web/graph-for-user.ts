@@ -23,7 +23,7 @@ export function graphForUser(graph: GraphClient, identityPlatformOrigin: string)
     if (!lease) return undefined;
     try {
       const token = (forceRefresh: boolean) =>
-        acquireTokenSilently(lease.client, { user, scopes, forceRefresh }, identityPlatformOrigin);
+        acquireTokenSilently(lease, { user, scopes, forceRefresh }, identityPlatformOrigin);
       const cached = await token(false);
       if ('signInAgain' in cached) return signInAgain(lease, cached);
       try {
