@@ -309,6 +309,7 @@ describe('aspnetcore: sign-in refuses bad input, shows why, and keeps no tokens'
       accessTokens: 0,
       refreshTokens: 0,
       idTokens: 0,
+      warmUsers: 0,
       sessions: 0,
       sids: 0,
     });

@@ -1,7 +1,7 @@
 /**
- * The first level of aspnetcore's token cache: each user's msal client kept warm in the process,
- * with the access tokens msal gave from the partition it holds. On Redis, with two instances and
- * access tokens of an hour (so that a warm client has a token to give): a warm call reads nothing
+ * The first level of aspnetcore's token cache: the access tokens msal gave each user, remembered
+ * in the process with the partition they came from. On Redis, with two instances and access
+ * tokens of an hour (so that there is a token to remember): a warm call reads nothing
  * from Redis but the session, and a sign-out on instance B is seen by instance A's first level
  * before A serves that user again.
  */
@@ -75,7 +75,7 @@ test("another browser's sign-out on B: A's first level lets the user go before A
   assert.equal((await throughB.request(at(1, profile))).status, 200);
   // Signing out in the second browser, on B, removes the user's partition (it is the user's).
   await throughB.get(at(1, signOut));
-  // The first browser is still signed in to A, but A's warm client and its token are gone: the
+  // The first browser is still signed in to A, but the token A remembered is forgotten: the
   // profile sends it to sign in again rather than call the API with what A kept.
   const answer = await throughA.request(at(0, profile));
   assert.equal(answer.status, 302);

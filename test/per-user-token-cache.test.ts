@@ -4,11 +4,12 @@ import { MemoryStore } from '../shared/store/key-value-store.ts';
 import { PerUserTokenCache } from '../shared/token-cache/per-user-token-cache.ts';
 
 /** These tests drive partitions directly: no msal client is ever built. */
-const newCache = () =>
-  new PerUserTokenCache(new MemoryStore(), {
+const newCache = (store = new MemoryStore(), warmUsers = 0) =>
+  new PerUserTokenCache(store, {
     keyPrefix: 'test:msal:',
     ttlSeconds: 60,
     msalClient: () => assert.fail('no msal client here'),
+    warmUsers,
   });
 
 const cacheOf = (homeAccountId: string) =>
@@ -79,4 +80,75 @@ test("dropping refused tokens keeps fresher ones another browser wrote, and bloc
   assert.deepEqual((await cache.summary()).accounts, []);
   await opened.save(cacheOf(user));
   assert.equal((await cache.summary()).refreshTokens, 1);
+});
+
+/** What the first level remembers for the user, as the next request sees it. */
+async function remembered(cache: PerUserTokenCache, user: string): Promise<string[]> {
+  const lease = await cache.lease(user);
+  if (!lease) return [];
+  const tokens = [...(lease.tokens?.values() ?? [])].map((token) => token.accessToken);
+  lease.release();
+  return tokens;
+}
+
+async function remember(cache: PerUserTokenCache, user: string, accessToken: string) {
+  const lease = await cache.lease(user);
+  assert.ok(lease, `a partition for ${user}`);
+  lease.tokens?.set('scope', { accessToken, expiresOn: Date.now() + 3_600_000 });
+  lease.release();
+}
+
+test('the first level gives a remembered token while the partition is unchanged, without a msal client', async () => {
+  const store = new MemoryStore();
+  const cache = newCache(store, 10);
+  const user = 'uid-1.utid';
+  await cache.partition(user).save(cacheOf(user));
+  await remember(cache, user, 'at-1');
+  // newCache's msalClient fails the test if a lease's client is ever built.
+  assert.deepEqual(await remembered(cache, user), ['at-1']);
+  assert.deepEqual(await remembered(cache, user), ['at-1'], 'and again');
+
+  // Another instance writes the partition (a refresh there): what was remembered here goes.
+  const elsewhere = newCache(store);
+  await elsewhere.partition(user).save(cacheOf(user).replace('-rt', '-rt2'));
+  assert.deepEqual(await remembered(cache, user), []);
+
+  // Removed (a sign-out, here or elsewhere): nothing to lease, nothing remembered.
+  await remember(cache, user, 'at-2');
+  await elsewhere.remove(user);
+  assert.equal(await cache.lease(user), undefined);
+  await new Promise((resolve) => setTimeout(resolve, 2));
+  await elsewhere.partition(undefined).save(cacheOf(user)); // signs in again
+  assert.deepEqual(await remembered(cache, user), []);
+  assert.equal((await cache.summary()).warmUsers, 0);
+});
+
+test('the first level remembers at most warmUsers users, the least recently used going first', async () => {
+  const cache = newCache(new MemoryStore(), 2);
+  for (const user of ['a.t', 'b.t', 'c.t']) await cache.partition(user).save(cacheOf(user));
+  await remember(cache, 'a.t', 'at-a');
+  await remember(cache, 'b.t', 'at-b');
+  assert.deepEqual(await remembered(cache, 'a.t'), ['at-a'], 'a used last, b is the oldest');
+  await remember(cache, 'c.t', 'at-c');
+  assert.equal((await cache.summary()).warmUsers, 2);
+  assert.deepEqual(await remembered(cache, 'b.t'), []);
+  assert.deepEqual(await remembered(cache, 'a.t'), ['at-a']);
+  assert.deepEqual(await remembered(cache, 'c.t'), ['at-c']);
+  // A user without a token to remember takes no place.
+  assert.equal((await cache.summary()).warmUsers, 2);
+});
+
+test('two requests of one user at once: each its own tokens, the last to finish remembered', async () => {
+  const cache = newCache(new MemoryStore(), 10);
+  const user = 'uid-1.utid';
+  await cache.partition(user).save(cacheOf(user));
+  await remember(cache, user, 'at-1');
+  const first = await cache.lease(user);
+  const second = await cache.lease(user);
+  assert.deepEqual([...(first?.tokens?.keys() ?? [])], ['scope']);
+  assert.equal(second?.tokens?.size, 0, 'the concurrent request starts with nothing');
+  second?.tokens?.set('scope', { accessToken: 'at-2', expiresOn: Date.now() + 3_600_000 });
+  first?.release();
+  second?.release();
+  assert.deepEqual(await remembered(cache, user), ['at-2']);
 });

@@ -43,8 +43,8 @@ export interface SampleSettings {
   sessionKeys: string[];
   /** Whether `/cache` (the token cache inspector) is served. */
   cacheInspector: boolean;
-  /** How many users' msal clients a per-user token cache keeps warm (TOKEN_CACHE_WARM_USERS). */
-  warmClients: number;
+  /** How many users' access tokens a per-user token cache remembers (TOKEN_CACHE_WARM_USERS). */
+  warmUsers: number;
   /** Which instance of the sample this is, of how many (several share one Redis). */
   instance: { number: number; of: number };
 }
@@ -85,6 +85,8 @@ export interface EmulatorSettings {
   /** Apps registered beside the samples (EMULATOR_APPS), none reusing a client id. */
   extraApps: ConfiguredApp[];
   frontChannelLogoutIncludesIss: boolean;
+  /** Users beyond the demo users (EMULATOR_GENERATED_USERS): `loaduser00001@…`, for load runs. */
+  generatedUsers: number;
   identityUrl: string;
   graphUrl: string;
 }
@@ -153,8 +155,8 @@ export interface LoadOptions {
   instancesWithRedis?: Readonly<Record<string, number>>;
 }
 
-/** How many users' msal clients stay warm in a sample's process, by default (see docs/performance.md). */
-export const WARM_USERS = 1_000;
+/** How many users' access tokens a sample's process remembers, by default (see docs/performance.md). */
+export const WARM_USERS = 10_000;
 
 /** How long a Redis command may take: a page waits for it at most this long. */
 export const REDIS_TIMEOUT_MS = 2_000;
@@ -296,6 +298,7 @@ function emulatorSettings(
       read.appRegistrationsFile('EMULATOR_APPS'),
     ),
     frontChannelLogoutIncludesIss: read.boolean('EMULATOR_FRONTCHANNEL_ISS', false),
+    generatedUsers: read.count('EMULATOR_GENERATED_USERS', 0, { max: 100_000 }),
     identityUrl: `http://${host}:${port}`,
     graphUrl: `http://${host}:${graphPort}`,
   };
@@ -358,7 +361,7 @@ function sampleSettings(
     // Emulator mode without SESSION_SECRET: a fresh key per process (sessions end on restart).
     sessionKeys: sessionSecrets ?? [randomBytes(32).toString('base64url')],
     cacheInspector: read.boolean('CACHE_INSPECTOR', mode === 'emulator'),
-    warmClients: read.count('TOKEN_CACHE_WARM_USERS', WARM_USERS, { max: 1_000_000 }),
+    warmUsers: read.count('TOKEN_CACHE_WARM_USERS', WARM_USERS, { max: 1_000_000 }),
     instance: { number: 1, of: 1 },
   };
 }

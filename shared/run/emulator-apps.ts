@@ -38,5 +38,6 @@ export function emulatorOptions(emulator: EmulatorSettings): EmulatorOptions {
     apps: emulatorApps(emulator),
     publicUrls: { identity: emulator.identityUrl, graph: emulator.graphUrl },
     frontChannelLogoutIncludesIss: emulator.frontChannelLogoutIncludesIss,
+    generatedUsers: emulator.generatedUsers,
   };
 }

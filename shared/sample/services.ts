@@ -76,7 +76,7 @@ export function createSampleServices(
           keyPrefix: `${sample.name}:msal:`,
           ttlSeconds,
           msalClient,
-          warmClients: sample.warmClients,
+          warmUsers: sample.warmUsers,
         });
       },
       perSession: () => new SessionTokenCache(sessions, msalClient),

@@ -18,11 +18,12 @@ export interface TokenCachePartition {
 
 /** A msal client for one request, over one partition; `release()` it when done. */
 export interface ClientLease {
-  client: ConfidentialClientApplication;
+  /** Built when first read: a request served from `tokens` builds none. */
+  readonly client: ConfidentialClientApplication;
   /**
-   * Access tokens msal gave for this partition as it is, by scopes, kept with a warm client: a
-   * request can use one still valid without asking msal again. Gone with the client, so with
-   * any change to the partition, by any instance.
+   * Access tokens msal gave for this partition as it is, by scopes, remembered by the first
+   * level: a request can use one still valid without asking msal again. Forgotten with any
+   * change to the partition, by any instance.
    */
   tokens?: Map<string, RememberedToken>;
   /** Drops every token of the partition (tokens the identity platform no longer accepts). */

@@ -13,8 +13,8 @@ export interface PerUserTokenCacheOptions {
   ttlSeconds: number;
   /** Builds a msal client over a partition (the sample's, with its settings). */
   msalClient: (partition: TokenCachePartition) => ConfidentialClientApplication;
-  /** How many users' msal clients stay warm in this process (the first level); 0 for none. */
-  warmClients?: number;
+  /** How many users' access tokens this process remembers (the first level); 0 for none. */
+  warmUsers?: number;
 }
 
 /**
@@ -25,17 +25,19 @@ export interface PerUserTokenCacheOptions {
  * `tokenCache.removeAccount()` matches cache keys by case-sensitive substring (removing `user1`
  * also removes `user10`), so against a shared cache we never rely on it.
  *
- * The first level: after a request, the user's msal client is kept in this process with the
- * partition it holds, up to `warmClients` users (least recently used go first). The next request
- * reads the partition (from the store's own copy in this process, which Redis keeps current) and,
- * if it is the one the client holds, uses that client as it is: no client to build, nothing to
- * parse. A client serves one request at a time. The store stays the truth: a partition changed or
- * removed anywhere, by any instance, is a different value, and the warm client is dropped.
+ * The first level: after a request, the access tokens msal gave are remembered in this process
+ * with the partition they came from, for up to `warmUsers` users (least recently used go
+ * first). The next request reads the partition (from the store's own copy in this process, which
+ * Redis keeps current) and, if it is still the one the tokens came from, may use a remembered
+ * token without building a msal client at all. The store stays the truth: a partition changed or
+ * removed anywhere, by any instance, is a different value, and what was remembered is dropped.
+ * msal clients themselves are not kept: one costs some 10 KB of heap more per user, and saves only
+ * its construction, once per token lifetime (see docs/performance.md).
  */
 export class PerUserTokenCache {
-  /** Warm clients by home account id, least recently used first (a Map keeps insertion order). */
-  private readonly warm = new Map<string, WarmClient>();
-  /** The requests using a user's partition right now: a sign-out here drops their clients. */
+  /** Remembered tokens by home account id, least recently used first (a Map keeps insertion order). */
+  private readonly warm = new Map<string, WarmUser>();
+  /** The requests using a user's partition right now: a sign-out here drops what they learn. */
   private readonly inUse = new Map<string, Set<PartitionAccess>>();
 
   constructor(
@@ -63,47 +65,39 @@ export class PerUserTokenCache {
   }
 
   /**
-   * A msal client holding the user's partition, for one request: the warm one if the partition
-   * has not changed since it was kept, otherwise a new one; `undefined` if the cache holds
-   * nothing for the user. `release()` when done.
+   * The user's partition for one request: a msal client over it (built when first asked for),
+   * and the access tokens remembered from it if it has not changed since; `undefined` if the
+   * cache holds nothing for the user. `release()` when done.
    */
   async lease(homeAccountId: string): Promise<ClientLease | undefined> {
     const since = this.store.now();
     const current = await this.store.get(this.key(homeAccountId), { cacheable: true });
     const kept = this.warm.get(homeAccountId);
-    // Taken out while in use: a concurrent request of the same user gets a client of its own.
+    // Taken out while in use: a concurrent request of the same user starts with nothing.
     this.warm.delete(homeAccountId);
     if (current === undefined) return undefined;
     const access = this.access(homeAccountId, since);
     access.held = current;
+    // The client loads the partition once, through its plugin, at its first cache access.
+    access.pending = current;
     const inUse = this.inUse.get(homeAccountId) ?? new Set();
     this.inUse.set(homeAccountId, inUse.add(access));
-    let warm: WarmClient;
-    if (kept && kept.held === current) {
-      warm = kept;
-      warm.partition.current = access;
-    } else {
-      // The client loads the partition once, through its plugin, at its first cache access.
-      access.pending = current;
-      const partition = new SwitchablePartition(access);
-      warm = {
-        client: this.options.msalClient(partition),
-        partition,
-        held: current,
-        tokens: new Map(),
-      };
-    }
+    const tokens = kept && kept.held === current ? kept.tokens : new Map<string, RememberedToken>();
+    let client: ConfidentialClientApplication | undefined;
+    const msalClient = () => this.options.msalClient(access.partition);
     return {
-      client: warm.client,
-      tokens: warm.tokens,
+      get client() {
+        client ??= msalClient();
+        return client;
+      },
+      tokens,
       clear: access.clear,
       release: () => {
         inUse.delete(access);
         if (inUse.size === 0) this.inUse.delete(homeAccountId);
         if (access.dropped || access.held === undefined) return;
-        // msal wrote the partition (a refresh): what it holds now is what it wrote.
-        warm.held = access.held;
-        this.keepWarm(homeAccountId, warm);
+        // msal wrote the partition (a refresh): the tokens it gave came from what it wrote.
+        this.keepWarm(homeAccountId, { held: access.held, tokens });
       },
     };
   }
@@ -115,7 +109,7 @@ export class PerUserTokenCache {
 
   /**
    * Deletes everything the cache holds for this user: a sign-out. A request that opened the
-   * partition before cannot write it back (see `save`), and this process's warm client goes.
+   * partition before cannot write it back (see `save`), and this process forgets its tokens.
    */
   async remove(homeAccountId: string): Promise<void> {
     this.warm.delete(homeAccountId);
@@ -125,17 +119,13 @@ export class PerUserTokenCache {
 
   async summary(): Promise<TokenCacheSummary> {
     const keys = await this.store.keys(this.options.keyPrefix);
-    return summarize(await Promise.all(keys.map((key) => this.store.get(key))));
+    const summary = summarize(await Promise.all(keys.map((key) => this.store.get(key))));
+    return { ...summary, warmUsers: this.warm.size };
   }
 
-  /** How many users' clients are warm in this process (for the benchmark and the inspector). */
-  get warmClients(): number {
-    return this.warm.size;
-  }
-
-  private keepWarm(homeAccountId: string, warm: WarmClient): void {
-    const limit = this.options.warmClients ?? 0;
-    if (limit <= 0) return;
+  private keepWarm(homeAccountId: string, warm: WarmUser): void {
+    const limit = this.options.warmUsers ?? 0;
+    if (limit <= 0 || warm.tokens.size === 0) return;
     this.warm.set(homeAccountId, warm);
     if (this.warm.size > limit) {
       const oldest = this.warm.keys().next().value as string;
@@ -205,31 +195,9 @@ interface PartitionAccess {
   clear(): Promise<void>;
 }
 
-interface WarmClient {
-  client: ConfidentialClientApplication;
-  partition: SwitchablePartition;
-  /** The partition this client holds. */
+interface WarmUser {
+  /** The partition the tokens came from. */
   held: string;
   /** The access tokens msal gave from it (see `ClientLease.tokens`). */
   tokens: Map<string, RememberedToken>;
-}
-
-/**
- * The partition a warm client's plugin talks to: the request that leases the client switches it
- * to its own access, so that saves are guarded by that request's start.
- */
-class SwitchablePartition implements TokenCachePartition {
-  constructor(public current: PartitionAccess) {}
-
-  load(): Promise<string | undefined> {
-    return this.current.partition.load();
-  }
-
-  save(serialized: string): Promise<void> {
-    return this.current.save(serialized);
-  }
-
-  clear(): Promise<void> {
-    return this.current.clear();
-  }
 }

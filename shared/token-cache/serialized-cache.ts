@@ -18,6 +18,8 @@ export interface CachedAccount extends TokenCounts {
 /** What the cache inspector shows: who is in a cache and how many tokens it holds. No values. */
 export interface TokenCacheSummary extends TokenCounts {
   accounts: CachedAccount[];
+  /** Per-user caches: how many users' access tokens this process remembers (the first level). */
+  warmUsers?: number;
 }
 
 type Entity = { home_account_id?: string; username?: string };
