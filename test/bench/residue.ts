@@ -1,0 +1,176 @@
+/**
+ * What sign-in/sign-out churn leaves behind: for each sample, `cycles` users each sign in (a new
+ * browser, the sign-in form), call the API, and sign out, locally (in the sample) or globally
+ * ("Sign out everywhere" on the emulator's page, reaching the sample through its front-channel
+ * logout URL, if it has one). Then: what the sample still holds (sessions, `sid` records, token
+ * partitions, remembered tokens, removal markers) and how much heap the process holds after a garbage
+ * collection, against before.
+ *
+ * The emulator runs in a process of its own (`npm run emulator`), so that the heap measured is the
+ * samples'. A global sign-out does not reach aspnet (it registers no logout URL), nor java (its URL
+ * is served by no route), nor python in today's browsers: what they keep then is the lesson of the
+ * comparison, and is reported, not counted as residue.
+ */
+
+import { randomBytes } from 'node:crypto';
+import { samples as definitions, type SampleName, sampleNames } from '../../samples/index.ts';
+import { startProject } from '../../shared/run/orchestrator.ts';
+import { MemoryStore } from '../../shared/store/key-value-store.ts';
+import { Browser, parseForm } from '../helpers/browser.ts';
+import { Command } from '../helpers/command.ts';
+import { cacheSummary, freePorts } from '../helpers/environment.ts';
+import { heapAfterGc } from './silent.ts';
+
+/**
+ * The samples that end the user's session when the sign-out starts elsewhere (their
+ * front-channel logout URL works); the others keep it, as their 2019 originals do (the
+ * comparison's lesson): what they keep after a global sign-out is theirs by design, until the
+ * session expires, not residue.
+ */
+export const FORGETS_ON_GLOBAL_SIGN_OUT: readonly SampleName[] = ['aspnetcore'];
+
+/** Cycles before each measure, by users of their own (see below). */
+const WARM_UP_CYCLES = 20;
+
+export interface ResidueOptions {
+  /** Sign-in/sign-out cycles per sample and per kind of sign-out. */
+  cycles: number;
+  /** Browsers at once. */
+  concurrency: number;
+  /** Only these samples, and these kinds of sign-out (all by default). */
+  samples?: readonly SampleName[];
+  signOuts?: ReadonlyArray<'local' | 'global'>;
+}
+
+export interface ResidueRow {
+  sample: SampleName;
+  signOut: 'local' | 'global';
+  cycles: number;
+  seconds: number;
+  left: { sessions: number; sids: number; partitions: number; warmUsers: number };
+  /** Removal markers: they expire five minutes after the sign-out that left them. */
+  removalMarkers: number;
+  /** Heap after a garbage collection, after the cycles, minus before, in bytes. */
+  heapGrowth: number;
+  /** The same, less what the removal markers still alive hold (`markerBytes` each). */
+  heapGrowthWithoutMarkers: number;
+  /** What is left is the user's session, kept as the 2019 original keeps it (not residue). */
+  keptByDesign: boolean;
+}
+
+export interface ResidueReport {
+  rows: ResidueRow[];
+  /** Bytes of heap one removal marker holds in a memory store (measured in the same run). */
+  markerBytes: number;
+}
+
+export async function benchResidue(
+  options: ResidueOptions,
+  log: (line: string) => void = () => {},
+): Promise<ResidueReport> {
+  const markerBytes = await bytesPerMarker();
+  const [emulatorPort, graphPort, ...samplePorts] = await freePorts(2 + sampleNames.length);
+  const env: Record<string, string> = {
+    EMULATOR_PORT: String(emulatorPort),
+    GRAPH_PORT: String(graphPort),
+    // The cycles' users, and the warm-up's after them.
+    EMULATOR_GENERATED_USERS: String(options.cycles + WARM_UP_CYCLES),
+    ...Object.fromEntries(
+      sampleNames.map((name, index) => [`${name.toUpperCase()}_PORT`, String(samplePorts[index])]),
+    ),
+  };
+  const emulator = new Command('npm run emulator', env);
+  try {
+    await emulator.waitFor(/Identity platform emulator: http/);
+    const project = await startProject({
+      definitions: Object.values(definitions),
+      env,
+      emulator: 'shared',
+    });
+    try {
+      const identityUrl = project.settings.emulator!.identityUrl;
+      const password = project.settings.emulator!.password;
+      const rows: ResidueRow[] = [];
+      for (const sample of project.samples) {
+        const name = sample.name as SampleName;
+        if (options.samples && !options.samples.includes(name)) continue;
+        const links = sample.routes.links;
+        const cycle = async (user: number, signOut: 'local' | 'global') => {
+          const browser = new Browser();
+          const username = `loaduser${String(user).padStart(5, '0')}@contoso.onmicrosoft.com`;
+          await browser.signIn(sample.url + links.signIn, username, password);
+          const api = await browser.get(sample.url + links.api.href);
+          if (api.status !== 200) throw new Error(`${name}: the API route answered ${api.status}`);
+          if (signOut === 'local') {
+            await browser.get(sample.url + links.signOut);
+          } else {
+            const page = await browser.get(`${identityUrl}/`);
+            const form = parseForm(page.html, page.url, (html) =>
+              html.includes('sign-out-everywhere'),
+            );
+            await browser.post(form.action, form.fields);
+          }
+        };
+        for (const signOut of options.signOuts ?? (['local', 'global'] as const)) {
+          log(`residue, ${name}, ${options.cycles} cycles with a ${signOut} sign-out…`);
+          // A few cycles first, so that what is measured is what the cycles leave, not the
+          // first request's code and caches.
+          for (let user = 1; user <= WARM_UP_CYCLES; user += 1)
+            await cycle(options.cycles + user, signOut);
+          const before = heapAfterGc();
+          const baseline = await cacheSummary(sample.url);
+          const started = performance.now();
+          let next = 1;
+          await Promise.all(
+            Array.from({ length: options.concurrency }, async () => {
+              while (next <= options.cycles) await cycle(next++, signOut);
+            }),
+          );
+          const seconds = (performance.now() - started) / 1000;
+          const after = await cacheSummary(sample.url);
+          const heapGrowth = heapAfterGc() - before;
+          // Markers this row's sign-outs left (earlier rows' are still alive in the count).
+          const removalMarkers = Math.max(0, after.removalMarkers - baseline.removalMarkers);
+          rows.push({
+            sample: name,
+            signOut,
+            cycles: options.cycles,
+            seconds,
+            left: {
+              sessions: after.sessions - baseline.sessions,
+              sids: after.sids - baseline.sids,
+              partitions: after.accounts.length - baseline.accounts.length,
+              warmUsers: (after.warmUsers ?? 0) - (baseline.warmUsers ?? 0),
+            },
+            removalMarkers,
+            heapGrowth,
+            heapGrowthWithoutMarkers: heapGrowth - removalMarkers * markerBytes,
+            keptByDesign: signOut === 'global' && !FORGETS_ON_GLOBAL_SIGN_OUT.includes(name),
+          });
+        }
+      }
+      return { rows, markerBytes };
+    } finally {
+      await project.close();
+    }
+  } finally {
+    await emulator.interrupt();
+  }
+}
+
+/** The heap one removal marker holds: 10,000 sessions' keys removed from a memory store. */
+async function bytesPerMarker(): Promise<number> {
+  const store = new MemoryStore();
+  const count = 10_000;
+  const before = heapAfterGc();
+  // Keys made here, held by the markers alone, as a removed session's key is.
+  await store.remove(
+    Array.from(
+      { length: count },
+      (_, index) => `aspnetcore:session:${randomBytes(32).toString('base64url')}${index}`,
+    ),
+  );
+  const bytes = (heapAfterGc() - before) / count;
+  await store.close();
+  return Math.max(0, Math.round(bytes));
+}
