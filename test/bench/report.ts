@@ -120,7 +120,7 @@ export function formatReport(results: BenchResults): string {
   }
   add(
     '',
-    `Memory: remembering a user's access token costs ${count(Math.round(silent.bytesPerWarmUser))} bytes of heap per user (up to \`TOKEN_CACHE_WARM_USERS\`, 10,000 by default). A partition holding one user's tokens is ${count(silent.partitionBytes)} bytes, ${count(silent.sealedPartitionBytes)} bytes sealed in Redis.`,
+    `Memory: remembering a user's access tokens costs ${count(Math.round(silent.bytesPerWarmUser.memory))} bytes of heap per user on memory, and ${count(Math.round(silent.bytesPerWarmUser.redis))} on Redis, where the first level also holds the partition in clear, to compare it with the store's (up to \`TOKEN_CACHE_WARM_USERS\` users, 10,000 by default). On Redis, node-redis's client-side cache holds each partition read, sealed: ${count(Math.round(silent.bytesPerRedisCopy))} bytes a partition, up to 10,000 partitions. A partition holding one user's tokens is ${count(silent.partitionBytes)} bytes, ${count(silent.sealedPartitionBytes)} sealed.`,
     '',
   );
 
