@@ -312,6 +312,7 @@ describe('aspnetcore: sign-in refuses bad input, shows why, and keeps no tokens'
       warmUsers: 0,
       sessions: 0,
       sids: 0,
+      entries: 0,
     });
   };
 

@@ -73,6 +73,11 @@ test("another browser's sign-out on B: A's first level lets the user go before A
   assert.equal((await throughA.request(at(0, profile))).status, 200, 'warm on A');
   const throughB = await signedIn(1, 1);
   assert.equal((await throughB.request(at(1, profile))).status, 200);
+  // B's sign-in wrote the user's partition anew: A remembers from the new one, warm again.
+  assert.equal((await throughA.request(at(0, profile))).status, 200);
+  const tokenRequests = env.emulator.tokenRequests.length;
+  assert.equal((await throughA.request(at(0, profile))).status, 200, 'warm on A again');
+  assert.equal(env.emulator.tokenRequests.length, tokenRequests, 'from what A remembers');
   // Signing out in the second browser, on B, removes the user's partition (it is the user's).
   await throughB.get(at(1, signOut));
   // The first browser is still signed in to A, but the token A remembered is forgotten: the

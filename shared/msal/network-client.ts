@@ -68,6 +68,6 @@ export class TimeoutNetworkClient implements INetworkModule {
     } catch {
       throw unusable(`answered ${status} with something other than JSON`);
     }
-    return { headers: Object.fromEntries(headers), body, status };
+    return { headers, body, status };
   }
 }

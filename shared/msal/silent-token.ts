@@ -34,8 +34,10 @@ export async function acquireTokenSilently(
   const { scopes, forceRefresh = false } = request;
   // What msal gave last for these scopes, from this very partition, if msal would still give it.
   const key = scopeKey(scopes);
-  const remembered = forceRefresh ? undefined : tokens?.get(key);
-  if (remembered && remembered.expiresOn - RENEWAL_MARGIN_MS > Date.now()) {
+  // Forced: the API refused the token; it is never given again.
+  if (forceRefresh) tokens?.delete(key);
+  const remembered = tokens?.get(key);
+  if (remembered && remembered.usableUntil > Date.now()) {
     return { accessToken: remembered.accessToken };
   }
   const account = await accountOf(client, request.user);
@@ -43,7 +45,10 @@ export async function acquireTokenSilently(
   try {
     const result = await client.acquireTokenSilent({ account, scopes, forceRefresh });
     if (result.expiresOn) {
-      tokens?.set(key, { accessToken: result.accessToken, expiresOn: result.expiresOn.getTime() });
+      // msal renews a token five minutes before it expires, or from its `refresh_in` on.
+      const renewAt = result.expiresOn.getTime() - RENEWAL_MARGIN_MS;
+      const usableUntil = Math.min(renewAt, result.refreshOn?.getTime() ?? renewAt);
+      tokens?.set(key, { accessToken: result.accessToken, usableUntil });
     }
     return { accessToken: result.accessToken };
   } catch (error) {

@@ -143,6 +143,8 @@ async function openStore(
     timeoutMs,
     variable: 'REDIS_URL',
     log: (message) => log.warn(`${sample.registration.displayName}: ${message}`),
+    // The partitions of the users whose tokens the first level remembers.
+    cachedEntries: sample.warmUsers,
   });
   return new EncryptedStore(redis, encryptionKeys);
 }

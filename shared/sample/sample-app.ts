@@ -81,10 +81,10 @@ export function createSampleApp(
   own.get('/cache', async (ctx) => {
     if (!settings.cacheInspector) return ctx.throw(404);
     // The token cache, and the sessions and `sid` records beside it: what a sign-out must remove.
-    const summary = {
-      ...(await routes.tokenCacheSummary()),
-      ...(await services.sessions.census()),
-    };
+    const tokens = await routes.tokenCacheSummary();
+    const census = await services.sessions.census();
+    const removalMarkers = census.removalMarkers + (tokens.removalMarkers ?? 0);
+    const summary = { ...tokens, ...census, removalMarkers };
     ctx.set('Cache-Control', 'no-store');
     if (ctx.accepts('html', 'json') === 'json') {
       ctx.body = summary;

@@ -1,5 +1,14 @@
 import type { KeyValueStore, Write, WriteGuard } from '../store/key-value-store.ts';
 
+/** What the inspector shows of the sessions (counts only). */
+export interface SessionCensus {
+  sessions: number;
+  sids: number;
+  /** Every entry of the sessions and the `sid` index. */
+  entries: number;
+  removalMarkers: number;
+}
+
 /** Who is signed in, as the session records it at sign-in. No tokens: those live in the token cache. */
 export interface SessionUser {
   /** msal's home account id (`uid.utid`): the key of the user's token cache partition. */
@@ -156,15 +165,21 @@ export class Sessions {
   }
 
   /**
-   * How many sessions and `sid` records this sample holds, and the removal markers its store keeps
-   * for a few minutes after sign-outs (the inspector; what is left behind).
+   * How many sessions and `sid` records this sample holds, how many entries in all (the sets of
+   * each `sid`'s sessions too), and the removal markers they leave for a few minutes after
+   * sign-outs (the inspector; what is left behind).
    */
-  async census(): Promise<{ sessions: number; sids: number; removalMarkers: number }> {
+  async census(): Promise<SessionCensus> {
     const sids = await this.store.keys(this.sidKey(''));
+    const [sessions, index] = await Promise.all([
+      this.store.stats(this.sessionKey('')),
+      this.store.stats(this.sidKey('')),
+    ]);
     return {
-      sessions: (await this.store.keys(this.sessionKey(''))).length,
+      sessions: sessions.entries,
       sids: sids.filter((key) => !key.endsWith(':sessions')).length,
-      removalMarkers: (await this.store.stats(this.keyPrefix)).removalMarkers,
+      entries: sessions.entries + index.entries,
+      removalMarkers: sessions.removalMarkers + index.removalMarkers,
     };
   }
 

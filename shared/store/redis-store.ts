@@ -55,18 +55,24 @@ export class RedisStore implements KeyValueStore {
       timeoutMs: number;
       variable: string;
       log: (message: string) => void;
-      /** How many values `get(key, { cacheable })` may keep in this process (default 10,000). */
+      /**
+       * How many values `get(key, { cacheable })` may keep in this process (default 10,000);
+       * 0 for none (every read asks Redis).
+       */
       cachedEntries?: number;
     },
   ): Promise<RedisStore> {
     const where = redactedUrl(url);
+    const cachedEntries = options.cachedEntries ?? 10_000;
     let connected = false;
     let down = false;
     const client = createClient({
       url,
       // RESP3, for the invalidations the client-side cache of `get(key, { cacheable })` needs.
       RESP: 3,
-      clientSideCache: { maxEntries: options.cachedEntries ?? 10_000, evictPolicy: 'LRU' },
+      ...(cachedEntries > 0 && {
+        clientSideCache: { maxEntries: cachedEntries, evictPolicy: 'LRU' },
+      }),
       // Disconnected: fail at once rather than queue. Connected: at most this many waiting.
       disableOfflineQueue: true,
       commandsQueueMaxLength: 1_000,

@@ -34,8 +34,8 @@ export interface ClientLease {
 /** An access token msal returned, and until when msal itself would return it from its cache. */
 export interface RememberedToken {
   accessToken: string;
-  /** Epoch milliseconds. */
-  expiresOn: number;
+  /** Epoch milliseconds: five minutes before it expires, or its `refresh_in`, if sooner. */
+  usableUntil: number;
 }
 
 /** Where a request gets its msal client: `undefined` when the cache holds nothing for it. */

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { ConfidentialClientApplication } from '@azure/msal-node';
 import type { KeyValueStore } from '../store/key-value-store.ts';
 import type {
@@ -26,13 +27,13 @@ export interface PerUserTokenCacheOptions {
  * also removes `user10`), so against a shared cache we never rely on it.
  *
  * The first level: after a request, the access tokens msal gave are remembered in this process
- * with the partition they came from, for up to `warmUsers` users (least recently used go
- * first). The next request reads the partition (from the store's own copy in this process, which
- * Redis keeps current) and, if it is still the one the tokens came from, may use a remembered
- * token without building a msal client at all. The store stays the truth: a partition changed or
- * removed anywhere, by any instance, is a different value, and what was remembered is dropped.
- * msal clients themselves are not kept: one costs some 10 KB of heap more per user, and saves only
- * its construction, once per token lifetime (see docs/performance.md).
+ * with a digest of the partition they came from, for up to `warmUsers` users (least recently
+ * used go first). The next request reads the partition (from the store's own copy in this
+ * process, which Redis keeps current) and, if it is still the one the tokens came from, may use a
+ * remembered token without building a msal client at all. The store stays the truth: a partition
+ * changed or removed anywhere, by any instance, is a different value, and what was remembered is
+ * dropped. msal clients themselves are not kept: they would hold kilobytes more per user, to save
+ * only their construction, once per token lifetime (see docs/performance.md).
  */
 export class PerUserTokenCache {
   /** Remembered tokens by home account id, least recently used first (a Map keeps insertion order). */
@@ -70,19 +71,29 @@ export class PerUserTokenCache {
    * cache holds nothing for the user. `release()` when done.
    */
   async lease(homeAccountId: string): Promise<ClientLease | undefined> {
-    const since = this.store.now();
+    const access = this.access(homeAccountId, this.store.now());
+    // In use from now on: a sign-out here while the partition is being read drops it too.
+    const inUse = this.inUse.get(homeAccountId) ?? new Set();
+    this.inUse.set(homeAccountId, inUse.add(access));
+    const done = () => {
+      inUse.delete(access);
+      if (inUse.size === 0) this.inUse.delete(homeAccountId);
+    };
     const current = await this.store.get(this.key(homeAccountId), { cacheable: true });
-    const kept = this.warm.get(homeAccountId);
-    // Taken out while in use: a concurrent request of the same user starts with nothing.
-    this.warm.delete(homeAccountId);
-    if (current === undefined) return undefined;
-    const access = this.access(homeAccountId, since);
+    if (current === undefined || access.dropped) {
+      done();
+      return undefined;
+    }
     access.held = current;
     // The client loads the partition once, through its plugin, at its first cache access.
     access.pending = current;
-    const inUse = this.inUse.get(homeAccountId) ?? new Set();
-    this.inUse.set(homeAccountId, inUse.add(access));
-    const tokens = kept && kept.held === current ? kept.tokens : new Map<string, RememberedToken>();
+    const heldDigest = digest(current);
+    const kept = this.warm.get(homeAccountId);
+    // Requests of the user at once share what is remembered from the same partition.
+    const tokens =
+      kept && kept.digest === heldDigest ? kept.tokens : new Map<string, RememberedToken>();
+    // msal writing the partition (a refresh) makes what it gave before part of the past.
+    access.tokens = tokens;
     let client: ConfidentialClientApplication | undefined;
     const msalClient = () => this.options.msalClient(access.partition);
     return {
@@ -93,11 +104,10 @@ export class PerUserTokenCache {
       tokens,
       clear: access.clear,
       release: () => {
-        inUse.delete(access);
-        if (inUse.size === 0) this.inUse.delete(homeAccountId);
+        done();
         if (access.dropped || access.held === undefined) return;
-        // msal wrote the partition (a refresh): the tokens it gave came from what it wrote.
-        this.keepWarm(homeAccountId, { held: access.held, tokens });
+        const held = access.held === current ? heldDigest : digest(access.held);
+        this.keepWarm(homeAccountId, { digest: held, tokens });
       },
     };
   }
@@ -120,11 +130,14 @@ export class PerUserTokenCache {
   async summary(): Promise<TokenCacheSummary> {
     const keys = await this.store.keys(this.options.keyPrefix);
     const summary = summarize(await Promise.all(keys.map((key) => this.store.get(key))));
-    return { ...summary, warmUsers: this.warm.size };
+    const { removalMarkers } = await this.store.stats(this.options.keyPrefix);
+    return { ...summary, warmUsers: this.warm.size, removalMarkers };
   }
 
   private keepWarm(homeAccountId: string, warm: WarmUser): void {
     const limit = this.options.warmUsers ?? 0;
+    // Deleted first, so that the user is now the most recently used.
+    this.warm.delete(homeAccountId);
     if (limit <= 0 || warm.tokens.size === 0) return;
     this.warm.set(homeAccountId, warm);
     if (this.warm.size > limit) {
@@ -138,6 +151,7 @@ export class PerUserTokenCache {
     const access: PartitionAccess = {
       held: undefined,
       pending: undefined,
+      tokens: undefined,
       dropped: false,
       partition: undefined as unknown as TokenCachePartition,
       save: async (serialized) => {
@@ -153,8 +167,12 @@ export class PerUserTokenCache {
           [{ set: key, value: serialized, ttlSeconds: this.options.ttlSeconds }],
           [{ unlessRemoved: key, since }],
         );
-        if (written) access.held = serialized;
-        else access.dropped = true;
+        if (written) {
+          access.held = serialized;
+          access.tokens?.clear();
+        } else {
+          access.dropped = true;
+        }
       },
       // Tokens the identity platform refused: drop what this request loaded, unless another
       // request (another browser of the user, signing in again) has written fresher ones since.
@@ -188,7 +206,9 @@ interface PartitionAccess {
   held: string | undefined;
   /** What the client has still to load (a new client's first cache access). */
   pending: string | undefined;
-  /** The partition went (refused tokens, or a sign-out won): the client is not kept. */
+  /** The access tokens the request may remember from the partition (a lease's). */
+  tokens: Map<string, RememberedToken> | undefined;
+  /** The partition went (refused tokens, or a sign-out won): nothing of it is remembered. */
   dropped: boolean;
   partition: TokenCachePartition;
   save(serialized: string): Promise<void>;
@@ -196,8 +216,12 @@ interface PartitionAccess {
 }
 
 interface WarmUser {
-  /** The partition the tokens came from. */
-  held: string;
+  /** The SHA-256 of the partition the tokens came from (the partition itself is the store's). */
+  digest: string;
   /** The access tokens msal gave from it (see `ClientLease.tokens`). */
   tokens: Map<string, RememberedToken>;
+}
+
+function digest(partition: string): string {
+  return createHash('sha256').update(partition).digest('base64');
 }

@@ -20,6 +20,8 @@ export interface TokenCacheSummary extends TokenCounts {
   accounts: CachedAccount[];
   /** Per-user caches: how many users' access tokens this process remembers (the first level). */
   warmUsers?: number;
+  /** Per-user caches: the removal markers their sign-outs left (for a few minutes). */
+  removalMarkers?: number;
 }
 
 type Entity = { home_account_id?: string; username?: string };

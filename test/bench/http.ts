@@ -1,13 +1,19 @@
 /**
  * Requests per second over loopback, for each sample: its API route (a token from the cache, a
  * call to the Graph-like API, a page) against its cheap route (its home page), for one signed-in
- * user, with several requests at once. Everything runs on this machine: the samples, the
- * emulator, the Graph-like API and the load itself share its cores.
+ * user, with several requests at once. The samples run in this process, the emulator and its
+ * Graph-like API in another, the load in a third. All share the machine's cores.
  */
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { DEMO_USERS } from '../../emulator/directory.ts';
 import { type SampleName, sampleNames } from '../../samples/index.ts';
 import { Browser } from '../helpers/browser.ts';
-import { startSamples } from '../helpers/environment.ts';
 import { type Measured, summarize } from './measure.ts';
+import { startSamplesApart } from './samples-apart.ts';
+
+const run = promisify(execFile);
 
 export interface HttpOptions {
   /** Seconds per measure. */
@@ -30,17 +36,16 @@ export async function benchHttp(
   options: HttpOptions,
   log: (line: string) => void = () => {},
 ): Promise<HttpRow[]> {
-  // Access tokens of an hour, as Entra's: the API route uses the cached one.
-  const env = await startSamples(sampleNames, { emulator: { accessTokenLifetimeSeconds: 3600 } });
+  // The emulator's access tokens live an hour, as Entra's: the API route uses the cached one.
+  const apart = await startSamplesApart();
   try {
     const signedIn = new Map<SampleName, { cookie: string; api: string; cheap: string }>();
     const browser = new Browser();
-    for (const [index, name] of sampleNames.entries()) {
-      const sample = env.samples[name]!;
-      const user = env.emulator.users[0]!.userPrincipalName;
+    for (const [index, sample] of apart.project.samples.entries()) {
+      const name = sample.name as SampleName;
       await browser.signIn(
         sample.url + sample.routes.links.signIn,
-        ...(index === 0 ? [user, env.password] : []),
+        ...(index === 0 ? [DEMO_USERS[0]!.userPrincipalName, apart.password] : []),
       );
       const api = sample.url + sample.routes.links.api.href;
       if ((await browser.request(api)).status !== 200) throw new Error(`${name}: API route failed`);
@@ -76,27 +81,23 @@ export async function benchHttp(
       };
     });
   } finally {
-    await env.close();
+    await apart.close();
   }
 }
 
-/** Requests per second: `concurrency` loops, each sending the next request when one answers. */
+/** Requests per second, from a process of its own (`http-load.ts`). */
 async function load(
   url: string,
   cookie: string,
   { seconds, concurrency }: HttpOptions,
 ): Promise<number> {
-  const until = performance.now() + seconds * 1000;
-  let answered = 0;
-  const loop = async () => {
-    while (performance.now() < until) {
-      const response = await fetch(url, { headers: { cookie }, redirect: 'manual' });
-      await response.arrayBuffer();
-      if (response.status !== 200) throw new Error(`${url} answered ${response.status}`);
-      answered += 1;
-    }
-  };
-  const started = performance.now();
-  await Promise.all(Array.from({ length: concurrency }, loop));
-  return answered / ((performance.now() - started) / 1000);
+  const script = fileURLToPath(new URL('./http-load.ts', import.meta.url));
+  const { stdout } = await run(
+    process.execPath,
+    ['--import', 'tsx', script, url, String(seconds), String(concurrency)],
+    { env: { ...process.env, COOKIE: cookie }, timeout: (seconds + 30) * 1000 },
+  );
+  const rps = Number(stdout.trim());
+  if (!Number.isFinite(rps) || rps <= 0) throw new Error(`No measure for ${url}: ${stdout}`);
+  return rps;
 }

@@ -6,19 +6,18 @@
  * partitions, remembered tokens, removal markers) and how much heap the process holds after a garbage
  * collection, against before.
  *
- * The emulator runs in a process of its own (`npm run emulator`), so that the heap measured is the
+ * The emulator runs in a process of its own (`samples-apart.ts`), so that the heap measured is the
  * samples'. A global sign-out does not reach aspnet (it registers no logout URL), nor java (its URL
  * is served by no route), nor python in today's browsers: what they keep then is the lesson of the
  * comparison, and is reported, not counted as residue.
  */
 
 import { randomBytes } from 'node:crypto';
-import { samples as definitions, type SampleName, sampleNames } from '../../samples/index.ts';
-import { startProject } from '../../shared/run/orchestrator.ts';
+import type { SampleName } from '../../samples/index.ts';
 import { MemoryStore } from '../../shared/store/key-value-store.ts';
 import { Browser, parseForm } from '../helpers/browser.ts';
-import { Command } from '../helpers/command.ts';
-import { cacheSummary, freePorts } from '../helpers/environment.ts';
+import { cacheSummary } from '../helpers/environment.ts';
+import { startSamplesApart } from './samples-apart.ts';
 import { heapAfterGc } from './silent.ts';
 
 /**
@@ -47,12 +46,13 @@ export interface ResidueRow {
   signOut: 'local' | 'global';
   cycles: number;
   seconds: number;
-  left: { sessions: number; sids: number; partitions: number; warmUsers: number };
-  /** Removal markers: they expire five minutes after the sign-out that left them. */
+  /** Left, against before: sessions, `sid` records, every entry of both, partitions, users remembered. */
+  left: { sessions: number; sids: number; entries: number; partitions: number; warmUsers: number };
+  /** The sample's removal markers alive after the cycles (each lives five minutes). */
   removalMarkers: number;
   /** Heap after a garbage collection, after the cycles, minus before, in bytes. */
   heapGrowth: number;
-  /** The same, less what the removal markers still alive hold (`markerBytes` each). */
+  /** The same, less what the change in live removal markers (every sample's) holds. */
   heapGrowthWithoutMarkers: number;
   /** What is left is the user's session, kept as the 2019 original keeps it (not residue). */
   keptByDesign: boolean;
@@ -69,92 +69,80 @@ export async function benchResidue(
   log: (line: string) => void = () => {},
 ): Promise<ResidueReport> {
   const markerBytes = await bytesPerMarker();
-  const [emulatorPort, graphPort, ...samplePorts] = await freePorts(2 + sampleNames.length);
-  const env: Record<string, string> = {
-    EMULATOR_PORT: String(emulatorPort),
-    GRAPH_PORT: String(graphPort),
-    // The cycles' users, and the warm-up's after them.
+  // The cycles' users, and the warm-up's after them.
+  const apart = await startSamplesApart({
     EMULATOR_GENERATED_USERS: String(options.cycles + WARM_UP_CYCLES),
-    ...Object.fromEntries(
-      sampleNames.map((name, index) => [`${name.toUpperCase()}_PORT`, String(samplePorts[index])]),
-    ),
-  };
-  const emulator = new Command('npm run emulator', env);
+  });
+  const { project, identityUrl, password } = apart;
   try {
-    await emulator.waitFor(/Identity platform emulator: http/);
-    const project = await startProject({
-      definitions: Object.values(definitions),
-      env,
-      emulator: 'shared',
-    });
-    try {
-      const identityUrl = project.settings.emulator!.identityUrl;
-      const password = project.settings.emulator!.password;
-      const rows: ResidueRow[] = [];
-      for (const sample of project.samples) {
-        const name = sample.name as SampleName;
-        if (options.samples && !options.samples.includes(name)) continue;
-        const links = sample.routes.links;
-        const cycle = async (user: number, signOut: 'local' | 'global') => {
-          const browser = new Browser();
-          const username = `loaduser${String(user).padStart(5, '0')}@contoso.onmicrosoft.com`;
-          await browser.signIn(sample.url + links.signIn, username, password);
-          const api = await browser.get(sample.url + links.api.href);
-          if (api.status !== 200) throw new Error(`${name}: the API route answered ${api.status}`);
-          if (signOut === 'local') {
-            await browser.get(sample.url + links.signOut);
-          } else {
-            const page = await browser.get(`${identityUrl}/`);
-            const form = parseForm(page.html, page.url, (html) =>
-              html.includes('sign-out-everywhere'),
-            );
-            await browser.post(form.action, form.fields);
-          }
-        };
-        for (const signOut of options.signOuts ?? (['local', 'global'] as const)) {
-          log(`residue, ${name}, ${options.cycles} cycles with a ${signOut} sign-out…`);
-          // A few cycles first, so that what is measured is what the cycles leave, not the
-          // first request's code and caches.
-          for (let user = 1; user <= WARM_UP_CYCLES; user += 1)
-            await cycle(options.cycles + user, signOut);
-          const before = heapAfterGc();
-          const baseline = await cacheSummary(sample.url);
-          const started = performance.now();
-          let next = 1;
-          await Promise.all(
-            Array.from({ length: options.concurrency }, async () => {
-              while (next <= options.cycles) await cycle(next++, signOut);
-            }),
+    const rows: ResidueRow[] = [];
+    const allMarkers = async () => {
+      const summaries = await Promise.all(project.samples.map((each) => cacheSummary(each.url)));
+      return summaries.reduce((sum, summary) => sum + summary.removalMarkers, 0);
+    };
+    for (const sample of project.samples) {
+      const name = sample.name as SampleName;
+      if (options.samples && !options.samples.includes(name)) continue;
+      const links = sample.routes.links;
+      const cycle = async (user: number, signOut: 'local' | 'global') => {
+        const browser = new Browser();
+        const username = `loaduser${String(user).padStart(5, '0')}@contoso.onmicrosoft.com`;
+        await browser.signIn(sample.url + links.signIn, username, password);
+        const api = await browser.get(sample.url + links.api.href);
+        if (api.status !== 200) throw new Error(`${name}: the API route answered ${api.status}`);
+        if (signOut === 'local') {
+          await browser.get(sample.url + links.signOut);
+        } else {
+          const page = await browser.get(`${identityUrl}/`);
+          const form = parseForm(page.html, page.url, (html) =>
+            html.includes('sign-out-everywhere'),
           );
-          const seconds = (performance.now() - started) / 1000;
-          const after = await cacheSummary(sample.url);
-          const heapGrowth = heapAfterGc() - before;
-          // Markers this row's sign-outs left (earlier rows' are still alive in the count).
-          const removalMarkers = Math.max(0, after.removalMarkers - baseline.removalMarkers);
-          rows.push({
-            sample: name,
-            signOut,
-            cycles: options.cycles,
-            seconds,
-            left: {
-              sessions: after.sessions - baseline.sessions,
-              sids: after.sids - baseline.sids,
-              partitions: after.accounts.length - baseline.accounts.length,
-              warmUsers: (after.warmUsers ?? 0) - (baseline.warmUsers ?? 0),
-            },
-            removalMarkers,
-            heapGrowth,
-            heapGrowthWithoutMarkers: heapGrowth - removalMarkers * markerBytes,
-            keptByDesign: signOut === 'global' && !FORGETS_ON_GLOBAL_SIGN_OUT.includes(name),
-          });
+          await browser.post(form.action, form.fields);
         }
+      };
+      for (const signOut of options.signOuts ?? (['local', 'global'] as const)) {
+        log(`residue, ${name}, ${options.cycles} cycles with a ${signOut} sign-out…`);
+        // A few cycles first, so that what is measured is what the cycles leave, not the
+        // first request's code and caches.
+        for (let user = 1; user <= WARM_UP_CYCLES; user += 1)
+          await cycle(options.cycles + user, signOut);
+        const before = heapAfterGc();
+        const baseline = await cacheSummary(sample.url);
+        const markersBefore = await allMarkers();
+        const started = performance.now();
+        let next = 1;
+        await Promise.all(
+          Array.from({ length: options.concurrency }, async () => {
+            while (next <= options.cycles) await cycle(next++, signOut);
+          }),
+        );
+        const seconds = (performance.now() - started) / 1000;
+        const after = await cacheSummary(sample.url);
+        const heapGrowth = heapAfterGc() - before;
+        // Every sample's markers are in this process's heap: earlier rows' expire meanwhile.
+        const markersGrowth = (await allMarkers()) - markersBefore;
+        rows.push({
+          sample: name,
+          signOut,
+          cycles: options.cycles,
+          seconds,
+          left: {
+            sessions: after.sessions - baseline.sessions,
+            sids: after.sids - baseline.sids,
+            entries: after.entries - baseline.entries,
+            partitions: after.accounts.length - baseline.accounts.length,
+            warmUsers: (after.warmUsers ?? 0) - (baseline.warmUsers ?? 0),
+          },
+          removalMarkers: after.removalMarkers,
+          heapGrowth,
+          heapGrowthWithoutMarkers: heapGrowth - markersGrowth * markerBytes,
+          keptByDesign: signOut === 'global' && !FORGETS_ON_GLOBAL_SIGN_OUT.includes(name),
+        });
       }
-      return { rows, markerBytes };
-    } finally {
-      await project.close();
     }
+    return { rows, markerBytes };
   } finally {
-    await emulator.interrupt();
+    await apart.close();
   }
 }
 

@@ -2,7 +2,7 @@
  * Silent token acquisition from the cache, side by side, at several numbers of cached users:
  *
  * - msal's floor: `acquireTokenSilent` on a warm client that holds one user;
- * - this project's per-user cache (its warm clients, over memory and over Redis, encrypted);
+ * - this project's per-user cache (its first level, over memory and over Redis, encrypted);
  * - msal's own `DistributedCachePlugin` with a client per request, on the same stores;
  * - one client shared by every user (stopped where it gets too slow, the rest estimated).
  *
@@ -21,7 +21,7 @@ import {
   type IPartitionManager,
 } from '@azure/msal-node';
 import { createClient } from 'redis';
-import type { SampleSettings } from '../../shared/config/settings.ts';
+import { type SampleSettings, WARM_USERS } from '../../shared/config/settings.ts';
 import {
   discoverIdentityProvider,
   type IdentityProvider,
@@ -54,13 +54,15 @@ export interface SilentRow {
   results: Record<string, Measured & { estimated?: boolean }>;
   /** Per approach: its time over msal's floor, measured in the same round. */
   ratios: Record<string, Measured>;
+  /** Per approach: microseconds per call in each round (for ratios between any two). */
+  perRound: Record<string, number[]>;
 }
 
 export interface SilentReport {
   rows: SilentRow[];
-  /** Bytes of heap one remembered user adds, on each store (largest over the sizes). */
+  /** Bytes of heap one remembered user adds, on each store (median over the sizes). */
   bytesPerWarmUser: { memory: number; redis: number };
-  /** Bytes of heap one partition takes in node-redis's client-side cache. */
+  /** Bytes of heap one partition takes in node-redis's client-side cache (median over the sizes). */
   bytesPerRedisCopy: number;
   /** Bytes of one stored partition, in clear and sealed. */
   partitionBytes: number;
@@ -89,8 +91,8 @@ export async function benchSilent(
   if (!redis) throw new Error('The benchmark needs redis-server (apt-get install -y redis-server)');
   const rows: SilentRow[] = [];
   let sharedTooSlow: { users: number; microseconds: number } | undefined;
-  const bytesPerWarmUser = { memory: 0, redis: 0 };
-  let bytesPerRedisCopy = 0;
+  const warmBytes = { memory: [] as number[], redis: [] as number[] };
+  const copyBytes: number[] = [];
   try {
     for (const users of options.sizes) {
       log(`silent acquisition, ${users} cached users…`);
@@ -117,7 +119,8 @@ export async function benchSilent(
         timeoutMs: 2_000,
         variable: 'REDIS_URL',
         log() {},
-        cachedEntries: Math.max(users, 10_000),
+        // As the samples' instances have it (TOKEN_CACHE_WARM_USERS's default).
+        cachedEntries: WARM_USERS,
       });
       const onRedis = new EncryptedStore(redisStore, ['a-benchmark-encryption-key-of-32-chars']);
       closers.push(
@@ -155,13 +158,9 @@ export async function benchSilent(
         for (const partition of active) await callWith(cacheOver(0))(partition)();
         const call = callWith(cacheOver(ACTIVE_USERS));
         const before = heapAfterGc();
-        if (store === onRedis) {
-          bytesPerRedisCopy = Math.max(bytesPerRedisCopy, (before - first) / active.length);
-        }
+        if (store === onRedis) copyBytes.push((before - first) / active.length);
         for (const partition of active) await call(partition)();
-        const which = store === memory ? 'memory' : 'redis';
-        bytesPerWarmUser[which] = Math.max(
-          bytesPerWarmUser[which],
+        warmBytes[store === memory ? 'memory' : 'redis'].push(
           (heapAfterGc() - before) / active.length,
         );
         contenders.set(name, cycle(active.map(call)));
@@ -261,7 +260,7 @@ export async function benchSilent(
         results[SHARED] = { median: estimate, min: estimate, max: estimate, estimated: true };
       }
       for (const close of closers) await close();
-      rows.push({ users, results, ratios });
+      rows.push({ users, results, ratios, perRound: Object.fromEntries(perRound) });
     }
   } finally {
     await redis.close();
@@ -270,8 +269,11 @@ export async function benchSilent(
   const sample = template.forUser(randomUUID()).serialized;
   return {
     rows,
-    bytesPerWarmUser,
-    bytesPerRedisCopy,
+    bytesPerWarmUser: {
+      memory: summarize(warmBytes.memory).median,
+      redis: summarize(warmBytes.redis).median,
+    },
+    bytesPerRedisCopy: summarize(copyBytes).median,
     partitionBytes: Buffer.byteLength(sample),
     sealedPartitionBytes: sealedSize(sample),
   };

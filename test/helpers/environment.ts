@@ -3,6 +3,7 @@ import { type EmulatorOptions, type RunningEmulator, startEmulator } from '../..
 import { samples as definitions, type SampleName } from '../../samples/index.ts';
 import { EMULATOR_HOST, type Environment } from '../../shared/config/settings.ts';
 import { type RunningSample, startProject } from '../../shared/run/orchestrator.ts';
+import type { SessionCensus } from '../../shared/session/sessions.ts';
 import type { TokenCacheSummary } from '../../shared/token-cache/serialized-cache.ts';
 import { FaultyProxy } from './faulty-proxy.ts';
 
@@ -147,9 +148,7 @@ export async function freePorts(count: number): Promise<number[]> {
 }
 
 /** The sample's cache inspector, as JSON: its token cache, and how many sessions and `sid`s. */
-export async function cacheSummary(
-  sampleUrl: string,
-): Promise<TokenCacheSummary & { sessions: number; sids: number; removalMarkers: number }> {
+export async function cacheSummary(sampleUrl: string): Promise<TokenCacheSummary & SessionCensus> {
   const response = await fetch(`${sampleUrl}/cache`, { headers: { Accept: 'application/json' } });
   if (!response.ok) throw new Error(`/cache answered ${response.status}`);
   return (await response.json()) as Awaited<ReturnType<typeof cacheSummary>>;
