@@ -24,9 +24,9 @@ const out = values.out ?? (quick ? undefined : 'docs/performance.md');
 
 const options = quick
   ? {
-      silent: { sizes: [10, 1_000], rounds: 3, calls: 100, sharedClientLimitMs: 50 },
+      silent: { sizes: [10, 100], rounds: 3, calls: 50, sharedClientLimitMs: 50 },
       http: { seconds: 0.5, concurrency: 8, rounds: 1 },
-      residue: { cycles: 50, concurrency: 8 },
+      residue: { cycles: 30, concurrency: 8 },
     }
   : {
       silent: {

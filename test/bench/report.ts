@@ -127,7 +127,7 @@ export function formatReport(results: BenchResults): string {
   add(
     "## Each sample's API route against its cheap route",
     '',
-    `Requests per second over loopback, ${options.http.concurrency} requests in flight, ${options.http.seconds} s a measure, ${options.http.rounds} rounds, one signed-in user, access tokens of an hour. The API route takes a token from the cache, calls the Graph-like API and renders a page; the cheap route renders the home page. The samples, the emulator and the Graph-like API run in the benchmark's process, the load in another (\`http-load.ts\`); all share the same cores.`,
+    `Requests per second over loopback, ${options.http.concurrency} requests in flight, ${options.http.seconds} s a measure, ${options.http.rounds} rounds, one signed-in user, access tokens of an hour. The API route takes a token from the cache, calls the Graph-like API and renders a page; the cheap route renders the home page. The samples run in the benchmark's process, the emulator and its Graph-like API in another, the load in a third (\`http-load.ts\`), as autocannon would; all share the same two cores.`,
     '',
     '| sample | cheap route, req/s | API route, req/s | API / cheap |',
     '|---|---:|---:|---:|',
@@ -142,9 +142,9 @@ export function formatReport(results: BenchResults): string {
   add(
     '## What sign-in/sign-out churn leaves behind',
     '',
-    `For each sample, ${count(options.residue.cycles)} users (${options.residue.concurrency} at once) each sign in with a new browser, call the API route and sign out: locally (the sample's own sign-out), then globally ("Sign out everywhere" on the emulator's page, which reaches the sample through its front-channel logout URL if it has one). Then what the sample still holds, against before, and its process's heap after a garbage collection. The samples run in one process (memory stores); the emulator in another.`,
+    `For each sample, ${count(options.residue.cycles)} users (${options.residue.concurrency} at once) each sign in with a new browser, call the API route and sign out: locally (the sample's own sign-out), then globally ("Sign out everywhere" on the emulator's page, which reaches the sample through its front-channel logout URL if it has one). Then what the sample still holds, against before, and its process's heap after a garbage collection. Each measure runs in a process of its own (the samples, on memory stores), the emulator in another.`,
     '',
-    `Removal markers are what a sign-out leaves on purpose: for ${REMOVAL_MARKER_SECONDS / 60} minutes, a request that began before it cannot write the user back. In memory each holds about ${count(residue.markerBytes)} bytes (measured in this run); the heap is given as measured, and without the change in live markers over the row (every sample's: earlier rows' expire meanwhile, which can make a growth negative). aspnet, java and python keep the user's session after a global sign-out, as their 2019 originals do: that is the comparison's lesson, not residue, and it lasts until it expires ([lifetimes](redis.md#what-is-stored-where)).`,
+    `Removal markers are what a sign-out leaves on purpose: for ${REMOVAL_MARKER_SECONDS / 60} minutes, a request that began before it cannot write the user back. In memory each holds about ${count(residue.markerBytes)} bytes (measured in this run); the heap is given as measured, and without what the markers the cycles left hold. aspnet, java and python keep the user's session after a global sign-out, as their 2019 originals do: that is the comparison's lesson, not residue, and it lasts until it expires ([lifetimes](redis.md#what-is-stored-where)).`,
     '',
     '| sample | sign-out | sessions | `sid` records | entries of both, in all | token partitions | remembered users | removal markers alive (short-lived) | heap growth | without the markers |',
     '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|',

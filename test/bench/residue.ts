@@ -6,19 +6,25 @@
  * partitions, remembered tokens, removal markers) and how much heap the process holds after a garbage
  * collection, against before.
  *
- * The emulator runs in a process of its own (`samples-apart.ts`), so that the heap measured is the
- * samples'. A global sign-out does not reach aspnet (it registers no logout URL), nor java (its URL
+ * Each measure runs in a process of its own (`residue-row.ts`: the samples, in memory; the
+ * emulator in yet another, `samples-apart.ts`), so that the heap measured is that sample's
+ * alone, and no other measure's removal markers expire meanwhile. A global sign-out does not reach aspnet (it registers no logout URL), nor java (its URL
  * is served by no route), nor python in today's browsers: what they keep then is the lesson of the
  * comparison, and is reported, not counted as residue.
  */
 
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import type { SampleName } from '../../samples/index.ts';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { type SampleName, sampleNames } from '../../samples/index.ts';
 import { MemoryStore } from '../../shared/store/key-value-store.ts';
 import { Browser, parseForm } from '../helpers/browser.ts';
 import { cacheSummary } from '../helpers/environment.ts';
 import { startSamplesApart } from './samples-apart.ts';
 import { heapAfterGc } from './silent.ts';
+
+const run = promisify(execFile);
 
 /**
  * The samples that end the user's session when the sign-out starts elsewhere (their
@@ -48,11 +54,11 @@ export interface ResidueRow {
   seconds: number;
   /** Left, against before: sessions, `sid` records, every entry of both, partitions, users remembered. */
   left: { sessions: number; sids: number; entries: number; partitions: number; warmUsers: number };
-  /** The sample's removal markers alive after the cycles (each lives five minutes). */
+  /** The removal markers alive after the cycles (each lives five minutes). */
   removalMarkers: number;
   /** Heap after a garbage collection, after the cycles, minus before, in bytes. */
   heapGrowth: number;
-  /** The same, less what the change in live removal markers (every sample's) holds. */
+  /** The same, less what the removal markers left meanwhile hold (`markerBytes` each). */
   heapGrowthWithoutMarkers: number;
   /** What is left is the user's session, kept as the 2019 original keeps it (not residue). */
   keptByDesign: boolean;
@@ -69,78 +75,93 @@ export async function benchResidue(
   log: (line: string) => void = () => {},
 ): Promise<ResidueReport> {
   const markerBytes = await bytesPerMarker();
+  const rows: ResidueRow[] = [];
+  for (const sample of options.samples ?? sampleNames) {
+    for (const signOut of options.signOuts ?? (['local', 'global'] as const)) {
+      log(`residue, ${sample}, ${options.cycles} cycles with a ${signOut} sign-out…`);
+      const script = fileURLToPath(new URL('./residue-row.ts', import.meta.url));
+      const { stdout } = await run(
+        process.execPath,
+        ['--expose-gc', '--import', 'tsx', script, sample, signOut, JSON.stringify(options)],
+        { maxBuffer: 1024 * 1024 },
+      );
+      const row = JSON.parse(stdout.trim().split('\n').at(-1) ?? '') as MeasuredRow;
+      rows.push({
+        ...row,
+        heapGrowthWithoutMarkers: row.heapGrowth - row.markersLeft * markerBytes,
+        keptByDesign: signOut === 'global' && !FORGETS_ON_GLOBAL_SIGN_OUT.includes(sample),
+      });
+    }
+  }
+  return { rows, markerBytes };
+}
+
+/** What `residue-row.ts` measures; the rest the report works out. */
+export type MeasuredRow = Omit<ResidueRow, 'heapGrowthWithoutMarkers' | 'keptByDesign'> & {
+  /** Removal markers the cycles left (alive now, less those alive before). */
+  markersLeft: number;
+};
+
+/** One measure, in this process: the samples here, the emulator in a process of its own. */
+export async function residueRow(
+  name: SampleName,
+  signOut: 'local' | 'global',
+  options: ResidueOptions,
+): Promise<MeasuredRow> {
   // The cycles' users, and the warm-up's after them.
   const apart = await startSamplesApart({
     EMULATOR_GENERATED_USERS: String(options.cycles + WARM_UP_CYCLES),
   });
-  const { project, identityUrl, password } = apart;
   try {
-    const rows: ResidueRow[] = [];
-    const allMarkers = async () => {
-      const summaries = await Promise.all(project.samples.map((each) => cacheSummary(each.url)));
-      return summaries.reduce((sum, summary) => sum + summary.removalMarkers, 0);
-    };
-    for (const sample of project.samples) {
-      const name = sample.name as SampleName;
-      if (options.samples && !options.samples.includes(name)) continue;
-      const links = sample.routes.links;
-      const cycle = async (user: number, signOut: 'local' | 'global') => {
-        const browser = new Browser();
-        const username = `loaduser${String(user).padStart(5, '0')}@contoso.onmicrosoft.com`;
-        await browser.signIn(sample.url + links.signIn, username, password);
-        const api = await browser.get(sample.url + links.api.href);
-        if (api.status !== 200) throw new Error(`${name}: the API route answered ${api.status}`);
-        if (signOut === 'local') {
-          await browser.get(sample.url + links.signOut);
-        } else {
-          const page = await browser.get(`${identityUrl}/`);
-          const form = parseForm(page.html, page.url, (html) =>
-            html.includes('sign-out-everywhere'),
-          );
-          await browser.post(form.action, form.fields);
-        }
-      };
-      for (const signOut of options.signOuts ?? (['local', 'global'] as const)) {
-        log(`residue, ${name}, ${options.cycles} cycles with a ${signOut} sign-out…`);
-        // A few cycles first, so that what is measured is what the cycles leave, not the
-        // first request's code and caches.
-        for (let user = 1; user <= WARM_UP_CYCLES; user += 1)
-          await cycle(options.cycles + user, signOut);
-        const before = heapAfterGc();
-        const baseline = await cacheSummary(sample.url);
-        const markersBefore = await allMarkers();
-        const started = performance.now();
-        let next = 1;
-        await Promise.all(
-          Array.from({ length: options.concurrency }, async () => {
-            while (next <= options.cycles) await cycle(next++, signOut);
-          }),
-        );
-        const seconds = (performance.now() - started) / 1000;
-        const after = await cacheSummary(sample.url);
-        const heapGrowth = heapAfterGc() - before;
-        // Every sample's markers are in this process's heap: earlier rows' expire meanwhile.
-        const markersGrowth = (await allMarkers()) - markersBefore;
-        rows.push({
-          sample: name,
-          signOut,
-          cycles: options.cycles,
-          seconds,
-          left: {
-            sessions: after.sessions - baseline.sessions,
-            sids: after.sids - baseline.sids,
-            entries: after.entries - baseline.entries,
-            partitions: after.accounts.length - baseline.accounts.length,
-            warmUsers: (after.warmUsers ?? 0) - (baseline.warmUsers ?? 0),
-          },
-          removalMarkers: after.removalMarkers,
-          heapGrowth,
-          heapGrowthWithoutMarkers: heapGrowth - markersGrowth * markerBytes,
-          keptByDesign: signOut === 'global' && !FORGETS_ON_GLOBAL_SIGN_OUT.includes(name),
-        });
+    const { project, identityUrl, password } = apart;
+    const sample = project.samples.find((each) => each.name === name);
+    if (!sample) throw new Error(`No sample ${name}`);
+    const links = sample.routes.links;
+    const cycle = async (user: number) => {
+      const browser = new Browser();
+      const username = `loaduser${String(user).padStart(5, '0')}@contoso.onmicrosoft.com`;
+      await browser.signIn(sample.url + links.signIn, username, password);
+      const api = await browser.get(sample.url + links.api.href);
+      if (api.status !== 200) throw new Error(`${name}: the API route answered ${api.status}`);
+      if (signOut === 'local') {
+        await browser.get(sample.url + links.signOut);
+      } else {
+        const page = await browser.get(`${identityUrl}/`);
+        const form = parseForm(page.html, page.url, (html) => html.includes('sign-out-everywhere'));
+        await browser.post(form.action, form.fields);
       }
-    }
-    return { rows, markerBytes };
+    };
+    // A few cycles first, so that what is measured is what the cycles leave, not the first
+    // request's code and caches.
+    for (let user = 1; user <= WARM_UP_CYCLES; user += 1) await cycle(options.cycles + user);
+    const before = heapAfterGc();
+    const baseline = await cacheSummary(sample.url);
+    const started = performance.now();
+    let next = 1;
+    await Promise.all(
+      Array.from({ length: options.concurrency }, async () => {
+        while (next <= options.cycles) await cycle(next++);
+      }),
+    );
+    const seconds = (performance.now() - started) / 1000;
+    const after = await cacheSummary(sample.url);
+    const heapGrowth = heapAfterGc() - before;
+    return {
+      sample: name,
+      signOut,
+      cycles: options.cycles,
+      seconds,
+      left: {
+        sessions: after.sessions - baseline.sessions,
+        sids: after.sids - baseline.sids,
+        entries: after.entries - baseline.entries,
+        partitions: after.accounts.length - baseline.accounts.length,
+        warmUsers: (after.warmUsers ?? 0) - (baseline.warmUsers ?? 0),
+      },
+      removalMarkers: after.removalMarkers,
+      markersLeft: after.removalMarkers - baseline.removalMarkers,
+      heapGrowth,
+    };
   } finally {
     await apart.close();
   }
