@@ -16,12 +16,13 @@ export interface OutboundAnswer {
 }
 
 /**
- * Connections kept open between calls, one pool per scheme (Node's http agents, which close an
- * idle connection when the server's `Keep-Alive: timeout` says it will).
+ * Connections kept open between calls, one pool per scheme: an idle one is closed after 4
+ * seconds, or a second before the server's `Keep-Alive: timeout` says it will close it (Node's
+ * servers: 5 seconds), so that a call does not pick up one the server is closing.
  */
 const agents = {
-  'http:': new http.Agent({ keepAlive: true }),
-  'https:': new https.Agent({ keepAlive: true }),
+  'http:': new http.Agent({ keepAlive: true, timeout: 4_000 }),
+  'https:': new https.Agent({ keepAlive: true, timeout: 4_000 }),
 };
 
 /**
@@ -38,7 +39,13 @@ export function fetchWithin(
   { timeoutMs, maxBytes = 1024 * 1024 }: { timeoutMs: number; maxBytes?: number },
 ): Promise<OutboundAnswer> {
   return new Promise((resolve, reject) => {
-    const target = new URL(url);
+    let target: URL;
+    try {
+      target = new URL(url);
+    } catch (error) {
+      reject(new NoAnswer('has an address that is not a URL', { cause: error }));
+      return;
+    }
     const scheme = target.protocol === 'https:' ? 'https:' : 'http:';
     const { method = 'GET', headers = {}, body } = request;
     let settled = false;

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import type { ConfidentialClientApplication } from '@azure/msal-node';
 import { MemoryStore } from '../shared/store/key-value-store.ts';
+import type { TokenCachePartition } from '../shared/token-cache/cache-plugin.ts';
 import { PerUserTokenCache } from '../shared/token-cache/per-user-token-cache.ts';
 
 /** These tests drive partitions directly: no msal client is ever built. */
@@ -86,9 +88,9 @@ test("dropping refused tokens keeps fresher ones another browser wrote, and bloc
 async function remembered(cache: PerUserTokenCache, user: string): Promise<string[]> {
   const lease = await cache.lease(user);
   if (!lease) return [];
-  const tokens = [...(lease.tokens?.values() ?? [])].map((token) => token.accessToken);
+  const token = lease.tokens?.get('scope');
   lease.release();
-  return tokens;
+  return token ? [token.accessToken] : [];
 }
 
 async function remember(cache: PerUserTokenCache, user: string, accessToken: string) {
@@ -152,4 +154,43 @@ test('requests of one user at once share what is remembered, until the partition
   // A refresh writes the partition: what was remembered came from the one before.
   await cache.partition(user).save(cacheOf(user).replace('-rt', '-rt2'));
   assert.deepEqual(await remembered(cache, user), [], 'the partition changed: nothing remembered');
+});
+
+test('a token forgotten by one request is forgotten for the requests beside it', async () => {
+  const cache = newCache(new MemoryStore(), 10);
+  const user = 'uid-1.utid';
+  await cache.partition(user).save(cacheOf(user));
+  await remember(cache, user, 'at-1');
+  const first = await cache.lease(user);
+  const second = await cache.lease(user);
+  first?.tokens?.delete('scope'); // the API refused it
+  assert.equal(second?.tokens?.get('scope'), undefined);
+  first?.release();
+  second?.release();
+  assert.deepEqual(await remembered(cache, user), []);
+});
+
+test("after one request's msal wrote the partition, a request still on the old one adds nothing", async () => {
+  // The client stands for msal: it hands over the partition its plugin would load and save.
+  const cache = new PerUserTokenCache(new MemoryStore(), {
+    keyPrefix: 'test:msal:',
+    ttlSeconds: 60,
+    msalClient: (partition) => ({ partition }) as unknown as ConfidentialClientApplication,
+    warmUsers: 10,
+  });
+  const user = 'uid-1.utid';
+  await cache.partition(user).save(cacheOf(user));
+  await remember(cache, user, 'at-old');
+  const refreshing = await cache.lease(user);
+  const beside = await cache.lease(user);
+  const { partition } = refreshing?.client as unknown as { partition: TokenCachePartition };
+  await partition.load();
+  await partition.save(cacheOf(user).replace('-rt', '-rt2')); // msal refreshed
+  assert.equal(beside?.tokens?.get('scope'), undefined, 'the old partition is the past');
+  refreshing?.tokens?.set('scope', { accessToken: 'at-new', usableUntil: Date.now() + 3_600_000 });
+  // e.g. msal, over the partition the request loaded, gave it the token the API had refused.
+  beside?.tokens?.set('scope', { accessToken: 'at-stale', usableUntil: Date.now() + 3_600_000 });
+  beside?.release();
+  refreshing?.release();
+  assert.deepEqual(await remembered(cache, user), ['at-new']);
 });

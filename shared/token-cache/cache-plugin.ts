@@ -25,10 +25,17 @@ export interface ClientLease {
    * level: a request can use one still valid without asking msal again. Forgotten with any
    * change to the partition, by any instance.
    */
-  tokens?: Map<string, RememberedToken>;
+  tokens?: RememberedTokens;
   /** Drops every token of the partition (tokens the identity platform no longer accepts). */
   clear(): Promise<void>;
   release(): void;
+}
+
+/** The access tokens a request may use, by scopes, and those it learns from msal. */
+export interface RememberedTokens {
+  get(scopes: string): RememberedToken | undefined;
+  set(scopes: string, token: RememberedToken): void;
+  delete(scopes: string): void;
 }
 
 /** An access token msal returned, and until when msal itself would return it from its cache. */

@@ -4,6 +4,7 @@ import type { KeyValueStore } from '../store/key-value-store.ts';
 import type {
   ClientLease,
   RememberedToken,
+  RememberedTokens,
   TokenCachePartition,
   TokenCacheSource,
 } from './cache-plugin.ts';
@@ -87,13 +88,26 @@ export class PerUserTokenCache {
     access.held = current;
     // The client loads the partition once, through its plugin, at its first cache access.
     access.pending = current;
-    const heldDigest = digest(current);
+    // The partition this request works from: what it read, then what its msal wrote.
+    let version = digest(current);
     const kept = this.warm.get(homeAccountId);
     // Requests of the user at once share what is remembered from the same partition.
-    const tokens =
-      kept && kept.digest === heldDigest ? kept.tokens : new Map<string, RememberedToken>();
-    // msal writing the partition (a refresh) makes what it gave before part of the past.
-    access.tokens = tokens;
+    const entry: WarmUser =
+      kept && kept.digest === version ? kept : { digest: version, tokens: new Map() };
+    access.written = (serialized) => {
+      version = digest(serialized);
+      // What was remembered came from the partition before: it is the past, for every request.
+      entry.digest = version;
+      entry.tokens.clear();
+    };
+    // A request takes, and gives, tokens only while the entry is of the partition it works from.
+    const tokens: RememberedTokens = {
+      get: (key) => (entry.digest === version ? entry.tokens.get(key) : undefined),
+      set: (key, token) => {
+        if (entry.digest === version) entry.tokens.set(key, token);
+      },
+      delete: (key) => entry.tokens.delete(key),
+    };
     let client: ConfidentialClientApplication | undefined;
     const msalClient = () => this.options.msalClient(access.partition);
     return {
@@ -105,9 +119,8 @@ export class PerUserTokenCache {
       clear: access.clear,
       release: () => {
         done();
-        if (access.dropped || access.held === undefined) return;
-        const held = access.held === current ? heldDigest : digest(access.held);
-        this.keepWarm(homeAccountId, { digest: held, tokens });
+        if (access.dropped || entry.digest !== version) return;
+        this.keepWarm(homeAccountId, entry);
       },
     };
   }
@@ -151,7 +164,7 @@ export class PerUserTokenCache {
     const access: PartitionAccess = {
       held: undefined,
       pending: undefined,
-      tokens: undefined,
+      written: undefined,
       dropped: false,
       partition: undefined as unknown as TokenCachePartition,
       save: async (serialized) => {
@@ -169,7 +182,7 @@ export class PerUserTokenCache {
         );
         if (written) {
           access.held = serialized;
-          access.tokens?.clear();
+          access.written?.(serialized);
         } else {
           access.dropped = true;
         }
@@ -206,8 +219,8 @@ interface PartitionAccess {
   held: string | undefined;
   /** What the client has still to load (a new client's first cache access). */
   pending: string | undefined;
-  /** The access tokens the request may remember from the partition (a lease's). */
-  tokens: Map<string, RememberedToken> | undefined;
+  /** A lease's: told when this request's msal wrote the partition. */
+  written: ((serialized: string) => void) | undefined;
   /** The partition went (refused tokens, or a sign-out won): nothing of it is remembered. */
   dropped: boolean;
   partition: TokenCachePartition;
@@ -218,7 +231,7 @@ interface PartitionAccess {
 interface WarmUser {
   /** The SHA-256 of the partition the tokens came from (the partition itself is the store's). */
   digest: string;
-  /** The access tokens msal gave from it (see `ClientLease.tokens`). */
+  /** The access tokens msal gave from it, by scopes. */
   tokens: Map<string, RememberedToken>;
 }
 

@@ -83,7 +83,8 @@ export async function benchResidue(
       const { stdout } = await run(
         process.execPath,
         ['--expose-gc', '--import', 'tsx', script, sample, signOut, JSON.stringify(options)],
-        { maxBuffer: 1024 * 1024 },
+        // Far beyond what a measure takes (10,000 cycles: some three minutes here).
+        { maxBuffer: 1024 * 1024, timeout: 120_000 + options.cycles * 100 },
       );
       const row = JSON.parse(stdout.trim().split('\n').at(-1) ?? '') as MeasuredRow;
       rows.push({

@@ -1,5 +1,5 @@
 /**
- * The four samples in this process, the emulator in a process of its own (`npm run emulator`),
+ * The four samples in this process, the emulator in a process of its own (as `npm run emulator`),
  * as in production the identity platform and Graph are elsewhere: what the benchmark measures in
  * this process (its heap, its event loop) is the samples'.
  */
@@ -25,7 +25,11 @@ export async function startSamplesApart(env: Record<string, string> = {}): Promi
       sampleNames.map((name, index) => [`${name.toUpperCase()}_PORT`, String(samplePorts[index])]),
     ),
   };
-  const emulator = new Command('npm run emulator', all);
+  // `npm run emulator` without npm: one process, in the benchmark's group, so that killing the
+  // benchmark kills it too.
+  const emulator = new Command('node --import tsx samples/main.ts --emulator-only', all, {
+    ownGroup: false,
+  });
   try {
     await emulator.waitFor(/Identity platform emulator: http/);
     const project = await startProject({
@@ -40,12 +44,15 @@ export async function startSamplesApart(env: Record<string, string> = {}): Promi
       identityUrl: settings.identityUrl,
       password: settings.password,
       close: async () => {
-        await project.close();
-        await emulator.interrupt();
+        try {
+          await project.close();
+        } finally {
+          await emulator.interrupt().catch(() => emulator.kill());
+        }
       },
     };
   } catch (error) {
-    await emulator.interrupt();
+    await emulator.interrupt().catch(() => emulator.kill());
     throw error;
   }
 }

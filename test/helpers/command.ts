@@ -13,10 +13,18 @@ export class Command {
   readonly #exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   readonly #process: ChildProcess;
 
+  readonly #ownGroup: boolean;
+
+  /**
+   * `ownGroup: false`: in the caller's process group instead, so that whatever ends the caller's
+   * group (a test killing a benchmark) ends it too; signals then go to its process alone.
+   */
   constructor(
     readonly line: string,
     env: Record<string, string>,
+    { ownGroup = true }: { ownGroup?: boolean } = {},
   ) {
+    this.#ownGroup = ownGroup;
     const [command = '', ...args] = line.split(' ');
     this.#process = spawn(command, args, {
       // ENV_FILE: not the developer's `.env` either.
@@ -26,7 +34,7 @@ export class Command {
         ENV_FILE: devNull,
         ...env,
       },
-      detached: true,
+      detached: ownGroup,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     for (const stream of [this.#process.stdout, this.#process.stderr]) {
@@ -91,16 +99,21 @@ export class Command {
 
   private groupAlive(): boolean {
     try {
-      if (this.#process.pid) process.kill(-this.#process.pid, 0);
+      if (this.#process.pid) process.kill(this.#target(this.#process.pid), 0);
       return true;
     } catch {
       return false;
     }
   }
 
+  /** Its process group, or its process alone. */
+  #target(pid: number): number {
+    return this.#ownGroup ? -pid : pid;
+  }
+
   private signal(signal: NodeJS.Signals): void {
     try {
-      if (this.#process.pid) process.kill(-this.#process.pid, signal);
+      if (this.#process.pid) process.kill(this.#target(this.#process.pid), signal);
     } catch {
       // Already gone.
     }
