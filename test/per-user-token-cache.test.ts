@@ -183,14 +183,15 @@ test("after one request's msal wrote the partition, a request still on the old o
   await remember(cache, user, 'at-old');
   const refreshing = await cache.lease(user);
   const beside = await cache.lease(user);
-  const { partition } = refreshing?.client as unknown as { partition: TokenCachePartition };
+  assert.ok(refreshing && beside);
+  const { partition } = refreshing.client as unknown as { partition: TokenCachePartition };
   await partition.load();
   await partition.save(cacheOf(user).replace('-rt', '-rt2')); // msal refreshed
-  assert.equal(beside?.tokens?.get('scope'), undefined, 'the old partition is the past');
-  refreshing?.tokens?.set('scope', { accessToken: 'at-new', usableUntil: Date.now() + 3_600_000 });
+  assert.equal(beside.tokens?.get('scope'), undefined, 'the old partition is the past');
+  refreshing.tokens?.set('scope', { accessToken: 'at-new', usableUntil: Date.now() + 3_600_000 });
   // e.g. msal, over the partition the request loaded, gave it the token the API had refused.
-  beside?.tokens?.set('scope', { accessToken: 'at-stale', usableUntil: Date.now() + 3_600_000 });
-  beside?.release();
-  refreshing?.release();
+  beside.tokens?.set('scope', { accessToken: 'at-stale', usableUntil: Date.now() + 3_600_000 });
+  beside.release();
+  refreshing.release();
   assert.deepEqual(await remembered(cache, user), ['at-new']);
 });
