@@ -140,13 +140,17 @@ test('the first level remembers at most warmUsers users, the least recently used
   assert.equal((await cache.summary()).warmUsers, 2);
 });
 
-test('requests of one user at once share what is remembered, until the partition is written', async () => {
+/** A user with a token remembered ('at-1'), and two requests of theirs at once. */
+async function twoRequestsAtOnce() {
   const cache = newCache(new MemoryStore(), 10);
   const user = 'uid-1.utid';
   await cache.partition(user).save(cacheOf(user));
   await remember(cache, user, 'at-1');
-  const first = await cache.lease(user);
-  const second = await cache.lease(user);
+  return { cache, user, first: await cache.lease(user), second: await cache.lease(user) };
+}
+
+test('requests of one user at once share what is remembered, until the partition is written', async () => {
+  const { cache, user, first, second } = await twoRequestsAtOnce();
   assert.equal(first?.tokens?.get('scope')?.accessToken, 'at-1');
   assert.equal(second?.tokens?.get('scope')?.accessToken, 'at-1', 'the same token, at once');
   first?.release();
@@ -157,12 +161,7 @@ test('requests of one user at once share what is remembered, until the partition
 });
 
 test('a token forgotten by one request is forgotten for the requests beside it', async () => {
-  const cache = newCache(new MemoryStore(), 10);
-  const user = 'uid-1.utid';
-  await cache.partition(user).save(cacheOf(user));
-  await remember(cache, user, 'at-1');
-  const first = await cache.lease(user);
-  const second = await cache.lease(user);
+  const { cache, user, first, second } = await twoRequestsAtOnce();
   first?.tokens?.delete('scope'); // the API refused it
   assert.equal(second?.tokens?.get('scope'), undefined);
   first?.release();
