@@ -1,10 +1,9 @@
 /** A Graph-like API: the three Microsoft Graph calls the samples make, with Graph's shapes and errors. */
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import Router from '@koa/router';
-import { createLocalJWKSet, errors, type JWTPayload, jwtVerify } from 'jose';
+import { createLocalJWKSet, errors, jwtVerify } from 'jose';
 import Koa from 'koa';
 import { GRAPH_APP_ID, mailboxOf } from './directory.ts';
-import { ExpiringMap } from './expiring-map.ts';
 import { type EmulatorState, record } from './state.ts';
 import type { DemoUser } from './types.ts';
 
@@ -60,28 +59,17 @@ function authenticate(state: EmulatorState): Koa.Middleware<GraphState> {
   const tenantUrl = `${state.identityUrl}/${state.tenantId}`;
   // The keys the identity platform publishes at its JWKS endpoint, read in this process.
   const keys = createLocalJWKSet(state.signingKey.jwks);
-  // Tokens verified in the last minute, by their SHA-256 (at most 1,000): a signature is checked
-  // once, not on every call (a resource server's validation cache); the lifetime, every time.
-  const verified = new ExpiringMap<JWTPayload>(60, 1_000);
-  const verify = async (token: string): Promise<JWTPayload> => {
-    const key = createHash('sha256').update(token).digest('base64');
-    const known = verified.get(key);
-    if (known?.exp && known.exp * 1000 > Date.now()) return known;
-    const { payload } = await jwtVerify(token, keys, {
-      issuer: state.issuer,
-      audience: GRAPH_APP_ID,
-      algorithms: ['RS256'],
-    });
-    verified.set(key, payload);
-    return payload;
-  };
   const challenge = `Bearer realm="", authorization_uri="${tenantUrl}/oauth2/v2.0/authorize", client_id="${GRAPH_APP_ID}"`;
   return async (ctx, next) => {
     const token = /^Bearer\s+(\S+)$/i.exec(ctx.get('Authorization'))?.[1];
     ctx.set('WWW-Authenticate', token ? `${challenge}, error="invalid_token"` : challenge);
     if (!token) return graphError(ctx, 401, 'InvalidAuthenticationToken', 'Access token is empty.');
     try {
-      const payload = await verify(token);
+      const { payload } = await jwtVerify(token, keys, {
+        issuer: state.issuer,
+        audience: GRAPH_APP_ID,
+        algorithms: ['RS256'],
+      });
       const user = state.directory.byOid(payload.oid);
       if (!user) throw new Error('unknown oid');
       ctx.state.caller = { user, scopes: String(payload.scp ?? '').split(' ') };

@@ -42,9 +42,6 @@ export interface ResidueOptions {
   cycles: number;
   /** Browsers at once. */
   concurrency: number;
-  /** Only these samples, and these kinds of sign-out (all by default). */
-  samples?: readonly SampleName[];
-  signOuts?: ReadonlyArray<'local' | 'global'>;
 }
 
 export interface ResidueRow {
@@ -76,8 +73,8 @@ export async function benchResidue(
 ): Promise<ResidueReport> {
   const markerBytes = await bytesPerMarker();
   const rows: ResidueRow[] = [];
-  for (const sample of options.samples ?? sampleNames) {
-    for (const signOut of options.signOuts ?? (['local', 'global'] as const)) {
+  for (const sample of sampleNames) {
+    for (const signOut of ['local', 'global'] as const) {
       log(`residue, ${sample}, ${options.cycles} cycles with a ${signOut} sign-out…`);
       const script = fileURLToPath(new URL('./residue-row.ts', import.meta.url));
       const { stdout } = await run(
