@@ -1,10 +1,26 @@
 /** What goes back to the app at the end of the authorize step: a code, or an error. */
 import type Koa from 'koa';
 import { type EntraError, newTrace } from './errors.ts';
+import { sessionLabel } from './events.ts';
 import { renderPage } from './http.ts';
 import { randomToken } from './secrets.ts';
-import type { ClientReply, EmulatorState, PendingAuthorization, SsoSession } from './state.ts';
+import {
+  type ClientReply,
+  type EmulatorState,
+  findApp,
+  type PendingAuthorization,
+  type SsoSession,
+} from './state.ts';
 import { clientInfoOf, mintIdToken } from './tokens.ts';
+
+/** How the user got here: they typed their password, or the SSO session signed them in. */
+export type SignedInBy = 'password' | 'sso' | 'account-picker';
+
+const HOW: Record<SignedInBy, string> = {
+  password: 'signed in with their password',
+  sso: 'signed in through the SSO session, no password asked',
+  'account-picker': 'picked their account in the account picker (the SSO session, no password)',
+};
 
 /**
  * Issues a single-use code for the signed-in user (and, in the hybrid flow, an id token bound to
@@ -15,8 +31,18 @@ export async function sendCode(
   state: EmulatorState,
   pending: PendingAuthorization,
   session: SsoSession,
+  signedInBy: SignedInBy,
 ): Promise<void> {
   session.clientIds.add(pending.clientId);
+  const app = findApp(state, pending.clientId)?.displayName ?? pending.clientId;
+  const label = sessionLabel(session.sid);
+  state.events.record({
+    kind: signedInBy === 'password' ? 'signed-in' : 'sso',
+    text: `${session.user.userPrincipalName} ${HOW[signedInBy]}: a code for ${app}, in session ${label}`,
+    user: session.user.userPrincipalName,
+    app,
+    sessions: [label],
+  });
   const code = randomToken();
   const { user, sid, startedAt: authenticatedAt } = session;
   state.codes.set(code, { ...pending, user, sid, redeemed: false, authenticatedAt });

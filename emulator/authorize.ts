@@ -43,11 +43,11 @@ export function authorize(state: EmulatorState): Koa.Middleware {
     const prompt = query.get('prompt');
     if (prompt === 'none') {
       return usableSession
-        ? sendCode(ctx, state, pending, usableSession)
+        ? sendCode(ctx, state, pending, usableSession, 'sso')
         : sendError(ctx, reply, AADSTS.loginRequired());
     }
     if (usableSession && prompt !== 'login' && prompt !== 'select_account') {
-      return sendCode(ctx, state, pending, usableSession);
+      return sendCode(ctx, state, pending, usableSession, 'sso');
     }
     const flowToken = randomToken();
     state.flows.set(flowToken, { pending, browser: browserId(ctx) });

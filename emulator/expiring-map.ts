@@ -31,6 +31,12 @@ export class ExpiringMap<V> {
     return this.#entries.get(key)?.value;
   }
 
+  /** Every live value, oldest first. */
+  *values(): IterableIterator<V> {
+    const now = Date.now();
+    for (const entry of this.#entries.values()) if (entry.expiresAt > now) yield entry.value;
+  }
+
   delete(key: string): void {
     this.#entries.delete(key);
   }

@@ -4,13 +4,15 @@ import Router from '@koa/router';
 import { createLocalJWKSet, errors, jwtVerify } from 'jose';
 import Koa from 'koa';
 import { GRAPH_APP_ID, mailboxOf } from './directory.ts';
-import { type EmulatorState, record } from './state.ts';
+import { type EmulatorState, findApp, record } from './state.ts';
 import type { DemoUser } from './types.ts';
 
 /** Who calls, once `authenticate` has validated the access token. */
 interface Caller {
   user: DemoUser;
   scopes: string[];
+  /** The app the token was issued to (`appid`). */
+  clientId: string;
 }
 type GraphState = { caller?: Caller };
 type GraphContext = Koa.ParameterizedContext<GraphState>;
@@ -40,8 +42,16 @@ export function createGraphApp(state: EmulatorState): Koa<GraphState> {
   });
   app.use(async (ctx, next) => {
     await next();
-    const oid = ctx.state.caller?.user.oid;
-    record(state.graphRequests, { path: ctx.path, status: ctx.status, oid });
+    const caller = ctx.state.caller;
+    record(state.graphRequests, { path: ctx.path, status: ctx.status, oid: caller?.user.oid });
+    const app = caller
+      ? (findApp(state, caller.clientId)?.displayName ?? caller.clientId)
+      : undefined;
+    state.events.record({
+      kind: 'api-call',
+      text: `Graph-like API: ${ctx.method} ${ctx.path} answered ${ctx.status}${caller ? ` to ${app}, for ${caller.user.userPrincipalName}` : ''}`,
+      ...(caller ? { user: caller.user.userPrincipalName, app } : {}),
+    });
   });
   // Every request is authenticated first, whatever its path and however it is spelled.
   app.use(authenticate(state));
@@ -72,7 +82,8 @@ function authenticate(state: EmulatorState): Koa.Middleware<GraphState> {
       });
       const user = state.directory.byOid(payload.oid);
       if (!user) throw new Error('unknown oid');
-      ctx.state.caller = { user, scopes: String(payload.scp ?? '').split(' ') };
+      const scopes = String(payload.scp ?? '').split(' ');
+      ctx.state.caller = { user, scopes, clientId: String(payload.appid ?? '') };
     } catch (error) {
       const expired = error instanceof errors.JWTExpired;
       const message = expired

@@ -5,6 +5,7 @@ import { authorize } from './authorize.ts';
 import { DEMO_USERS } from './directory.ts';
 import { discoveryDocument } from './discovery.ts';
 import { AADSTS, EntraError, newTrace } from './errors.ts';
+import { MAX_WAIT_MS } from './events.ts';
 import { renderPage } from './http.ts';
 import { logout } from './logout.ts';
 import { revokeSignInSessions } from './revoke.ts';
@@ -20,7 +21,7 @@ const FAVICON =
   '<rect x="4" y="7" width="8" height="6" rx="1" fill="#fff"/></svg>';
 
 /** Endpoints called by programs, which get errors as JSON; the others are pages in a browser. */
-const MACHINE_ENDPOINTS = /\/(token|keys|openid-configuration|revokeSignInSessions)$/;
+const MACHINE_ENDPOINTS = /\/(token|keys|openid-configuration|revokeSignInSessions|events)$/;
 
 export function createIdentityApp(state: EmulatorState): Koa {
   const router = new Router();
@@ -29,6 +30,15 @@ export function createIdentityApp(state: EmulatorState): Koa {
     return next();
   });
   router.get('/', ssoSessionPage(state));
+  // Not an Entra endpoint: what the emulator did, for the landing page's timeline and the tests.
+  // `?after=<seq>` for the events after that one; `&wait=<ms>` waits for the next (long polling).
+  router.get('/events', async (ctx) => {
+    const query = new URLSearchParams(ctx.querystring);
+    const after = Number.parseInt(query.get('after') ?? '0', 10) || 0;
+    const wait = Math.min(Number.parseInt(query.get('wait') ?? '0', 10) || 0, MAX_WAIT_MS);
+    const events = await state.events.after(after, wait);
+    ctx.body = { log: state.events.id, events };
+  });
   router.get('/favicon.ico', (ctx) => {
     ctx.type = 'image/svg+xml';
     ctx.body = FAVICON;

@@ -16,6 +16,8 @@ import { createSigningKey } from './keys.ts';
 import { createState } from './state.ts';
 import type { AppRegistration, EmulatorOptions, RunningEmulator } from './types.ts';
 
+export type { EmulatorEvent } from './events.ts';
+export { sessionLabel } from './events.ts';
 export type { AppRegistration, DemoUser, EmulatorOptions, RunningEmulator } from './types.ts';
 
 /** What `npm run emulator` uses unless told otherwise. */
@@ -61,6 +63,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
     users: state.directory.users.map((user) => ({ ...user })),
     tokenRequests: state.tokenRequests,
     graphRequests: state.graphRequests,
+    events: state.events,
     census: () => ({
       flows: state.flows.size,
       codes: state.codes.size,

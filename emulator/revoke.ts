@@ -8,6 +8,7 @@
  * only), but no other origin's page can use it: browsers send `Origin` with a form they POST.
  */
 import type Koa from 'koa';
+import { sessionLabel } from './events.ts';
 import { type EmulatorState, graphLikeError } from './state.ts';
 
 export function revokeSignInSessions(state: EmulatorState): Koa.Middleware {
@@ -29,6 +30,15 @@ export function revokeSignInSessions(state: EmulatorState): Koa.Middleware {
       return;
     }
     state.revokedAt.set(user.oid, Date.now());
+    const sessions = [...state.ssoSessions.values()]
+      .filter((session) => session.user.oid === user.oid)
+      .map((session) => sessionLabel(session.sid));
+    state.events.record({
+      kind: 'revoked',
+      text: `An administrator revoked ${user.userPrincipalName}'s sessions: ${sessions.length} SSO session(s) ended; every refresh token issued before now is refused (AADSTS50173); access tokens work until they expire`,
+      user: user.userPrincipalName,
+      sessions,
+    });
     if (ctx.accepts('json', 'html') === 'html') {
       // The emulator's page: back to it, which says what happened.
       ctx.redirect(`/?revoked=${encodeURIComponent(user.oid)}`);

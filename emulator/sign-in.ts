@@ -86,7 +86,7 @@ export function signIn(state: EmulatorState): Koa.Middleware {
     const session = currentSsoSession(ctx, state);
     if (action === 'continue' && session) {
       state.flows.delete(flowToken);
-      return sendCode(ctx, state, pending, session);
+      return sendCode(ctx, state, pending, session, 'account-picker');
     }
     if (action === 'continue') return showSignInForm(ctx, state, flowToken, pending);
 
@@ -100,6 +100,6 @@ export function signIn(state: EmulatorState): Koa.Middleware {
       });
     }
     state.flows.delete(flowToken);
-    return sendCode(ctx, state, pending, startSsoSession(ctx, state, user));
+    return sendCode(ctx, state, pending, startSsoSession(ctx, state, user), 'password');
   };
 }

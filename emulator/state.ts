@@ -1,5 +1,6 @@
 /** Everything the emulator remembers: configuration, signing key, and what it issued, in memory. */
 import { Directory } from './directory.ts';
+import { EventLog } from './events.ts';
 import { ExpiringMap } from './expiring-map.ts';
 import type { SigningKey } from './keys.ts';
 import type { Scopes } from './scopes.ts';
@@ -69,6 +70,8 @@ export interface EmulatorState {
   directory: Directory;
   apps: readonly AppRegistration[];
   frontChannelLogoutIncludesIss: boolean;
+  /** The logout page continues by itself once its frames have loaded, as Entra's does. */
+  logoutAutoContinue: boolean;
   accessTokenLifetimeSeconds: number;
   signingKey: SigningKey;
   /**
@@ -89,6 +92,8 @@ export interface EmulatorState {
   revokedAt: Map<string, number>;
   tokenRequests: RunningEmulator['tokenRequests'];
   graphRequests: RunningEmulator['graphRequests'];
+  /** What happened, for the timeline (`GET /events`). */
+  events: EventLog;
 }
 
 export function createState(
@@ -104,6 +109,7 @@ export function createState(
     directory: new Directory(options.generatedUsers ?? 0),
     apps: options.apps,
     frontChannelLogoutIncludesIss: options.frontChannelLogoutIncludesIss ?? false,
+    logoutAutoContinue: options.logoutAutoContinue ?? false,
     accessTokenLifetimeSeconds: options.accessTokenLifetimeSeconds ?? 3600,
     signingKey,
     // Bounded, so that no flood of requests grows the emulator without end; far above what a
@@ -115,6 +121,7 @@ export function createState(
     revokedAt: new Map(),
     tokenRequests: [],
     graphRequests: [],
+    events: new EventLog(),
   };
 }
 

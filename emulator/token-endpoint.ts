@@ -1,6 +1,7 @@
 /** POST /{tenant}/oauth2/v2.0/token: redeems authorization codes and refresh tokens. */
 import type Koa from 'koa';
-import { AADSTS } from './errors.ts';
+import { AADSTS, EntraError } from './errors.ts';
+import { sessionLabel } from './events.ts';
 import { readForm } from './http.ts';
 import { parseScopes, responseScope, type Scopes } from './scopes.ts';
 import { randomToken, safeEqual, sha256 } from './secrets.ts';
@@ -18,11 +19,57 @@ export function tokenEndpoint(state: EmulatorState): Koa.Middleware {
       const grant = redeem(state, app, grantType, form);
       ctx.body = await tokenResponse(state, grant);
       record(state.tokenRequests, { grantType, clientId: client.id, ok: true });
+      recordIssued(state, app, grant, grantType);
     } catch (error) {
       record(state.tokenRequests, { grantType, clientId: client.id, ok: false });
+      if (error instanceof EntraError) recordRefused(state, client.id, form, error);
       throw error;
     }
   };
+}
+
+/** For the timeline: what was issued, to which app, for whom. Never the tokens themselves. */
+function recordIssued(
+  state: EmulatorState,
+  app: AppRegistration,
+  grant: Grant,
+  grantType: string,
+): void {
+  const user = grant.user.userPrincipalName;
+  const minutes = Math.round(state.accessTokenLifetimeSeconds / 60);
+  const refresh = grant.scopes.oidc.includes('offline_access') ? ', a refresh token' : '';
+  const what = `an access token (${minutes} min)${refresh} and an id token`;
+  const byCode = grantType === 'authorization_code';
+  state.events.record({
+    kind: byCode ? 'tokens-issued' : 'refreshed',
+    text: byCode
+      ? `${app.displayName} redeemed the code: ${what} for ${user}`
+      : `${app.displayName} redeemed ${user}'s refresh token: ${what}`,
+    user,
+    app: app.displayName,
+    sessions: [sessionLabel(grant.sid)],
+  });
+}
+
+/** For the timeline: a code or refresh token refused, and why (Entra's error text). */
+function recordRefused(
+  state: EmulatorState,
+  clientId: string | undefined,
+  form: URLSearchParams,
+  error: EntraError,
+): void {
+  const app = findApp(state, clientId ?? '')?.displayName ?? clientId ?? 'an unknown client';
+  const grant =
+    state.refreshTokens.get(form.get('refresh_token') ?? '') ??
+    state.codes.get(form.get('code') ?? '');
+  const user = grant?.user.userPrincipalName;
+  state.events.record({
+    kind: 'refused',
+    text: `${app}: ${form.get('grant_type') ?? 'token'} request refused${user ? ` for ${user}` : ''}: ${error.text}`,
+    app,
+    ...(user ? { user } : {}),
+    ...(grant ? { sessions: [sessionLabel(grant.sid)] } : {}),
+  });
 }
 
 /** `client_secret_basic` (HTTP Basic, form-encoded parts) or `client_secret_post` (form fields). */

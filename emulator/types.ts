@@ -1,7 +1,9 @@
 /**
  * The emulator's public types: what a program that starts it passes in and gets back. They import
- * nothing, so every other file of the emulator can use them without an import cycle.
+ * nothing but the event log's type, so every other file of the emulator can use them without an
+ * import cycle.
  */
+import type { EventLog } from './events.ts';
 
 /** An application registered in the emulated tenant, as in the Entra admin center. */
 export interface AppRegistration {
@@ -40,6 +42,11 @@ export interface EmulatorOptions {
   /** Entra sends `?sid=` only; true adds `&iss=` as OIDC Front-Channel Logout 1.0 says. */
   frontChannelLogoutIncludesIss?: boolean;
   /**
+   * The sign-out page continues to the app by itself once every front-channel frame has loaded,
+   * as Entra's does; by default it waits for the user to press Continue, so that they can read it.
+   */
+  logoutAutoContinue?: boolean;
+  /**
    * Users beyond the three demo users, for load tests and benchmarks: `loaduser00001@…`, with the
    * same password.
    */
@@ -73,6 +80,8 @@ export interface RunningEmulator {
   /** What the emulator saw, for tests: one entry per token endpoint call / Graph call (the last 1,000). */
   tokenRequests: Array<{ grantType: string; clientId: string; ok: boolean }>;
   graphRequests: Array<{ path: string; status: number; oid?: string }>;
+  /** What it did, in order, for the timeline: also at `GET /events`. */
+  events: EventLog;
   /** How much it holds now: each kind of state is bounded, and expires. */
   census(): { flows: number; codes: number; refreshTokens: number; ssoSessions: number };
   close(): Promise<void>;

@@ -24,7 +24,7 @@ await runCommand(async (log) => {
     log,
   });
   const landing = createLandingApp(
-    project.samples.map(({ name, instance, url, definition }) => ({
+    project.samples.map(({ name, instance, url, definition, timeline }) => ({
       id: instance.of > 1 ? `${name}-${instance.number}` : name,
       displayName:
         instance.of > 1
@@ -32,17 +32,20 @@ await runCommand(async (log) => {
           : definition.registration.displayName,
       url,
       onGlobalSignOut: definition.onGlobalSignOut,
+      timeline,
     })),
     project.settings.emulator?.identityUrl,
   );
   const port = project.settings.landingPort ?? 3000;
-  const server = await listen(landing.callback(), port, 'LANDING_PORT').catch(async (error) => {
+  const server = await listen(landing.app.callback(), port, 'LANDING_PORT').catch(async (error) => {
+    landing.close();
     await project.close();
     throw error;
   });
   log.info(`\nOpen http://localhost:${port}`);
   return {
     async close() {
+      landing.close();
       await closeServer(server);
       await project.close();
     },

@@ -313,6 +313,7 @@ describe('aspnetcore: sign-in refuses bad input, shows why, and keeps no tokens'
       sessions: 0,
       sids: 0,
       entries: 0,
+      signedIn: [],
     });
   };
 

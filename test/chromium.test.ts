@@ -77,6 +77,9 @@ test('sign in to four samples, sign out everywhere: iframes without cookies, asp
     });
     await page.goto(`${env.emulator.identityUrl}/`);
     await page.click('#sign-out-everywhere');
+    // The sign-out page shows each frame's answer and waits for the user to continue.
+    await page.waitForFunction(() => !document.querySelector('[data-state="waiting"]'));
+    await page.click('#continue');
     await page.waitForSelector('text=You signed out of your account');
 
     const logoutUrls = await Promise.all(

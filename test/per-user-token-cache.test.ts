@@ -96,7 +96,11 @@ async function remembered(cache: PerUserTokenCache, user: string): Promise<strin
 async function remember(cache: PerUserTokenCache, user: string, accessToken: string) {
   const lease = await cache.lease(user);
   assert.ok(lease, `a partition for ${user}`);
-  lease.tokens?.set('scope', { accessToken, usableUntil: Date.now() + 3_600_000 });
+  lease.tokens?.set('scope', {
+    accessToken,
+    usableUntil: Date.now() + 3_600_000,
+    expiresOn: Date.now() + 3_900_000,
+  });
   lease.release();
 }
 
@@ -187,9 +191,17 @@ test("after one request's msal wrote the partition, a request still on the old o
   await partition.load();
   await partition.save(cacheOf(user).replace('-rt', '-rt2')); // msal refreshed
   assert.equal(beside.tokens?.get('scope'), undefined, 'the old partition is the past');
-  refreshing.tokens?.set('scope', { accessToken: 'at-new', usableUntil: Date.now() + 3_600_000 });
+  refreshing.tokens?.set('scope', {
+    accessToken: 'at-new',
+    usableUntil: Date.now() + 3_600_000,
+    expiresOn: Date.now() + 3_900_000,
+  });
   // e.g. msal, over the partition the request loaded, gave it the token the API had refused.
-  beside.tokens?.set('scope', { accessToken: 'at-stale', usableUntil: Date.now() + 3_600_000 });
+  beside.tokens?.set('scope', {
+    accessToken: 'at-stale',
+    usableUntil: Date.now() + 3_600_000,
+    expiresOn: Date.now() + 3_900_000,
+  });
   beside.release();
   refreshing.release();
   assert.deepEqual(await remembered(cache, user), ['at-new']);

@@ -56,6 +56,7 @@ export function createAspNetRoutes(services: SampleServices): SampleRoutes {
     const user = ctx.session?.user;
     if (!user) return challenge(ctx, readMailPath);
     const mail = await services.graphForUser<GraphMessages>(
+      ctx,
       tokenCache.forUser(user.homeAccountId),
       user,
       {

@@ -56,6 +56,7 @@ export function createAspNetCoreRoutes(services: SampleServices): SampleRoutes {
     const user = ctx.session?.user;
     if (!user) return challenge(ctx, profilePath);
     const profile = await services.graphForUser<Record<string, unknown>>(
+      ctx,
       tokenCache.forUser(user.homeAccountId),
       user,
       { scopes: registration.scopes, path: '/v1.0/me' },

@@ -58,7 +58,7 @@ export function createJavaRoutes(services: SampleServices): SampleRoutes {
   router.get(usersPath, async (ctx) => {
     const user = ctx.session?.user;
     if (!user) return ctx.redirect(securePath);
-    const users = await services.graphForUser<GraphUsers>(tokenCache.forSession(ctx), user, {
+    const users = await services.graphForUser<GraphUsers>(ctx, tokenCache.forSession(ctx), user, {
       scopes: registration.scopes,
       path: '/v1.0/users',
     });

@@ -1,11 +1,16 @@
 /**
  * The landing page of `npm start`: the four samples side by side, each with a live view of what
- * its token cache holds, so that a sign-out anywhere shows which samples forgot the user.
+ * its token cache holds, and a timeline of what the samples and the identity platform did. A
+ * sign-out anywhere shows, as it happens, which samples forgot the user and which kept tokens.
  */
+import type { ServerResponse } from 'node:http';
 import Router from '@koa/router';
 import Koa from 'koa';
-import type { TokenCacheSummary } from '../../shared/token-cache/serialized-cache.ts';
+import type { Inspection } from '../../shared/sample/inspector.ts';
+import type { Timeline } from '../../shared/timeline/timeline.ts';
 import { FAVICON, render } from '../../shared/web/render.ts';
+import { cardOf } from './card.ts';
+import { type LandingEvent, TimelineFeed } from './timeline-feed.ts';
 
 export interface LandingSample {
   /** `aspnetcore`, or `aspnetcore-2` for a second instance. */
@@ -14,29 +19,83 @@ export interface LandingSample {
   url: string;
   /** What the documentation page says the sample does on global sign-out. */
   onGlobalSignOut: string;
+  /** What the sample does, as it does it. */
+  timeline: Timeline;
 }
 
-export function createLandingApp(samples: LandingSample[], emulatorUrl: string | undefined): Koa {
+/** Pages following the timeline at once (each holds a connection open). */
+const MAX_STREAMS = 32;
+const KEEP_ALIVE_MS = 15_000;
+
+export function createLandingApp(
+  samples: LandingSample[],
+  emulatorUrl: string | undefined,
+): { app: Koa; close(): void } {
+  const feed = new TimelineFeed(samples, emulatorUrl);
+  const streams = new Set<ServerResponse>();
   const router = new Router();
   router.get('/', (ctx) => render(ctx, 'landing', { samples, emulatorUrl }, null));
   router.get('/favicon.ico', (ctx) => {
     ctx.type = 'image/svg+xml';
     ctx.body = FAVICON;
   });
-  // The page polls this: each sample's inspector, fetched here (the samples are other origins).
+  // The page polls this: each sample's inspector, fetched here (the samples are other origins),
+  // with what its card says.
   router.get('/summaries', async (ctx) => {
     const entries = await Promise.all(
-      samples.map(async (sample) => [sample.id, await summaryOf(sample.url)]),
+      samples.map(async (sample) => {
+        const summary = await summaryOf(sample.url);
+        return [
+          sample.id,
+          'error' in summary ? summary : { ...summary, card: cardOf(summary, feed) },
+        ];
+      }),
     );
     ctx.set('Cache-Control', 'no-store');
     ctx.body = Object.fromEntries(entries);
   });
+  // The timeline, as JSON: `?after=<id>` for the events after that one.
+  router.get('/timeline', (ctx) => {
+    const after = Number.parseInt(String(ctx.query.after ?? '0'), 10) || 0;
+    ctx.set('Cache-Control', 'no-store');
+    ctx.body = { events: feed.all().filter((event) => event.id > after) };
+  });
+  // The timeline as it happens: Server-Sent Events, every event kept first.
+  router.get('/timeline/stream', (ctx) => {
+    if (streams.size >= MAX_STREAMS) return ctx.throw(503, 'Too many pages follow the timeline');
+    const after = Number.parseInt(ctx.get('Last-Event-ID') || '0', 10) || 0;
+    ctx.respond = false;
+    const response = ctx.res;
+    response.writeHead(200, {
+      'Content-Type': 'text/event-stream; charset=utf-8',
+      'Cache-Control': 'no-store',
+      Connection: 'keep-alive',
+    });
+    const send = (event: LandingEvent) => {
+      response.write(`id: ${event.id}\ndata: ${JSON.stringify(event)}\n\n`);
+    };
+    for (const event of feed.all()) if (event.id > after) send(event);
+    streams.add(response);
+    const unsubscribe = feed.subscribe(send);
+    const keepAlive = setInterval(() => response.write(': keep-alive\n\n'), KEEP_ALIVE_MS);
+    ctx.req.on('close', () => {
+      clearInterval(keepAlive);
+      unsubscribe();
+      streams.delete(response);
+    });
+  });
   const app = new Koa();
   app.use(router.routes());
-  return app;
+  return {
+    app,
+    close() {
+      feed.close();
+      for (const response of streams) response.end();
+    },
+  };
 }
 
-async function summaryOf(url: string): Promise<TokenCacheSummary | { error: string }> {
+async function summaryOf(url: string): Promise<Inspection | { error: string }> {
   try {
     const response = await fetch(`${url}/cache`, {
       headers: { Accept: 'application/json' },
@@ -44,7 +103,7 @@ async function summaryOf(url: string): Promise<TokenCacheSummary | { error: stri
     });
     if (response.status === 404) return { error: 'inspector off' };
     if (!response.ok) return { error: `answered ${response.status}` };
-    return (await response.json()) as TokenCacheSummary;
+    return (await response.json()) as Inspection;
   } catch {
     return { error: 'not reachable' };
   }

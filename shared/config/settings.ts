@@ -85,6 +85,8 @@ export interface EmulatorSettings {
   /** Apps registered beside the samples (EMULATOR_APPS), none reusing a client id. */
   extraApps: ConfiguredApp[];
   frontChannelLogoutIncludesIss: boolean;
+  /** EMULATOR_LOGOUT_AUTO_CONTINUE: the sign-out page continues by itself, as Entra's does. */
+  logoutAutoContinue: boolean;
   /** Users beyond the demo users (EMULATOR_GENERATED_USERS): `loaduser00001@…`, for load runs. */
   generatedUsers: number;
   identityUrl: string;
@@ -298,6 +300,7 @@ function emulatorSettings(
       read.appRegistrationsFile('EMULATOR_APPS'),
     ),
     frontChannelLogoutIncludesIss: read.boolean('EMULATOR_FRONTCHANNEL_ISS', false),
+    logoutAutoContinue: read.boolean('EMULATOR_LOGOUT_AUTO_CONTINUE', false),
     generatedUsers: read.count('EMULATOR_GENERATED_USERS', 0, { max: 100_000 }),
     identityUrl: `http://${host}:${port}`,
     graphUrl: `http://${host}:${graphPort}`,

@@ -11,6 +11,7 @@ import type { SampleSettings } from '../config/settings.ts';
 import { Sealer } from '../crypto/sealed.ts';
 import { clearSessionData, sessionSaveRefused } from '../session/session-middleware.ts';
 import type { Sessions, SessionUser } from '../session/sessions.ts';
+import { labelOf, type Timeline } from '../timeline/timeline.ts';
 import { takeSignInTokenCache } from '../token-cache/session-token-cache.ts';
 import type { IdentityProvider } from './identity-provider.ts';
 import { unreachableOr } from './silent-token.ts';
@@ -81,6 +82,7 @@ export class OpenIdSignIn {
     private readonly sample: SampleSettings,
     private readonly provider: IdentityProvider,
     private readonly sessions: Sessions,
+    private readonly timeline: Timeline,
   ) {
     this.sealer = new Sealer(sample.sessionKeys, `${sample.name}.signin`);
     this.cookieName = `${sample.name}.signin`;
@@ -114,6 +116,10 @@ export class OpenIdSignIn {
     };
     const pending = [...this.transactions(ctx), transaction].slice(-MAX_TRANSACTIONS);
     this.setTransactions(ctx, pending, request.responseMode);
+    this.timeline.record({
+      kind: 'sign-in-started',
+      text: `Sign-in started: the browser goes to the identity platform (response by ${request.responseMode}${request.prompt ? `, prompt=${request.prompt}` : ''})`,
+    });
     return client.getAuthCodeUrl({
       scopes: request.scopes,
       redirectUri: this.redirectUri,
@@ -133,6 +139,21 @@ export class OpenIdSignIn {
    * Returns the local path to send the browser to.
    */
   async complete(
+    ctx: Koa.Context,
+    client: ConfidentialClientApplication,
+    params: Record<string, string | undefined>,
+  ): Promise<string> {
+    try {
+      return await this.completeSignIn(ctx, client, params);
+    } catch (error) {
+      if (error instanceof SignInError) {
+        this.timeline.record({ kind: 'sign-in-failed', text: `Sign-in failed: ${error.message}` });
+      }
+      throw error;
+    }
+  }
+
+  private async completeSignIn(
     ctx: Koa.Context,
     client: ConfidentialClientApplication,
     params: Record<string, string | undefined>,
@@ -190,11 +211,19 @@ export class OpenIdSignIn {
         tenantId: result.account.tenantId,
         localAccountId: result.account.localAccountId,
       },
+      signedInAt: Date.now(),
     };
     const loginHint = stringClaim(claims.login_hint);
     if (loginHint) user.loginHint = loginHint;
 
-    await this.startSession(ctx, user, transaction.previousSession);
+    const where = await this.startSession(ctx, user, transaction.previousSession);
+    const session = labelOf(user.sid);
+    this.timeline.record({
+      kind: 'signed-in',
+      text: `Code redeemed: ${user.username} signed in (identity platform session ${session}); msal wrote an access, a refresh and an id token to ${where}`,
+      user: user.username,
+      ...(session ? { session } : {}),
+    });
     return transaction.returnTo;
   }
 
@@ -211,7 +240,7 @@ export class OpenIdSignIn {
     ctx: Koa.Context,
     user: SessionUser,
     previousSession: string | undefined,
-  ): Promise<void> {
+  ): Promise<'the session' | "the user's partition of the token cache"> {
     const session = ctx.session;
     if (!session) throw new Error('Sign-in needs the session middleware');
     clearSessionData(session);
@@ -227,6 +256,7 @@ export class OpenIdSignIn {
         'You signed out of the identity platform while this sign-in was completing. Please sign in again.',
       );
     }
+    return tokenCache ? 'the session' : "the user's partition of the token cache";
   }
 
   /** The transactions this browser holds, unexpired, oldest first. */

@@ -17,7 +17,13 @@ import type { ClientLease } from '../token-cache/cache-plugin.ts';
  * tokens are worth nothing).
  */
 export type SilentToken =
-  | { accessToken: string }
+  | {
+      accessToken: string;
+      /** Where it came from: the cache (msal's, or the first level's), or the refresh token. */
+      source: 'cached access token' | 'refresh token redeemed';
+      /** Epoch milliseconds, when known. */
+      expiresOn?: number;
+    }
   | { signInAgain: 'no-account' | 'interaction' | 'refused' };
 
 /**
@@ -38,19 +44,25 @@ export async function acquireTokenSilently(
   if (forceRefresh) tokens?.delete(key);
   const remembered = tokens?.get(key);
   if (remembered && remembered.usableUntil > Date.now()) {
-    return { accessToken: remembered.accessToken };
+    const { accessToken, expiresOn } = remembered;
+    return { accessToken, source: 'cached access token', expiresOn };
   }
   const account = await accountOf(client, request.user);
   if (!account) return { signInAgain: 'no-account' };
   try {
     const result = await client.acquireTokenSilent({ account, scopes, forceRefresh });
-    if (result.expiresOn) {
+    const expiresOn = result.expiresOn?.getTime();
+    if (expiresOn) {
       // msal renews a token five minutes before it expires, or from its `refresh_in` on.
-      const renewAt = result.expiresOn.getTime() - RENEWAL_MARGIN_MS;
+      const renewAt = expiresOn - RENEWAL_MARGIN_MS;
       const usableUntil = Math.min(renewAt, result.refreshOn?.getTime() ?? renewAt);
-      tokens?.set(key, { accessToken: result.accessToken, usableUntil });
+      tokens?.set(key, { accessToken: result.accessToken, usableUntil, expiresOn });
     }
-    return { accessToken: result.accessToken };
+    return {
+      accessToken: result.accessToken,
+      source: result.fromCache ? 'cached access token' : 'refresh token redeemed',
+      ...(expiresOn ? { expiresOn } : {}),
+    };
   } catch (error) {
     if (refusedRefreshToken(error)) return { signInAgain: 'refused' };
     if (error instanceof InteractionRequiredAuthError) return { signInAgain: 'interaction' };

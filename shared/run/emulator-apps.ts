@@ -38,6 +38,7 @@ export function emulatorOptions(emulator: EmulatorSettings): EmulatorOptions {
     apps: emulatorApps(emulator),
     publicUrls: { identity: emulator.identityUrl, graph: emulator.graphUrl },
     frontChannelLogoutIncludesIss: emulator.frontChannelLogoutIncludesIss,
+    logoutAutoContinue: emulator.logoutAutoContinue,
     generatedUsers: emulator.generatedUsers,
   };
 }

@@ -16,6 +16,7 @@ import { createSampleServices } from '../sample/services.ts';
 import { EncryptedStore } from '../store/encrypted-store.ts';
 import { type KeyValueStore, MemoryStore } from '../store/key-value-store.ts';
 import { RedisStore } from '../store/redis-store.ts';
+import type { Timeline } from '../timeline/timeline.ts';
 import { emulatorOptions } from './emulator-apps.ts';
 import { EmulatorLink, type Logger } from './emulator-link.ts';
 import { closeServer, listen } from './http-server.ts';
@@ -57,6 +58,8 @@ export interface RunningSample {
   settings: Settings;
   definition: SampleDefinition;
   routes: SampleRoutes;
+  /** What the sample did, in order (the landing page's timeline). */
+  timeline: Timeline;
   close(): Promise<void>;
 }
 
@@ -159,7 +162,8 @@ async function startSample(
   const { name } = definition.registration;
   const settings: Settings = { identity: project.identity, sample };
   const { services, close } = createSampleServices(settings, provider, store);
-  const { app, routes } = createSampleApp(services, definition);
+  const landingUrl = project.landingPort ? `http://localhost:${project.landingPort}` : undefined;
+  const { app, routes } = createSampleApp(services, definition, landingUrl);
   const variable = `${name.toUpperCase()}_PORT`;
   const server = await listen(app.callback(), sample.port, variable).catch(async (error) => {
     await close();
@@ -173,6 +177,7 @@ async function startSample(
     settings,
     definition,
     routes,
+    timeline: services.timeline,
     async close() {
       await closeServer(server);
       await close();

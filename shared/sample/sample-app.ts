@@ -4,7 +4,9 @@ import { sessionMiddleware } from '../session/session-middleware.ts';
 import { FAVICON, render } from '../web/render.ts';
 import type { SampleDefinition, SampleRoutes } from './contract.ts';
 import { errorPages } from './error-pages.ts';
+import { inspect } from './inspector.ts';
 import type { SampleServices } from './services.ts';
+import { signOutObserver } from './sign-out-observer.ts';
 
 function clientWentAway(error: NodeJS.ErrnoException): boolean {
   return (
@@ -20,6 +22,8 @@ function methodNotAllowed(): Error {
 export function createSampleApp(
   services: SampleServices,
   definition: SampleDefinition,
+  /** `npm start`'s landing page, which every page links back to. */
+  landingUrl?: string,
 ): { app: Koa; routes: SampleRoutes } {
   const { settings } = services;
   const routes = definition.createRoutes(services);
@@ -37,7 +41,9 @@ export function createSampleApp(
     // What every page's layout shows (set first: error pages use it too).
     ctx.state.sample = settings.registration.displayName;
     ctx.state.links = routes.links;
+    ctx.state.landingUrl = landingUrl;
     ctx.state.user = undefined;
+    ctx.state.tokenUsed = undefined;
     await next();
   });
   app.use(errorPages);
@@ -55,10 +61,15 @@ export function createSampleApp(
       await next();
     });
   }
+  const { frontChannelLogoutPath } = settings.registration;
   app.use(async (ctx, next) => {
     ctx.set('X-Content-Type-Options', 'nosniff');
     ctx.set('Referrer-Policy', 'same-origin');
-    ctx.set('Content-Security-Policy', "frame-ancestors 'none'");
+    // No page may be framed, but the registered front-channel logout URL, by the identity
+    // platform: its sign-out page shows what each app answered there (a 404 too).
+    const frameAncestors =
+      ctx.path === frontChannelLogoutPath ? services.identityPlatform.origin : "'none'";
+    ctx.set('Content-Security-Policy', `frame-ancestors ${frameAncestors}`);
     await next();
   });
   app.use(
@@ -72,6 +83,14 @@ export function createSampleApp(
     ctx.state.user = ctx.session?.user;
     await next();
   });
+  app.use(
+    signOutObserver({
+      timeline: services.timeline,
+      sessions: services.sessions,
+      localSignOutPath: routes.links.signOut,
+      frontChannelLogoutPath,
+    }),
+  );
 
   const own = new Router();
   own.get('/favicon.ico', (ctx) => {
@@ -81,15 +100,16 @@ export function createSampleApp(
   own.get('/cache', async (ctx) => {
     if (!settings.cacheInspector) return ctx.throw(404);
     // The token cache, and the sessions and `sid` records beside it: what a sign-out must remove.
-    const tokens = await routes.tokenCacheSummary();
-    const census = await services.sessions.census();
-    const removalMarkers = census.removalMarkers + (tokens.removalMarkers ?? 0);
-    const summary = { ...tokens, ...census, removalMarkers };
+    const summary = await inspect(routes.tokenCacheSummary, services.sessions, services.timeline);
     ctx.set('Cache-Control', 'no-store');
     if (ctx.accepts('html', 'json') === 'json') {
       ctx.body = summary;
     } else {
-      await render(ctx, 'cache', { summary, cacheUrl: `${settings.baseUrl}/cache` });
+      await render(ctx, 'cache', {
+        summary,
+        events: services.timeline.all().slice(-30).reverse(),
+        cacheUrl: `${settings.baseUrl}/cache`,
+      });
     }
   });
   app.use(own.routes());

@@ -7,6 +7,7 @@ import { createMsalClient } from '../msal/msal-client.ts';
 import { OpenIdSignIn } from '../msal/sign-in.ts';
 import { Sessions } from '../session/sessions.ts';
 import { type KeyValueStore, MemoryStore } from '../store/key-value-store.ts';
+import { Timeline } from '../timeline/timeline.ts';
 import type { TokenCachePartition } from '../token-cache/cache-plugin.ts';
 import { PerUserTokenCache } from '../token-cache/per-user-token-cache.ts';
 import { SessionTokenCache } from '../token-cache/session-token-cache.ts';
@@ -18,6 +19,8 @@ import { type GraphForUser, graphForUser } from '../web/graph-for-user.ts';
  */
 export interface SampleServices {
   settings: Settings['sample'];
+  /** What this sample did, in order: told by the mechanics below as they act (no token values). */
+  timeline: Timeline;
   /** This sample's server-side sessions, and their index by the identity platform's `sid`. */
   sessions: Sessions;
   signIn: OpenIdSignIn;
@@ -49,19 +52,25 @@ export function createSampleServices(
   provider: IdentityProvider,
   store: KeyValueStore,
 ): { services: SampleServices; close(): Promise<void> } {
-  const sessions = new Sessions(store, `${sample.name}:`);
+  const { instance } = sample;
+  const timeline = new Timeline(
+    instance.of > 1 ? `${sample.name}-${instance.number}` : sample.name,
+  );
+  const sessions = new Sessions(store, `${sample.name}:`, timeline);
   const postLogoutRedirectUri = sample.baseUrl + sample.registration.postLogoutRedirectPath;
   const msalClient = (partition: TokenCachePartition) =>
     createMsalClient(provider, sample, partition);
   const stores: KeyValueStore[] = [store];
   const services: SampleServices = {
     settings: sample,
+    timeline,
     sessions,
-    signIn: new OpenIdSignIn(sample, provider, sessions),
+    signIn: new OpenIdSignIn(sample, provider, sessions, timeline),
     msalClient,
     graphForUser: graphForUser(
       new GraphClient(identity.graphUrl, identity.outboundTimeoutMs),
       provider.origin,
+      timeline,
     ),
     identityPlatform: {
       origin: provider.origin,
@@ -77,6 +86,7 @@ export function createSampleServices(
           ttlSeconds,
           msalClient,
           warmUsers: sample.warmUsers,
+          timeline,
         });
       },
       perSession: () => new SessionTokenCache(sessions, msalClient),

@@ -1,4 +1,5 @@
 import type { KeyValueStore, Write, WriteGuard } from '../store/key-value-store.ts';
+import { labelOf, type Timeline } from '../timeline/timeline.ts';
 
 /** What the inspector shows of the sessions (counts only). */
 export interface SessionCensus {
@@ -23,6 +24,8 @@ export interface SessionUser {
   issuer: string;
   /** The rest of msal's account, so that a request need not rebuild it from the cache. */
   account?: { environment: string; tenantId: string; localAccountId: string };
+  /** When they signed in here (epoch ms). */
+  signedInAt?: number;
 }
 
 /** What a sample keeps in its server-side session. */
@@ -70,6 +73,8 @@ export class Sessions {
     private readonly store: KeyValueStore,
     /** e.g. `aspnetcore:`; sessions live under `<prefix>session:`, the index under `<prefix>sid:`. */
     private readonly keyPrefix: string,
+    /** Where sessions ended by `sid` are told (the sample's timeline). */
+    private readonly timeline?: Timeline,
   ) {}
 
   /** The store's clock: a request's start, for `save` (see `KeyValueStore.now`). */
@@ -155,6 +160,13 @@ export class Sessions {
       this.sidSessionsKey(sid),
       ...sessionKeys.map((sessionKey) => this.sessionKey(sessionKey)),
     ]);
+    const session = labelOf(sid);
+    this.timeline?.record({
+      kind: 'sessions-ended',
+      text: `Ended ${sessionKeys.length} session(s) signed in through identity platform session ${session}, found by its sid`,
+      ...(session ? { session } : {}),
+      outcome: 'removed',
+    });
   }
 
   /** Every live session, for samples whose token cache lives in the session (the inspector). */

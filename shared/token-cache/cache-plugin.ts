@@ -43,6 +43,8 @@ export interface RememberedToken {
   accessToken: string;
   /** Epoch milliseconds: five minutes before it expires, or its `refresh_in`, if sooner. */
   usableUntil: number;
+  /** Epoch milliseconds: when it expires. */
+  expiresOn: number;
 }
 
 /** Where a request gets its msal client: `undefined` when the cache holds nothing for it. */

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { ConfidentialClientApplication } from '@azure/msal-node';
 import type { KeyValueStore } from '../store/key-value-store.ts';
+import type { NewEvent, Timeline } from '../timeline/timeline.ts';
 import type {
   ClientLease,
   RememberedToken,
@@ -17,6 +18,8 @@ export interface PerUserTokenCacheOptions {
   msalClient: (partition: TokenCachePartition) => ConfidentialClientApplication;
   /** How many users' access tokens this process remembers (the first level); 0 for none. */
   warmUsers?: number;
+  /** Where removals are told (the sample's timeline). */
+  timeline?: Timeline;
 }
 
 /**
@@ -137,7 +140,9 @@ export class PerUserTokenCache {
   async remove(homeAccountId: string): Promise<void> {
     this.warm.delete(homeAccountId);
     for (const access of this.inUse.get(homeAccountId) ?? []) access.dropped = true;
+    const held = this.options.timeline ? await this.store.get(this.key(homeAccountId)) : undefined;
     await this.store.remove([this.key(homeAccountId)]);
+    this.options.timeline?.record(removal(homeAccountId, held));
   }
 
   async summary(): Promise<TokenCacheSummary> {
@@ -233,6 +238,20 @@ interface WarmUser {
   digest: string;
   /** The access tokens msal gave from it, by scopes. */
   tokens: Map<string, RememberedToken>;
+}
+
+/** For the timeline: what a removal took away, in counts. */
+function removal(homeAccountId: string, held: string | undefined): NewEvent {
+  const { accounts, accessTokens, refreshTokens, idTokens } = summarize([held]);
+  const user = accounts[0]?.username || homeAccountId;
+  return {
+    kind: 'tokens-removed',
+    text: held
+      ? `Removed ${user}'s tokens from the token cache: their partition (${accessTokens} access, ${refreshTokens} refresh, ${idTokens} id token) deleted`
+      : `Removed ${user}'s partition from the token cache: it held nothing`,
+    user,
+    outcome: 'removed',
+  };
 }
 
 function digest(partition: string): string {

@@ -9,10 +9,19 @@ export interface TokenCounts {
   idTokens: number;
 }
 
+/** When an access token was cached and when it expires (epoch ms), and what it is for. */
+export interface AccessTokenTimes {
+  scopes: string;
+  cachedAt: number;
+  expiresOn: number;
+}
+
 /** An account in the cache, with how many tokens the cache holds for it. */
 export interface CachedAccount extends TokenCounts {
   homeAccountId: string;
   username: string;
+  /** Each of its access tokens' times (never the token). */
+  accessTokenTimes: AccessTokenTimes[];
 }
 
 /** What the cache inspector shows: who is in a cache and how many tokens it holds. No values. */
@@ -24,7 +33,14 @@ export interface TokenCacheSummary extends TokenCounts {
   removalMarkers?: number;
 }
 
-type Entity = { home_account_id?: string; username?: string };
+type Entity = {
+  home_account_id?: string;
+  username?: string;
+  /** Access tokens: scopes, and epoch seconds as strings. */
+  target?: string;
+  cached_at?: string;
+  expires_on?: string;
+};
 
 interface SerializedTokenCache {
   Account?: Record<string, Entity>;
@@ -64,7 +80,14 @@ export function summarize(serializedCaches: Array<string | undefined>): TokenCac
   const accountOf = (homeAccountId: string, username = '') => {
     let account = byId.get(homeAccountId);
     if (!account) {
-      account = { homeAccountId, username, accessTokens: 0, refreshTokens: 0, idTokens: 0 };
+      account = {
+        homeAccountId,
+        username,
+        accessTokens: 0,
+        refreshTokens: 0,
+        idTokens: 0,
+        accessTokenTimes: [],
+      };
       byId.set(homeAccountId, account);
       summary.accounts.push(account);
     }
@@ -79,9 +102,19 @@ export function summarize(serializedCaches: Array<string | undefined>): TokenCac
     for (const [section, counter] of credentialKinds) {
       for (const credential of Object.values(cache[section] ?? {})) {
         summary[counter] += 1;
-        accountOf(credential.home_account_id ?? '')[counter] += 1;
+        const account = accountOf(credential.home_account_id ?? '');
+        account[counter] += 1;
+        if (section === 'AccessToken') account.accessTokenTimes.push(timesOf(credential));
       }
     }
   }
   return summary;
+}
+
+function timesOf(credential: Entity): AccessTokenTimes {
+  return {
+    scopes: credential.target ?? '',
+    cachedAt: Number(credential.cached_at ?? 0) * 1000,
+    expiresOn: Number(credential.expires_on ?? 0) * 1000,
+  };
 }

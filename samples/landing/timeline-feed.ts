@@ -1,0 +1,140 @@
+/**
+ * The landing page's timeline: the samples' own timelines (in this process) and the identity
+ * platform's (the emulator's `GET /events`, long-polled), merged in the order things happened.
+ * It also remembers which identity platform sessions have ended (signed out, or revoked by an
+ * administrator): tokens a sample still holds for one of those were left behind by a sign-out.
+ */
+import type { EmulatorEvent } from '../../emulator/index.ts';
+import type { Timeline, TimelineEvent } from '../../shared/timeline/timeline.ts';
+
+export interface LandingEvent {
+  /** 1, 2, 3… on this page (the SSE event id). */
+  id: number;
+  at: number;
+  /** A sample (`aspnetcore`, `aspnetcore-2`…) or `identity platform`. */
+  source: string;
+  kind: TimelineEvent['kind'] | EmulatorEvent['kind'];
+  text: string;
+  user?: string;
+  sessions?: string[];
+  outcome?: 'removed' | 'left-behind';
+  token?: TimelineEvent['token'];
+}
+
+export interface EndedSession {
+  at: number;
+  how: 'signed out' | 'revoked';
+}
+
+export const IDENTITY_PLATFORM = 'identity platform';
+/** Events kept; the oldest go first. */
+const KEPT = 500;
+const POLL_WAIT_MS = 20_000;
+const RETRY_MS = 2_000;
+
+export class TimelineFeed {
+  readonly ended = new Map<string, EndedSession>();
+  private readonly events: LandingEvent[] = [];
+  private readonly listeners = new Set<(event: LandingEvent) => void>();
+  private readonly stops: Array<() => void> = [];
+  private readonly abort = new AbortController();
+  private id = 0;
+
+  constructor(
+    samples: ReadonlyArray<{ id: string; timeline: Timeline }>,
+    emulatorUrl: string | undefined,
+  ) {
+    for (const { timeline } of samples) {
+      for (const event of timeline.all()) this.add(fromSample(event));
+      this.stops.push(timeline.subscribe((event) => this.add(fromSample(event))));
+    }
+    if (emulatorUrl) void this.follow(emulatorUrl);
+  }
+
+  all(): readonly LandingEvent[] {
+    return this.events;
+  }
+
+  subscribe(listener: (event: LandingEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  close(): void {
+    for (const stop of this.stops.splice(0)) stop();
+    this.abort.abort();
+  }
+
+  /** Whether the identity platform session `label` ended before `at`. */
+  endedBefore(label: string | undefined, at: number): EndedSession | undefined {
+    const ended = label ? this.ended.get(label) : undefined;
+    return ended && ended.at <= at ? ended : undefined;
+  }
+
+  private add(event: Omit<LandingEvent, 'id'>): void {
+    if (event.kind === 'signed-out' || event.kind === 'revoked') {
+      const how = event.kind === 'revoked' ? 'revoked' : 'signed out';
+      for (const label of event.sessions ?? []) this.ended.set(label, { at: event.at, how });
+    }
+    // An API call with the tokens of a session that has ended: what a sign-out left behind.
+    const [session] = event.sessions ?? [];
+    const afterSignOut = event.kind === 'api-call' && this.endedBefore(session, event.at);
+    const added: LandingEvent = {
+      ...event,
+      id: ++this.id,
+      ...(afterSignOut
+        ? {
+            outcome: 'left-behind',
+            text: `${event.text}, after session ${session} ${afterSignOut.how === 'revoked' ? 'was revoked' : 'signed out'}`,
+          }
+        : {}),
+    };
+    // In the order things happened: the emulator's events arrive a moment late.
+    let index = this.events.length;
+    while (index > 0 && (this.events[index - 1]?.at ?? 0) > added.at) index -= 1;
+    this.events.splice(index, 0, added);
+    if (this.events.length > KEPT) this.events.shift();
+    for (const listener of this.listeners) listener(added);
+  }
+
+  /** Reads the emulator's events as they come, and again from the start if it restarted. */
+  private async follow(emulatorUrl: string): Promise<void> {
+    let log: string | undefined;
+    let after = 0;
+    while (!this.abort.signal.aborted) {
+      try {
+        const url = `${emulatorUrl}/events?after=${after}&wait=${POLL_WAIT_MS}`;
+        const response = await fetch(url, {
+          signal: AbortSignal.any([this.abort.signal, AbortSignal.timeout(POLL_WAIT_MS + 5_000)]),
+        });
+        if (!response.ok) throw new Error(`answered ${response.status}`);
+        const page = (await response.json()) as { log: string; events: EmulatorEvent[] };
+        if (page.log !== log && log !== undefined && after > 0) {
+          after = 0; // a new emulator: its events start again at 1
+          log = page.log;
+          continue;
+        }
+        log = page.log;
+        for (const event of page.events) {
+          this.add(fromEmulator(event));
+          after = Math.max(after, event.seq);
+        }
+      } catch {
+        if (this.abort.signal.aborted) return;
+        await new Promise((resolve) => setTimeout(resolve, RETRY_MS));
+      }
+    }
+  }
+}
+
+function fromSample({ seq: _seq, session, ...event }: TimelineEvent): Omit<LandingEvent, 'id'> {
+  return { ...event, ...(session ? { sessions: [session] } : {}) };
+}
+
+function fromEmulator({ seq: _seq, app: _app, ...event }: EmulatorEvent): Omit<LandingEvent, 'id'> {
+  return {
+    ...event,
+    source: IDENTITY_PLATFORM,
+    ...(event.kind === 'not-told' ? { outcome: 'left-behind' as const } : {}),
+  };
+}

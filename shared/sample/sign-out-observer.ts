@@ -1,0 +1,93 @@
+/**
+ * Tells the sample's timeline what each sign-out request did, whatever the sample's own code does
+ * with it (or whether a route serves it at all): the lesson is in the difference. Two requests:
+ *
+ * - a local sign-out: the sample's "Sign out" link;
+ * - a front-channel sign-out: the identity platform loading the registered front-channel logout
+ *   URL with `?sid=…`. Whether the browser sent the session cookie, what the app answered, and
+ *   whether any session of that `sid` is left here afterwards (with the tokens it can reach).
+ */
+import type Koa from 'koa';
+import type { Sessions } from '../session/sessions.ts';
+import { labelOf, type Timeline } from '../timeline/timeline.ts';
+
+export function signOutObserver(options: {
+  timeline: Timeline;
+  sessions: Sessions;
+  localSignOutPath: string;
+  frontChannelLogoutPath: string | undefined;
+}): Koa.Middleware {
+  const { timeline, sessions, localSignOutPath, frontChannelLogoutPath } = options;
+  return async (ctx, next) => {
+    const sid = new URLSearchParams(ctx.querystring).get('sid');
+    if (ctx.method === 'GET' && ctx.path === frontChannelLogoutPath && sid !== null) {
+      return observeFrontChannel(ctx, next, sid);
+    }
+    if (ctx.path === localSignOutPath) return observeLocal(ctx, next);
+    return next();
+  };
+
+  async function observeLocal(ctx: Koa.Context, next: Koa.Next): Promise<void> {
+    const user = ctx.session?.user;
+    const cacheInSession = ctx.session?.tokenCache !== undefined;
+    const startedAt = Date.now();
+    await next();
+    if (!user) return;
+    const removed = timeline.last(
+      (event) =>
+        event.kind === 'tokens-removed' && event.user === user.username && event.at >= startedAt,
+    );
+    const tokens = cacheInSession
+      ? 'the token cache kept in the session went with it'
+      : removed
+        ? 'their tokens were removed from the token cache'
+        : 'the token cache was not touched';
+    const session = labelOf(user.sid);
+    timeline.record({
+      kind: 'local-sign-out',
+      text: `${user.username} signed out here: session ended, ${tokens}; the browser goes on to the identity platform's sign-out`,
+      user: user.username,
+      ...(session ? { session } : {}),
+      outcome: cacheInSession || removed ? 'removed' : 'left-behind',
+    });
+  }
+
+  async function observeFrontChannel(ctx: Koa.Context, next: Koa.Next, sid: string) {
+    const before = await sessions.findBySid(sid);
+    const cookieUser = ctx.session?.user;
+    let status = 0;
+    try {
+      await next();
+      status = ctx.status;
+    } catch (error) {
+      status = (error as { status?: number }).status ?? 500;
+      throw error;
+    } finally {
+      const after = await sessions.findBySid(sid).catch(() => before);
+      const session = labelOf(sid);
+      const cookie = cookieUser
+        ? `the session cookie came with it (${cookieUser.username})`
+        : 'no session cookie came with it';
+      const here = !before
+        ? 'Nobody here signed in through that session.'
+        : after
+          ? 'The sessions of that sid are still here, with the tokens they reach.'
+          : 'No session of that sid is left here.';
+      timeline.record({
+        kind: 'front-channel',
+        text: `Front-channel logout for session ${session}: ${cookie}; answered ${status}${answerNote(ctx, status)}. ${here}`,
+        ...(session ? { session } : {}),
+        ...(before ? { outcome: after ? 'left-behind' : 'removed' } : {}),
+      });
+    }
+  }
+}
+
+function answerNote(ctx: Koa.Context, status: number): string {
+  if (status === 404) return ' (no route serves this path)';
+  const location = URL.parse(ctx.response.get('Location'), ctx.href);
+  if (status >= 300 && status < 400 && location) {
+    return ` (a redirect to ${location.origin}${location.pathname})`;
+  }
+  return '';
+}
