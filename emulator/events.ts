@@ -34,6 +34,8 @@ export interface EmulatorEvent {
 const KEPT = 500;
 /** The longest a reader may wait for the next event (long polling). */
 export const MAX_WAIT_MS = 25_000;
+/** Readers waiting at once; more are answered at once, without waiting. */
+const MAX_WAITING = 100;
 
 export class EventLog {
   /** Changes when the emulator restarts: a reader then starts again from the beginning. */
@@ -51,7 +53,7 @@ export class EventLog {
 
   /** The events after `seq`; if there are none yet, waits for one up to `waitMs`. */
   async after(seq: number, waitMs = 0): Promise<EmulatorEvent[]> {
-    if (this.seq <= seq && waitMs > 0) {
+    if (this.seq <= seq && waitMs > 0 && this.waiting.size < MAX_WAITING) {
       let wake = () => {};
       const arrived = new Promise<void>((resolve) => {
         wake = resolve;

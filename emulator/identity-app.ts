@@ -32,10 +32,15 @@ export function createIdentityApp(state: EmulatorState): Koa {
   router.get('/', ssoSessionPage(state));
   // Not an Entra endpoint: what the emulator did, for the landing page's timeline and the tests.
   // `?after=<seq>` for the events after that one; `&wait=<ms>` waits for the next (long polling).
+  // `&log=<id>` names the log the reader read before: another one (the emulator restarted since)
+  // is answered at once, from its first event.
   router.get('/events', async (ctx) => {
     const query = new URLSearchParams(ctx.querystring);
-    const after = Number.parseInt(query.get('after') ?? '0', 10) || 0;
-    const wait = Math.min(Number.parseInt(query.get('wait') ?? '0', 10) || 0, MAX_WAIT_MS);
+    const sameLog = (query.get('log') ?? state.events.id) === state.events.id;
+    const after = sameLog ? Number.parseInt(query.get('after') ?? '0', 10) || 0 : 0;
+    const wait = sameLog
+      ? Math.min(Number.parseInt(query.get('wait') ?? '0', 10) || 0, MAX_WAIT_MS)
+      : 0;
     const events = await state.events.after(after, wait);
     ctx.body = { log: state.events.id, events };
   });

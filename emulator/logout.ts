@@ -32,6 +32,7 @@ export function logout(state: EmulatorState): Koa.Middleware {
     if (ctx.get('Sec-Fetch-Dest') === 'iframe')
       return renderPage(ctx, 'logout-framed', 'Signed out');
     await renderPage(ctx, 'logout', 'Signing out', {
+      wide: true,
       user: session?.user,
       apps,
       frontChannelLogoutUrls: apps.flatMap((app) => app.frontChannelLogoutUrl ?? []),

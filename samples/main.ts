@@ -24,7 +24,7 @@ await runCommand(async (log) => {
     log,
   });
   const landing = createLandingApp(
-    project.samples.map(({ name, instance, url, definition, timeline }) => ({
+    project.samples.map(({ name, instance, url, definition, timeline, settings }) => ({
       id: instance.of > 1 ? `${name}-${instance.number}` : name,
       displayName:
         instance.of > 1
@@ -32,7 +32,8 @@ await runCommand(async (log) => {
           : definition.registration.displayName,
       url,
       onGlobalSignOut: definition.onGlobalSignOut,
-      timeline,
+      // Who signed in, and when, is the inspector's to show: off against Entra unless asked for.
+      ...(settings.sample.cacheInspector ? { timeline } : {}),
     })),
     project.settings.emulator?.identityUrl,
   );

@@ -11,6 +11,7 @@ import type { Frame, Request } from 'playwright-core';
 import type { SampleName } from '../samples/index.ts';
 import { launchChromium } from './helpers/chromium.ts';
 import { cacheSummary, startSamples, type TestEnvironment } from './helpers/environment.ts';
+import { FRAMES_LOADED, pressContinue } from './journeys/journeys.ts';
 
 let env: TestEnvironment;
 before(async () => {
@@ -78,8 +79,8 @@ test('sign in to four samples, sign out everywhere: iframes without cookies, asp
     await page.goto(`${env.emulator.identityUrl}/`);
     await page.click('#sign-out-everywhere');
     // The sign-out page shows each frame's answer and waits for the user to continue.
-    await page.waitForFunction(() => !document.querySelector('[data-state="waiting"]'));
-    await page.click('#continue');
+    await page.waitForFunction(FRAMES_LOADED);
+    await pressContinue(page);
     await page.waitForSelector('text=You signed out of your account');
 
     const logoutUrls = await Promise.all(

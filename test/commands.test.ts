@@ -13,7 +13,7 @@ import path from 'node:path';
 import { afterEach, describe, test } from 'node:test';
 import { Browser } from './helpers/browser.ts';
 import { Command } from './helpers/command.ts';
-import { freeConsecutivePorts, freePorts } from './helpers/environment.ts';
+import { freeConsecutivePorts, freePorts, portsEnv } from './helpers/environment.ts';
 import { startRedis } from './helpers/redis.ts';
 
 const running: Command[] = [];
@@ -25,20 +25,6 @@ function run(line: string, env: Record<string, string>): Command {
   const command = new Command(line, env);
   running.push(command);
   return command;
-}
-
-/** Free ports for the emulator, the Graph-like API, the four samples and the landing page. */
-async function portsEnv() {
-  const [emulator, graph, aspnetcore, aspnet, java, python, landing] = await freePorts(7);
-  return {
-    EMULATOR_PORT: String(emulator),
-    GRAPH_PORT: String(graph),
-    ASPNETCORE_PORT: String(aspnetcore),
-    ASPNET_PORT: String(aspnet),
-    JAVA_PORT: String(java),
-    PYTHON_PORT: String(python),
-    LANDING_PORT: String(landing),
-  };
 }
 
 /** Whether something accepts connections on a local port. */

@@ -60,7 +60,8 @@ export async function frontChannelSignOut(
   ctx.set('Pragma', 'no-cache');
   ctx.set('Content-Security-Policy', `frame-ancestors ${identityPlatform.origin}`);
   ctx.type = 'text/plain';
-  ctx.body = '';
+  // The same words whoever asks, whatever was done: the answer tells nobody who was signed in.
+  ctx.body = 'aspnetcore: front-channel sign-out received.';
 
   const { sid, iss } = params;
   if (!sid) return ctx.throw(400, 'A front-channel sign-out request needs a sid');

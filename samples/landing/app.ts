@@ -19,8 +19,8 @@ export interface LandingSample {
   url: string;
   /** What the documentation page says the sample does on global sign-out. */
   onGlobalSignOut: string;
-  /** What the sample does, as it does it. */
-  timeline: Timeline;
+  /** What the sample does, as it does it (only when its cache inspector is on). */
+  timeline?: Timeline;
 }
 
 /** Pages following the timeline at once (each holds a connection open). */

@@ -27,8 +27,9 @@ export interface EndedSession {
 }
 
 export const IDENTITY_PLATFORM = 'identity platform';
-/** Events kept; the oldest go first. */
+/** Events kept, and ended sessions remembered; the oldest go first. */
 const KEPT = 500;
+const ENDED_KEPT = 10_000;
 const POLL_WAIT_MS = 20_000;
 const RETRY_MS = 2_000;
 
@@ -41,10 +42,11 @@ export class TimelineFeed {
   private id = 0;
 
   constructor(
-    samples: ReadonlyArray<{ id: string; timeline: Timeline }>,
+    samples: ReadonlyArray<{ timeline?: Timeline | undefined }>,
     emulatorUrl: string | undefined,
   ) {
     for (const { timeline } of samples) {
+      if (!timeline) continue;
       for (const event of timeline.all()) this.add(fromSample(event));
       this.stops.push(timeline.subscribe((event) => this.add(fromSample(event))));
     }
@@ -75,6 +77,10 @@ export class TimelineFeed {
     if (event.kind === 'signed-out' || event.kind === 'revoked') {
       const how = event.kind === 'revoked' ? 'revoked' : 'signed out';
       for (const label of event.sessions ?? []) this.ended.set(label, { at: event.at, how });
+      for (const oldest of this.ended.keys()) {
+        if (this.ended.size <= ENDED_KEPT) break;
+        this.ended.delete(oldest);
+      }
     }
     // An API call with the tokens of a session that has ended: what a sign-out left behind.
     const [session] = event.sessions ?? [];
@@ -103,17 +109,15 @@ export class TimelineFeed {
     let after = 0;
     while (!this.abort.signal.aborted) {
       try {
-        const url = `${emulatorUrl}/events?after=${after}&wait=${POLL_WAIT_MS}`;
-        const response = await fetch(url, {
+        const query = new URLSearchParams({ after: String(after), wait: String(POLL_WAIT_MS) });
+        if (log) query.set('log', log);
+        const response = await fetch(`${emulatorUrl}/events?${query}`, {
           signal: AbortSignal.any([this.abort.signal, AbortSignal.timeout(POLL_WAIT_MS + 5_000)]),
         });
         if (!response.ok) throw new Error(`answered ${response.status}`);
         const page = (await response.json()) as { log: string; events: EmulatorEvent[] };
-        if (page.log !== log && log !== undefined && after > 0) {
-          after = 0; // a new emulator: its events start again at 1
-          log = page.log;
-          continue;
-        }
+        // Another emulator than before (it restarted): its events start again at 1.
+        if (page.log !== log) after = 0;
         log = page.log;
         for (const event of page.events) {
           this.add(fromEmulator(event));

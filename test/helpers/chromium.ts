@@ -18,6 +18,11 @@ export async function launchChromium(t: TestContext): Promise<Browser | undefine
     t.skip(message);
     return undefined;
   }
+  return launchDebianChromium();
+}
+
+/** Debian's Chromium, headless; fails if it is not installed. */
+export function launchDebianChromium(): Promise<Browser> {
   return chromium.launch({
     executablePath: CHROMIUM_PATH,
     args: [

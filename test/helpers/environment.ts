@@ -130,6 +130,20 @@ export async function freeConsecutivePorts(count: number): Promise<number[]> {
   throw new Error(`No ${count} consecutive free ports found`);
 }
 
+/** Free ports for the emulator, the Graph-like API, the four samples and the landing page. */
+export async function portsEnv() {
+  const [emulator, graph, aspnetcore, aspnet, java, python, landing] = await freePorts(7);
+  return {
+    EMULATOR_PORT: String(emulator),
+    GRAPH_PORT: String(graph),
+    ASPNETCORE_PORT: String(aspnetcore),
+    ASPNET_PORT: String(aspnet),
+    JAVA_PORT: String(java),
+    PYTHON_PORT: String(python),
+    LANDING_PORT: String(landing),
+  };
+}
+
 export async function freePorts(count: number): Promise<number[]> {
   const servers = await Promise.all(
     Array.from({ length: count }, () => {

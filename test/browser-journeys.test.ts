@@ -1,0 +1,43 @@
+/**
+ * The learning companion in a real browser: Debian's Chromium, driven by playwright-core, through
+ * `npm start` as a new user runs it. The journeys (`journeys/journeys.ts`) click and type their
+ * way through the landing page, the samples and the emulator, and check the timeline, the cards
+ * and each sample's pages as they go. `npm run screenshots` takes the docs' images from the same
+ * journeys. Without Chromium the suite is skipped loudly, except under CI, where it fails.
+ */
+import { describe, test } from 'node:test';
+import { launchChromium } from './helpers/chromium.ts';
+import {
+  eachSampleSignsInAndOut,
+  type Journey,
+  localSignOutInPython,
+  signOutEverywhere,
+} from './journeys/journeys.ts';
+import { npmStart, type StartedProject } from './journeys/npm-start.ts';
+
+const journeys = {
+  'sign in to the four samples, call each API, sign out everywhere: aspnetcore forgets, the others keep tokens':
+    signOutEverywhere,
+  'a local sign-out in python: python clears its session, and aspnetcore is told and forgets':
+    localSignOutInPython,
+  "each sample's sign-in and sign-out, by clicking": eachSampleSignsInAndOut,
+};
+
+describe('browser journeys through npm start', () => {
+  for (const [name, journey] of Object.entries(journeys)) {
+    test(name, { timeout: 120_000 }, async (t) => {
+      const chromium = await launchChromium(t);
+      if (!chromium) return;
+      let project: StartedProject | undefined;
+      try {
+        const context = await chromium.newContext();
+        project = await npmStart();
+        const run: Journey = { project, context, shoot: async () => {} };
+        await journey(run);
+      } finally {
+        await chromium.close();
+        await project?.stop();
+      }
+    });
+  }
+});

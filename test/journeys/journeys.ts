@@ -1,0 +1,249 @@
+/**
+ * A person's journeys through `npm start`, in real Chromium: the landing page, each sample, the
+ * emulator's pages, clicked and typed into. Each journey checks what the pages say as it goes;
+ * `shoot` takes the docs' screenshots on the way (`npm run screenshots`), so the images are of
+ * the very journeys the tests run (`test/browser-journeys.test.ts`).
+ */
+import assert from 'node:assert/strict';
+import type { BrowserContext, Page } from 'playwright-core';
+import type { StartedProject } from './npm-start.ts';
+
+export interface Journey {
+  project: StartedProject;
+  context: BrowserContext;
+  /** Saves a screenshot of the page for the docs, under this name (`npm run screenshots`). */
+  shoot(page: Page, name: string): Promise<void>;
+}
+
+type SampleId = 'aspnetcore' | 'aspnet' | 'java' | 'python';
+
+/** What the timeline on the landing page shows: source, kind, outcome, text. */
+export async function timeline(page: Page) {
+  return page.$$eval('#timeline li', (items) =>
+    items.map((item) => ({
+      source: item.getAttribute('data-source') ?? '',
+      kind: item.getAttribute('data-kind') ?? '',
+      outcome: item.className,
+      text: item.querySelector('.text')?.textContent ?? '',
+    })),
+  );
+}
+
+async function waitForTimeline(page: Page, source: string, kind: string, text?: RegExp) {
+  const item = page.locator(`#timeline li[data-source="${source}"][data-kind="${kind}"]`);
+  await (text ? item.filter({ hasText: text }) : item).first().waitFor({ timeout: 10_000 });
+}
+
+/** Until every front-channel frame on the emulator's sign-out page has loaded (or timed out). */
+async function framesAnswered(page: Page): Promise<void> {
+  await page.waitForFunction(FRAMES_LOADED, undefined, { timeout: 10_000 });
+}
+
+/**
+ * Continue, on the emulator's sign-out page, with the keyboard: in headless Chromium here, a mouse
+ * click on the link, once the page has scrolled past the cross-site frames, does not reach it.
+ */
+export async function pressContinue(page: Page): Promise<void> {
+  await page.focus('#continue');
+  await page.keyboard.press('Enter');
+}
+
+/** Evaluated in the page. */
+export const FRAMES_LOADED = '!document.querySelector(\'[data-state="waiting"]\')';
+
+/** Waits until the sample's card is in `state`, and returns what it says. */
+async function card(page: Page, id: SampleId, state: string): Promise<string> {
+  const section = `#sample-${id}`;
+  await page.waitForSelector(`${section}[data-state="${state}"]`, { timeout: 10_000 });
+  return (await page.textContent(section)) ?? '';
+}
+
+async function backToLanding(page: Page): Promise<void> {
+  await page.click('#back-to-landing');
+  await page.waitForSelector('#timeline');
+}
+
+/** From the landing page, into a sample and signed in by clicking (and typing, if asked). */
+async function signIn(journey: Journey, page: Page, id: SampleId, withPassword: boolean) {
+  const { user, password } = journey.project;
+  await page.click(`#sample-${id} h2 a`);
+  if (id === 'python') {
+    await page.click('#sign-in-link'); // its /login page has a link, as the original's
+  } else {
+    await page.click('header >> text=Sign in');
+  }
+  if (withPassword) {
+    await page.fill('input[name="login"]', user);
+    await page.fill('input[name="passwd"]', password);
+    await page.click('button[value="sign-in"]');
+  } else if (id === 'java') {
+    await page.click('#continue-as'); // its original asked for the account picker
+  }
+  await page.waitForSelector('#signed-in-user');
+  assert.equal(await page.textContent('#signed-in-user'), user, `${id}: signed in`);
+}
+
+/** On a sample's page: call its API, and check the page shows the token's claims, never the token. */
+async function callApi(page: Page, id: SampleId, source: string) {
+  await page.click('header a:nth-of-type(2)'); // the API link, after the sample's name
+  await page.waitForSelector('#token-used');
+  assert.match((await page.textContent('#token-source')) ?? '', new RegExp(source), id);
+  assert.equal(
+    await page.textContent('[data-claim="aud"]'),
+    '00000003-0000-0000-c000-000000000000',
+  );
+  assert.doesNotMatch(await page.content(), /eyJ[\w-]+\.eyJ/, `${id}: no raw token on the page`);
+}
+
+/**
+ * Signs in to the four samples (the emulator's form typed in once, then single sign-on), calls
+ * each API, and signs out everywhere on the emulator's page: aspnetcore forgets the user, the
+ * three others keep tokens the identity platform did not revoke, and java can still call the API.
+ */
+export async function signOutEverywhere(journey: Journey): Promise<void> {
+  const { project, shoot } = journey;
+  const page = await journey.context.newPage();
+  await page.goto(project.landingUrl);
+  for (const id of ['aspnetcore', 'aspnet', 'java', 'python'] as const) {
+    assert.match(await card(page, id, 'empty'), /No tokens: nobody is signed in/);
+  }
+
+  await signIn(journey, page, 'aspnetcore', true);
+  assert.equal(await page.textContent('[data-claim="preferred_username"]'), project.user);
+  assert.match((await page.textContent('[data-claim="sid"]')) ?? '', /[0-9a-f-]{36}/);
+  await callApi(page, 'aspnetcore', 'cached access token');
+  await backToLanding(page);
+  await waitForTimeline(page, 'identity platform', 'signed-in', /signed in with their password/);
+  await waitForTimeline(page, 'aspnetcore', 'signed-in', /Code redeemed/);
+  await waitForTimeline(page, 'aspnetcore', 'api-call', /the cached access token/);
+  assert.match(await card(page, 'aspnetcore', 'signed-in'), /cached access token, for/);
+
+  for (const id of ['aspnet', 'java', 'python'] as const) {
+    await signIn(journey, page, id, false);
+    await callApi(page, id, 'cached access token');
+    if (id === 'java') await shoot(page, 'api-page');
+    await backToLanding(page);
+    await waitForTimeline(page, 'identity platform', 'sso');
+    await card(page, id, 'signed-in');
+  }
+
+  // Sign out everywhere, from the emulator's page (as from another app, or the account menu).
+  await page.click('#sign-out-everywhere-link');
+  await page.click('#sign-out-everywhere');
+  await framesAnswered(page);
+  const rows = await page.$$eval('#signed-in-apps tr[data-app]', (trs) =>
+    trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent?.trim() ?? '')),
+  );
+  assert.equal(rows.length, 4, 'the four apps signed in through the session');
+  const row = (name: string) => rows.find((cells) => cells[0]?.startsWith(name)) ?? [];
+  assert.match(row('aspnet ')[1] ?? '', /none registered/);
+  assert.match(row('aspnet ')[2] ?? '', /not told/);
+  for (const name of ['aspnetcore', 'java', 'python']) assert.match(row(name)[2] ?? '', /loaded/);
+  // What each frame answered, as the page shows it.
+  const frameText = async (path: string) => {
+    const frame = page.frames().find((each) => new URL(each.url()).pathname.startsWith(path));
+    return frame ? ((await frame.textContent('body')) ?? '') : `no frame at ${path}`;
+  };
+  assert.match(await frameText('/msal4jsample/sign-out'), /Not Found/);
+  assert.match(await frameText('/signout-oidc'), /front-channel sign-out/i);
+  await shoot(page, 'emulator-logout');
+  await pressContinue(page);
+  await page.waitForSelector('text=You signed out of your account');
+
+  await page.goto(project.landingUrl);
+  await waitForTimeline(page, 'identity platform', 'signed-out');
+  await waitForTimeline(page, 'identity platform', 'not-told', /aspnet/);
+  await waitForTimeline(page, 'aspnetcore', 'front-channel', /No session of that sid is left here/);
+  await waitForTimeline(page, 'aspnetcore', 'tokens-removed');
+  await waitForTimeline(page, 'java', 'front-channel', /answered 404/);
+  await waitForTimeline(page, 'python', 'front-channel', /no session cookie came with it/);
+  assert.match(await card(page, 'aspnetcore', 'forgot'), /Forgot .* at sign-out/);
+  for (const id of ['aspnet', 'java', 'python'] as const) {
+    assert.match(await card(page, id, 'left-behind'), /Tokens left behind after a sign-out/);
+  }
+  const events = await timeline(page);
+  assert.ok(
+    events.some((event) => event.source === 'java' && event.outcome === 'left-behind'),
+    'java: left behind, in red',
+  );
+  assert.ok(
+    events.some((event) => event.source === 'aspnetcore' && event.outcome === 'removed'),
+    'aspnetcore: removed, in green',
+  );
+
+  // What java can still do with the tokens it kept: call the API for the user who signed out.
+  await page.click('#sample-java h2 a');
+  assert.equal(await page.textContent('#signed-in-user'), project.user, 'java: still signed in');
+  await callApi(page, 'java', 'cached access token');
+  await page.click('header >> text=Token cache');
+  await page.waitForSelector('#cached-accounts');
+  await shoot(page, 'cache-page');
+  await backToLanding(page);
+  await waitForTimeline(page, 'java', 'api-call', /after session \S+ signed out/);
+  await shoot(page, 'landing-after-sign-out');
+  // aspnetcore: signed out, and nothing left to call the API with.
+  await page.click('#sample-aspnetcore h2 a');
+  assert.equal(await page.$('#signed-in-user'), null, 'aspnetcore: signed out');
+  await page.close();
+}
+
+/**
+ * A local sign-out in python, with aspnetcore signed in through the same session: python clears
+ * its session (and the cache in it); the identity platform then tells aspnetcore, which forgets
+ * the user too.
+ */
+export async function localSignOutInPython(journey: Journey): Promise<void> {
+  const { project, shoot } = journey;
+  const page = await journey.context.newPage();
+  await page.goto(project.landingUrl);
+  await signIn(journey, page, 'aspnetcore', true);
+  await backToLanding(page);
+  await signIn(journey, page, 'python', false);
+  await callApi(page, 'python', 'cached access token');
+  await page.click('header >> text=Sign out');
+  // The identity platform's sign-out page: python's own frame, and aspnetcore's.
+  await page.waitForSelector('#signed-in-apps');
+  await framesAnswered(page);
+  const apps = await page.$$eval('#signed-in-apps tr[data-app]', (trs) =>
+    trs.map((tr) => tr.getAttribute('data-app') ?? ''),
+  );
+  assert.deepEqual(apps.map((name) => name.split(' ')[0]).sort(), ['aspnetcore', 'python']);
+  await pressContinue(page);
+  await page.waitForSelector('#sign-in-link'); // python's login page again
+
+  await page.goto(project.landingUrl);
+  await waitForTimeline(
+    page,
+    'python',
+    'local-sign-out',
+    /token cache kept in the session went with it/,
+  );
+  await waitForTimeline(page, 'aspnetcore', 'front-channel', /No session of that sid is left here/);
+  assert.match(await card(page, 'python', 'forgot'), /Forgot/);
+  assert.match(await card(page, 'aspnetcore', 'forgot'), /Forgot/);
+  await shoot(page, 'landing-after-local-sign-out');
+  await page.close();
+}
+
+/** Each sample on its own: sign in by clicking, sign out by clicking, back to the sample's page. */
+export async function eachSampleSignsInAndOut(journey: Journey): Promise<void> {
+  const page = await journey.context.newPage();
+  for (const id of ['aspnetcore', 'aspnet', 'java', 'python'] as const) {
+    await page.goto(journey.project.landingUrl);
+    await signIn(journey, page, id, true);
+    await page.click('header >> text=Sign out');
+    await page.waitForSelector('#signed-in-apps');
+    // Back to the sample, at its post-logout redirect URI.
+    const sample = new URL(journey.project.sampleUrls[id]).origin;
+    await Promise.all([
+      page.waitForURL((url) => url.origin === sample, { waitUntil: 'load' }),
+      pressContinue(page),
+    ]);
+    await page.waitForSelector('header');
+    assert.equal(await page.$('#signed-in-user'), null, `${id}: signed out`);
+    await page.goto(journey.project.landingUrl);
+    await waitForTimeline(page, id, 'local-sign-out');
+    assert.match(await card(page, id, 'forgot'), /Forgot/, `${id}: forgot the user`);
+  }
+  await page.close();
+}

@@ -1,0 +1,295 @@
+/**
+ * The timeline, over real HTTP: the samples and the emulator tell what they did as they do it,
+ * the landing page merges both (JSON and Server-Sent Events), and its cards say which tokens a
+ * sign-out left behind. No event ever carries a token, a code or a sid.
+ */
+import assert from 'node:assert/strict';
+import type { AddressInfo } from 'node:net';
+import { after, before, describe, test } from 'node:test';
+import type { EmulatorEvent } from '../emulator/index.ts';
+import { createLandingApp } from '../samples/landing/app.ts';
+import type { Card } from '../samples/landing/card.ts';
+import type { LandingEvent } from '../samples/landing/timeline-feed.ts';
+import { closeServer, listen } from '../shared/run/http-server.ts';
+import type { Inspection } from '../shared/sample/inspector.ts';
+import { Browser } from './helpers/browser.ts';
+import { startSamples, type TestEnvironment } from './helpers/environment.ts';
+
+const paths = {
+  aspnetcore: { signIn: '/AzureAD/Account/SignIn', api: '/Home/Profile' },
+  java: { signIn: '/msal4jsample/secure/aad', api: '/msal4jsample/graph/users' },
+} as const;
+
+interface Landing {
+  url: string;
+  close(): Promise<void>;
+}
+
+async function startLanding(env: TestEnvironment): Promise<Landing> {
+  const landing = createLandingApp(
+    Object.values(env.samples).map((sample) => ({
+      id: sample.name,
+      displayName: sample.definition.registration.displayName,
+      url: sample.url,
+      onGlobalSignOut: sample.definition.onGlobalSignOut,
+      timeline: sample.timeline,
+    })),
+    env.emulator.identityUrl,
+  );
+  const server = await listen(landing.app.callback(), 0, 'LANDING_PORT');
+  return {
+    url: `http://localhost:${(server.address() as AddressInfo).port}`,
+    async close() {
+      landing.close();
+      await closeServer(server);
+    },
+  };
+}
+
+async function events(landing: Landing): Promise<LandingEvent[]> {
+  const response = await fetch(`${landing.url}/timeline`);
+  return ((await response.json()) as { events: LandingEvent[] }).events;
+}
+
+/** Waits until the timeline has an event that `matches` (the emulator's arrive a moment late). */
+async function eventually(
+  landing: Landing,
+  matches: (event: LandingEvent) => boolean,
+  what: string,
+): Promise<LandingEvent> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const found = (await events(landing)).find(matches);
+    if (found) return found;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  assert.fail(
+    `No event on the timeline: ${what}\n${JSON.stringify(await events(landing), null, 1)}`,
+  );
+}
+
+async function cards(landing: Landing): Promise<Record<string, Inspection & { card: Card }>> {
+  const response = await fetch(`${landing.url}/summaries`);
+  return (await response.json()) as Record<string, Inspection & { card: Card }>;
+}
+
+/** Nothing that looks like a token, a code or a GUID-shaped sid in what the timeline says. */
+function assertNoSecrets(all: LandingEvent[], secrets: string[]): void {
+  const text = JSON.stringify(all);
+  assert.doesNotMatch(text, /eyJ[\w-]{10,}/, 'no JWT');
+  for (const secret of secrets) assert.ok(!text.includes(secret), 'no sid or token value');
+}
+
+describe('the timeline: what happened, from the samples and the identity platform', () => {
+  let env: TestEnvironment;
+  let landing: Landing;
+  before(async () => {
+    // Access tokens msal never takes from its cache (they expire within its 5-minute margin):
+    // every API call redeems the refresh token.
+    env = await startSamples(['aspnetcore', 'java'], {
+      emulator: { accessTokenLifetimeSeconds: 120 },
+    });
+    landing = await startLanding(env);
+  });
+  after(async () => {
+    await landing.close();
+    await env.close();
+  });
+
+  test('sign-in, refresh, global sign-out: each step told by whoever did it, and the cards say what was left behind', async () => {
+    const browser = new Browser();
+    const user = env.emulator.users[0]!.userPrincipalName;
+    await browser.signIn(env.samples.aspnetcore!.url + paths.aspnetcore.signIn, user, env.password);
+    await browser.signIn(env.samples.java!.url + paths.java.signIn);
+    assert.equal((await browser.get(env.samples.java!.url + paths.java.api)).status, 200);
+
+    const password = await eventually(
+      landing,
+      (event) => event.source === 'identity platform' && event.kind === 'signed-in',
+      'the password sign-in',
+    );
+    assert.match(password.text, /signed in with their password: a code for aspnetcore/);
+    const [label] = password.sessions ?? [];
+    assert.match(label ?? '', /^[\w-]{6}$/);
+    const sso = await eventually(
+      landing,
+      (event) => event.kind === 'sso',
+      'the account picker sign-in',
+    );
+    assert.match(sso.text, /picked their account in the account picker/);
+    assert.deepEqual(sso.sessions, [label], 'one SSO session');
+    await eventually(
+      landing,
+      (event) =>
+        event.source === 'java' && event.kind === 'signed-in' && /to the session/.test(event.text),
+      "java's tokens written to its session",
+    );
+    const call = await eventually(
+      landing,
+      (event) => event.source === 'java' && event.kind === 'api-call',
+      "java's API call",
+    );
+    assert.equal(call.token, 'refresh token redeemed');
+    await eventually(
+      landing,
+      (event) => event.kind === 'refreshed' && /java .* redeemed .* refresh token/.test(event.text),
+      "the identity platform's side of the refresh",
+    );
+    const before = await cards(landing);
+    assert.equal(before.java!.card.state, 'signed-in');
+    assert.equal(before.java!.lastTokenUsed?.token, 'refresh token redeemed');
+    assert.equal(before.java!.signedIn[0]?.session, label);
+
+    // Sign out everywhere: the emulator's page, the front-channel frames, each sample's reaction.
+    const sessionPage = await browser.get(`${env.emulator.identityUrl}/`);
+    const sid = /<code id="sso-sid">([^<]+)<\/code>/.exec(sessionPage.html)?.[1] ?? '';
+    await browser.post(
+      `${env.emulator.identityUrl}/${env.emulator.tenantId}/oauth2/v2.0/logout`,
+      {},
+    );
+    const signedOut = await eventually(
+      landing,
+      (event) => event.kind === 'signed-out',
+      'the sign-out',
+    );
+    assert.deepEqual(signedOut.sessions, [label]);
+    const aspnetcore = await eventually(
+      landing,
+      (event) => event.source === 'aspnetcore' && event.kind === 'front-channel',
+      "aspnetcore's front-channel request",
+    );
+    assert.equal(aspnetcore.outcome, 'removed');
+    assert.match(aspnetcore.text, /no session cookie came with it; answered 200/);
+    const java = await eventually(
+      landing,
+      (event) => event.source === 'java' && event.kind === 'front-channel',
+      "java's front-channel request",
+    );
+    assert.equal(java.outcome, 'left-behind');
+    assert.match(java.text, /answered 404 \(no route serves this path\)/);
+
+    const after = await cards(landing);
+    assert.equal(after.aspnetcore!.card.state, 'empty');
+    assert.equal(after.java!.card.state, 'left-behind');
+    assert.equal(after.java!.card.leftBehind[0]?.user, user);
+    assert.equal(after.java!.card.leftBehind[0]?.revoked, false);
+
+    // java still calls the API for the user who signed out: the timeline says so, in red.
+    assert.equal((await browser.get(env.samples.java!.url + paths.java.api)).status, 200);
+    const afterSignOut = await eventually(
+      landing,
+      (event) =>
+        event.source === 'java' && event.kind === 'api-call' && event.outcome === 'left-behind',
+      "java's API call after the sign-out",
+    );
+    assert.match(afterSignOut.text, new RegExp(`after session ${label} signed out`));
+    assertNoSecrets(await events(landing), [sid]);
+  });
+
+  test('revoked sessions: the refresh token is refused, the sample says so and drops it', async () => {
+    const browser = new Browser();
+    const user = env.emulator.users[1]!;
+    await browser.signIn(
+      env.samples.java!.url + paths.java.signIn,
+      user.userPrincipalName,
+      env.password,
+    );
+    const revoke = await fetch(
+      `${env.emulator.identityUrl}/${env.emulator.tenantId}/users/${user.oid}/revokeSignInSessions`,
+      { method: 'POST', headers: { Accept: 'application/json' } },
+    );
+    assert.equal(revoke.status, 200);
+    const revoked = await eventually(
+      landing,
+      (event) => event.kind === 'revoked' && event.user === user.userPrincipalName,
+      'the revocation',
+    );
+    assert.match(revoked.text, /1 SSO session\(s\) ended/);
+    const card = (await cards(landing)).java!.card;
+    assert.equal(card.state, 'left-behind');
+    assert.equal(
+      card.leftBehind.find((each) => each.user === user.userPrincipalName)?.revoked,
+      true,
+    );
+
+    // The next API call needs the refresh token: refused, and the sample sends the user to sign in.
+    const page = await browser.get(env.samples.java!.url + paths.java.api);
+    assert.match(page.url, /\/authorize\?/);
+    await eventually(
+      landing,
+      (event) => event.kind === 'refused' && /AADSTS50173/.test(event.text),
+      "the identity platform's refusal",
+    );
+    await eventually(
+      landing,
+      (event) =>
+        event.source === 'java' &&
+        event.kind === 'sign-in-again' &&
+        /refused the refresh token/.test(event.text),
+      "java's reaction",
+    );
+  });
+
+  test('Server-Sent Events: every event kept, then each new one as it happens', async () => {
+    const controller = new AbortController();
+    const response = await fetch(`${landing.url}/timeline/stream`, { signal: controller.signal });
+    assert.equal(response.headers.get('content-type'), 'text/event-stream; charset=utf-8');
+    const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
+    let received = '';
+    const kept = (await events(landing)).length;
+    while ((received.match(/^data: /gm) ?? []).length < kept)
+      received += (await reader.read()).value;
+    // Something new: a sign-in started at aspnetcore.
+    await new Browser().get(env.samples.aspnetcore!.url + paths.aspnetcore.signIn);
+    while (!/"kind":"sign-in-started"[^\n]*\n\n$/.test(received))
+      received += (await reader.read()).value;
+    const sent = [...received.matchAll(/^data: (.*)$/gm)].map(
+      (match) => JSON.parse(match[1] ?? '') as LandingEvent,
+    );
+    const replayed = sent.slice(0, kept).map((event) => event.at);
+    assert.deepEqual(
+      replayed,
+      [...replayed].sort((a, b) => a - b),
+      'in the order things happened',
+    );
+    assert.equal(new Set(sent.map((event) => event.id)).size, sent.length, 'each id once');
+    controller.abort();
+  });
+
+  test("the emulator's events: JSON after a sequence number, waiting for the next one", async () => {
+    const url = `${env.emulator.identityUrl}/events`;
+    const all = (await (await fetch(url)).json()) as { log: string; events: EmulatorEvent[] };
+    const last = all.events.at(-1)?.seq ?? 0;
+    const waiting = fetch(`${url}?after=${last}&wait=5000`).then((response) => response.json());
+    await new Browser().signIn(
+      env.samples.aspnetcore!.url + paths.aspnetcore.signIn,
+      env.emulator.users[2]!.userPrincipalName,
+      env.password,
+    );
+    const next = (await waiting) as { log: string; events: EmulatorEvent[] };
+    assert.equal(next.log, all.log);
+    assert.equal(next.events[0]?.seq, last + 1);
+    assert.equal(next.events[0]?.kind, 'signed-in');
+    const none = await fetch(`${url}?after=${last + 1000}&wait=1`).then((response) =>
+      response.json(),
+    );
+    assert.deepEqual((none as { events: unknown[] }).events, []);
+  });
+
+  test('an emulator that restarts: the timeline reads its new events from the start', async () => {
+    const before = (await events(landing)).length;
+    await env.restartEmulator();
+    await new Browser().signIn(
+      env.samples.aspnetcore!.url + paths.aspnetcore.signIn,
+      env.emulator.users[0]!.userPrincipalName,
+      env.password,
+    );
+    // The feed waits a moment after the old emulator went away, then asks the new one.
+    for (let attempt = 0; attempt < 100; attempt++) {
+      const now = await events(landing);
+      const fresh = now.slice(before).filter((event) => event.source === 'identity platform');
+      if (fresh.some((event) => event.kind === 'tokens-issued')) return;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    assert.fail("The new emulator's events never reached the timeline");
+  });
+});
