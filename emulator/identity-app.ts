@@ -5,7 +5,7 @@ import { authorize } from './authorize.ts';
 import { DEMO_USERS } from './directory.ts';
 import { discoveryDocument } from './discovery.ts';
 import { AADSTS, EntraError, newTrace } from './errors.ts';
-import { MAX_WAIT_MS } from './events.ts';
+import { MAX_WAIT_MS, sessionLabel } from './events.ts';
 import { renderPage } from './http.ts';
 import { logout } from './logout.ts';
 import { revokeSignInSessions } from './revoke.ts';
@@ -106,6 +106,7 @@ function ssoSessionPage(state: EmulatorState): Koa.Middleware {
       revoked,
       wide: true,
       session,
+      label: session ? sessionLabel(session.sid) : undefined,
       signedInApps: session
         ? [...session.clientIds].map((id) => findApp(state, id)?.displayName ?? id)
         : [],

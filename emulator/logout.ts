@@ -67,7 +67,7 @@ function recordSignOut(state: EmulatorState, session: SsoSession, apps: SignedIn
     state.events.record({
       kind: told ? 'front-channel' : 'not-told',
       text: told
-        ? `${app.displayName}: its front-channel logout URL ${new URL(app.frontChannelLogoutUrl ?? '').pathname} loaded in an iframe`
+        ? `${app.displayName}: its front-channel logout URL ${new URL(app.frontChannelLogoutUrl ?? '').pathname} handed to the browser, to load in an iframe`
         : `${app.displayName}: no front-channel logout URL registered: not told`,
       user,
       app: app.displayName,

@@ -1,7 +1,7 @@
 /**
- * The README's commands, run as a person runs them: `npm start`, `npm run sample:<name>` (one or
- * several at once, in several terminals), `npm run emulator`, with bad configuration and against
- * Entra ID. Each test gives the commands free ports through the environment.
+ * The commands of the README and docs/running.md, run as a person runs them: `npm start`,
+ * `npm run sample:<name>` (one or several at once, in several terminals), `npm run emulator`,
+ * with bad configuration and against Entra ID. Each test gives the commands free ports through the environment.
  */
 import assert from 'node:assert/strict';
 import { once } from 'node:events';

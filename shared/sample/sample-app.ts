@@ -1,6 +1,7 @@
 import Router from '@koa/router';
 import Koa from 'koa';
 import { sessionMiddleware } from '../session/session-middleware.ts';
+import { labelOf } from '../timeline/timeline.ts';
 import { FAVICON, render } from '../web/render.ts';
 import type { SampleDefinition, SampleRoutes } from './contract.ts';
 import { errorPages } from './error-pages.ts';
@@ -81,6 +82,8 @@ export function createSampleApp(
   );
   app.use(async (ctx, next) => {
     ctx.state.user = ctx.session?.user;
+    // How the timeline and the inspector name the user's identity platform session.
+    ctx.state.sessionLabel = labelOf(ctx.session?.user?.sid);
     await next();
   });
   app.use(

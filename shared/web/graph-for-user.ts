@@ -9,7 +9,7 @@ import type { ClientLease, TokenCacheSource } from '../token-cache/cache-plugin.
 /**
  * Calls Graph for the signed-in user, with a token from their token cache.
  * `undefined` means the cache has nothing usable for the user: the caller sends them to sign in.
- * The page can show which token the call used (`tokenUsedBy`): its claims, decoded, never itself.
+ * The page can show which token the call used (`ctx.state.tokenUsed`): its claims, decoded, never itself.
  */
 export type GraphForUser = <T>(
   ctx: Koa.Context,

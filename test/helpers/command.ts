@@ -3,8 +3,8 @@ import { once } from 'node:events';
 import { devNull } from 'node:os';
 
 /**
- * A command of the README run as a person runs it in a terminal (`npm start`, `npm run
- * sample:aspnetcore`…), in its own process group, so that "Ctrl-C" reaches every process it
+ * A command of the docs (README, docs/running.md) run as a person runs it in a terminal
+ * (`npm start`, `npm run sample:aspnetcore`…), in its own process group, so that "Ctrl-C" reaches every process it
  * started. Its environment is only what the test gives it (plus PATH and HOME), and it reads no
  * `.env` file: nothing of the machine running the tests changes what it does.
  */
