@@ -34,8 +34,13 @@ export interface EmulatorEvent {
 const KEPT = 500;
 /** The longest a reader may wait for the next event (long polling). */
 export const MAX_WAIT_MS = 25_000;
-/** Readers waiting at once; more are answered at once, without waiting. */
+/** Readers waiting at once; more are refused (`TooManyReaders`). */
 const MAX_WAITING = 100;
+/** The longest text an event keeps: what a request names (a path, a client id) is clipped. */
+const MAX_TEXT = 300;
+
+/** Too many readers are waiting already: the caller answers 503. */
+export class TooManyReaders extends Error {}
 
 export class EventLog {
   /** Changes when the emulator restarts: a reader then starts again from the beginning. */
@@ -45,23 +50,31 @@ export class EventLog {
   private seq = 0;
 
   record(event: Omit<EmulatorEvent, 'seq' | 'at'>): void {
-    this.events.push({ seq: ++this.seq, at: Date.now(), ...event });
+    const text = event.text.length > MAX_TEXT ? `${event.text.slice(0, MAX_TEXT)}…` : event.text;
+    this.events.push({ seq: ++this.seq, at: Date.now(), ...event, text });
     if (this.events.length > KEPT) this.events.shift();
     for (const wake of this.waiting) wake();
     this.waiting.clear();
   }
 
-  /** The events after `seq`; if there are none yet, waits for one up to `waitMs`. */
-  async after(seq: number, waitMs = 0): Promise<EmulatorEvent[]> {
-    if (this.seq <= seq && waitMs > 0 && this.waiting.size < MAX_WAITING) {
+  /**
+   * The events after `seq`; if there are none yet, waits for one up to `waitMs`, or until the
+   * reader goes away (`gone`).
+   */
+  async after(seq: number, waitMs: number, gone: AbortSignal): Promise<EmulatorEvent[]> {
+    if (this.seq <= seq && waitMs > 0) {
+      if (this.waiting.size >= MAX_WAITING) throw new TooManyReaders();
       let wake = () => {};
       const arrived = new Promise<void>((resolve) => {
         wake = resolve;
       });
       this.waiting.add(wake);
       const timer = setTimeout(wake, Math.min(waitMs, MAX_WAIT_MS));
+      timer.unref();
+      gone.addEventListener('abort', wake, { once: true });
       await arrived;
       clearTimeout(timer);
+      gone.removeEventListener('abort', wake);
       this.waiting.delete(wake);
     }
     return this.events.filter((event) => event.seq > seq);

@@ -5,7 +5,7 @@ import { authorize } from './authorize.ts';
 import { DEMO_USERS } from './directory.ts';
 import { discoveryDocument } from './discovery.ts';
 import { AADSTS, EntraError, newTrace } from './errors.ts';
-import { MAX_WAIT_MS, sessionLabel } from './events.ts';
+import { MAX_WAIT_MS, sessionLabel, TooManyReaders } from './events.ts';
 import { renderPage } from './http.ts';
 import { logout } from './logout.ts';
 import { revokeSignInSessions } from './revoke.ts';
@@ -41,8 +41,19 @@ export function createIdentityApp(state: EmulatorState): Koa {
     const wait = sameLog
       ? Math.min(Number.parseInt(query.get('wait') ?? '0', 10) || 0, MAX_WAIT_MS)
       : 0;
-    const events = await state.events.after(after, wait);
-    ctx.body = { log: state.events.id, events };
+    const gone = new AbortController();
+    ctx.req.once('close', () => gone.abort());
+    try {
+      ctx.body = {
+        log: state.events.id,
+        events: await state.events.after(after, wait, gone.signal),
+      };
+    } catch (error) {
+      if (!(error instanceof TooManyReaders)) throw error;
+      ctx.status = 503;
+      ctx.set('Retry-After', '2');
+      ctx.body = { error: 'Too many readers are waiting for events; try again shortly.' };
+    }
   });
   router.get('/favicon.ico', (ctx) => {
     ctx.type = 'image/svg+xml';

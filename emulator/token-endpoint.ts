@@ -58,7 +58,8 @@ function recordRefused(
   form: URLSearchParams,
   error: EntraError,
 ): void {
-  const app = findApp(state, clientId ?? '')?.displayName ?? clientId ?? 'an unknown client';
+  // Only a registered app is named: a client id is whatever the request says.
+  const app = findApp(state, clientId ?? '')?.displayName ?? 'an unknown client';
   const grant =
     state.refreshTokens.get(form.get('refresh_token') ?? '') ??
     state.codes.get(form.get('code') ?? '');

@@ -314,6 +314,7 @@ describe('aspnetcore: sign-in refuses bad input, shows why, and keeps no tokens'
       sids: 0,
       entries: 0,
       signedIn: [],
+      holders: [],
     });
   };
 

@@ -11,27 +11,34 @@ import {
   eachSampleSignsInAndOut,
   type Journey,
   localSignOutInPython,
+  signOutContinuesByItself,
   signOutEverywhere,
 } from './journeys/journeys.ts';
 import { npmStart, type StartedProject } from './journeys/npm-start.ts';
 
-const journeys = {
+/** Each journey, and the variables its `npm start` runs with. */
+const journeys: Record<string, [(journey: Journey) => Promise<void>, Record<string, string>?]> = {
   'sign in to the four samples, call each API, sign out everywhere: aspnetcore forgets, the others keep tokens':
-    signOutEverywhere,
-  'a local sign-out in python: python clears its session, and aspnetcore is told and forgets':
+    [signOutEverywhere],
+  'a local sign-out in python: python clears its session, and aspnetcore is told and forgets': [
     localSignOutInPython,
-  "each sample's sign-in and sign-out, by clicking": eachSampleSignsInAndOut,
+  ],
+  "each sample's sign-in and sign-out, by clicking": [eachSampleSignsInAndOut],
+  "EMULATOR_LOGOUT_AUTO_CONTINUE=on: the sign-out page continues by itself, as Entra's": [
+    signOutContinuesByItself,
+    { EMULATOR_LOGOUT_AUTO_CONTINUE: 'on' },
+  ],
 };
 
 describe('browser journeys through npm start', () => {
-  for (const [name, journey] of Object.entries(journeys)) {
+  for (const [name, [journey, env]] of Object.entries(journeys)) {
     test(name, { timeout: 120_000 }, async (t) => {
       const chromium = await launchChromium(t);
       if (!chromium) return;
       let project: StartedProject | undefined;
       try {
         const context = await chromium.newContext();
-        project = await npmStart();
+        project = await npmStart(env);
         const run: Journey = { project, context, shoot: async () => {} };
         await journey(run);
       } finally {

@@ -16,8 +16,13 @@ import { Browser } from './helpers/browser.ts';
 import { startSamples, type TestEnvironment } from './helpers/environment.ts';
 
 const paths = {
-  aspnetcore: { signIn: '/AzureAD/Account/SignIn', api: '/Home/Profile' },
+  aspnetcore: {
+    signIn: '/AzureAD/Account/SignIn',
+    api: '/Home/Profile',
+    signOut: '/AzureAD/Account/SignOut',
+  },
   java: { signIn: '/msal4jsample/secure/aad', api: '/msal4jsample/graph/users' },
+  python: { signIn: '/login' },
 } as const;
 
 interface Landing {
@@ -72,6 +77,29 @@ async function cards(landing: Landing): Promise<Record<string, Inspection & { ca
   return (await response.json()) as Record<string, Inspection & { card: Card }>;
 }
 
+/** What a stream sends within its first half second, for a page that last saw `lastEventId`. */
+async function firstChunk(url: string, lastEventId: string): Promise<string> {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), 500);
+  const response = await fetch(url, {
+    headers: { 'Last-Event-ID': lastEventId },
+    signal: controller.signal,
+  });
+  const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
+  let received = '';
+  try {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      received += value;
+    }
+  } catch {
+    // aborted: what came so far is the answer
+  }
+  clearTimeout(timer);
+  return received;
+}
+
 /** Nothing that looks like a token, a code or a GUID-shaped sid in what the timeline says. */
 function assertNoSecrets(all: LandingEvent[], secrets: string[]): void {
   const text = JSON.stringify(all);
@@ -85,7 +113,7 @@ describe('the timeline: what happened, from the samples and the identity platfor
   before(async () => {
     // Access tokens msal never takes from its cache (they expire within its 5-minute margin):
     // every API call redeems the refresh token.
-    env = await startSamples(['aspnetcore', 'java'], {
+    env = await startSamples(['aspnetcore', 'java', 'python'], {
       emulator: { accessTokenLifetimeSeconds: 120 },
     });
     landing = await startLanding(env);
@@ -242,17 +270,22 @@ describe('the timeline: what happened, from the samples and the identity platfor
     await new Browser().get(env.samples.aspnetcore!.url + paths.aspnetcore.signIn);
     while (!/"kind":"sign-in-started"[^\n]*\n\n$/.test(received))
       received += (await reader.read()).value;
-    const sent = [...received.matchAll(/^data: (.*)$/gm)].map(
-      (match) => JSON.parse(match[1] ?? '') as LandingEvent,
-    );
-    const replayed = sent.slice(0, kept).map((event) => event.at);
+    const ids = [...received.matchAll(/^id: (\w+)-(\d+)$/gm)].map((match) => Number(match[2]));
+    assert.ok(ids.length > kept);
     assert.deepEqual(
-      replayed,
-      [...replayed].sort((a, b) => a - b),
-      'in the order things happened',
+      ids,
+      [...ids].sort((a, b) => a - b),
+      'in the order they came',
     );
-    assert.equal(new Set(sent.map((event) => event.id)).size, sent.length, 'each id once');
     controller.abort();
+
+    // A page that reconnects resumes after the last id it saw; one from another landing page
+    // (restarted since) is told to start again.
+    const lastId = [...received.matchAll(/^id: (\S+)$/gm)].at(-1)?.[1] ?? '';
+    const resumed = await firstChunk(`${landing.url}/timeline/stream`, lastId);
+    assert.doesNotMatch(resumed, /^data: (?!\{\})/m, 'nothing sent again');
+    const elsewhere = await firstChunk(`${landing.url}/timeline/stream`, 'deadbeef-3');
+    assert.match(elsewhere, /^event: reset$/m);
   });
 
   test("the emulator's events: JSON after a sequence number, waiting for the next one", async () => {
@@ -292,4 +325,106 @@ describe('the timeline: what happened, from the samples and the identity platfor
     }
     assert.fail("The new emulator's events never reached the timeline");
   });
+
+  test("python in a 2019 browser: the cookie comes into the frame, and python's sign-out shows green", async () => {
+    const browser = new Browser('2019');
+    const user = env.emulator.users[2]!.userPrincipalName;
+    await browser.signIn(env.samples.python!.url + paths.python.signIn, user, env.password);
+    await signOutEverywhere(browser, env.emulator);
+    const python = await eventually(
+      landing,
+      (event) =>
+        event.source === 'python' &&
+        event.kind === 'front-channel' &&
+        event.text.includes(`the session cookie came with it (${user})`),
+      "python's front-channel request, with its cookie",
+    );
+    assert.equal(python.outcome, 'removed');
+    assert.match(python.text, /No session of that sid is left here/);
+  });
+
+  test('aspnetcore, two browsers signing out one after the other: the second finds nothing left, never red', async () => {
+    const user = env.emulator.users[0]!.userPrincipalName;
+    const browsers = [new Browser(), new Browser()];
+    for (const browser of browsers) {
+      await browser.signIn(
+        env.samples.aspnetcore!.url + paths.aspnetcore.signIn,
+        user,
+        env.password,
+      );
+    }
+    const before = (await events(landing)).length;
+    for (const browser of browsers)
+      await browser.get(env.samples.aspnetcore!.url + paths.aspnetcore.signOut);
+    const local = () =>
+      events(landing).then((all) =>
+        all
+          .slice(before)
+          .filter((event) => event.source === 'aspnetcore' && event.kind === 'local-sign-out'),
+      );
+    for (let attempt = 0; attempt < 50 && (await local()).length < 2; attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    assert.deepEqual(
+      (await local()).map((event) => event.outcome),
+      ['removed', 'removed'],
+    );
+  });
+
+  test('java, two browsers, one signs out everywhere: the card shows the tokens that session left behind', async () => {
+    const user = env.emulator.users[1]!.userPrincipalName;
+    const [leaving, staying] = [new Browser(), new Browser()];
+    for (const browser of [leaving, staying]) {
+      await browser.signIn(env.samples.java!.url + paths.java.signIn, user, env.password);
+    }
+    await signOutEverywhere(leaving!, env.emulator);
+    await eventually(
+      landing,
+      (event) => event.source === 'java' && event.kind === 'front-channel',
+      "java's front-channel request",
+    );
+    const { card } = (await cards(landing)).java!;
+    assert.equal(card.state, 'left-behind');
+    assert.ok(card.leftBehind.some((each) => each.user === user));
+  });
+
+  test("the emulator's event readers are bounded, and one that goes away frees its place", async () => {
+    const url = `${env.emulator.identityUrl}/events?after=1000000000&wait=20000`;
+    const readers = Array.from({ length: 100 }, () => new AbortController());
+    const waiting = readers.map((reader) => fetch(url, { signal: reader.signal }).catch(() => {}));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const refused = await fetch(url);
+    assert.equal(refused.status, 503);
+    for (const reader of readers) reader.abort();
+    await Promise.all(waiting);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const accepted = await fetch(url.replace('wait=20000', 'wait=50'));
+    assert.equal(accepted.status, 200);
+  });
+
+  test('nothing that looks like a token, a code or a sid, anywhere the timeline and the cards are served', async () => {
+    const served = [
+      await (await fetch(`${landing.url}/timeline`)).text(),
+      await (await fetch(`${landing.url}/summaries`)).text(),
+      await (await fetch(`${env.emulator.identityUrl}/events`)).text(),
+      ...(await Promise.all(
+        Object.values(env.samples).map(async (sample) =>
+          (await fetch(`${sample!.url}/cache`, { headers: { Accept: 'application/json' } })).text(),
+        ),
+      )),
+    ].join('\n');
+    assert.doesNotMatch(served, /eyJ[\w-]{10,}/, 'no JWT');
+    // Codes and refresh tokens are long random base64url; ids are GUIDs (hex), labels 6 characters.
+    const long = (served.match(/[\w-]{32,}/g) ?? []).filter((each) => !/^[0-9a-f-]+$/.test(each));
+    assert.deepEqual(long, [], 'no code or refresh token');
+    assert.doesNotMatch(served, /"sid"/, 'no sid field');
+  });
 });
+
+/** "Sign out everywhere" on the emulator's page, in this browser. */
+async function signOutEverywhere(
+  browser: Browser,
+  emulator: { identityUrl: string; tenantId: string },
+): Promise<void> {
+  await browser.post(`${emulator.identityUrl}/${emulator.tenantId}/oauth2/v2.0/logout`, {});
+}

@@ -3,6 +3,7 @@
  * its token cache holds, and a timeline of what the samples and the identity platform did. A
  * sign-out anywhere shows, as it happens, which samples forgot the user and which kept tokens.
  */
+import { randomUUID } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import Router from '@koa/router';
 import Koa from 'koa';
@@ -45,10 +46,15 @@ export function createLandingApp(
     const entries = await Promise.all(
       samples.map(async (sample) => {
         const summary = await summaryOf(sample.url);
-        return [
-          sample.id,
-          'error' in summary ? summary : { ...summary, card: cardOf(summary, feed) },
-        ];
+        if ('error' in summary) return [sample.id, summary];
+        try {
+          return [
+            sample.id,
+            { ...summary, card: cardOf(summary, feed, emulatorUrl !== undefined) },
+          ];
+        } catch {
+          return [sample.id, { error: 'answered something else than its inspector' }];
+        }
       }),
     );
     ctx.set('Cache-Control', 'no-store');
@@ -60,10 +66,19 @@ export function createLandingApp(
     ctx.set('Cache-Control', 'no-store');
     ctx.body = { events: feed.all().filter((event) => event.id > after) };
   });
-  // The timeline as it happens: Server-Sent Events, every event kept first.
+  // The timeline as it happens: Server-Sent Events, every event kept first, in the order they
+  // came (so that the last id a page saw names everything before it). Ids are `<page>-<n>`: a page
+  // that reconnects to another landing page (restarted since) is told to start again (`reset`).
+  const page = randomUUID().slice(0, 8);
   router.get('/timeline/stream', (ctx) => {
-    if (streams.size >= MAX_STREAMS) return ctx.throw(503, 'Too many pages follow the timeline');
-    const after = Number.parseInt(ctx.get('Last-Event-ID') || '0', 10) || 0;
+    if (streams.size >= MAX_STREAMS) {
+      ctx.status = 503;
+      ctx.body = 'Too many pages follow the timeline.';
+      return;
+    }
+    const [lastPage, lastId] = ctx.get('Last-Event-ID').split('-');
+    const resume = lastPage === page;
+    const after = resume ? Number.parseInt(lastId ?? '0', 10) || 0 : 0;
     ctx.respond = false;
     const response = ctx.res;
     response.writeHead(200, {
@@ -71,10 +86,13 @@ export function createLandingApp(
       'Cache-Control': 'no-store',
       Connection: 'keep-alive',
     });
+    response.flushHeaders(); // the page knows it is connected, even before the first event
     const send = (event: LandingEvent) => {
-      response.write(`id: ${event.id}\ndata: ${JSON.stringify(event)}\n\n`);
+      response.write(`id: ${page}-${event.id}\ndata: ${JSON.stringify(event)}\n\n`);
     };
-    for (const event of feed.all()) if (event.id > after) send(event);
+    if (ctx.get('Last-Event-ID') && !resume) response.write('event: reset\ndata: {}\n\n');
+    const kept = feed.all().filter((event) => event.id > after);
+    for (const event of kept.sort((a, b) => a.id - b.id)) send(event);
     streams.add(response);
     const unsubscribe = feed.subscribe(send);
     const keepAlive = setInterval(() => response.write(': keep-alive\n\n'), KEEP_ALIVE_MS);
@@ -85,6 +103,12 @@ export function createLandingApp(
     });
   });
   const app = new Koa();
+  app.use(async (ctx, next) => {
+    ctx.set('X-Content-Type-Options', 'nosniff');
+    ctx.set('Referrer-Policy', 'same-origin');
+    ctx.set('Content-Security-Policy', "frame-ancestors 'none'");
+    await next();
+  });
   app.use(router.routes());
   return {
     app,

@@ -1,7 +1,7 @@
 /**
- * What a sample's card on the landing page says: who it holds tokens for, and whether any of
- * those were left behind by a sign-out — tokens of an identity platform session that has ended
- * (signed out, or revoked), or of nobody signed in here at all.
+ * What a sample's card on the landing page says: whether any tokens it holds were left behind by
+ * a sign-out — tokens that only sessions of an ended identity platform session reach (signed
+ * out, or revoked), or that no session here reaches at all.
  */
 import type { Inspection } from '../../shared/sample/inspector.ts';
 import type { TimelineFeed } from './timeline-feed.ts';
@@ -20,40 +20,25 @@ export interface LeftBehind {
 export interface Card {
   state: 'empty' | 'signed-in' | 'left-behind';
   leftBehind: LeftBehind[];
+  /** Whether this page sees the identity platform's sign-outs (the emulator's events). */
+  watching: boolean;
 }
 
-export function cardOf(summary: Inspection, feed: TimelineFeed): Card {
-  const leftBehind: LeftBehind[] = [];
+export function cardOf(summary: Inspection, feed: TimelineFeed, watching: boolean): Card {
   const now = Date.now();
-  for (const account of summary.accounts) {
-    if (account.accessTokens + account.refreshTokens === 0) continue;
-    const sessions = summary.signedIn.filter(
-      (each) => each.homeAccountId === account.homeAccountId,
-    );
-    // Where each session keeps its own cache, only the sessions with tokens count.
-    const holding = sessions.filter(
-      (each) => !each.tokens || each.tokens.refreshTokens + each.tokens.accessTokens > 0,
-    );
-    const ended = holding.map((each) => feed.endedBefore(each.session, now));
-    if (holding.length > 0 && ended.some((each) => each === undefined)) continue;
+  const leftBehind = summary.holders.flatMap((holder): LeftBehind[] => {
+    const ended = holder.sessions.map((label) => feed.endedBefore(label, now));
+    if (holder.sessions.length > 0 && ended.some((each) => each === undefined)) return [];
     const revoked = ended.some((each) => each?.how === 'revoked');
-    const [first] = holding;
+    const [first] = holder.sessions;
     const why =
-      holding.length === 0
-        ? 'no session here uses them'
-        : `session ${first?.session} ${revoked ? 'revoked by an administrator' : 'signed out'}`;
-    const expiries = account.accessTokenTimes.map((times) => times.expiresOn);
-    leftBehind.push({
-      user: account.username,
-      why,
-      refreshTokens: account.refreshTokens,
-      accessTokenExpiresOn: expiries.length > 0 ? Math.max(...expiries) : undefined,
-      revoked,
-    });
-  }
-  const holdsTokens = summary.accessTokens + summary.refreshTokens > 0;
-  return {
-    state: leftBehind.length > 0 ? 'left-behind' : holdsTokens ? 'signed-in' : 'empty',
-    leftBehind,
-  };
+      first === undefined
+        ? 'no session here reaches them'
+        : `session ${first} ${revoked ? 'revoked by an administrator' : 'signed out'}`;
+    const { user, refreshTokens, accessTokenExpiresOn } = holder;
+    return [{ user, why, refreshTokens, accessTokenExpiresOn, revoked }];
+  });
+  const state =
+    leftBehind.length > 0 ? 'left-behind' : summary.holders.length > 0 ? 'signed-in' : 'empty';
+  return { state, leftBehind, watching };
 }

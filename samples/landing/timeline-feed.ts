@@ -100,7 +100,13 @@ export class TimelineFeed {
     while (index > 0 && (this.events[index - 1]?.at ?? 0) > added.at) index -= 1;
     this.events.splice(index, 0, added);
     if (this.events.length > KEPT) this.events.shift();
-    for (const listener of this.listeners) listener(added);
+    for (const listener of this.listeners) {
+      try {
+        listener(added);
+      } catch {
+        // A page's stream that broke: its listener goes when its connection closes.
+      }
+    }
   }
 
   /** Reads the emulator's events as they come, and again from the start if it restarted. */
@@ -111,6 +117,7 @@ export class TimelineFeed {
       try {
         const query = new URLSearchParams({ after: String(after), wait: String(POLL_WAIT_MS) });
         if (log) query.set('log', log);
+        const askedAt = Date.now();
         const response = await fetch(`${emulatorUrl}/events?${query}`, {
           signal: AbortSignal.any([this.abort.signal, AbortSignal.timeout(POLL_WAIT_MS + 5_000)]),
         });
@@ -123,11 +130,17 @@ export class TimelineFeed {
           this.add(fromEmulator(event));
           after = Math.max(after, event.seq);
         }
+        // Nothing, and no wait: never ask again at once (the emulator may be refusing to wait).
+        if (page.events.length === 0 && Date.now() - askedAt < 1_000) await this.pause();
       } catch {
         if (this.abort.signal.aborted) return;
-        await new Promise((resolve) => setTimeout(resolve, RETRY_MS));
+        await this.pause();
       }
     }
+  }
+
+  private pause(): Promise<void> {
+    return new Promise((resolve) => setTimeout(resolve, RETRY_MS).unref());
   }
 }
 
@@ -135,10 +148,10 @@ function fromSample({ seq: _seq, session, ...event }: TimelineEvent): Omit<Landi
   return { ...event, ...(session ? { sessions: [session] } : {}) };
 }
 
+/**
+ * The identity platform's events carry no outcome: it cannot know what an app holds (an app it
+ * does not tell may have removed its tokens itself, at a local sign-out).
+ */
 function fromEmulator({ seq: _seq, app: _app, ...event }: EmulatorEvent): Omit<LandingEvent, 'id'> {
-  return {
-    ...event,
-    source: IDENTITY_PLATFORM,
-    ...(event.kind === 'not-told' ? { outcome: 'left-behind' as const } : {}),
-  };
+  return { ...event, source: IDENTITY_PLATFORM };
 }

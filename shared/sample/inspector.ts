@@ -3,7 +3,7 @@
  * now. Token counts and times, who is signed in, where the last API call's token came from —
  * never a token, a code or a session key.
  */
-import type { SessionCensus, Sessions } from '../session/sessions.ts';
+import type { SessionCensus, SessionData, Sessions } from '../session/sessions.ts';
 import { labelOf, type Timeline, type TimelineEvent } from '../timeline/timeline.ts';
 import {
   summarize,
@@ -22,10 +22,25 @@ export interface SignedInSession {
   tokens?: TokenCounts;
 }
 
+/**
+ * Tokens of one user that one sign-out could leave behind: a session's own cache (java, python),
+ * or a user's partition (aspnetcore, aspnet) with every session that reaches it.
+ */
+export interface TokenHolder {
+  user: string;
+  /** The identity platform sessions (labels) of the app sessions that reach these tokens. */
+  sessions: string[];
+  refreshTokens: number;
+  /** The latest expiry of its access tokens (epoch ms), if it holds any. */
+  accessTokenExpiresOn: number | undefined;
+}
+
 export type Inspection = TokenCacheSummary &
   SessionCensus & {
     /** Up to {@link LISTED} signed-in sessions, most recent first. */
     signedIn: SignedInSession[];
+    /** Every holder of tokens, whatever the number of sessions. */
+    holders: TokenHolder[];
     /** The last API call: for whom, when, with which token. */
     lastTokenUsed: Pick<TimelineEvent, 'at' | 'user' | 'token' | 'text'> | undefined;
   };
@@ -39,7 +54,8 @@ export async function inspect(
 ): Promise<Inspection> {
   const tokens = await tokenCacheSummary();
   const census = await sessions.census();
-  const signedIn = (await sessions.all())
+  const all = await sessions.all();
+  const signedIn = all
     .flatMap(({ user, tokenCache }): SignedInSession[] => {
       if (!user) return [];
       const { accessTokens, refreshTokens, idTokens } = summarize([tokenCache]);
@@ -63,6 +79,41 @@ export async function inspect(
     ...census,
     removalMarkers: census.removalMarkers + (tokens.removalMarkers ?? 0),
     signedIn,
+    holders: holdersOf(all, tokens),
     lastTokenUsed: last && { at: last.at, user: last.user, token: last.token, text: last.text },
   };
+}
+
+function holdersOf(all: SessionData[], tokens: TokenCacheSummary): TokenHolder[] {
+  const holders: TokenHolder[] = [];
+  const inSessions = new Set<string>();
+  const latest = (expiries: number[]) => (expiries.length > 0 ? Math.max(...expiries) : undefined);
+  // A cache in each session: each session holds tokens of its own.
+  for (const { user, tokenCache } of all) {
+    if (!user || tokenCache === undefined) continue;
+    const [account] = summarize([tokenCache]).accounts;
+    if (!account || account.accessTokens + account.refreshTokens === 0) continue;
+    inSessions.add(account.homeAccountId);
+    holders.push({
+      user: user.username,
+      sessions: [labelOf(user.sid) ?? ''],
+      refreshTokens: account.refreshTokens,
+      accessTokenExpiresOn: latest(account.accessTokenTimes.map((times) => times.expiresOn)),
+    });
+  }
+  // A partition per user: every session of the user reaches it.
+  for (const account of tokens.accounts) {
+    if (inSessions.has(account.homeAccountId)) continue;
+    if (account.accessTokens + account.refreshTokens === 0) continue;
+    const labels = all.flatMap(({ user }) =>
+      user?.homeAccountId === account.homeAccountId ? [labelOf(user.sid) ?? ''] : [],
+    );
+    holders.push({
+      user: account.username,
+      sessions: [...new Set(labels)],
+      refreshTokens: account.refreshTokens,
+      accessTokenExpiresOn: latest(account.accessTokenTimes.map((times) => times.expiresOn)),
+    });
+  }
+  return holders;
 }

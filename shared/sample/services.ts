@@ -55,6 +55,8 @@ export function createSampleServices(
   const { instance } = sample;
   const timeline = new Timeline(
     instance.of > 1 ? `${sample.name}-${instance.number}` : sample.name,
+    // Read only by the cache inspector and the landing page, which show it when it is on.
+    sample.cacheInspector,
   );
   const sessions = new Sessions(store, `${sample.name}:`, timeline);
   const postLogoutRedirectUri = sample.baseUrl + sample.registration.postLogoutRedirectPath;

@@ -19,6 +19,7 @@ export function signOutObserver(options: {
 }): Koa.Middleware {
   const { timeline, sessions, localSignOutPath, frontChannelLogoutPath } = options;
   return async (ctx, next) => {
+    if (!timeline.enabled) return next();
     const sid = new URLSearchParams(ctx.querystring).get('sid');
     if (ctx.method === 'GET' && ctx.path === frontChannelLogoutPath && sid !== null) {
       return observeFrontChannel(ctx, next, sid);
@@ -27,43 +28,52 @@ export function signOutObserver(options: {
     return next();
   };
 
+  /**
+   * What a request did is told once its response has gone: by then the session middleware has
+   * saved or ended the session, and the `sid` index says what is left.
+   */
+  function afterResponse(ctx: Koa.Context, tell: () => Promise<void>): void {
+    ctx.res.once('close', () => {
+      // What cannot be known (the store is down) is not told.
+      tell().catch(() => {});
+    });
+  }
+
   async function observeLocal(ctx: Koa.Context, next: Koa.Next): Promise<void> {
     const user = ctx.session?.user;
     const cacheInSession = ctx.session?.tokenCache !== undefined;
     const startedAt = Date.now();
+    if (user)
+      afterResponse(ctx, async () => {
+        const removed = timeline.last(
+          (event) =>
+            event.kind === 'tokens-removed' &&
+            event.account === user.homeAccountId &&
+            event.at >= startedAt,
+        );
+        const tokens = cacheInSession
+          ? 'the token cache kept in the session went with it'
+          : removed
+            ? 'their tokens were removed from the token cache'
+            : 'nothing was removed from the token cache';
+        const session = labelOf(user.sid);
+        timeline.record({
+          kind: 'local-sign-out',
+          text: `${user.username} signed out here: session ended, ${tokens}; the browser goes on to the identity platform's sign-out`,
+          user: user.username,
+          account: user.homeAccountId,
+          ...(session ? { session } : {}),
+          ...(cacheInSession || removed ? { outcome: 'removed' as const } : {}),
+        });
+      });
     await next();
-    if (!user) return;
-    const removed = timeline.last(
-      (event) =>
-        event.kind === 'tokens-removed' && event.user === user.username && event.at >= startedAt,
-    );
-    const tokens = cacheInSession
-      ? 'the token cache kept in the session went with it'
-      : removed
-        ? 'their tokens were removed from the token cache'
-        : 'the token cache was not touched';
-    const session = labelOf(user.sid);
-    timeline.record({
-      kind: 'local-sign-out',
-      text: `${user.username} signed out here: session ended, ${tokens}; the browser goes on to the identity platform's sign-out`,
-      user: user.username,
-      ...(session ? { session } : {}),
-      outcome: cacheInSession || removed ? 'removed' : 'left-behind',
-    });
   }
 
   async function observeFrontChannel(ctx: Koa.Context, next: Koa.Next, sid: string) {
     const before = await sessions.findBySid(sid);
     const cookieUser = ctx.session?.user;
-    let status = 0;
-    try {
-      await next();
-      status = ctx.status;
-    } catch (error) {
-      status = (error as { status?: number }).status ?? 500;
-      throw error;
-    } finally {
-      const after = await sessions.findBySid(sid).catch(() => before);
+    afterResponse(ctx, async () => {
+      const after = await sessions.findBySid(sid);
       const session = labelOf(sid);
       const cookie = cookieUser
         ? `the session cookie came with it (${cookieUser.username})`
@@ -75,11 +85,12 @@ export function signOutObserver(options: {
           : 'No session of that sid is left here.';
       timeline.record({
         kind: 'front-channel',
-        text: `Front-channel logout for session ${session}: ${cookie}; answered ${status}${answerNote(ctx, status)}. ${here}`,
+        text: `Front-channel logout for session ${session}: ${cookie}; answered ${ctx.status}${answerNote(ctx, ctx.status)}. ${here}`,
         ...(session ? { session } : {}),
         ...(before ? { outcome: after ? 'left-behind' : 'removed' } : {}),
       });
-    }
+    });
+    await next();
   }
 }
 

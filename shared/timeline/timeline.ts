@@ -26,6 +26,8 @@ export interface TimelineEvent {
   text: string;
   /** The user's sign-in name. */
   user?: string;
+  /** msal's home account id of the user, where the event is about their tokens. */
+  account?: string;
   /** The identity platform session, as a label (see `sessionLabel`), never the `sid` itself. */
   session?: string;
   /** What became of the user's tokens, where the event decides it. */
@@ -38,24 +40,43 @@ export type NewEvent = Omit<TimelineEvent, 'seq' | 'at' | 'source'>;
 
 /** Events kept in memory; the oldest go first. */
 const KEPT = 200;
+/** The longest text an event keeps. */
+const MAX_TEXT = 300;
 
 export class Timeline {
   private readonly events: TimelineEvent[] = [];
   private readonly listeners = new Set<(event: TimelineEvent) => void>();
   private seq = 0;
 
-  constructor(readonly source: string) {}
+  constructor(
+    readonly source: string,
+    /**
+     * Off, nothing is recorded: nobody may read it (the cache inspector is off, as against Entra
+     * by default), and the code paths that tell it skip what they would do only to tell it.
+     */
+    readonly enabled = true,
+  ) {}
 
   record(event: NewEvent): void {
+    if (!this.enabled) return;
+    const text = event.text.length > MAX_TEXT ? `${event.text.slice(0, MAX_TEXT)}…` : event.text;
     const recorded: TimelineEvent = {
       seq: ++this.seq,
       at: Date.now(),
       source: this.source,
       ...event,
+      text,
     };
     this.events.push(recorded);
     if (this.events.length > KEPT) this.events.shift();
-    for (const listener of this.listeners) listener(recorded);
+    // Told from within sign-outs: whatever a listener does, the sign-out goes on.
+    for (const listener of this.listeners) {
+      try {
+        listener(recorded);
+      } catch {
+        // the listener's own problem (a page's stream that broke)
+      }
+    }
   }
 
   /** The events kept, oldest first. */

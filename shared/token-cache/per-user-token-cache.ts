@@ -140,9 +140,11 @@ export class PerUserTokenCache {
   async remove(homeAccountId: string): Promise<void> {
     this.warm.delete(homeAccountId);
     for (const access of this.inUse.get(homeAccountId) ?? []) access.dropped = true;
-    const held = this.options.timeline ? await this.store.get(this.key(homeAccountId)) : undefined;
+    const { timeline } = this.options;
+    // What it held, for the timeline only (one more read): the removal itself needs none.
+    const held = timeline?.enabled ? await this.store.get(this.key(homeAccountId)) : undefined;
     await this.store.remove([this.key(homeAccountId)]);
-    this.options.timeline?.record(removal(homeAccountId, held));
+    timeline?.record(removal(homeAccountId, held));
   }
 
   async summary(): Promise<TokenCacheSummary> {
@@ -243,13 +245,14 @@ interface WarmUser {
 /** For the timeline: what a removal took away, in counts. */
 function removal(homeAccountId: string, held: string | undefined): NewEvent {
   const { accounts, accessTokens, refreshTokens, idTokens } = summarize([held]);
-  const user = accounts[0]?.username || homeAccountId;
+  const user = accounts[0]?.username;
   return {
     kind: 'tokens-removed',
     text: held
       ? `Removed ${user}'s tokens from the token cache: their partition (${accessTokens} access, ${refreshTokens} refresh, ${idTokens} id token) deleted`
-      : `Removed ${user}'s partition from the token cache: it held nothing`,
-    user,
+      : `Removed the partition of ${homeAccountId} from the token cache: it held nothing already`,
+    ...(user ? { user } : {}),
+    account: homeAccountId,
     outcome: 'removed',
   };
 }

@@ -247,3 +247,17 @@ export async function eachSampleSignsInAndOut(journey: Journey): Promise<void> {
   }
   await page.close();
 }
+
+/**
+ * With EMULATOR_LOGOUT_AUTO_CONTINUE=on, the sign-out page goes on by itself once its frames have
+ * loaded, as Entra's does: a sign-out in aspnetcore ends on its signed-out page, no click needed.
+ */
+export async function signOutContinuesByItself(journey: Journey): Promise<void> {
+  const page = await journey.context.newPage();
+  await page.goto(journey.project.landingUrl);
+  await signIn(journey, page, 'aspnetcore', true);
+  await page.click('header >> text=Sign out');
+  await page.waitForURL(/\/AzureAD\/Account\/SignedOut$/, { timeout: 10_000 });
+  assert.equal(await page.$('#signed-in-user'), null, 'aspnetcore: signed out');
+  await page.close();
+}

@@ -14,6 +14,7 @@ import { npmStart } from './npm-start.ts';
 const { values } = parseArgs({ options: { out: { type: 'string', default: 'docs/images' } } });
 const out = path.resolve(values.out ?? 'docs/images');
 const staging = path.join(out, '.new');
+rmSync(staging, { recursive: true, force: true }); // what an interrupted run left
 mkdirSync(staging, { recursive: true });
 
 const browser = await launchDebianChromium().catch((error: Error) => {
