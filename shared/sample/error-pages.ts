@@ -40,7 +40,10 @@ export async function errorPages(ctx: Koa.Context, next: Koa.Next): Promise<void
       // A GET can simply be tried again once the cause is gone; a POST (a sign-in response) cannot.
       const retry =
         ctx.method === 'GET' && page.status >= 500 ? safeReturnPath(ctx.originalUrl) : undefined;
-      await render(ctx, 'error', { ...page, retry });
+      // In a frame (the identity platform's sign-out page shows the front-channel one), the
+      // error alone, without the header of every page.
+      const layout = ctx.get('Sec-Fetch-Dest') === 'iframe' ? null : 'layout';
+      await render(ctx, 'error', { ...page, retry }, layout);
     }
   }
 }
