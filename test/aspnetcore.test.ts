@@ -415,7 +415,7 @@ describe('aspnetcore: sign-in refuses bad input, shows why, and keeps no tokens'
       assert.equal(response.status, 302);
       // The transaction travels with the browser, sealed, and stays small.
       const cookie = response.headers.get('set-cookie') ?? '';
-      assert.match(cookie, /^aspnetcore\.signin=[\w-]+; path=\/signin-oidc; /);
+      assert.match(cookie, /^aspnetcore\.signin\.[\w-]{16}=[\w-]+; path=\/signin-oidc; /);
       assert.ok(cookie.length < 1_000, `a ${cookie.length}-byte cookie`);
     }
     await emptyCache();
@@ -508,6 +508,61 @@ describe('aspnetcore: an app registration without the optional claims sid and lo
     assert.equal(browser.frontChannelRequests[0]?.status, 200);
     const summary = await cacheSummary(env.sample.url);
     assert.deepEqual([summary.accounts.length, summary.sessions], [0, 0]);
+  });
+
+  test("a sid claimed by another user never moves a sign-out: Alex's signs out Alex only, Adele's reaches Adele", async () => {
+    const adeleName = env.emulator.users[0]!.userPrincipalName;
+    const alexName = env.emulator.users[1]!.userPrincipalName;
+    /** Signs in up to the identity platform's answer (a form_post), and returns it unsent. */
+    const answerFor = async (browser: Browser, username: string) => {
+      browser.autoSubmitForms = false;
+      const page = await browser.signIn(env.sample.url + signInPath, username, env.password);
+      browser.autoSubmitForms = true;
+      return parseForm(page.html, page.url);
+    };
+    const signedInAs = async (browser: Browser) =>
+      /id="signed-in-user">([^<]+)</.exec((await browser.get(`${env.sample.url}/`)).html)?.[1];
+    const adele = new Browser();
+    const adeleAnswer = await answerFor(adele, adeleName);
+    await adele.post(adeleAnswer.action, adeleAnswer.fields);
+    const adeleSid = adeleAnswer.fields.session_state!;
+    // Alex replays his own sign-in response with Adele's sid as its session_state: without the
+    // optional claim, nothing tells the app it is not his.
+    const alex = new Browser();
+    const claim = async () => {
+      const answer = await answerFor(alex, alexName);
+      assert.notEqual(answer.fields.session_state, adeleSid);
+      await alex.post(answer.action, { ...answer.fields, session_state: adeleSid });
+      assert.equal(await signedInAs(alex), alexName);
+    };
+    await claim();
+    assert.equal((await cacheSummary(env.sample.url)).accounts.length, 2);
+
+    // Alex signs out here: Adele stays signed in, with her tokens.
+    await alex.get(env.sample.url + signOutPath);
+    assert.equal(await signedInAs(adele), adeleName, 'Adele is still signed in');
+    assert.equal((await adele.get(env.sample.url + profilePath)).status, 200);
+    const afterAlex = await cacheSummary(env.sample.url);
+    assert.deepEqual(
+      afterAlex.accounts.map((account) => account.username),
+      [adeleName],
+      "only Alex's tokens went",
+    );
+
+    // Alex claims Adele's sid again; then Adele signs out everywhere, on the identity platform's
+    // page: the front-channel sign-out of her sid reaches her, and whoever claimed it.
+    await claim();
+    const ssoPage = await adele.get(`${env.emulator.identityUrl}/`);
+    const form = parseForm(ssoPage.html, ssoPage.url, (html) => html.includes('/logout'));
+    await adele.post(form.action, form.fields);
+    assert.equal(adele.frontChannelRequests[0]?.status, 200);
+    const summary = await cacheSummary(env.sample.url);
+    assert.deepEqual(
+      [summary.accounts.length, summary.refreshTokens, summary.sessions],
+      [0, 0, 0],
+      "Adele's tokens are gone (and Alex's, who claimed her sid)",
+    );
+    assert.equal(await signedInAs(adele), undefined);
   });
 
   test('local sign-out goes to the end-session endpoint without a logout_hint it does not have', async () => {

@@ -274,7 +274,10 @@ describe('the comparison and the lesson', () => {
   test('diff of two sign-out.ts files shows what aspnetcore adds', async () => {
     const diff = run('diff samples/aspnet/sign-out.ts samples/aspnetcore/sign-out.ts', {});
     assert.equal(await diff.exitCode(), 1, 'the files differ');
-    assert.match(diff.output, /^>\s+await sessions\.endBySid\(user\.sid\);$/m);
+    assert.match(
+      diff.output,
+      /^>\s+await sessions\.endBySid\(user\.sid, \{ onlyUser: user\.homeAccountId \}\);$/m,
+    );
     assert.match(diff.output, /^> export async function frontChannelSignOut\($/m);
     assert.match(diff.output, /^< \/\/ Global sign-out: no handler/m);
   });

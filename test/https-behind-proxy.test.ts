@@ -38,5 +38,8 @@ test('through the proxy (X-Forwarded-Proto: https) it works, with Secure cookies
     redirect: 'manual',
   });
   assert.equal(response.status, 302);
-  assert.match(response.headers.get('set-cookie') ?? '', /aspnetcore\.signin=.*; secure/i);
+  assert.match(
+    response.headers.get('set-cookie') ?? '',
+    /aspnetcore\.signin\.[\w-]{16}=.*; secure/i,
+  );
 });

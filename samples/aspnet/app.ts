@@ -32,11 +32,9 @@ export function createAspNetRoutes(services: SampleServices): SampleRoutes {
   // In this process's memory, whatever store the sessions use: `MemoryCache.Default` was not
   // shared between instances. In Entra ID the home account id (`uid.utid`) is `oid.tid`.
   const tokenCache = services.tokenCaches.perUser({ ttlSeconds: 48 * 60 * 60, store: 'process' });
-  const msalFor = (homeAccountId?: string) =>
-    services.msalClient(tokenCache.partition(homeAccountId));
   const challenge = async (ctx: Koa.Context, returnTo: string) => {
     ctx.redirect(
-      await signIn.authorizationUrl(ctx, msalFor(), {
+      await signIn.authorizationUrl(ctx, {
         scopes: registration.scopes,
         responseMode: 'form_post',
         returnTo,
@@ -48,7 +46,7 @@ export function createAspNetRoutes(services: SampleServices): SampleRoutes {
   router.get('/', (ctx) => render(ctx, 'home'));
   // The redirect URI is the site root: OWIN's middleware picks the form_post response up there.
   router.post(registration.redirectPath, async (ctx) => {
-    ctx.redirect(await signIn.complete(ctx, msalFor(), await readForm(ctx)));
+    ctx.redirect(await signIn.complete(ctx, await readForm(ctx), tokenCache));
   });
   router.get(signInPath, (ctx) => challenge(ctx, '/'));
 

@@ -10,11 +10,14 @@ import Router from '@koa/router';
 import type Koa from 'koa';
 import type { SampleRoutes } from '../../shared/sample/contract.ts';
 import type { SampleServices } from '../../shared/sample/services.ts';
+import { PendingSignOuts } from '../../shared/session/pending-sign-outs.ts';
+import { sessionExpiresAt } from '../../shared/session/session-middleware.ts';
 import { SESSION_MAX_AGE_MS } from '../../shared/session/sessions.ts';
+import { labelOf } from '../../shared/timeline/timeline.ts';
 import { queryParams, readForm } from '../../shared/web/read-form.ts';
 import { render } from '../../shared/web/render.ts';
 import { registration } from './registration.ts';
-import { frontChannelSignOut, signOut } from './sign-out.ts';
+import { frontChannelSignOut, removeEverythingOf, signOut } from './sign-out.ts';
 
 const signInPath = '/AzureAD/Account/SignIn';
 const signOutPath = '/AzureAD/Account/SignOut';
@@ -22,25 +25,38 @@ const signedOutPath = '/AzureAD/Account/SignedOut';
 const profilePath = '/Home/Profile';
 
 export function createAspNetCoreRoutes(services: SampleServices): SampleRoutes {
-  const { signIn, sessions, identityPlatform } = services;
+  const { signIn, sessions, identityPlatform, timeline } = services;
   // Tokens live no longer than the sessions that use them: a partition no session can reach
-  // would be a partition no sign-out can find.
+  // would be a partition no sign-out can find. Each write of the partition (at sign-in, at a
+  // refresh) lives no later than the session of the request that writes it.
   const tokenCache = services.tokenCaches.perUser({
     ttlSeconds: SESSION_MAX_AGE_MS / 1000,
     store: 'shared',
   });
-  /** A msal client over this user's cache partition (or, before sign-in, an empty one). */
-  const msalFor = (homeAccountId?: string) =>
-    services.msalClient(tokenCache.partition(homeAccountId));
+  // Front-channel sign-outs that arrive while the store does not answer: never lost.
+  const pendingSignOuts = new PendingSignOuts(
+    (sid) => removeEverythingOf(sid, { tokenCache, sessions }),
+    (sid, what) =>
+      timeline.record({
+        kind: 'sign-out-waiting',
+        text:
+          what === 'waiting'
+            ? `Front-channel sign-out of session ${labelOf(sid)} kept: the store did not answer; it is carried out as soon as it does`
+            : `Front-channel sign-out of session ${labelOf(sid)} carried out: the store answers again`,
+        session: labelOf(sid),
+      }),
+  );
   const challenge = (ctx: Koa.Context, returnTo: string) =>
     ctx.redirect(`${signInPath}?redirectUri=${encodeURIComponent(returnTo)}`);
 
   const router = new Router();
+  // A session whose identity platform session has a sign-out waiting here is signed out first.
+  router.use(pendingSignOuts.middleware());
 
   router.get('/', (ctx) => render(ctx, 'home'));
 
   router.get(signInPath, async (ctx) => {
-    const url = await signIn.authorizationUrl(ctx, msalFor(), {
+    const url = await signIn.authorizationUrl(ctx, {
       scopes: registration.scopes,
       responseMode: 'form_post',
       returnTo: queryParams(ctx).redirectUri,
@@ -49,7 +65,7 @@ export function createAspNetCoreRoutes(services: SampleServices): SampleRoutes {
   });
 
   router.post(registration.redirectPath, async (ctx) => {
-    ctx.redirect(await signIn.complete(ctx, msalFor(), await readForm(ctx)));
+    ctx.redirect(await signIn.complete(ctx, await readForm(ctx), tokenCache));
   });
 
   router.get(profilePath, async (ctx) => {
@@ -57,7 +73,7 @@ export function createAspNetCoreRoutes(services: SampleServices): SampleRoutes {
     if (!user) return challenge(ctx, profilePath);
     const profile = await services.graphForUser<Record<string, unknown>>(
       ctx,
-      tokenCache.forUser(user.homeAccountId),
+      tokenCache.forUser(user.homeAccountId, { notAfter: sessionExpiresAt(ctx) }),
       user,
       { scopes: registration.scopes, path: '/v1.0/me' },
     );
@@ -66,7 +82,7 @@ export function createAspNetCoreRoutes(services: SampleServices): SampleRoutes {
     await render(ctx, 'profile', { title: 'Your profile (Graph /me)', record: profile });
   });
 
-  const signOutServices = { tokenCache, sessions, identityPlatform };
+  const signOutServices = { tokenCache, sessions, identityPlatform, pendingSignOuts };
   router.get(signOutPath, (ctx) => signOut(ctx, signOutServices));
   // The identity platform sends the browser here after sign-out, then we show the signed-out page.
   router.get(registration.postLogoutRedirectPath, (ctx) => ctx.redirect(signedOutPath));
@@ -89,5 +105,6 @@ export function createAspNetCoreRoutes(services: SampleServices): SampleRoutes {
       api: { href: profilePath, label: 'Profile (Graph /me)' },
     },
     tokenCacheSummary: () => tokenCache.summary(),
+    close: () => pendingSignOuts.close(),
   };
 }

@@ -10,11 +10,12 @@
  *   app's front-channel logout URL (`registration.ts`). The 2019 ASP.NET Core code only signed
  *   the cookie out there and left the token cache alone. GOING BEYOND THE ORIGINAL, this sample
  *   removes the user's tokens too, and needs no cookie to do it (browsers no longer send it into
- *   the cross-site iframe): it finds the user and their sessions by the `sid` recorded at sign-in.
+ *   the cross-site iframe): it finds the users and their sessions by the `sid` recorded at sign-in.
  */
 import { randomBytes } from 'node:crypto';
 import type Koa from 'koa';
 import type { SampleServices } from '../../shared/sample/services.ts';
+import type { PendingSignOuts } from '../../shared/session/pending-sign-outs.ts';
 import type { PerUserTokenCache } from '../../shared/token-cache/per-user-token-cache.ts';
 
 /** For the landing page. */
@@ -34,8 +35,9 @@ export async function signOut(
   if (user) {
     // Remove the account from the token cache: every token of this user goes.
     await tokenCache.remove(user.homeAccountId);
-    // End every session of theirs here, not only this browser's.
-    await sessions.endBySid(user.sid);
+    // End every session of theirs that signed in through the same identity platform session
+    // here, not only this browser's; another user's, never.
+    await sessions.endBySid(user.sid, { onlyUser: user.homeAccountId });
   }
   ctx.session = null;
   ctx.redirect(
@@ -52,7 +54,7 @@ export async function signOut(
 export async function frontChannelSignOut(
   ctx: Koa.Context,
   params: Record<string, string | undefined>,
-  { tokenCache, sessions, identityPlatform }: SignOutServices,
+  { identityPlatform, pendingSignOuts }: SignOutServices & { pendingSignOuts: PendingSignOuts },
 ): Promise<void> {
   // What the identity platform expects of a front-channel logout response: never cached, never a
   // redirect, 200 even when there was nothing to do. Only the identity platform may frame it.
@@ -65,20 +67,31 @@ export async function frontChannelSignOut(
 
   const { sid, iss } = params;
   if (!sid) return ctx.throw(400, 'A front-channel sign-out request needs a sid');
-
-  const record = await sessions.findBySid(sid);
-  // An unknown (or already signed-out) sid: nothing to do, and still a success.
-  if (!record) return;
-  // Entra sends `sid` alone; the OpenID Connect spec adds `iss`. When present, it must match.
-  if (iss !== undefined && iss !== record.issuer) return;
+  // Entra sends `sid` alone; the OpenID Connect spec adds `iss`. When present, it must be ours.
+  if (iss !== undefined && iss !== identityPlatform.issuer) return;
   // If this browser does send our cookie and it belongs to another identity platform session,
   // the request is not about this browser's user: never sign out the wrong user.
   const cookieUser = ctx.session?.user;
   if (cookieUser && cookieUser.sid !== sid) return;
 
-  // Remove the account from the token cache, and end every session of theirs here: the identity
-  // platform ended this sid, so no session of it may start again (a sign-in completing now).
-  await tokenCache.remove(record.homeAccountId);
-  await sessions.endBySid(sid, { endedByIdentityPlatform: true });
+  // Carried out now; or, if the store does not answer, as soon as it does (never lost).
+  await pendingSignOuts.signOut(sid);
   if (cookieUser) ctx.session = null;
+}
+
+/**
+ * Everything this app holds of the identity platform session `sid`: the tokens of every user
+ * recorded under it, then every session of it. Tokens first, so that a sign-out stopped half-way
+ * (the store failed) leaves the sessions that lead to them, and running it again finishes it. The
+ * sessions ended may name a user who signed in meanwhile: their tokens go too.
+ */
+export async function removeEverythingOf(
+  sid: string,
+  { tokenCache, sessions }: Pick<SignOutServices, 'tokenCache' | 'sessions'>,
+): Promise<void> {
+  const users = await sessions.usersOf(sid);
+  for (const user of users) await tokenCache.remove(user);
+  // The identity platform ended this sid: no session of it may start again (a sign-in completing now).
+  const ended = await sessions.endBySid(sid, { endedByIdentityPlatform: true });
+  for (const user of ended) if (!users.includes(user)) await tokenCache.remove(user);
 }

@@ -25,10 +25,9 @@ const securePath = registration.redirectPath;
 export function createJavaRoutes(services: SampleServices): SampleRoutes {
   const { signIn, identityPlatform } = services;
   const tokenCache = services.tokenCaches.perSession();
-  const msalFor = (ctx: Koa.Context) => services.msalClient(tokenCache.partition(ctx));
   const challenge = async (ctx: Koa.Context) => {
     ctx.redirect(
-      await signIn.authorizationUrl(ctx, msalFor(ctx), {
+      await signIn.authorizationUrl(ctx, {
         scopes: registration.scopes,
         responseMode: 'form_post',
         prompt: 'select_account',
@@ -46,13 +45,7 @@ export function createJavaRoutes(services: SampleServices): SampleRoutes {
     await render(ctx, 'home');
   });
   router.post(securePath, async (ctx) => {
-    ctx.redirect(
-      await signIn.complete(
-        ctx,
-        services.msalClient(tokenCache.signInPartition(ctx)),
-        await readForm(ctx),
-      ),
-    );
+    ctx.redirect(await signIn.complete(ctx, await readForm(ctx), tokenCache));
   });
 
   router.get(usersPath, async (ctx) => {

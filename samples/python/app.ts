@@ -7,7 +7,6 @@
  * the whole session, cache included.
  */
 import Router from '@koa/router';
-import type Koa from 'koa';
 import type { SampleRoutes } from '../../shared/sample/contract.ts';
 import type { SampleServices } from '../../shared/sample/services.ts';
 import { type GraphUsers, renderUsers } from '../../shared/web/graph-pages.ts';
@@ -24,7 +23,6 @@ const graphCallPath = '/graphcall';
 export function createPythonRoutes(services: SampleServices): SampleRoutes {
   const { signIn, identityPlatform } = services;
   const tokenCache = services.tokenCaches.perSession();
-  const msalFor = (ctx: Koa.Context) => services.msalClient(tokenCache.partition(ctx));
 
   const router = new Router();
   router.get('/', async (ctx) => {
@@ -37,7 +35,7 @@ export function createPythonRoutes(services: SampleServices): SampleRoutes {
   // but showing a page must not keep anything on the server for whoever asks for it.
   router.get(loginPath, (ctx) => render(ctx, 'login', { authUrl: loginStartPath }));
   router.get(loginStartPath, async (ctx) => {
-    const authUrl = await signIn.authorizationUrl(ctx, msalFor(ctx), {
+    const authUrl = await signIn.authorizationUrl(ctx, {
       scopes: registration.scopes,
       responseMode: 'query',
     });
@@ -46,13 +44,7 @@ export function createPythonRoutes(services: SampleServices): SampleRoutes {
 
   // The redirect URI: a query-mode response, state checked before the code is redeemed.
   router.get(registration.redirectPath, async (ctx) => {
-    ctx.redirect(
-      await signIn.complete(
-        ctx,
-        services.msalClient(tokenCache.signInPartition(ctx)),
-        queryParams(ctx),
-      ),
-    );
+    ctx.redirect(await signIn.complete(ctx, queryParams(ctx), tokenCache));
   });
 
   router.get(graphCallPath, async (ctx) => {

@@ -1,4 +1,4 @@
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import {
   AuthError,
   type AuthenticationResult,
@@ -9,10 +9,15 @@ import type { SetOption as CookieOptions } from 'cookies';
 import type Koa from 'koa';
 import type { SampleSettings } from '../config/settings.ts';
 import { Sealer } from '../crypto/sealed.ts';
-import { clearSessionData, sessionSaveRefused } from '../session/session-middleware.ts';
+import {
+  clearSessionData,
+  requestStartedAt,
+  sessionExpiresAt,
+  sessionSaveRefused,
+} from '../session/session-middleware.ts';
 import type { Sessions, SessionUser } from '../session/sessions.ts';
 import { labelOf, type Timeline } from '../timeline/timeline.ts';
-import { takeSignInTokenCache } from '../token-cache/session-token-cache.ts';
+import type { SignInTokenCache, TokenCachePartition } from '../token-cache/cache-plugin.ts';
 import type { IdentityProvider } from './identity-provider.ts';
 import { unreachableOr } from './silent-token.ts';
 
@@ -51,25 +56,26 @@ interface SignInTransaction {
 }
 
 const transactionTtlSeconds = 10 * 60;
-/** Sign-ins one browser can have in progress at once (two tabs sent to sign in together…). */
-const MAX_TRANSACTIONS = 3;
-/** Longer return paths are ignored (`/` instead): the transactions must fit in one cookie. */
+/** Longer return paths are ignored (`/` instead): a transaction must fit in its cookie. */
 const MAX_RETURN_PATH = 512;
 const random = () => randomBytes(32).toString('base64url');
 
 /**
  * The OpenID Connect authorization code flow, with state, nonce and PKCE all checked.
  *
- * The transaction (state, nonce, PKCE verifier, where to return) travels with the browser, sealed
- * (encrypted and authenticated) in a cookie scoped to the redirect URI's path, as ASP.NET Core's
- * OpenID Connect handler keeps its own: up to three, so that two tabs can sign in at once. That
- * binds the response to the browser that started the sign-in (no login CSRF), each transaction is
- * taken out of the cookie when its response arrives, so that it serves once, and starting a
- * sign-in (or showing a page with a sign-in link) keeps nothing on the server.
+ * Each sign-in's transaction (state, nonce, PKCE verifier, where to return) travels with the
+ * browser, sealed (encrypted and authenticated) in a cookie of its own, named after its state and
+ * scoped to the redirect URI's path, as ASP.NET Core's OpenID Connect handler keeps its
+ * correlation cookies. That binds the response to the browser that started the sign-in (no login
+ * CSRF); the cookie is deleted when its response arrives, so that it serves once; two sign-ins
+ * started at once (two tabs) each have their own, and starting one (a cross-site link to a
+ * sign-in route included) never touches another in progress; and starting a sign-in (or showing a
+ * page with a sign-in link) keeps nothing on the server.
  *
- * Nothing about the browser's session changes until the sign-in has succeeded: a sign-in that
- * fails (a refused code, an identity platform that does not answer) leaves whoever was signed in
- * signed in.
+ * Nothing changes until the sign-in has succeeded: the code is redeemed into a token cache of
+ * this request's own, in memory; a sign-in that fails (a refused code, an id token for another app,
+ * a sign-out that happened meanwhile) leaves whoever was signed in signed in, and no token of it
+ * anywhere. Only an accepted sign-in's tokens are kept (see `startSession`).
  */
 export class OpenIdSignIn {
   private readonly cryptoProvider = new CryptoProvider();
@@ -83,6 +89,8 @@ export class OpenIdSignIn {
     private readonly provider: IdentityProvider,
     private readonly sessions: Sessions,
     private readonly timeline: Timeline,
+    /** A msal client over a token cache partition (the sample's settings). */
+    private readonly msalClient: (partition: TokenCachePartition) => ConfidentialClientApplication,
   ) {
     this.sealer = new Sealer(sample.sessionKeys, `${sample.name}.signin`);
     this.cookieName = `${sample.name}.signin`;
@@ -96,11 +104,7 @@ export class OpenIdSignIn {
    * Starts a sign-in: gives the browser its transaction, and returns the identity platform's
    * authorize URL for the browser to be redirected to.
    */
-  async authorizationUrl(
-    ctx: Koa.Context,
-    client: ConfidentialClientApplication,
-    request: SignInRequest,
-  ): Promise<string> {
+  async authorizationUrl(ctx: Koa.Context, request: SignInRequest): Promise<string> {
     const { verifier, challenge } = await this.cryptoProvider.generatePkceCodes();
     const transaction: SignInTransaction = {
       scopes: request.scopes,
@@ -114,13 +118,13 @@ export class OpenIdSignIn {
       previousSession: ctx.session?.isNew === false ? ctx.session.externalKey : undefined,
       expiresAt: Date.now() + transactionTtlSeconds * 1000,
     };
-    const pending = [...this.transactions(ctx), transaction].slice(-MAX_TRANSACTIONS);
-    this.setTransactions(ctx, pending, request.responseMode);
+    this.setTransaction(ctx, transaction.state, transaction);
     this.timeline.record({
       kind: 'sign-in-started',
       text: `Sign-in started: the browser goes to the identity platform (response by ${request.responseMode}${request.prompt ? `, prompt=${request.prompt}` : ''})`,
     });
-    return client.getAuthCodeUrl({
+    // Building the URL touches no token cache.
+    return this.msalClient(emptyPartition()).getAuthCodeUrl({
       scopes: request.scopes,
       redirectUri: this.redirectUri,
       responseMode: request.responseMode,
@@ -134,17 +138,17 @@ export class OpenIdSignIn {
 
   /**
    * Handles the authorization response (query or form_post parameters): checks it belongs to a
-   * sign-in this browser started, redeems the code, and starts a fresh session for the user.
-   * `client` must be over an empty partition of the token cache (this user's tokens only).
-   * Returns the local path to send the browser to.
+   * sign-in this browser started, redeems the code, starts a fresh session for the user, and keeps
+   * their tokens in `tokenCache` — once the sign-in is accepted, never before. Returns the local
+   * path to send the browser to.
    */
   async complete(
     ctx: Koa.Context,
-    client: ConfidentialClientApplication,
     params: Record<string, string | undefined>,
+    tokenCache: SignInTokenCache,
   ): Promise<string> {
     try {
-      return await this.completeSignIn(ctx, client, params);
+      return await this.completeSignIn(ctx, params, tokenCache);
     } catch (error) {
       if (error instanceof SignInError) {
         this.timeline.record({ kind: 'sign-in-failed', text: `Sign-in failed: ${error.message}` });
@@ -155,8 +159,8 @@ export class OpenIdSignIn {
 
   private async completeSignIn(
     ctx: Koa.Context,
-    client: ConfidentialClientApplication,
     params: Record<string, string | undefined>,
+    tokenCache: SignInTokenCache,
   ): Promise<string> {
     // First: is this the answer to a sign-in this browser started? Only then is anything it says,
     // an error included, worth showing.
@@ -169,9 +173,12 @@ export class OpenIdSignIn {
     }
     if (!params.code) throw new SignInError('The sign-in response carries no authorization code.');
 
+    // The code is redeemed into this request's own cache, in memory: nothing of the sign-in is
+    // kept anywhere until it is accepted.
+    const redeemed = inMemoryPartition();
     let result: AuthenticationResult;
     try {
-      result = await client.acquireTokenByCode({
+      result = await this.msalClient(redeemed).acquireTokenByCode({
         code: params.code,
         scopes: transaction.scopes,
         redirectUri: this.redirectUri,
@@ -216,7 +223,12 @@ export class OpenIdSignIn {
     const loginHint = stringClaim(claims.login_hint);
     if (loginHint) user.loginHint = loginHint;
 
-    const where = await this.startSession(ctx, user, transaction.previousSession);
+    const serialized = redeemed.value();
+    if (!serialized) throw new SignInError('The identity platform returned no tokens to keep.');
+    const where = await this.startSession(ctx, user, transaction.previousSession, {
+      tokenCache,
+      serialized,
+    });
     const session = labelOf(user.sid);
     this.timeline.record({
       kind: 'signed-in',
@@ -228,103 +240,156 @@ export class OpenIdSignIn {
   }
 
   /**
-   * Whoever was signed in in this browser is replaced: the user (and, in samples that keep it
-   * there, the token cache msal just filled) goes into the session, which then gets a new key (no
-   * session fixation): koa-session ends the old key and saves the new one, with the user, at once,
-   * indexed under the user's `sid`. (In the other order, koa-session would compare the session
-   * with the one it read and, when the same user signs in again, find nothing to save.) When the
-   * response came cross-site without the session cookie, the session the sign-in started from is
-   * ended here.
+   * Whoever was signed in in this browser is replaced: the user goes into the session, which then
+   * gets a new key (no session fixation): koa-session ends the old key and saves the new one, with
+   * the user, at once, indexed under the user's `sid`. (In the other order, koa-session would
+   * compare the session with the one it read and, when the same user signs in again, find nothing
+   * to save.) When the response came cross-site without the session cookie, the session the
+   * sign-in started from is ended here.
+   *
+   * The tokens follow the session, never precede it. A cache kept in the session (java, python) is
+   * saved with it, in the same write; a partition of a shared cache (aspnetcore, aspnet) is written
+   * once the session is saved, and only if no sign-out removed it since this request began. A save
+   * refused (the user signed out while this sign-in was completing: a held form_post arriving after
+   * a sign-out everywhere) keeps nothing at all.
    */
   private async startSession(
     ctx: Koa.Context,
     user: SessionUser,
     previousSession: string | undefined,
-  ): Promise<'the session' | "the user's partition of the token cache"> {
+    { tokenCache, serialized }: { tokenCache: SignInTokenCache; serialized: string },
+  ): Promise<string> {
     const session = ctx.session;
     if (!session) throw new Error('Sign-in needs the session middleware');
     clearSessionData(session);
     session.user = user;
-    const tokenCache = takeSignInTokenCache(ctx);
-    if (tokenCache) session.tokenCache = tokenCache;
+    if (tokenCache.keepsTokens === 'in the session') session.tokenCache = serialized;
     await session.regenerate();
     if (previousSession && previousSession !== session.externalKey) {
       await this.sessions.destroy(previousSession);
     }
-    if (sessionSaveRefused(ctx)) {
-      throw new SignInError(
-        'You signed out of the identity platform while this sign-in was completing. Please sign in again.',
-      );
+    if (sessionSaveRefused(ctx)) throw signedOutMeanwhile();
+    if (tokenCache.keepsTokens === 'in a partition') {
+      const kept = await tokenCache.keepSignIn(serialized, {
+        since: requestStartedAt(ctx),
+        notAfter: sessionExpiresAt(ctx),
+      });
+      if (!kept) {
+        // A sign-out removed the user's tokens while this sign-in was completing: it wins, and the
+        // session just started ends with it.
+        ctx.session = null;
+        throw signedOutMeanwhile();
+      }
     }
-    return tokenCache ? 'the session' : "the user's partition of the token cache";
+    return tokenCache.keepsTokens === 'in the session'
+      ? 'the session'
+      : "the user's partition of the token cache";
   }
 
-  /** The transactions this browser holds, unexpired, oldest first. */
-  private transactions(ctx: Koa.Context): SignInTransaction[] {
-    const sealed = ctx.cookies.get(this.cookieName);
-    const opened = sealed ? this.sealer.open(sealed) : undefined;
-    let parsed: unknown;
-    try {
-      parsed = opened ? JSON.parse(opened) : [];
-    } catch {
-      parsed = [];
-    }
-    const now = Date.now();
-    return Array.isArray(parsed)
-      ? (parsed as SignInTransaction[]).filter((transaction) => transaction.expiresAt > now)
-      : [];
+  /** The name of the cookie that carries the transaction of the sign-in with this `state`. */
+  private cookieFor(state: string): string {
+    const id = createHash('sha256').update(state).digest('base64url').slice(0, 16);
+    return `${this.cookieName}.${id}`;
+  }
+
+  /** The names of the sign-in cookies this request carries (sign-ins of this browser in progress). */
+  private transactionCookies(ctx: Koa.Context): string[] {
+    const prefix = `${this.cookieName}.`;
+    return (ctx.get('Cookie') ?? '')
+      .split(';')
+      .map((pair) => pair.slice(0, pair.indexOf('=')).trim())
+      .filter((name) => name.startsWith(prefix));
   }
 
   /**
    * A form_post response is a POST from the identity platform's site: a SameSite=Lax cookie would
    * not come along, so across sites the cookie is SameSite=None (which needs Secure; browsers
    * accept Secure cookies from http://localhost). A query response is a top-level GET, which
-   * takes Lax cookies along.
+   * takes Lax cookies along. `undefined` deletes it.
    */
-  private setTransactions(
+  private setTransaction(
     ctx: Koa.Context,
-    transactions: SignInTransaction[],
-    responseMode: SignInRequest['responseMode'],
+    state: string,
+    transaction: SignInTransaction | undefined,
   ): void {
+    const responseMode = transaction?.responseMode ?? 'form_post';
     const crossSitePost = this.crossSite && responseMode === 'form_post';
     const secure = crossSitePost || this.sample.baseUrl.startsWith('https:');
     const options: CookieOptions = {
       httpOnly: true,
       path: this.sample.registration.redirectPath,
-      maxAge: transactions.length > 0 ? transactionTtlSeconds * 1000 : 0,
+      maxAge: transaction ? transactionTtlSeconds * 1000 : 0,
       sameSite: crossSitePost ? 'none' : 'lax',
       secure,
       overwrite: true,
     };
     // koa refuses Secure cookies on a plain-http request unless told the connection counts as secure.
     if (secure) ctx.cookies.secure = true;
-    const value = transactions.length > 0 ? this.sealer.seal(JSON.stringify(transactions)) : null;
-    ctx.cookies.set(this.cookieName, value, options);
+    const name = this.cookieFor(state);
+    const value = transaction ? this.sealer.seal(JSON.stringify(transaction), name) : null;
+    ctx.cookies.set(name, value, options);
   }
 
   /**
-   * The transaction this browser started with this `state`, taken out of its cookie so that it
-   * serves once. A response that matches none leaves the others in progress untouched.
+   * The transaction this browser started with this `state`, its cookie deleted so that it serves
+   * once. A response that matches none leaves the sign-ins in progress untouched.
    */
   private takeTransaction(ctx: Koa.Context, state: string | undefined): SignInTransaction {
-    const transactions = this.transactions(ctx);
-    if (transactions.length === 0) {
+    const name = state ? this.cookieFor(state) : undefined;
+    const sealed = name ? ctx.cookies.get(name) : undefined;
+    const transaction =
+      name && sealed ? openTransaction(this.sealer.open(sealed, name)) : undefined;
+    if (!state || !transaction || !sameString(state, transaction.state)) {
+      if (this.transactionCookies(ctx).length > 0) {
+        throw new SignInError(
+          'This sign-in response does not match the sign-in started in this browser (its state is wrong).',
+        );
+      }
       throw new SignInError(
         'This sign-in response does not match a sign-in started in this browser: it expired, ' +
           'was already used, or was started elsewhere. Please sign in again.',
       );
     }
-    const index = transactions.findIndex((each) => state && sameString(state, each.state));
-    const transaction = transactions[index];
-    if (!transaction) {
-      throw new SignInError(
-        'This sign-in response does not match the sign-in started in this browser (its state is wrong).',
-      );
-    }
-    transactions.splice(index, 1);
-    this.setTransactions(ctx, transactions, transaction.responseMode);
+    this.setTransaction(ctx, state, undefined);
     return transaction;
   }
+}
+
+function signedOutMeanwhile(): SignInError {
+  return new SignInError(
+    'You signed out of the identity platform while this sign-in was completing. Please sign in again.',
+  );
+}
+
+/** A transaction read back from its cookie, if it is one and has not expired. */
+function openTransaction(opened: string | undefined): SignInTransaction | undefined {
+  if (!opened) return undefined;
+  try {
+    const parsed = JSON.parse(opened) as SignInTransaction;
+    return typeof parsed?.state === 'string' && parsed.expiresAt > Date.now() ? parsed : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A partition that is never read: building a URL, for which msal touches no cache. */
+function emptyPartition(): TokenCachePartition {
+  return { load: async () => undefined, save: async () => {}, clear: async () => {} };
+}
+
+/** A partition in this request's memory, starting empty: where a sign-in redeems its code. */
+function inMemoryPartition(): TokenCachePartition & { value(): string | undefined } {
+  let value: string | undefined;
+  return {
+    load: async () => value,
+    save: async (serialized) => {
+      value = serialized;
+    },
+    clear: async () => {
+      value = undefined;
+    },
+    value: () => value,
+  };
 }
 
 /**

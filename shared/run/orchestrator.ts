@@ -15,7 +15,7 @@ import { createSampleApp } from '../sample/sample-app.ts';
 import { createSampleServices } from '../sample/services.ts';
 import { EncryptedStore } from '../store/encrypted-store.ts';
 import { type KeyValueStore, MemoryStore } from '../store/key-value-store.ts';
-import { RedisStore } from '../store/redis-store.ts';
+import { persistenceWarning, RedisStore, redactedUrl } from '../store/redis-store.ts';
 import type { Timeline } from '../timeline/timeline.ts';
 import { emulatorOptions } from './emulator-apps.ts';
 import { EmulatorLink, type Logger } from './emulator-link.ts';
@@ -149,8 +149,16 @@ async function openStore(
     // The partitions of the users whose tokens the first level remembers.
     cachedEntries: sample.warmUsers,
   });
+  // Once per process and Redis: whether a restart of Redis could undo sign-outs.
+  if (!checkedPersistence.has(url)) {
+    checkedPersistence.add(url);
+    const warning = persistenceWarning(redactedUrl(url), await redis.persistence());
+    if (warning) log.warn(warning);
+  }
   return new EncryptedStore(redis, encryptionKeys);
 }
+
+const checkedPersistence = new Set<string>();
 
 async function startSample(
   project: ProjectSettings,
@@ -180,6 +188,7 @@ async function startSample(
     timeline: services.timeline,
     async close() {
       await closeServer(server);
+      routes.close?.();
       await close();
     },
   };

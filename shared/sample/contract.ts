@@ -22,4 +22,6 @@ export interface SampleRoutes {
   links: { signIn: string; signOut: string; api: { href: string; label: string } };
   /** Everything the sample's token cache holds, for the inspector. Counts only, never tokens. */
   tokenCacheSummary(): Promise<TokenCacheSummary>;
+  /** Stops what the routes run in the background, if anything (the sample is stopping). */
+  close?(): void;
 }

@@ -78,6 +78,7 @@ export function createSampleApp(
       cookieName: `${settings.name}.session`,
       sessions: services.sessions,
       secure: settings.baseUrl.startsWith('https:'),
+      frontChannelLogoutPath,
     }),
   );
   app.use(async (ctx, next) => {

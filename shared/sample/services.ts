@@ -31,6 +31,8 @@ export interface SampleServices {
   identityPlatform: {
     /** e.g. `https://login.microsoftonline.com`: the only origin allowed to frame this app. */
     origin: string;
+    /** Its issuer (`iss`), which every id token this app accepted carries. */
+    issuer: string;
     /** The end-session URL, returning to this sample's registered post-logout redirect URI. */
     endSessionUrl(options?: Omit<EndSessionRequest, 'postLogoutRedirectUri'>): string;
   };
@@ -67,7 +69,7 @@ export function createSampleServices(
     settings: sample,
     timeline,
     sessions,
-    signIn: new OpenIdSignIn(sample, provider, sessions, timeline),
+    signIn: new OpenIdSignIn(sample, provider, sessions, timeline, msalClient),
     msalClient,
     graphForUser: graphForUser(
       new GraphClient(identity.graphUrl, identity.outboundTimeoutMs),
@@ -76,6 +78,7 @@ export function createSampleServices(
     ),
     identityPlatform: {
       origin: provider.origin,
+      issuer: provider.configuration.issuer,
       endSessionUrl: (options = {}) =>
         endSessionUrl(provider, { postLogoutRedirectUri, ...options }),
     },

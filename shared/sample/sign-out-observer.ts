@@ -70,10 +70,12 @@ export function signOutObserver(options: {
   }
 
   async function observeFrontChannel(ctx: Koa.Context, next: Koa.Next, sid: string) {
-    const before = await sessions.findBySid(sid);
+    // What cannot be known (the store is down) is not told; the request goes on regardless.
+    const before = (await sessions.usersOf(sid).catch(() => undefined))?.length;
+    if (before === undefined) return next();
     const cookieUser = ctx.session?.user;
     afterResponse(ctx, async () => {
-      const after = await sessions.findBySid(sid);
+      const after = (await sessions.usersOf(sid)).length;
       const session = labelOf(sid);
       const cookie = cookieUser
         ? `the session cookie came with it (${cookieUser.username})`

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type Koa from 'koa';
 import session from 'koa-session';
+import { ServiceUnavailableError } from '../errors.ts';
 import { SESSION_MAX_AGE_MS, type SessionData, type Sessions } from './sessions.ts';
 
 /** The parts of koa-session's session object the samples use (koa-session does not type `ctx.session`). */
@@ -11,6 +12,8 @@ export type Session = SessionData & {
   readonly externalKey: string | undefined;
   /** Whether no stored session came with the request. */
   readonly isNew: boolean;
+  /** koa-session's: until when the stored session lives (epoch ms), as read with the request. */
+  readonly _expire?: number;
 };
 
 declare module 'koa' {
@@ -34,7 +37,17 @@ export function clearSessionData(session: SessionData): void {
  */
 export function sessionMiddleware(
   app: Koa,
-  options: { cookieName: string; sessions: Sessions; secure: boolean; maxAgeMs?: number },
+  options: {
+    cookieName: string;
+    sessions: Sessions;
+    secure: boolean;
+    maxAgeMs?: number;
+    /**
+     * The front-channel logout URL's path, where a session that cannot be read (the store does not
+     * answer) is taken as no session: the sign-out must still be taken (see `PendingSignOuts`).
+     */
+    frontChannelLogoutPath?: string | undefined;
+  },
 ): Koa.Middleware {
   const { sessions, cookieName, maxAgeMs = SESSION_MAX_AGE_MS } = options;
   const cookie = {
@@ -58,7 +71,15 @@ export function sessionMiddleware(
         },
       },
       store: {
-        get: (key: string) => sessions.get(key),
+        async get(key: string, _maxAge: number, { ctx }: { ctx?: Koa.Context }) {
+          try {
+            return await sessions.get(key);
+          } catch (error) {
+            const frontChannel = ctx?.path === options.frontChannelLogoutPath;
+            if (frontChannel && error instanceof ServiceUnavailableError) return undefined;
+            throw error;
+          }
+        },
         // The store is the one place that always knows a session's current key (koa-session's
         // `externalKey` still names the old one after `regenerate()`): the sid index is written
         // here. The save is refused if the session was ended after this request began.
@@ -66,6 +87,7 @@ export function sessionMiddleware(
           const startedAt: number = ctx?.state[REQUEST_STARTED_AT] ?? sessions.now();
           const saved = await sessions.save(key, data, (maxAge || maxAgeMs) / 1000, startedAt);
           if (!saved && ctx) ctx.state[SAVE_REFUSED] = true;
+          if (saved && ctx) ctx.state[SAVED_EXPIRY] = (data as { _expire?: number })._expire;
         },
         destroy: (key: string) => sessions.destroy(key),
       },
@@ -84,5 +106,23 @@ export function sessionSaveRefused(ctx: Koa.Context): boolean {
   return ctx.state[SAVE_REFUSED] === true;
 }
 
+/**
+ * When this request began, by the store's clock: a sign-out at or after it wins over what the
+ * request writes (see `KeyValueStore.write`).
+ */
+export function requestStartedAt(ctx: Koa.Context): number {
+  return ctx.state[REQUEST_STARTED_AT] as number;
+}
+
+/**
+ * Until when this request's session lives (epoch ms): as this request saved it, or as it was read.
+ * Tokens written for the session live no longer, so that none outlives the records that lead a
+ * sign-out to it (see `PerUserTokenCache`).
+ */
+export function sessionExpiresAt(ctx: Koa.Context): number | undefined {
+  return (ctx.state[SAVED_EXPIRY] as number | undefined) ?? ctx.session?._expire;
+}
+
 const REQUEST_STARTED_AT = 'sessionRequestStartedAt';
 const SAVE_REFUSED = 'sessionSaveRefused';
+const SAVED_EXPIRY = 'sessionSavedExpiry';

@@ -4,6 +4,7 @@ import { labelOf, type Timeline } from '../timeline/timeline.ts';
 /** What the inspector shows of the sessions (counts only). */
 export interface SessionCensus {
   sessions: number;
+  /** Identity platform sessions (`sid`s) with at least one session of this app indexed under them. */
   sids: number;
   /** Every entry of the sessions and the `sid` index. */
   entries: number;
@@ -16,7 +17,12 @@ export interface SessionUser {
   homeAccountId: string;
   name: string;
   username: string;
-  /** The identity platform's session id (`sid` claim): what front-channel sign-out names. */
+  /**
+   * The identity platform's session id: what front-channel sign-out names. From the id token's
+   * `sid` claim, which came straight from the token endpoint; without that optional claim, from the
+   * authorization response's `session_state`, which the browser carried and could have changed
+   * (see `Sessions`).
+   */
   sid: string;
   /** The id token's `login_hint` claim, sent back as `logout_hint` to skip the account picker. */
   loginHint?: string;
@@ -35,12 +41,6 @@ export interface SessionData {
   tokenCache?: string;
 }
 
-/** What the app knows about one identity platform session (`sid`). */
-export interface SidRecord {
-  homeAccountId: string;
-  issuer: string;
-}
-
 export const SESSION_MAX_AGE_MS = 8 * 60 * 60 * 1000;
 
 /**
@@ -56,15 +56,24 @@ const ENDED_SID_SECONDS = 15 * 60;
  *
  * Why the index: front-channel sign-out arrives in a cross-site iframe, where browsers no longer
  * send the app's session cookie; the request carries only `sid`. Each time a signed-in session is
- * saved, its key is recorded under its user's `sid`, so that the app can end exactly those
- * sessions, on the server, without the cookie. The index lives as long as its longest session,
- * and goes with its last one.
+ * saved, its key is recorded under its `sid`, so that the app can end exactly those sessions, and
+ * find whose tokens to remove (each session names its user), on the server, without the cookie.
+ * The index lives as long as its longest session, and goes with its last one. It holds session
+ * ids only: who they belong to is in the sessions, which a shared store keeps encrypted.
+ *
+ * Why a `sid` may name several users: it is recorded as the sign-in said it. From the id token's
+ * `sid` claim it is the identity platform's word; without that optional claim it comes from the
+ * authorization response's `session_state`, which the browser carries and a user can change (replay
+ * their own sign-in response with someone else's `sid`). So nothing is overwritten: a `sid` keeps
+ * every user recorded under it, and a sign-out by `sid` reaches all of them. Whoever claimed another
+ * person's `sid` can only be signed out with that person; nobody can move a sign-out away from
+ * themselves. A user's own sign-out ends their sessions only (`endBySid` with `onlyUser`).
  *
  * Why a sign-out wins: ending a session removes it with a marker (`KeyValueStore.remove`), and a
- * save is refused if its session, or its `sid`, was removed after the request that saves it began
- * — or, for a `sid` the identity platform ended, at all. A request still running when the user
- * signs out (a slow token refresh, koa-session renewing the session on its way out, a sign-in
- * completing) cannot bring the session back.
+ * save is refused if its session, its `sid`, or its user's sessions under that `sid` were ended
+ * after the request that saves it began — or, for a `sid` the identity platform ended, at all. A
+ * request still running when the user signs out (a slow token refresh, koa-session renewing the
+ * session on its way out, a sign-in completing) cannot bring the session back.
  */
 export class Sessions {
   private readonly ttlSeconds = SESSION_MAX_AGE_MS / 1000;
@@ -89,8 +98,9 @@ export class Sessions {
 
   /**
    * Saves a session (koa-session calls this at the end of a request) and, when someone is signed
-   * in, indexes it by `sid`: all in one step. Refused (`false`) if the session or its `sid` was
-   * ended after `requestStartedAt`, or if the identity platform ended the `sid`.
+   * in, indexes it by `sid`, with its user: all in one step. Refused (`false`) if the session, its
+   * `sid`, or its user's sessions of that `sid` were ended after `requestStartedAt`, or if the
+   * identity platform ended the `sid`.
    */
   async save(
     sessionKey: string,
@@ -103,70 +113,96 @@ export class Sessions {
     const guards: WriteGuard[] = [{ unlessRemoved: key, since: requestStartedAt }];
     const user = data.user;
     if (user?.sid && isSid(user.sid)) {
-      const record: SidRecord = { homeAccountId: user.homeAccountId, issuer: user.issuer };
-      const ttl = this.ttlSeconds;
-      writes.push(
-        { set: this.sidKey(user.sid), value: JSON.stringify(record), ttlSeconds: ttl },
-        { addToSet: this.sidSessionsKey(user.sid), member: sessionKey, ttlSeconds: ttl },
-      );
+      const { sid, homeAccountId } = user;
+      writes.push({
+        addToSet: this.sidSessionsKey(sid),
+        member: sessionKey,
+        // As long as the session itself: the index never goes before a session it leads to.
+        ttlSeconds: Math.max(ttlSeconds, this.ttlSeconds),
+      });
       guards.push(
-        { unlessRemoved: this.sidKey(user.sid), since: requestStartedAt },
-        { unlessRemoved: this.endedSidKey(user.sid), since: 0 },
+        { unlessRemoved: this.sidKey(sid), since: requestStartedAt },
+        { unlessRemoved: this.sidUserKey(sid, homeAccountId), since: requestStartedAt },
+        { unlessRemoved: this.endedSidKey(sid), since: 0 },
       );
     }
     return this.store.write(writes, guards);
   }
 
   /**
-   * Ends one session (a local sign-out, or the old key of a session that got a new one): a
-   * request still running for it cannot save it again. It leaves the `sid` index, which goes
-   * when its last session does. A key with no session (a visitor who was never signed in) leaves
-   * nothing behind, not even a marker.
+   * Ends one session (the old key of a session that got a new one, a sign-out that ends only this
+   * browser's): a request still running for it cannot save it again. It leaves the `sid` index,
+   * which goes when its last session does. A key with no session (a visitor who was never signed
+   * in) leaves nothing behind, not even a marker.
    */
   async destroy(sessionKey: string): Promise<void> {
     const stored = await this.get(sessionKey);
     if (!stored) return;
     await this.store.remove([this.sessionKey(sessionKey)]);
     const sid = stored.user?.sid;
-    if (sid) {
-      await this.store.removeFromSet(this.sidSessionsKey(sid), sessionKey, [this.sidKey(sid)]);
-    }
-  }
-
-  /** Who signed in through the identity platform session `sid`, if anyone did here. */
-  async findBySid(sid: string): Promise<SidRecord | undefined> {
-    if (!isSid(sid)) return undefined;
-    const value = await this.store.get(this.sidKey(sid));
-    return value ? (JSON.parse(value) as SidRecord) : undefined;
+    if (sid && isSid(sid)) await this.store.removeFromSet(this.sidSessionsKey(sid), sessionKey);
   }
 
   /**
-   * Ends every session of this app that signed in through `sid`, and forgets the `sid`. The `sid`
-   * is removed first: from then on no request that began before can save a session of it, so the
+   * Every user recorded under the identity platform session `sid` here (home account ids): one,
+   * unless someone claimed a `sid` that was not theirs (see the class comment); none if nobody
+   * signed in here through it, or all its sessions have ended.
+   */
+  async usersOf(sid: string): Promise<string[]> {
+    return usersIn(await this.sessionsOf(sid));
+  }
+
+  /**
+   * Ends every session of this app that signed in through `sid` (with `onlyUser`, only that
+   * user's), and returns the users whose sessions it ended. The `sid` (or the user's place in it)
+   * is marked first: from then on no request that began before can save a session of it, so the
    * list of its sessions read next is complete. When the identity platform itself ended the `sid`
    * (front-channel sign-out), no session of it is saved again at all, even by a sign-in completing
-   * afterwards.
+   * afterwards. Running it again after it stopped half-way (the store failed) finishes the job.
    */
-  async endBySid(sid: string, { endedByIdentityPlatform = false } = {}): Promise<void> {
-    if (!isSid(sid)) return;
-    await this.store.remove([this.sidKey(sid)]);
+  async endBySid(
+    sid: string,
+    {
+      endedByIdentityPlatform = false,
+      onlyUser,
+    }: { endedByIdentityPlatform?: boolean; onlyUser?: string } = {},
+  ): Promise<string[]> {
+    if (!isSid(sid)) return [];
+    await this.store.remove([onlyUser ? this.sidUserKey(sid, onlyUser) : this.sidKey(sid)]);
     if (endedByIdentityPlatform)
       await this.store.remove([this.endedSidKey(sid)], ENDED_SID_SECONDS);
-    const sessionKeys = await this.store.setMembers(this.sidSessionsKey(sid));
-    // The `sid` record again: a request that began after its first removal may have saved it
-    // meanwhile (with a shared store, on another instance); it goes with the sessions.
-    await this.store.remove([
-      this.sidKey(sid),
-      this.sidSessionsKey(sid),
-      ...sessionKeys.map((sessionKey) => this.sessionKey(sessionKey)),
-    ]);
+    const ended = (await this.sessionsOf(sid)).filter(
+      ({ user }) => !onlyUser || user === undefined || user === onlyUser,
+    );
+    await this.store.remove(ended.flatMap(({ key, user }) => (user ? [this.sessionKey(key)] : [])));
+    // Only the entries read (and those of sessions already gone): a session saved since (a new
+    // sign-in, after a local sign-out) stays indexed.
+    for (const { key } of ended) await this.store.removeFromSet(this.sidSessionsKey(sid), key);
+    const count = ended.filter(({ user }) => user).length;
     const session = labelOf(sid);
     this.timeline?.record({
       kind: 'sessions-ended',
-      text: `Ended ${sessionKeys.length} session(s) signed in through identity platform session ${session}, found by its sid`,
+      text: `Ended ${count} session(s) signed in through identity platform session ${session}, found by its sid`,
       ...(session ? { session } : {}),
       outcome: 'removed',
     });
+    return usersIn(ended);
+  }
+
+  /**
+   * The sessions indexed under `sid`, each with its user (read from the session itself, so that the
+   * index holds nothing but session ids); `user` is undefined for a session that has already gone.
+   */
+  private async sessionsOf(sid: string): Promise<Array<{ key: string; user?: string }>> {
+    if (!isSid(sid)) return [];
+    const keys = await this.store.setMembers(this.sidSessionsKey(sid));
+    return Promise.all(
+      keys.map(async (key) => {
+        const user = (await this.get(key))?.user;
+        // A session is of this sid only if it says so.
+        return user?.sid === sid ? { key, user: user.homeAccountId } : { key };
+      }),
+    );
   }
 
   /** Every live session, for samples whose token cache lives in the session (the inspector). */
@@ -189,7 +225,7 @@ export class Sessions {
     ]);
     return {
       sessions: sessions.entries,
-      sids: sids.filter((key) => !key.endsWith(':sessions')).length,
+      sids: sids.filter((key) => key.endsWith(':sessions')).length,
       entries: sessions.entries + index.entries,
       removalMarkers: sessions.removalMarkers + index.removalMarkers,
     };
@@ -199,8 +235,14 @@ export class Sessions {
     return `${this.keyPrefix}session:${sessionKey}`;
   }
 
+  /** Only ever a removal marker: every session of this `sid` was ended. */
   private sidKey(sid: string): string {
     return `${this.keyPrefix}sid:${sid}`;
+  }
+
+  /** Only ever a removal marker: this user's sessions of this `sid` were ended (their sign-out). */
+  private sidUserKey(sid: string, homeAccountId: string): string {
+    return `${this.keyPrefix}sid:${sid}:user:${homeAccountId}`;
   }
 
   private sidSessionsKey(sid: string): string {
@@ -215,8 +257,12 @@ export class Sessions {
 
 /**
  * What a `sid` can be: Entra's are GUIDs. Anything else (a `:` that would make `sid:X:sessions`
- * the record of the `sid` "X:sessions", say) is nobody's: never indexed, never found.
+ * the index of the `sid` "X:sessions", say) is nobody's: never indexed, never found.
  */
-function isSid(sid: string): boolean {
+export function isSid(sid: string): boolean {
   return /^[\w.~-]{1,128}$/.test(sid);
+}
+
+function usersIn(sessions: ReadonlyArray<{ user?: string }>): string[] {
+  return [...new Set(sessions.flatMap(({ user }) => (user ? [user] : [])))];
 }

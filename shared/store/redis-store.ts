@@ -122,6 +122,37 @@ export class RedisStore implements KeyValueStore {
   }
 
   /**
+   * How this Redis keeps what it is told, as far as it says (`CONFIG GET`): whether a restart
+   * brings back the state of its last write, or of its last snapshot — which would undo every
+   * sign-out since. `unknown` where `CONFIG` is refused (managed Redis services rename or block it).
+   */
+  async persistence(): Promise<RedisPersistence> {
+    try {
+      const reply = (await this.run(() =>
+        this.client.sendCommand(['CONFIG', 'GET', 'append*']),
+      )) as unknown;
+      // RESP3 answers a map (an object, or a Map, as node-redis is told to type it); RESP2 a flat
+      // list of names and values.
+      const config: Record<string, unknown> = Array.isArray(reply)
+        ? Object.fromEntries(
+            reply.flatMap((value, index) => (index % 2 === 0 ? [[value, reply[index + 1]]] : [])),
+          )
+        : reply instanceof Map
+          ? Object.fromEntries(reply)
+          : typeof reply === 'object' && reply !== null
+            ? (reply as Record<string, unknown>)
+            : {};
+      if (config.appendonly === undefined) return { aof: 'unknown' };
+      if (config.appendonly !== 'yes') return { aof: 'off' };
+      return {
+        aof: config.appendfsync === 'always' ? 'always' : (config.appendfsync as 'everysec' | 'no'),
+      };
+    } catch {
+      return { aof: 'unknown' };
+    }
+  }
+
+  /**
    * Measures Redis's clock against this one with `TIME`: the offset, less half the round trip
    * (the measure's uncertainty) and a millisecond, so that `now()` is never later than Redis's
    * time: a write's `since` then errs early, and a removal at the same moment still wins.
@@ -269,6 +300,35 @@ export class RedisStore implements KeyValueStore {
 }
 
 type RedisClient = ReturnType<typeof createClient>;
+
+/** What a restart of Redis keeps: see {@link RedisStore.persistence} and {@link persistenceWarning}. */
+export interface RedisPersistence {
+  /** The append-only file: off, or on with its fsync policy; or unknown (`CONFIG` refused). */
+  aof: 'off' | 'always' | 'everysec' | 'no' | 'unknown';
+}
+
+/**
+ * What a person running the samples on this Redis must know, or `undefined` when nothing is lost:
+ * a sign-out removes tokens and sessions; a Redis that restarts from an older state brings them
+ * back, and the user is signed in again, refresh token and all. Only an append-only file written
+ * at every command (`appendfsync always`) keeps every sign-out through a crash; `everysec` loses
+ * up to the last second of them (Redis 7.0 has no `WAITAOF` to wait for the disk).
+ */
+export function persistenceWarning(where: string, { aof }: RedisPersistence): string | undefined {
+  const fix =
+    'Run Redis with `appendonly yes` and `appendfsync always` (docs/redis.md#persistence).';
+  switch (aof) {
+    case 'always':
+      return undefined;
+    case 'everysec':
+    case 'no':
+      return `Redis at ${where} writes its append-only file with appendfsync ${aof}: if it crashes, the sign-outs of the last ${aof === 'everysec' ? 'second' : 'seconds (whenever the system flushes)'} are undone, and the tokens they removed come back. ${fix}`;
+    case 'off':
+      return `Redis at ${where} keeps no append-only file: if it restarts, every sign-out since its last snapshot is undone, and the tokens and sessions they removed come back. ${fix}`;
+    case 'unknown':
+      return `Redis at ${where} refused CONFIG GET: whether it keeps every sign-out through a restart is unknown. Make sure it persists with an append-only file written at every command (docs/redis.md#persistence).`;
+  }
+}
 
 class DeadlineExceeded extends Error {
   override name = 'DeadlineExceeded';

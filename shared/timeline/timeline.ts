@@ -22,7 +22,8 @@ export interface TimelineEvent {
     | 'tokens-removed'
     | 'sessions-ended'
     | 'local-sign-out'
-    | 'front-channel';
+    | 'front-channel'
+    | 'sign-out-waiting';
   text: string;
   /** The user's sign-in name. */
   user?: string;

@@ -47,6 +47,26 @@ export interface RememberedToken {
   expiresOn: number;
 }
 
+/**
+ * Where a token cache keeps the tokens a sign-in redeemed, once the sign-in is accepted (see
+ * `OpenIdSignIn`): never before, so that a sign-in refused at the last moment leaves none behind.
+ */
+export type SignInTokenCache =
+  /** Kept in the session (java, python): saved with it, in the same write, or not at all. */
+  | { readonly keepsTokens: 'in the session' }
+  | {
+      /** Kept in a partition of the cache's own (aspnetcore, aspnet), written once the session is. */
+      readonly keepsTokens: 'in a partition';
+      /**
+       * Writes the partition of the one user `serialized` holds, unless a sign-out removed it at or
+       * after `since` (then `false`: the sign-out wins); it lives no later than `notAfter` (epoch ms).
+       */
+      keepSignIn(
+        serialized: string,
+        options: { since: number; notAfter?: number },
+      ): Promise<boolean>;
+    };
+
 /** Where a request gets its msal client: `undefined` when the cache holds nothing for it. */
 export interface TokenCacheSource {
   lease(): Promise<ClientLease | undefined>;

@@ -13,6 +13,7 @@ import { accountsIn, summarize, type TokenCacheSummary } from './serialized-cach
 
 export interface PerUserTokenCacheOptions {
   keyPrefix: string;
+  /** How long a partition lives after it was last written (or less: see `notAfter`). */
   ttlSeconds: number;
   /** Builds a msal client over a partition (the sample's, with its settings). */
   msalClient: (partition: TokenCachePartition) => ConfidentialClientApplication;
@@ -40,6 +41,8 @@ export interface PerUserTokenCacheOptions {
  * only their construction, once per token lifetime (see docs/performance.md).
  */
 export class PerUserTokenCache {
+  /** A sign-in's tokens become the user's partition once the session is saved (see `keepSignIn`). */
+  readonly keepsTokens = 'in a partition' as const;
   /** Remembered tokens by home account id, least recently used first (a Map keeps insertion order). */
   private readonly warm = new Map<string, WarmUser>();
   /** The requests using a user's partition right now: a sign-out here drops what they learn. */
@@ -51,9 +54,8 @@ export class PerUserTokenCache {
   ) {}
 
   /**
-   * The partition of `homeAccountId`, for one request, over a client of its own. At sign-in,
-   * before msal has returned the account, pass `undefined`: the partition then starts empty and
-   * is saved under the one account msal wrote.
+   * The partition of `homeAccountId`, for one request, over a client of its own. With `undefined`,
+   * the partition starts empty and is saved under the one account msal wrote.
    */
   partition(homeAccountId: string | undefined): TokenCachePartition {
     const access = this.access(homeAccountId, this.store.now());
@@ -70,12 +72,27 @@ export class PerUserTokenCache {
   }
 
   /**
+   * The tokens a sign-in redeemed, kept as the partition of the one user they belong to, once the
+   * sign-in is accepted: unless a sign-out removed that partition at or after `since` (the time
+   * the sign-in's request began), then nothing is written and the answer is `false`.
+   */
+  async keepSignIn(
+    serialized: string,
+    { since, notAfter }: { since: number; notAfter?: number },
+  ): Promise<boolean> {
+    const access = this.access(undefined, since, notAfter);
+    await access.save(serialized);
+    return !access.dropped;
+  }
+
+  /**
    * The user's partition for one request: a msal client over it (built when first asked for),
    * and the access tokens remembered from it if it has not changed since; `undefined` if the
-   * cache holds nothing for the user. `release()` when done.
+   * cache holds nothing for the user. `release()` when done. What the request's msal writes lives
+   * no later than `notAfter` (epoch ms), if given.
    */
-  async lease(homeAccountId: string): Promise<ClientLease | undefined> {
-    const access = this.access(homeAccountId, this.store.now());
+  async lease(homeAccountId: string, notAfter?: number): Promise<ClientLease | undefined> {
+    const access = this.access(homeAccountId, this.store.now(), notAfter);
     // In use from now on: a sign-out here while the partition is being read drops it too.
     const inUse = this.inUse.get(homeAccountId) ?? new Set();
     this.inUse.set(homeAccountId, inUse.add(access));
@@ -128,9 +145,13 @@ export class PerUserTokenCache {
     };
   }
 
-  /** Where a request for this user gets its msal client (see `lease`). */
-  forUser(homeAccountId: string): TokenCacheSource {
-    return { lease: () => this.lease(homeAccountId) };
+  /**
+   * Where a request for this user gets its msal client (see `lease`). `notAfter`: the partition,
+   * if this request writes it (a refresh), lives no later than that (epoch ms) — the end of the
+   * session that reaches it, so that no token outlives the records a sign-out finds it by.
+   */
+  forUser(homeAccountId: string, { notAfter }: { notAfter?: number } = {}): TokenCacheSource {
+    return { lease: () => this.lease(homeAccountId, notAfter) };
   }
 
   /**
@@ -166,8 +187,15 @@ export class PerUserTokenCache {
     }
   }
 
-  /** What one request did with the user's partition: what it holds, and when it began. */
-  private access(homeAccountId: string | undefined, since: number): PartitionAccess {
+  /**
+   * What one request did with the user's partition: what it holds, when it began, and the latest
+   * its writes may live until.
+   */
+  private access(
+    homeAccountId: string | undefined,
+    since: number,
+    notAfter?: number,
+  ): PartitionAccess {
     const access: PartitionAccess = {
       held: undefined,
       pending: undefined,
@@ -184,7 +212,7 @@ export class PerUserTokenCache {
         // does not write their tokens back afterwards: the sign-out wins (`remove`).
         const key = this.key(owner);
         const written = await this.store.write(
-          [{ set: key, value: serialized, ttlSeconds: this.options.ttlSeconds }],
+          [{ set: key, value: serialized, ttlSeconds: this.ttlSeconds(notAfter) }],
           [{ unlessRemoved: key, since }],
         );
         if (written) {
@@ -218,6 +246,13 @@ export class PerUserTokenCache {
 
   private key(homeAccountId: string): string {
     return this.options.keyPrefix + homeAccountId;
+  }
+
+  /** A partition's lifetime: the cache's own, or less, to end no later than `notAfter`. */
+  private ttlSeconds(notAfter: number | undefined): number {
+    const { ttlSeconds } = this.options;
+    if (notAfter === undefined) return ttlSeconds;
+    return Math.max(1, Math.min(ttlSeconds, Math.floor((notAfter - Date.now()) / 1000)));
   }
 }
 

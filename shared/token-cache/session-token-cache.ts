@@ -11,6 +11,9 @@ import { summarize, type TokenCacheSummary } from './serialized-cache.ts';
  * what removes the tokens, and nothing else can.
  */
 export class SessionTokenCache {
+  /** A sign-in's tokens go into the new session, and are saved with it (see `OpenIdSignIn`). */
+  readonly keepsTokens = 'in the session' as const;
+
   constructor(
     private readonly sessions: Sessions,
     private readonly msalClient: (partition: TokenCachePartition) => ConfidentialClientApplication,
@@ -41,33 +44,7 @@ export class SessionTokenCache {
     };
   }
 
-  /**
-   * The partition a sign-in redeems its code into: it starts empty (the token cache of whoever
-   * was signed in before is not this user's), and what msal writes goes into the session only
-   * once the sign-in has succeeded (`takeSignInTokenCache`).
-   */
-  signInPartition(ctx: Koa.Context): TokenCachePartition {
-    return {
-      load: async () => undefined,
-      save: async (serialized) => {
-        ctx.state[SIGN_IN_TOKEN_CACHE] = serialized;
-      },
-      clear: async () => {
-        delete ctx.state[SIGN_IN_TOKEN_CACHE];
-      },
-    };
-  }
-
   async summary(): Promise<TokenCacheSummary> {
     return summarize((await this.sessions.all()).map((session) => session.tokenCache));
   }
-}
-
-const SIGN_IN_TOKEN_CACHE = 'signInTokenCache';
-
-/** What a sign-in partition received, for the session of the user who just signed in. */
-export function takeSignInTokenCache(ctx: Koa.Context): string | undefined {
-  const serialized = ctx.state[SIGN_IN_TOKEN_CACHE] as string | undefined;
-  delete ctx.state[SIGN_IN_TOKEN_CACHE];
-  return serialized;
 }

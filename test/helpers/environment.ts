@@ -2,6 +2,7 @@ import { createServer } from 'node:net';
 import { type EmulatorOptions, type RunningEmulator, startEmulator } from '../../emulator/index.ts';
 import { samples as definitions, type SampleName } from '../../samples/index.ts';
 import { EMULATOR_HOST, type Environment } from '../../shared/config/settings.ts';
+import type { Logger } from '../../shared/run/emulator-link.ts';
 import { type RunningSample, startProject } from '../../shared/run/orchestrator.ts';
 import type { SessionCensus } from '../../shared/session/sessions.ts';
 import type { TokenCacheSummary } from '../../shared/token-cache/serialized-cache.ts';
@@ -35,6 +36,8 @@ interface EnvironmentOptions {
   customizeEmulator?: (options: EmulatorOptions) => EmulatorOptions;
   /** Instances of each sample, on ports of their own (several need REDIS_URL in `env`). */
   instances?: number;
+  /** Where the project's messages go (none by default). */
+  log?: Logger;
 }
 
 /**
@@ -64,6 +67,7 @@ export async function startSamples(
     run: names,
     env,
     emulator: 'own',
+    ...(options.log ? { log: options.log } : {}),
     customizeEmulator: (start) => {
       const customize = options.customizeEmulator ?? ((same) => same);
       emulatorOptions = customize({ ...start, ...options.emulator });

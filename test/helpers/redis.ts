@@ -13,13 +13,18 @@ export const REDIS_SERVER = process.env.REDIS_SERVER_PATH || 'redis-server';
 
 /**
  * A real `redis-server` of the test's own, on a free port, keeping its data in a temporary folder
- * (an append-only file), so that a restart finds what was there, as a production Redis would.
+ * (an append-only file written at every command, unless `persistence` says otherwise), so that a
+ * restart finds what was there, as a production Redis would.
  */
 export interface TestRedis {
   url: string;
   port: number;
   /** Stops the server as an operator would (SIGTERM: it writes what it holds, then exits). */
   stop(): Promise<void>;
+  /** Kills the server as a crash would (SIGKILL): it keeps only what it had written to disk. */
+  crash(): Promise<void>;
+  /** Writes a snapshot (`SAVE`): what a restart without an append-only file comes back to. */
+  snapshot(): Promise<void>;
   /** Starts it again on the same port, with its data. */
   start(): Promise<void>;
   /** Freezes it (SIGSTOP): connections stay open, nothing is answered. */
@@ -39,6 +44,19 @@ export interface TestRedis {
  */
 export async function startRedis(
   t: Pick<TestContext, 'skip'> & Partial<Pick<TestContext, 'after'>>,
+  {
+    persistence = 'aof-always',
+    args = [],
+  }: {
+    /** More of `redis-server`'s options (e.g. `--rename-command CONFIG ""`, as managed services do). */
+    args?: string[];
+    /**
+     * `aof-always`: an append-only file written at every command, what a sign-out needs (see
+     * docs/redis.md); `aof-everysec`, Redis's default when the file is on; `snapshots`: no
+     * append-only file, only the snapshots `snapshot()` takes.
+     */
+    persistence?: 'aof-always' | 'aof-everysec' | 'snapshots';
+  } = {},
 ): Promise<TestRedis | undefined> {
   if (spawnSync(REDIS_SERVER, ['--version']).error) {
     const message = `redis-server is not installed: install Debian's package (apt-get install -y redis-server) or set REDIS_SERVER_PATH`;
@@ -54,7 +72,7 @@ export async function startRedis(
     url: `redis://127.0.0.1:${port}`,
     port,
     async start() {
-      server = await launch(port, dir);
+      server = await launch(port, dir, [...persistenceArgs(persistence), ...args]);
     },
     async stop() {
       const running = server;
@@ -63,6 +81,19 @@ export async function startRedis(
       running.kill('SIGCONT');
       running.kill('SIGTERM');
       await once(running, 'exit');
+    },
+    async crash() {
+      const running = server;
+      server = undefined;
+      if (!running || running.exitCode !== null) return;
+      running.kill('SIGKILL');
+      await once(running, 'exit');
+    },
+    async snapshot() {
+      const client = createClient({ url: redis.url });
+      await client.connect();
+      await client.sendCommand(['SAVE']);
+      await client.close();
     },
     pause: () => server?.kill('SIGSTOP'),
     resume: () => server?.kill('SIGCONT'),
@@ -88,7 +119,13 @@ process.once('exit', () => {
   for (const server of servers) server.kill('SIGKILL');
 });
 
-async function launch(port: number, dir: string): Promise<ChildProcess> {
+function persistenceArgs(persistence: 'aof-always' | 'aof-everysec' | 'snapshots'): string[] {
+  if (persistence === 'snapshots') return ['--appendonly', 'no'];
+  const fsync = persistence === 'aof-always' ? 'always' : 'everysec';
+  return ['--appendonly', 'yes', '--appendfsync', fsync];
+}
+
+async function launch(port: number, dir: string, options: string[]): Promise<ChildProcess> {
   const server = spawn(
     REDIS_SERVER,
     [
@@ -98,12 +135,12 @@ async function launch(port: number, dir: string): Promise<ChildProcess> {
       '127.0.0.1',
       '--dir',
       dir,
+      // No automatic snapshot: only those a test takes.
       '--save',
       '',
-      '--appendonly',
-      'yes',
       '--loglevel',
       'warning',
+      ...options,
     ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );

@@ -1,0 +1,65 @@
+/**
+ * The sign-in (`shared/msal/sign-in.ts`), in every sample, through real HTTP against the emulator:
+ * two sign-ins started at once both complete, in a browser that honours cookie paths. (A sign-in
+ * refused after its code was redeemed keeps none of its tokens: `sign-out-wins.test.ts`.)
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type { SampleName } from '../samples/index.ts';
+import { Browser } from './helpers/browser.ts';
+import { cacheSummary, startSamples, type TestEnvironment } from './helpers/environment.ts';
+
+/** Where each sample starts a sign-in, and the page a signed-in user lands on. */
+const starts: Record<SampleName, string> = {
+  aspnetcore: '/AzureAD/Account/SignIn',
+  aspnet: '/Account/SignIn',
+  java: '/msal4jsample/secure/aad',
+  python: '/login/start',
+};
+const signOuts: Record<SampleName, string> = {
+  aspnetcore: '/AzureAD/Account/SignOut',
+  aspnet: '/Account/SignOut',
+  java: '/msal4jsample/sign_out',
+  python: '/logout',
+};
+const names = Object.keys(starts) as SampleName[];
+
+let env: TestEnvironment;
+before(async () => {
+  env = await startSamples(names);
+});
+after(() => env.close());
+
+const url = (name: SampleName, path: string) => env.samples[name]!.url + path;
+const signedInAs = async (browser: Browser, name: SampleName) =>
+  /id="signed-in-user">([^<]+)</.exec((await browser.get(url(name, '/'))).html)?.[1];
+
+describe('two sign-ins started at once in one browser', () => {
+  for (const [index, name] of names.entries()) {
+    test(`${name}: both complete (two tabs, or a link from another site to the sign-in route while one is in progress)`, async () => {
+      const user = env.emulator.users[index % env.emulator.users.length]!.userPrincipalName;
+      const browser = new Browser();
+      // Two tabs open the sign-in route, one after the other, before either comes back. (A link
+      // on another site to the sign-in route is the same request.) Each gets the identity
+      // platform's authorize URL, and a cookie for its transaction.
+      const first = await browser.request(url(name, starts[name]));
+      const second = await browser.request(url(name, starts[name]));
+      assert.equal(first.status, 302);
+      assert.equal(second.status, 302);
+      // The second tab completes first (the password), then the first (single sign-on).
+      const secondPage = await browser.signIn(second.headers.get('location')!, user, env.password);
+      assert.equal(secondPage.status, 200, `the second sign-in: ${secondPage.html.slice(0, 300)}`);
+      const firstPage = await browser.signIn(first.headers.get('location')!);
+      assert.equal(firstPage.status, 200, `the first sign-in: ${firstPage.html.slice(0, 300)}`);
+      assert.equal(await signedInAs(browser, name), user);
+      await browser.get(url(name, signOuts[name]));
+      if (name === 'aspnetcore') {
+        // A form_post comes back without the session cookie: the first tab's sign-in could not
+        // end the session the second one started. Both are of the same identity platform
+        // session, and the sign-out ends both.
+        const summary = await cacheSummary(env.samples[name]!.url);
+        assert.deepEqual([summary.sessions, summary.accounts.length], [0, 0]);
+      }
+    });
+  }
+});
