@@ -32,6 +32,7 @@ export function createAspNetCoreRoutes(services: SampleServices): SampleRoutes {
   const tokenCache = services.tokenCaches.perUser({
     ttlSeconds: SESSION_MAX_AGE_MS / 1000,
     store: 'shared',
+    boundToSessions: true,
   });
   // Front-channel sign-outs that arrive while the store does not answer: never lost.
   const pendingSignOuts = new PendingSignOuts(

@@ -43,7 +43,12 @@ export interface SampleServices {
      * distributed cache of Microsoft.Identity.Web); `'process'` in this process's memory only
      * (the `MemoryCache.Default` of ASP.NET).
      */
-    perUser(options: { ttlSeconds: number; store: 'shared' | 'process' }): PerUserTokenCache;
+    perUser(options: {
+      ttlSeconds: number;
+      store: 'shared' | 'process';
+      /** A partition lives no later than the session of the request that writes it. */
+      boundToSessions?: boolean;
+    }): PerUserTokenCache;
     perSession(): SessionTokenCache;
   };
 }
@@ -83,12 +88,13 @@ export function createSampleServices(
         endSessionUrl(provider, { postLogoutRedirectUri, ...options }),
     },
     tokenCaches: {
-      perUser: ({ ttlSeconds, store: where }) => {
+      perUser: ({ ttlSeconds, store: where, boundToSessions = false }) => {
         const partitions = where === 'shared' ? store : new MemoryStore();
         if (where === 'process') stores.push(partitions);
         return new PerUserTokenCache(partitions, {
           keyPrefix: `${sample.name}:msal:`,
           ttlSeconds,
+          boundToSessions,
           msalClient,
           warmUsers: sample.warmUsers,
           timeline,

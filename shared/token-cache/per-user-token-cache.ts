@@ -13,8 +13,13 @@ import { accountsIn, summarize, type TokenCacheSummary } from './serialized-cach
 
 export interface PerUserTokenCacheOptions {
   keyPrefix: string;
-  /** How long a partition lives after it was last written (or less: see `notAfter`). */
+  /** How long a partition lives after it was last written (or less: see `boundToSessions`). */
   ttlSeconds: number;
+  /**
+   * Whether a partition lives no later than the session of the request that writes it (`notAfter`
+   * of `keepSignIn` and `forUser`): no token then outlives the records a sign-out finds it by.
+   */
+  boundToSessions?: boolean;
   /** Builds a msal client over a partition (the sample's, with its settings). */
   msalClient: (partition: TokenCachePartition) => ConfidentialClientApplication;
   /** How many users' access tokens this process remembers (the first level); 0 for none. */
@@ -74,7 +79,8 @@ export class PerUserTokenCache {
   /**
    * The tokens a sign-in redeemed, kept as the partition of the one user they belong to, once the
    * sign-in is accepted: unless a sign-out removed that partition at or after `since` (the time
-   * the sign-in's request began), then nothing is written and the answer is `false`.
+   * the sign-in's request began), then nothing is written and the answer is `false`. With
+   * `boundToSessions`, the partition lives no later than `notAfter`, the new session's end.
    */
   async keepSignIn(
     serialized: string,
@@ -88,8 +94,8 @@ export class PerUserTokenCache {
   /**
    * The user's partition for one request: a msal client over it (built when first asked for),
    * and the access tokens remembered from it if it has not changed since; `undefined` if the
-   * cache holds nothing for the user. `release()` when done. What the request's msal writes lives
-   * no later than `notAfter` (epoch ms), if given.
+   * cache holds nothing for the user. `release()` when done. With `boundToSessions`, what the
+   * request's msal writes lives no later than `notAfter` (epoch ms), if given.
    */
   async lease(homeAccountId: string, notAfter?: number): Promise<ClientLease | undefined> {
     const access = this.access(homeAccountId, this.store.now(), notAfter);
@@ -146,9 +152,9 @@ export class PerUserTokenCache {
   }
 
   /**
-   * Where a request for this user gets its msal client (see `lease`). `notAfter`: the partition,
-   * if this request writes it (a refresh), lives no later than that (epoch ms) — the end of the
-   * session that reaches it, so that no token outlives the records a sign-out finds it by.
+   * Where a request for this user gets its msal client (see `lease`). `notAfter`: with
+   * `boundToSessions`, the partition, if this request writes it (a refresh), lives no later than
+   * that (epoch ms): the end of the request's session.
    */
   forUser(homeAccountId: string, { notAfter }: { notAfter?: number } = {}): TokenCacheSource {
     return { lease: () => this.lease(homeAccountId, notAfter) };
@@ -250,8 +256,8 @@ export class PerUserTokenCache {
 
   /** A partition's lifetime: the cache's own, or less, to end no later than `notAfter`. */
   private ttlSeconds(notAfter: number | undefined): number {
-    const { ttlSeconds } = this.options;
-    if (notAfter === undefined) return ttlSeconds;
+    const { ttlSeconds, boundToSessions = false } = this.options;
+    if (!boundToSessions || notAfter === undefined) return ttlSeconds;
     return Math.max(1, Math.min(ttlSeconds, Math.floor((notAfter - Date.now()) / 1000)));
   }
 }
