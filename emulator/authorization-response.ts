@@ -86,10 +86,14 @@ async function sendToClient(
 ): Promise<void> {
   const fields = { ...parameters, ...(reply.state === undefined ? {} : { state: reply.state }) };
   if (reply.responseMode === 'form_post') {
-    return renderPage(ctx, 'form-post', 'Working...', {
-      action: reply.redirectUri,
-      fields: Object.entries(fields),
-    });
+    // Its one script submits the form, cross-origin, to the app's redirect URI.
+    return renderPage(
+      ctx,
+      'form-post',
+      'Working...',
+      { action: reply.redirectUri, fields: Object.entries(fields) },
+      { script: true, formAction: [reply.redirectUri] },
+    );
   }
   const url = new URL(reply.redirectUri);
   if (reply.responseMode === 'fragment') url.hash = new URLSearchParams(fields).toString();

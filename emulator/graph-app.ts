@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import Router from '@koa/router';
 import { createLocalJWKSet, errors, jwtVerify } from 'jose';
 import Koa from 'koa';
+import { answerOnlyAt } from './allowed-hosts.ts';
 import { GRAPH_APP_ID, mailboxOf } from './directory.ts';
 import { type EmulatorState, findApp, record } from './state.ts';
 import type { DemoUser } from './types.ts';
@@ -40,6 +41,7 @@ export function createGraphApp(state: EmulatorState): Koa<GraphState> {
     if (!/^(ECONNRESET|EPIPE|HPE_)/.test(error.code ?? ''))
       console.error('[emulator Graph]', error);
   });
+  app.use(answerOnlyAt([state.identityUrl, state.graphUrl]));
   app.use(async (ctx, next) => {
     await next();
     const caller = ctx.state.caller;

@@ -1,4 +1,5 @@
 /** Small request and response helpers of the identity endpoints. */
+import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import ejs from 'ejs';
 import type Koa from 'koa';
@@ -30,21 +31,67 @@ export async function readParameters(ctx: Koa.Context): Promise<URLSearchParams>
 }
 
 /**
- * Renders one of the emulator's pages, `views/<view>.ejs`. Pages include `_header.ejs` and
- * `_footer.ejs` themselves; `form-post` is bare, like Entra's own auto-submitting page.
- * ejs escapes `<%= %>` output, so values from requests are safe to show.
+ * What one page may run, load, post to and be framed by, beyond what every page may: its own
+ * styles, its icon, forms posted to the emulator itself; no script, no frame, framed by nobody.
+ */
+export interface PagePolicy {
+  /** The page runs its inline script (form_post's auto-submit, the sign-out page's frames). */
+  script?: boolean;
+  /** Where its forms may post, or a form post may be redirected, besides the emulator itself. */
+  formAction?: readonly string[];
+  /** The URLs of its iframes (the apps' front-channel logout URLs). */
+  frames?: readonly string[];
+  /** Framed by the emulator's own pages: the end-session endpoint's answer inside a frame. */
+  framedBySelf?: boolean;
+}
+
+/**
+ * Renders one of the emulator's pages, `views/<view>.ejs`, with its Content-Security-Policy:
+ * inline `<style>` and `<script>` run only with this response's nonce, which the views print.
+ * Pages include `_header.ejs` and `_footer.ejs` themselves; `form-post` is bare, like Entra's own
+ * auto-submitting page. ejs escapes `<%= %>` output, so values from requests are safe to show.
  */
 export async function renderPage(
   ctx: Koa.Context,
   view: string,
   title: string,
   locals: Record<string, unknown> = {},
+  policy: PagePolicy = {},
 ): Promise<void> {
+  const nonce = randomBytes(16).toString('base64');
+  ctx.set('Content-Security-Policy', contentSecurityPolicy(policy, `'nonce-${nonce}'`));
+  ctx.set('X-Frame-Options', policy.framedBySelf ? 'SAMEORIGIN' : 'DENY');
   ctx.type = 'html';
   ctx.body = await ejs.renderFile(
     `${viewsDirectory}${view}.ejs`,
-    { title, wide: false, ...locals },
+    { title, wide: false, nonce, ...locals },
     // Compiled once (its `_header`/`_footer` includes too), unless NODE_ENV=development.
     { cache: process.env.NODE_ENV !== 'development' },
   );
+}
+
+/** What every answer that is not a page says: it loads nothing, and no page may frame it. */
+export const NOT_A_PAGE = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'";
+
+function contentSecurityPolicy(policy: PagePolicy, nonce: string): string {
+  // A frame's redirects are checked too: python's front-channel URL redirects its frame to the
+  // end-session endpoint, on this origin.
+  const frames = policy.frames?.length ? ["'self'", ...policy.frames.map(sourceOf)] : [];
+  const directives = [
+    "default-src 'none'",
+    ...(policy.script ? [`script-src ${nonce}`] : []),
+    `style-src ${nonce}`,
+    "img-src 'self'",
+    `form-action ${["'self'", ...(policy.formAction ?? []).map(sourceOf)].join(' ')}`,
+    ...(frames.length ? [`frame-src ${[...new Set(frames)].join(' ')}`] : []),
+    `frame-ancestors ${policy.framedBySelf ? "'self'" : "'none'"}`,
+    "base-uri 'none'",
+  ];
+  return directives.join('; ');
+}
+
+/** A URL as a CSP source: its origin (`http://localhost:3001`), or its scheme (`myapp:`). */
+function sourceOf(url: string): string {
+  const parsed = new URL(url);
+  return parsed.origin === 'null' ? parsed.protocol : parsed.origin;
 }

@@ -13,6 +13,7 @@ import { DEFAULT_PASSWORD, GRAPH_APP_ID } from './directory.ts';
 import { createGraphApp } from './graph-app.ts';
 import { createIdentityApp } from './identity-app.ts';
 import { createSigningKey } from './keys.ts';
+import { ssoSessionNamedBy } from './sso.ts';
 import { createState } from './state.ts';
 import type { AppRegistration, EmulatorOptions, RunningEmulator } from './types.ts';
 
@@ -64,6 +65,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
     tokenRequests: state.tokenRequests,
     graphRequests: state.graphRequests,
     events: state.events,
+    sidOf: (cookieHeader) => ssoSessionNamedBy(state, cookieHeader)?.sid,
     census: () => ({
       flows: state.flows.size,
       codes: state.codes.size,

@@ -28,17 +28,24 @@ export function logout(state: EmulatorState): Koa.Middleware {
     const apps = session ? signedInApps(state, session) : [];
     if (session) recordSignOut(state, session, apps);
     // Loaded inside a frame: an app's front-channel logout URL redirected its frame here (python's
-    // `/logout` is its local sign-out route). A small page, and nothing to continue to.
+    // `/logout` is its local sign-out route). A small page, and nothing to continue to; only the
+    // emulator's own sign-out page may frame it.
     if (ctx.get('Sec-Fetch-Dest') === 'iframe')
-      return renderPage(ctx, 'logout-framed', 'Signed out');
-    await renderPage(ctx, 'logout', 'Signing out', {
-      wide: true,
-      user: session?.user,
-      apps,
-      frontChannelLogoutUrls: apps.flatMap((app) => app.frontChannelLogoutUrl ?? []),
-      continueUrl: continueUrl(state, parameters),
-      autoContinue: state.logoutAutoContinue,
-    });
+      return renderPage(ctx, 'logout-framed', 'Signed out', {}, { framedBySelf: true });
+    // Its script times the frames, which load each app's front-channel logout URL.
+    await renderPage(
+      ctx,
+      'logout',
+      'Signing out',
+      {
+        wide: true,
+        user: session?.user,
+        apps,
+        continueUrl: continueUrl(state, parameters),
+        autoContinue: state.logoutAutoContinue,
+      },
+      { script: true, frames: apps.flatMap((app) => app.frontChannelLogoutUrl ?? []) },
+    );
   };
 }
 

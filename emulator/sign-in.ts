@@ -3,7 +3,7 @@ import type Koa from 'koa';
 import { sendCode, sendError } from './authorization-response.ts';
 import { DEFAULT_PASSWORD, DEMO_USERS } from './directory.ts';
 import { AADSTS, type EntraError } from './errors.ts';
-import { readForm, renderPage } from './http.ts';
+import { type PagePolicy, readForm, renderPage } from './http.ts';
 import { safeEqual } from './secrets.ts';
 import { browserId, currentSsoSession, startSsoSession } from './sso.ts';
 import {
@@ -22,18 +22,24 @@ export async function showSignInForm(
 ): Promise<void> {
   const hint = pending.loginHint;
   const hinted = hint === undefined ? undefined : state.directory.byHint(hint)?.userPrincipalName;
-  await renderPage(ctx, 'sign-in', 'Sign in', {
-    action: `/${state.tenantId}/login`,
-    flowToken,
-    appName: findApp(state, pending.clientId)?.displayName,
-    username: failure?.username ?? hinted ?? hint ?? '',
-    error: failure?.error.text,
-    tenantId: state.tenantId,
-    users: DEMO_USERS,
-    generatedUsers: state.directory.users.length - DEMO_USERS.length,
-    // A password chosen in EMULATOR_PASSWORD is never printed; the documented default may be.
-    defaultPassword: state.password === DEFAULT_PASSWORD ? DEFAULT_PASSWORD : undefined,
-  });
+  await renderPage(
+    ctx,
+    'sign-in',
+    'Sign in',
+    {
+      action: `/${state.tenantId}/login`,
+      flowToken,
+      appName: findApp(state, pending.clientId)?.displayName,
+      username: failure?.username ?? hinted ?? hint ?? '',
+      error: failure?.error.text,
+      tenantId: state.tenantId,
+      users: DEMO_USERS,
+      generatedUsers: state.directory.users.length - DEMO_USERS.length,
+      // A password chosen in EMULATOR_PASSWORD is never printed; the documented default may be.
+      defaultPassword: state.password === DEFAULT_PASSWORD ? DEFAULT_PASSWORD : undefined,
+    },
+    answersTheApp(pending),
+  );
 }
 
 /** prompt=select_account with an SSO session: continue as its user, or "use another account". */
@@ -44,13 +50,28 @@ export async function showAccountPicker(
   pending: PendingAuthorization,
   session: SsoSession,
 ): Promise<void> {
-  await renderPage(ctx, 'account-picker', 'Pick an account', {
-    action: `/${state.tenantId}/login`,
-    anotherAccountUrl: `/${state.tenantId}/login?${new URLSearchParams({ flowToken })}`,
-    flowToken,
-    appName: findApp(state, pending.clientId)?.displayName,
-    user: session.user,
-  });
+  await renderPage(
+    ctx,
+    'account-picker',
+    'Pick an account',
+    {
+      action: `/${state.tenantId}/login`,
+      anotherAccountUrl: `/${state.tenantId}/login?${new URLSearchParams({ flowToken })}`,
+      flowToken,
+      appName: findApp(state, pending.clientId)?.displayName,
+      user: session.user,
+    },
+    answersTheApp(pending),
+  );
+}
+
+/**
+ * The sign-in form and the account picker post to the emulator, which may answer with a redirect
+ * to the app's redirect URI (`response_mode=query` or `fragment`): the browser checks that
+ * redirect against the page's `form-action` too.
+ */
+function answersTheApp(pending: PendingAuthorization): PagePolicy {
+  return { formAction: [pending.reply.redirectUri] };
 }
 
 /**

@@ -42,6 +42,19 @@ export function currentSsoSession(ctx: Koa.Context, state: EmulatorState): SsoSe
   return session;
 }
 
+/**
+ * The SSO session a browser's `Cookie` header names: how tests learn a session's `sid`, which no
+ * page shows.
+ */
+export function ssoSessionNamedBy(
+  state: EmulatorState,
+  cookieHeader: string,
+): SsoSession | undefined {
+  const prefix = `${SSO_COOKIE}=`;
+  const pair = cookieHeader.split(';').find((each) => each.trim().startsWith(prefix));
+  return pair ? state.ssoSessions.get(pair.trim().slice(prefix.length)) : undefined;
+}
+
 /** After the form: the same user keeps the session (and its sid); another user gets a new one. */
 export function startSsoSession(
   ctx: Koa.Context,

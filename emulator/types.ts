@@ -36,7 +36,8 @@ export interface EmulatorOptions {
   /**
    * The URLs apps reach the two servers at, when not `http://localhost:<port>` (behind a proxy,
    * under another host name). The identity platform's becomes part of the issuer and of every
-   * endpoint it advertises.
+   * endpoint it advertises. Their hosts, and the loopback names, are the only `Host`s the two
+   * servers answer; any other gets 421 (a site rebound to 127.0.0.1 must not read them).
    */
   publicUrls?: { identity?: string; graph?: string };
   /** Entra sends `?sid=` only; true adds `&iss=` as OIDC Front-Channel Logout 1.0 says. */
@@ -82,6 +83,11 @@ export interface RunningEmulator {
   graphRequests: Array<{ path: string; status: number; oid?: string }>;
   /** What it did, in order, for the timeline: also at `GET /events`. */
   events: EventLog;
+  /**
+   * For tests: the `sid` of the SSO session a browser's `Cookie` header (as sent to the identity
+   * platform) names. No page shows it: it is all a front-channel sign-out needs.
+   */
+  sidOf(cookieHeader: string): string | undefined;
   /** How much it holds now: each kind of state is bounded, and expires. */
   census(): { flows: number; codes: number; refreshTokens: number; ssoSessions: number };
   close(): Promise<void>;

@@ -5,8 +5,9 @@
  * and each sample's pages as they go. `npm run screenshots` takes the docs' images from the same
  * journeys. Without Chromium the suite is skipped loudly, except under CI, where it fails.
  */
+import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { launchChromium } from './helpers/chromium.ts';
+import { cspViolations, launchChromium } from './helpers/chromium.ts';
 import {
   eachSampleSignsInAndOut,
   type Journey,
@@ -38,9 +39,12 @@ describe('browser journeys through npm start', () => {
       let project: StartedProject | undefined;
       try {
         const context = await chromium.newContext();
+        const violations = await cspViolations(context);
         project = await npmStart(env);
         const run: Journey = { project, context, shoot: async () => {} };
         await journey(run);
+        // Every page worked under its Content-Security-Policy, and none had to refuse anything.
+        assert.deepEqual(violations, []);
       } finally {
         await chromium.close();
         await project?.stop();

@@ -8,10 +8,10 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { Frame, Request } from 'playwright-core';
-import type { SampleName } from '../samples/index.ts';
-import { launchChromium } from './helpers/chromium.ts';
+import { cspViolations, launchChromium } from './helpers/chromium.ts';
 import { cacheSummary, startSamples, type TestEnvironment } from './helpers/environment.ts';
-import { FRAMES_LOADED, pressContinue } from './journeys/journeys.ts';
+import { SAMPLE_ROUTES } from './helpers/routes.ts';
+import { framesAnswered, pressContinue } from './journeys/journeys.ts';
 
 let env: TestEnvironment;
 before(async () => {
@@ -19,22 +19,15 @@ before(async () => {
 });
 after(() => env.close());
 
-const routes: Record<SampleName, { signIn: string; api: string; home: string }> = {
-  aspnetcore: { signIn: '/AzureAD/Account/SignIn', api: '/Home/Profile', home: '/' },
-  aspnet: { signIn: '/Account/SignIn', api: '/Home/ReadMail', home: '/' },
-  java: {
-    signIn: '/msal4jsample/secure/aad',
-    api: '/msal4jsample/graph/users',
-    home: '/msal4jsample',
-  },
-  python: { signIn: '/login', api: '/graphcall', home: '/' },
-};
+const routes = SAMPLE_ROUTES;
 
 test('sign in to four samples, sign out everywhere: iframes without cookies, aspnetcore alone forgets', async (t) => {
   const chromium = await launchChromium(t);
   if (!chromium) return;
   try {
-    const page = await (await chromium.newContext()).newPage();
+    const context = await chromium.newContext();
+    const violations = await cspViolations(context);
+    const page = await context.newPage();
     const user = env.emulator.users[0]!.userPrincipalName;
     assert.match(
       env.emulator.identityUrl,
@@ -79,7 +72,7 @@ test('sign in to four samples, sign out everywhere: iframes without cookies, asp
     await page.goto(`${env.emulator.identityUrl}/`);
     await page.click('#sign-out-everywhere');
     // The sign-out page shows each frame's answer and waits for the user to continue.
-    await page.waitForFunction(FRAMES_LOADED);
+    await framesAnswered(page);
     await pressContinue(page);
     await page.waitForSelector('text=You signed out of your account');
 
@@ -110,6 +103,8 @@ test('sign in to four samples, sign out everywhere: iframes without cookies, asp
       await page.goto(env.samples[name]!.url + routes[name].home);
       assert.equal(await page.textContent('#signed-in-user'), user, `${name}: still signed in`);
     }
+    // Every page, and every frame, worked under its Content-Security-Policy.
+    assert.deepEqual(violations, []);
   } finally {
     await chromium.close();
   }

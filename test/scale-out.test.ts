@@ -17,6 +17,7 @@ import { Browser } from './helpers/browser.ts';
 import {
   cacheSummary,
   freePorts,
+  ssoSid,
   startBehindProxy,
   type TestEnvironment,
 } from './helpers/environment.ts';
@@ -123,7 +124,7 @@ describe('two instances over Redis behave as one app', () => {
     async () => {
       const browser = await signedIn('aspnetcore', 0, 2);
       assert.equal((await browser.request(at('aspnetcore', 0, routes.aspnetcore.api))).status, 200);
-      const sid = await ssoSid(browser);
+      const sid = await ssoSid(browser, env.emulator);
       // No cookie: the identity platform's iframe, landing on the other instance.
       assert.equal((await fetch(at('aspnetcore', 1, `/signout-oidc?sid=${sid}`))).status, 200);
       assert.equal(await signedInAs(browser, at('aspnetcore', 0)), undefined);
@@ -138,7 +139,7 @@ describe('two instances over Redis behave as one app', () => {
     "aspnetcore: a sid that would name another key is nobody's: 200, nothing read as a record",
     async () => {
       const browser = await signedIn('aspnetcore', 0, 1);
-      const sid = await ssoSid(browser);
+      const sid = await ssoSid(browser, env.emulator);
       // `sid:<sid>:sessions` is the set of its sessions: read as a record, Redis would refuse.
       const crafted = await fetch(at('aspnetcore', 1, `/signout-oidc?sid=${sid}:sessions`));
       assert.equal(crafted.status, 200);
@@ -151,7 +152,7 @@ describe('two instances over Redis behave as one app', () => {
     'aspnetcore: a refresh in flight on A cannot write back what a sign-out on B removed',
     async () => {
       const browser = await signedIn('aspnetcore', 0, 0);
-      const sid = await ssoSid(browser);
+      const sid = await ssoSid(browser, env.emulator);
       // A's API call opens the user's partition and asks for a new access token, which waits...
       const held = identity.holdNext();
       const inFlight = browser.request(at('aspnetcore', 0, routes.aspnetcore.api));
@@ -320,13 +321,6 @@ describe('when Redis fails', () => {
     },
   );
 });
-
-/** The identity platform's session id of this browser, from the emulator's SSO page. */
-async function ssoSid(browser: Browser): Promise<string> {
-  const sid = /<code id="sso-sid">([^<]+)</.exec((await browser.get(`${identity.url}/`)).html)?.[1];
-  assert.ok(sid, 'an SSO session');
-  return sid;
-}
 
 async function redisKeys(prefix: string): Promise<string[]> {
   const client = createClient({ url: redis!.url });

@@ -17,7 +17,12 @@ import { sessionMiddleware } from '../shared/session/session-middleware.ts';
 import { Sessions } from '../shared/session/sessions.ts';
 import { MemoryStore } from '../shared/store/key-value-store.ts';
 import { Browser, parseForm } from './helpers/browser.ts';
-import { cacheSummary, startBehindProxy, type TestEnvironment } from './helpers/environment.ts';
+import {
+  cacheSummary,
+  ssoSid,
+  startBehindProxy,
+  type TestEnvironment,
+} from './helpers/environment.ts';
 import type { FaultyProxy } from './helpers/faulty-proxy.ts';
 
 /** Each sample's routes: where sign-in starts, its API page, its local sign-out. */
@@ -165,10 +170,7 @@ describe('with the identity platform behind a proxy: a refresh in flight, a sign
       own.emulator.users[0]!.userPrincipalName,
       own.password,
     );
-    const sid = /<code id="sso-sid">([^<]+)</.exec(
-      (await browser.get(`${identity.url}/`)).html,
-    )?.[1];
-    assert.ok(sid);
+    const sid = await ssoSid(browser, own.emulator);
 
     // The API call opens the user's partition and asks for a new access token, which waits...
     const held = identity.holdNext();

@@ -4,16 +4,14 @@
  * sign-out left behind. No event ever carries a token, a code or a sid.
  */
 import assert from 'node:assert/strict';
-import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import type { EmulatorEvent } from '../emulator/index.ts';
-import { createLandingApp } from '../samples/landing/app.ts';
 import type { Card } from '../samples/landing/card.ts';
 import type { LandingEvent } from '../samples/landing/timeline-feed.ts';
-import { closeServer, listen } from '../shared/run/http-server.ts';
 import type { Inspection } from '../shared/sample/inspector.ts';
 import { Browser } from './helpers/browser.ts';
-import { startSamples, type TestEnvironment } from './helpers/environment.ts';
+import { ssoSid, startSamples, type TestEnvironment } from './helpers/environment.ts';
+import { type Landing, startLanding } from './helpers/landing.ts';
 
 const paths = {
   aspnetcore: {
@@ -24,32 +22,6 @@ const paths = {
   java: { signIn: '/msal4jsample/secure/aad', api: '/msal4jsample/graph/users' },
   python: { signIn: '/login' },
 } as const;
-
-interface Landing {
-  url: string;
-  close(): Promise<void>;
-}
-
-async function startLanding(env: TestEnvironment): Promise<Landing> {
-  const landing = createLandingApp(
-    Object.values(env.samples).map((sample) => ({
-      id: sample.name,
-      displayName: sample.definition.registration.displayName,
-      url: sample.url,
-      onGlobalSignOut: sample.definition.onGlobalSignOut,
-      timeline: sample.timeline,
-    })),
-    env.emulator.identityUrl,
-  );
-  const server = await listen(landing.app.callback(), 0, 'LANDING_PORT');
-  return {
-    url: `http://localhost:${(server.address() as AddressInfo).port}`,
-    async close() {
-      landing.close();
-      await closeServer(server);
-    },
-  };
-}
 
 async function events(landing: Landing): Promise<LandingEvent[]> {
   const response = await fetch(`${landing.url}/timeline`);
@@ -168,8 +140,7 @@ describe('the timeline: what happened, from the samples and the identity platfor
     assert.equal(before.java!.signedIn[0]?.session, label);
 
     // Sign out everywhere: the emulator's page, the front-channel frames, each sample's reaction.
-    const sessionPage = await browser.get(`${env.emulator.identityUrl}/`);
-    const sid = /<code id="sso-sid">([^<]+)<\/code>/.exec(sessionPage.html)?.[1] ?? '';
+    const sid = await ssoSid(browser, env.emulator);
     await browser.post(
       `${env.emulator.identityUrl}/${env.emulator.tenantId}/oauth2/v2.0/logout`,
       {},

@@ -9,6 +9,8 @@ import Router from '@koa/router';
 import Koa from 'koa';
 import type { Inspection } from '../../shared/sample/inspector.ts';
 import type { Timeline } from '../../shared/timeline/timeline.ts';
+import { allowedHosts } from '../../shared/web/allowed-hosts.ts';
+import { pageHeaders } from '../../shared/web/page-headers.ts';
 import { FAVICON, render } from '../../shared/web/render.ts';
 import { cardOf } from './card.ts';
 import { type LandingEvent, TimelineFeed } from './timeline-feed.ts';
@@ -57,13 +59,11 @@ export function createLandingApp(
         }
       }),
     );
-    ctx.set('Cache-Control', 'no-store');
     ctx.body = Object.fromEntries(entries);
   });
   // The timeline, as JSON: `?after=<id>` for the events after that one.
   router.get('/timeline', (ctx) => {
     const after = Number.parseInt(String(ctx.query.after ?? '0'), 10) || 0;
-    ctx.set('Cache-Control', 'no-store');
     ctx.body = { events: feed.all().filter((event) => event.id > after) };
   });
   // The timeline as it happens: Server-Sent Events, every event kept first, in the order they
@@ -103,12 +103,22 @@ export function createLandingApp(
     });
   });
   const app = new Koa();
-  app.use(async (ctx, next) => {
-    ctx.set('X-Content-Type-Options', 'nosniff');
-    ctx.set('Referrer-Policy', 'same-origin');
-    ctx.set('Content-Security-Policy', "frame-ancestors 'none'");
-    await next();
-  });
+  // The page's one script and one style carry the response's nonce; the script reads this
+  // server's own JSON and event stream, nothing else. It is served at http://localhost:<port>
+  // only: no host but the loopback names is answered.
+  app.use(
+    pageHeaders((_ctx, nonce) => ({
+      'default-src': "'none'",
+      'script-src': nonce,
+      'style-src': nonce,
+      'connect-src': "'self'",
+      'img-src': "'self'",
+      'form-action': "'none'",
+      'frame-ancestors': "'none'",
+      'base-uri': "'none'",
+    })),
+  );
+  app.use(allowedHosts([]));
   app.use(router.routes());
   return {
     app,

@@ -29,7 +29,6 @@ export async function errorPages(ctx: Koa.Context, next: Koa.Next): Promise<void
       console.warn(`${where}: the API answered ${error.status} ${error.code}`);
     else if (page.status >= 500) console.error(where, error);
     ctx.status = page.status;
-    ctx.set('Cache-Control', 'no-store');
     if (ctx.accepts('html', 'json') === 'json') {
       ctx.body = {
         error: page.title,

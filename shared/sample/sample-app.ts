@@ -2,6 +2,8 @@ import Router from '@koa/router';
 import Koa from 'koa';
 import { sessionMiddleware } from '../session/session-middleware.ts';
 import { labelOf } from '../timeline/timeline.ts';
+import { allowedHosts } from '../web/allowed-hosts.ts';
+import { pageHeaders } from '../web/page-headers.ts';
 import { FAVICON, render } from '../web/render.ts';
 import type { SampleDefinition, SampleRoutes } from './contract.ts';
 import { errorPages } from './error-pages.ts';
@@ -38,8 +40,24 @@ export function createSampleApp(
   // Over https the samples expect a TLS-terminating proxy in front (X-Forwarded-Proto).
   app.proxy = settings.baseUrl.startsWith('https:');
 
+  const { frontChannelLogoutPath } = settings.registration;
+  // Pages run no script; their one inline <style> carries the response's nonce. No page may be
+  // framed, but the registered front-channel logout URL, by the identity platform: its sign-out
+  // page shows what each app answered there (a 404 too).
+  app.use(
+    pageHeaders((ctx, nonce) => ({
+      'default-src': "'none'",
+      'style-src': nonce,
+      'img-src': "'self'",
+      'form-action': "'self'",
+      'frame-ancestors':
+        ctx.path === frontChannelLogoutPath ? services.identityPlatform.origin : "'none'",
+      'base-uri': "'none'",
+    })),
+  );
+  app.use(allowedHosts([settings.baseUrl]));
   app.use(async (ctx, next) => {
-    // What every page's layout shows (set first: error pages use it too).
+    // What every page's layout shows (set before the error pages: they use it too).
     ctx.state.sample = settings.registration.displayName;
     ctx.state.links = routes.links;
     ctx.state.landingUrl = landingUrl;
@@ -62,17 +80,6 @@ export function createSampleApp(
       await next();
     });
   }
-  const { frontChannelLogoutPath } = settings.registration;
-  app.use(async (ctx, next) => {
-    ctx.set('X-Content-Type-Options', 'nosniff');
-    ctx.set('Referrer-Policy', 'same-origin');
-    // No page may be framed, but the registered front-channel logout URL, by the identity
-    // platform: its sign-out page shows what each app answered there (a 404 too).
-    const frameAncestors =
-      ctx.path === frontChannelLogoutPath ? services.identityPlatform.origin : "'none'";
-    ctx.set('Content-Security-Policy', `frame-ancestors ${frameAncestors}`);
-    await next();
-  });
   app.use(
     sessionMiddleware(app, {
       cookieName: `${settings.name}.session`,
@@ -105,7 +112,6 @@ export function createSampleApp(
     if (!settings.cacheInspector) return ctx.throw(404);
     // The token cache, and the sessions and `sid` records beside it: what a sign-out must remove.
     const summary = await inspect(routes.tokenCacheSummary, services.sessions, services.timeline);
-    ctx.set('Cache-Control', 'no-store');
     if (ctx.accepts('html', 'json') === 'json') {
       ctx.body = summary;
     } else {

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { decodeJwt } from 'jose';
-import { startEmulator } from '../../emulator/index.ts';
+import { sessionLabel, startEmulator } from '../../emulator/index.ts';
 import { Browser } from '../helpers/browser.ts';
 import {
   authorizeUrl,
@@ -96,7 +96,8 @@ describe('sign-out', () => {
   test('the SSO session page shows the session and signs out from the browser', async () => {
     const { browser, sid } = await signedInEverywhere();
     const html = await (await browser.request(`${emulator().identityUrl}/`)).text();
-    assert.match(html, new RegExp(`<code id="sso-sid">${sid}</code>`));
+    assert.match(html, new RegExp(`<code id="sso-session">${sessionLabel(sid)}</code>`));
+    assert.ok(!html.includes(sid), 'the sid itself is not shown');
     assert.match(html, /Web app, Other app, App without logout URL/);
     assert.match(
       html,

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import type { TestContext } from 'node:test';
-import { type Browser, chromium } from 'playwright-core';
+import { type Browser, type BrowserContext, chromium } from 'playwright-core';
 
 /** Debian's Chromium (`apt-get install chromium`), or the one CHROMIUM_PATH names. */
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
@@ -10,7 +10,10 @@ export const CHROMIUM_PATH = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
  * then skipped with a message that names the package, except under CI (`CI=true`), where `.ci/run`
  * installs it and a missing browser is a failure.
  */
-export async function launchChromium(t: TestContext): Promise<Browser | undefined> {
+export async function launchChromium(
+  t: TestContext,
+  options: LaunchOptions = {},
+): Promise<Browser | undefined> {
   if (!existsSync(CHROMIUM_PATH)) {
     const message = `Chromium is not installed at ${CHROMIUM_PATH}: install Debian's package (apt-get install -y chromium) or set CHROMIUM_PATH`;
     if (process.env.CI === 'true') throw new Error(message);
@@ -18,13 +21,24 @@ export async function launchChromium(t: TestContext): Promise<Browser | undefine
     t.skip(message);
     return undefined;
   }
-  return launchDebianChromium();
+  return launchDebianChromium(options);
+}
+
+interface LaunchOptions {
+  /**
+   * Keep Chromium's back/forward cache on, as a person's browser has it: playwright turns it off
+   * by default (`--disable-back-forward-cache`).
+   */
+  backForwardCache?: boolean;
 }
 
 /** Debian's Chromium, headless; fails if it is not installed. */
-export function launchDebianChromium(): Promise<Browser> {
+export function launchDebianChromium({
+  backForwardCache = false,
+}: LaunchOptions = {}): Promise<Browser> {
   return chromium.launch({
     executablePath: CHROMIUM_PATH,
+    ...(backForwardCache ? { ignoreDefaultArgs: ['--disable-back-forward-cache'] } : {}),
     args: [
       '--headless',
       '--no-sandbox',
@@ -36,4 +50,25 @@ export function launchDebianChromium(): Promise<Browser> {
       '--disable-sync',
     ],
   });
+}
+
+/**
+ * Every Content-Security-Policy violation in the pages of `context`, frames included, as it
+ * happens: the `securitypolicyviolation` events of each document (an inline script or style
+ * without the nonce, a frame or a form target the policy does not allow), and Chromium's console
+ * messages, which also say when a page refused to be framed (`frame-ancestors`), where no document
+ * of the framed page runs. The page's policy does not apply to what playwright injects.
+ */
+export async function cspViolations(context: BrowserContext): Promise<string[]> {
+  const violations: string[] = [];
+  await context.exposeBinding('reportCspViolation', (_source, violation: string) => {
+    violations.push(violation);
+  });
+  await context.addInitScript(`document.addEventListener('securitypolicyviolation', (event) => {
+    reportCspViolation(event.documentURI + ': ' + event.effectiveDirective + ' refused ' + event.blockedURI);
+  });`);
+  context.on('console', (message) => {
+    if (/Content Security Policy/i.test(message.text())) violations.push(message.text());
+  });
+  return violations;
 }

@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import { type EmulatorOptions, type RunningEmulator, startEmulator } from '../../emulator/index.ts';
 import { samples as definitions, type SampleName } from '../../samples/index.ts';
@@ -6,6 +7,7 @@ import type { Logger } from '../../shared/run/emulator-link.ts';
 import { type RunningSample, startProject } from '../../shared/run/orchestrator.ts';
 import type { SessionCensus } from '../../shared/session/sessions.ts';
 import type { TokenCacheSummary } from '../../shared/token-cache/serialized-cache.ts';
+import type { Browser } from './browser.ts';
 import { FaultyProxy } from './faulty-proxy.ts';
 
 export interface TestEnvironment {
@@ -170,6 +172,12 @@ export async function cacheSummary(sampleUrl: string): Promise<TokenCacheSummary
   const response = await fetch(`${sampleUrl}/cache`, { headers: { Accept: 'application/json' } });
   if (!response.ok) throw new Error(`/cache answered ${response.status}`);
   return (await response.json()) as Awaited<ReturnType<typeof cacheSummary>>;
+}
+
+/** The `sid` of the browser's SSO session at the emulator, which no page shows. */
+export async function ssoSid(browser: Browser, emulator: RunningEmulator): Promise<string> {
+  const sid = emulator.sidOf(await browser.jar.getCookieString(emulator.identityUrl));
+  return sid ?? assert.fail('the browser has no SSO session at the emulator');
 }
 
 /**
