@@ -1,8 +1,9 @@
 /** What goes back to the app at the end of the authorize step: a code, or an error. */
 import type Koa from 'koa';
-import { type EntraError, newTrace } from './errors.ts';
+import { AADSTS, type EntraError, newTrace } from './errors.ts';
 import { sessionLabel } from './events.ts';
 import { renderPage } from './http.ts';
+import { notConsented } from './scopes.ts';
 import { randomToken } from './secrets.ts';
 import {
   type ClientReply,
@@ -12,6 +13,7 @@ import {
   type SsoSession,
 } from './state.ts';
 import { clientInfoOf, mintIdToken } from './tokens.ts';
+import type { AppRegistration } from './types.ts';
 
 /** How the user got here: they typed their password, or the SSO session signed them in. */
 export type SignedInBy = 'password' | 'sso' | 'account-picker';
@@ -24,7 +26,9 @@ const HOW: Record<SignedInBy, string> = {
 
 /**
  * Issues a single-use code for the signed-in user (and, in the hybrid flow, an id token bound to
- * it by `c_hash`), and records the app in the SSO session.
+ * it by `c_hash`), and records the app in the SSO session. A request for permissions the app's
+ * registration does not list gets no code: Entra would ask the user to consent, and the emulator
+ * has no consent page, so it answers as Entra does when it cannot ask (AADSTS65001).
  */
 export async function sendCode(
   ctx: Koa.Context,
@@ -33,8 +37,18 @@ export async function sendCode(
   session: SsoSession,
   signedInBy: SignedInBy,
 ): Promise<void> {
+  const registration = findApp(state, pending.clientId);
+  const missing = registration ? notConsented(pending.scopes, registration) : [];
+  if (registration && missing.length > 0) {
+    return refuseForConsent(
+      ctx,
+      state,
+      { reply: pending.reply, app: registration, missing },
+      session,
+    );
+  }
   session.clientIds.add(pending.clientId);
-  const app = findApp(state, pending.clientId)?.displayName ?? pending.clientId;
+  const app = registration?.displayName ?? pending.clientId;
   const label = sessionLabel(session.sid);
   state.events.record({
     kind: signedInBy === 'password' ? 'signed-in' : 'sso',
@@ -66,6 +80,25 @@ export async function sendCode(
     ...(pending.wantsClientInfo ? { client_info: clientInfoOf(user.oid, state.tenantId) } : {}),
     session_state: sid,
   });
+}
+
+/** No code: the app asked for permissions its registration does not list (`missing`). */
+function refuseForConsent(
+  ctx: Koa.Context,
+  state: EmulatorState,
+  { reply, app, missing }: { reply: ClientReply; app: AppRegistration; missing: string[] },
+  session: SsoSession,
+): Promise<void> {
+  const error = AADSTS.consentRequired(app);
+  const user = session.user.userPrincipalName;
+  state.events.record({
+    kind: 'refused',
+    text: `${app.displayName}: no code for ${user}, ${missing.join(', ')} not consented: ${error.text}`,
+    user,
+    app: app.displayName,
+    sessions: [sessionLabel(session.sid)],
+  });
+  return sendError(ctx, reply, error);
 }
 
 export function sendError(

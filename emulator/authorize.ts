@@ -14,6 +14,7 @@ import {
   type PendingAuthorization,
   type ResponseMode,
 } from './state.ts';
+import type { AppRegistration } from './types.ts';
 
 const RESPONSE_MODES: readonly ResponseMode[] = ['query', 'fragment', 'form_post'];
 const MAX_QUERY_LENGTH = 8 * 1024;
@@ -24,10 +25,10 @@ export function authorize(state: EmulatorState): Koa.Middleware {
     if (ctx.querystring.length > MAX_QUERY_LENGTH) throw AADSTS.queryStringTooLong();
     // Unknown parameters (msal's x-client-*, client-request-id, claims, clidata…) are ignored.
     const query = new URLSearchParams(ctx.querystring);
-    const { clientId, reply } = validateClient(state, query);
+    const { app, reply } = validateClient(state, query);
     let pending: PendingAuthorization;
     try {
-      pending = validateRequest(query, clientId, reply);
+      pending = validateRequest(query, app, reply);
     } catch (error) {
       if (error instanceof EntraError) return sendError(ctx, reply, error);
       throw error;
@@ -65,7 +66,7 @@ export function authorize(state: EmulatorState): Koa.Middleware {
 function validateClient(
   state: EmulatorState,
   query: URLSearchParams,
-): { clientId: string; reply: ClientReply } {
+): { app: AppRegistration; reply: ClientReply } {
   const clientId = query.get('client_id');
   if (!clientId) throw AADSTS.missingParameter('client_id');
   const app = findApp(state, clientId);
@@ -78,7 +79,7 @@ function validateClient(
   const requestedMode = query.get('response_mode') ?? (isHybrid(query) ? 'fragment' : 'query');
   const responseMode = RESPONSE_MODES.find((mode) => mode === requestedMode);
   if (!responseMode) throw AADSTS.unsupportedResponseMode(requestedMode);
-  return { clientId, reply: { redirectUri, responseMode, state: query.get('state') ?? undefined } };
+  return { app, reply: { redirectUri, responseMode, state: query.get('state') ?? undefined } };
 }
 
 /** `response_type=code id_token` (in either order): ASP.NET Core's and OWIN's default. */
@@ -90,7 +91,7 @@ function isHybrid(query: URLSearchParams): boolean {
 /** The rest of the request; its errors go back to the app's redirect URI. */
 function validateRequest(
   query: URLSearchParams,
-  clientId: string,
+  app: AppRegistration,
   reply: ClientReply,
 ): PendingAuthorization {
   const responseType = query.get('response_type');
@@ -104,7 +105,8 @@ function validateRequest(
   if (hybrid && nonce === undefined) throw AADSTS.missingParameter('nonce');
   const scope = query.get('scope');
   if (!scope) throw AADSTS.missingParameter('scope');
-  const scopes = parseScopes(scope);
+  // Permissions beyond the app's registration are refused once the user is known (sendCode).
+  const scopes = parseScopes(scope, app);
   if (!scopes.oidc.includes('openid')) throw AADSTS.openidScopeRequired();
   // PKCE: S256 or plain, as Entra accepts; no method means plain (RFC 7636).
   const challenge = query.get('code_challenge') ?? undefined;
@@ -118,7 +120,7 @@ function validateRequest(
     throw AADSTS.invalidCodeChallengeSize();
   }
   return {
-    clientId,
+    clientId: app.clientId,
     reply,
     scopes,
     nonce,

@@ -1,12 +1,16 @@
 import { randomUUID } from 'node:crypto';
 
-/** An error as Entra reports it: an OAuth 2.0 `error` code plus an AADSTS number and message. */
+/**
+ * An error as Entra reports it: an OAuth 2.0 `error` code plus an AADSTS number and message, and
+ * sometimes a `suberror` that tells a client such as msal what the user must do (`consent_required`).
+ */
 export class EntraError extends Error {
   constructor(
     readonly error: string,
     readonly code: number,
     message: string,
     readonly status = 400,
+    readonly suberror?: string,
   ) {
     super(message);
   }
@@ -30,6 +34,7 @@ export class EntraError extends Error {
       timestamp: trace.timestamp,
       trace_id: trace.traceId,
       correlation_id: trace.correlationId,
+      ...(this.suberror ? { suberror: this.suberror } : {}),
     };
   }
 }
@@ -52,8 +57,11 @@ export function newTrace(clientRequestId?: string): Trace {
   };
 }
 
-const fail = (error: string, code: number, message: string, status = 400) =>
-  new EntraError(error, code, message, status);
+const fail = (error: string, code: number, message: string, status = 400, suberror?: string) =>
+  new EntraError(error, code, message, status, suberror);
+
+const notConsentedText = (app: { clientId: string; displayName: string }) =>
+  `The user or administrator has not consented to use the application with ID '${app.clientId}' named '${app.displayName}'. Send an interactive authorization request for this user and resource.`;
 
 /** The errors this emulator raises, with Entra's OAuth error, AADSTS number and wording. */
 // biome-ignore format: a table, one error per line, like Entra's error code reference
@@ -71,6 +79,10 @@ export const AADSTS = {
   queryModeWithIdToken: () => fail('invalid_request', 700054, "response_mode 'query' cannot carry an id token: use 'form_post' or 'fragment' with response_type 'code id_token'."),
   loginRequired: () => fail('login_required', 50058, 'A silent sign-in request was sent but no user is signed in.'),
   invalidCredentials: () => fail('invalid_grant', 50126, 'Error validating credentials due to invalid username or password.'),
+  /** At the authorize endpoint, when Entra cannot ask the user to consent (as with prompt=none). */
+  consentRequired: (app: { clientId: string; displayName: string }) => fail('consent_required', 65001, notConsentedText(app)),
+  /** At the token endpoint: msal raises it as InteractionRequiredAuthError, subError consent_required. */
+  consentRequiredForGrant: (app: { clientId: string; displayName: string }) => fail('invalid_grant', 65001, notConsentedText(app), 400, 'consent_required'),
   userCancelled: () => fail('access_denied', 65004, 'User declined to consent to access the app.'),
   queryStringTooLong: () => fail('invalid_request', 90015, 'Requested query string is too long.'),
   flowTokenExpired: () => fail('invalid_request', 50089, 'Authentication failed due to flow token expired. Start the sign-in again from the application.'),

@@ -13,12 +13,14 @@ import { DEFAULT_PASSWORD, GRAPH_APP_ID } from './directory.ts';
 import { createGraphApp } from './graph-app.ts';
 import { createIdentityApp } from './identity-app.ts';
 import { createSigningKey } from './keys.ts';
+import { GRAPH_PERMISSIONS } from './scopes.ts';
 import { ssoSessionNamedBy } from './sso.ts';
 import { createState } from './state.ts';
 import type { AppRegistration, EmulatorOptions, RunningEmulator } from './types.ts';
 
 export type { EmulatorEvent } from './events.ts';
 export { sessionLabel } from './events.ts';
+export { GRAPH_PERMISSIONS } from './scopes.ts';
 export type { AppRegistration, DemoUser, EmulatorOptions, RunningEmulator } from './types.ts';
 
 /** What `npm run emulator` uses unless told otherwise. */
@@ -81,15 +83,25 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
   };
 }
 
-/** Entra refuses a second app with the same client id; so does the emulator, naming both. */
+/**
+ * Entra refuses a second app with the same client id; so does the emulator, naming both. An API
+ * permission the Graph-like API does not have is refused too: it could never be granted.
+ */
 function checkApps(apps: readonly AppRegistration[]): void {
   const byClientId = new Map<string, AppRegistration>();
+  const known = GRAPH_PERMISSIONS.map((permission) => permission.toLowerCase());
   for (const app of apps) {
     const clientId = app.clientId.toLowerCase();
     const earlier = byClientId.get(clientId);
     if (earlier) {
       throw new EmulatorOptionsError(
         `Two apps are registered with client id ${clientId}: "${earlier.displayName}" and "${app.displayName}"`,
+      );
+    }
+    const unknown = app.apiPermissions?.find((p) => !known.includes(p.toLowerCase()));
+    if (unknown !== undefined) {
+      throw new EmulatorOptionsError(
+        `"${app.displayName}" lists the API permission "${unknown}": the Graph-like API has only ${GRAPH_PERMISSIONS.join(', ')}`,
       );
     }
     byClientId.set(clientId, app);

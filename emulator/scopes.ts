@@ -1,11 +1,24 @@
-/** Scopes as Entra reads them: OpenID Connect scopes, and Graph permissions with or without prefix. */
+/**
+ * Scopes as Entra reads them: OpenID Connect scopes, and Graph permissions with or without prefix;
+ * and what an app may be granted: the permissions its registration lists, consented for the
+ * tenant. There is no consent page, so nothing else can be consented: a request for more is
+ * refused (AADSTS65001), never granted because the request names it.
+ */
 import { GRAPH_APP_ID } from './directory.ts';
 import { AADSTS } from './errors.ts';
+import type { AppRegistration } from './types.ts';
 
 const OIDC_SCOPES = ['openid', 'profile', 'email', 'offline_access'];
 
 /** The delegated permissions of the Graph-like API. */
-export const GRAPH_SCOPES = ['User.Read', 'User.ReadBasic.All', 'Mail.Read'];
+export const GRAPH_PERMISSIONS: readonly string[] = [
+  'User.Read',
+  'User.ReadBasic.All',
+  'Mail.Read',
+];
+
+/** What Entra gives a new app registration: Microsoft Graph's `User.Read`. */
+export const DEFAULT_API_PERMISSIONS: readonly string[] = ['User.Read'];
 
 /** Ways to name Graph as the resource; a scope with no resource prefix means Graph too, as in Entra. */
 const GRAPH_PREFIXES = ['https://graph.microsoft.com/', `${GRAPH_APP_ID}/`];
@@ -16,8 +29,18 @@ export interface Scopes {
   graph: string[];
 }
 
-/** Parses a `scope` parameter; anything this tenant does not know is `invalid_scope` (AADSTS70011). */
-export function parseScopes(scope: string): Scopes {
+/** The Graph permissions the app's registration lists, by their canonical names. */
+export function apiPermissionsOf(app: AppRegistration): string[] {
+  const listed = (app.apiPermissions ?? DEFAULT_API_PERMISSIONS).map((p) => p.toLowerCase());
+  return GRAPH_PERMISSIONS.filter((permission) => listed.includes(permission.toLowerCase()));
+}
+
+/**
+ * Parses a `scope` parameter for `app`; anything this tenant does not know is `invalid_scope`
+ * (AADSTS70011). Graph's `.default`, and a request that names no Graph permission, mean every
+ * permission of the app's registration.
+ */
+export function parseScopes(scope: string, app: AppRegistration): Scopes {
   const oidc = new Set<string>();
   const graph = new Set<string>();
   for (const requested of scope.split(' ').filter(Boolean)) {
@@ -28,23 +51,24 @@ export function parseScopes(scope: string): Scopes {
     }
     const prefix = GRAPH_PREFIXES.find((candidate) => lower.startsWith(candidate));
     const name = prefix ? lower.slice(prefix.length) : lower;
-    const permissions =
-      prefix && name === '.default'
-        ? GRAPH_SCOPES
-        : GRAPH_SCOPES.filter((p) => p.toLowerCase() === name);
-    if (permissions.length === 0) throw AADSTS.invalidScope(requested);
+    const isDefault = prefix !== undefined && name === '.default';
+    const permissions = isDefault
+      ? apiPermissionsOf(app)
+      : GRAPH_PERMISSIONS.filter((p) => p.toLowerCase() === name);
+    if (!isDefault && permissions.length === 0) throw AADSTS.invalidScope(requested);
     for (const permission of permissions) graph.add(permission);
   }
-  return { oidc: [...oidc], graph: [...graph] };
+  return { oidc: [...oidc], graph: graph.size > 0 ? [...graph] : apiPermissionsOf(app) };
 }
 
-/** The access token's permissions; a sign-in asking for no Graph scope still gets User.Read, as in Entra. */
-export function accessTokenScopes(scopes: Scopes): string[] {
-  return scopes.graph.length > 0 ? scopes.graph : ['User.Read'];
+/** The Graph permissions of `scopes` that the app's registration does not list: never granted. */
+export function notConsented(scopes: Scopes, app: AppRegistration): string[] {
+  const consented = apiPermissionsOf(app);
+  return scopes.graph.filter((permission) => !consented.includes(permission));
 }
 
 /** The token response's `scope`: Graph permissions without their prefix, then the OIDC scopes but `offline_access`. */
 export function responseScope(scopes: Scopes): string {
   const oidc = scopes.oidc.filter((scope) => scope !== 'offline_access');
-  return [...accessTokenScopes(scopes), ...oidc].join(' ');
+  return [...scopes.graph, ...oidc].join(' ');
 }

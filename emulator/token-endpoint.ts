@@ -3,7 +3,7 @@ import type Koa from 'koa';
 import { AADSTS, EntraError } from './errors.ts';
 import { sessionLabel } from './events.ts';
 import { readForm } from './http.ts';
-import { parseScopes, responseScope, type Scopes } from './scopes.ts';
+import { notConsented, parseScopes, responseScope, type Scopes } from './scopes.ts';
 import { randomToken, safeEqual, sha256 } from './secrets.ts';
 import { type EmulatorState, findApp, type Grant, record, revokedSince } from './state.ts';
 import { clientInfoOf, mintAccessToken, mintIdToken } from './tokens.ts';
@@ -135,16 +135,10 @@ function redeemCode(state: EmulatorState, app: AppRegistration, form: URLSearchP
   if (revokedSince(state, code.user, code.authenticatedAt)) {
     throw AADSTS.sessionsRevoked(code.authenticatedAt, state.revokedAt.get(code.user.oid) ?? 0);
   }
+  const scopes = requestedScopes(app, form, code.scopes);
   code.redeemed = true;
   const { user, clientId, sid, nonce, authenticatedAt } = code;
-  return {
-    user,
-    clientId,
-    sid,
-    scopes: requestedScopes(form, code.scopes),
-    nonce,
-    authenticatedAt,
-  };
+  return { user, clientId, sid, scopes, nonce, authenticatedAt };
 }
 
 function redeemRefreshToken(
@@ -165,13 +159,21 @@ function redeemRefreshToken(
       state.revokedAt.get(refresh.user.oid) ?? 0,
     );
   }
-  return { ...refresh, scopes: requestedScopes(form, refresh.scopes) };
+  return { ...refresh, scopes: requestedScopes(app, form, refresh.scopes) };
 }
 
-/** The token request's `scope` picks the access token's permissions; without one, the earlier request's. */
-function requestedScopes(form: URLSearchParams, earlier: Scopes): Scopes {
+/**
+ * The token request's `scope` picks the access token's permissions, within the app's
+ * registration: a code or refresh token never buys a permission the app was not granted, whatever
+ * the request names (Entra: AADSTS65001, `consent_required`). Without a `scope`, the earlier
+ * request's, which the authorize endpoint checked.
+ */
+function requestedScopes(app: AppRegistration, form: URLSearchParams, earlier: Scopes): Scopes {
   const scope = form.get('scope');
-  return scope ? parseScopes(scope) : earlier;
+  if (!scope) return earlier;
+  const scopes = parseScopes(scope, app);
+  if (notConsented(scopes, app).length > 0) throw AADSTS.consentRequiredForGrant(app);
+  return scopes;
 }
 
 /**

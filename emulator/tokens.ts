@@ -2,7 +2,6 @@
 import { createHash } from 'node:crypto';
 import { type JWTPayload, SignJWT } from 'jose';
 import { GRAPH_APP_ID, loginHintOf } from './directory.ts';
-import { accessTokenScopes } from './scopes.ts';
 import { randomToken, sha256 } from './secrets.ts';
 import { type EmulatorState, findApp, type Grant } from './state.ts';
 import type { DemoUser } from './types.ts';
@@ -62,7 +61,7 @@ export function mintAccessToken(state: EmulatorState, grant: Grant): Promise<str
     name: user.displayName,
     upn: user.userPrincipalName,
     preferred_username: user.userPrincipalName,
-    scp: accessTokenScopes(grant.scopes).join(' '),
+    scp: grant.scopes.graph.join(' '),
     appid: grant.clientId,
   });
 }

@@ -21,6 +21,12 @@ export interface AppRegistration {
    * `login_hint` it has no `logout_hint` to send.
    */
   optionalClaims?: Array<'sid' | 'login_hint'>;
+  /**
+   * The delegated Graph permissions of its "API permissions", consented for the tenant: all it
+   * can ever be granted (`User.Read`, `User.ReadBasic.All`, `Mail.Read`). Without the list,
+   * `User.Read`, what Entra gives a new registration.
+   */
+  apiPermissions?: string[];
 }
 
 export interface EmulatorOptions {

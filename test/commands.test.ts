@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -175,6 +175,30 @@ describe('samples in several terminals', () => {
     );
     assert.match(first.html, /id="signed-in-user"/);
     assert.match((await browser.signIn(`${pythonUrl}/login`)).html, /id="signed-in-user"/);
+  });
+
+  test("the built-in apps' secrets: a key made once (0600) by whichever sample comes first, read by the other", async () => {
+    const folder = mkdtempSync(path.join(tmpdir(), 'emulator-key-'));
+    const keyFile = path.join(folder, 'key');
+    const env = { ...(await portsEnv()), EMULATOR_KEY_FILE: keyFile };
+    const aspnetcore = run('npm run sample:aspnetcore', env);
+    const python = run('npm run sample:python', env);
+    await aspnetcore.waitFor(/aspnetcore \(Microsoft\.Identity\.Web\): http/);
+    await python.waitFor(/python \(Flask \+ MSAL Python\): http/);
+    assert.equal(statSync(keyFile).mode & 0o777, 0o600);
+    assert.match(readFileSync(keyFile, 'utf8'), /^[A-Za-z0-9_-]{43}\n$/);
+    assert.deepEqual(readdirSync(folder), ['key'], 'no draft left behind');
+
+    // One of them redeems its codes at the emulator the other runs: both derived the same secrets.
+    const browser = new Browser();
+    const first = await browser.signIn(
+      `http://localhost:${env.ASPNETCORE_PORT}/AzureAD/Account/SignIn`,
+      'AdeleV@contoso.onmicrosoft.com',
+      'Passw0rd!',
+    );
+    assert.match(first.html, /id="signed-in-user"/);
+    const second = await browser.signIn(`http://localhost:${env.PYTHON_PORT}/login`);
+    assert.match(second.html, /id="signed-in-user"/);
   });
 
   test('when the sample that runs the emulator stops, another one says so and takes over', async () => {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, test } from 'node:test';
@@ -66,6 +66,58 @@ describe('configuration', () => {
     assert.equal(aspnetcoreApp?.frontChannelLogoutUrl, 'http://localhost:5001/signout-oidc');
     assert.deepEqual(aspnetApp?.redirectUris, ['http://localhost:3002/']);
     assert.equal(aspnetApp?.frontChannelLogoutUrl, undefined);
+    // Its API permissions are the Graph scopes the sample asks for: all it can be granted.
+    assert.deepEqual(
+      apps.map((app) => app.apiPermissions),
+      registrations.map((registration) => registration.scopes),
+    );
+  });
+
+  test("the built-in apps' secrets are derived from the checkout's key file (EMULATOR_KEY_FILE), the same in every process", () => {
+    const folder = mkdtempSync(path.join(tmpdir(), 'emulator-key-'));
+    const keyFile = path.join(folder, 'key');
+    const secrets = () => {
+      const settings = loadSettings(registrations, { EMULATOR_KEY_FILE: keyFile });
+      const apps = emulatorApps(settings.emulator!).map((app) => app.clientSecret);
+      // Each sample runs with the secret its app is registered with.
+      assert.deepEqual(
+        settings.samples.map((sample) => sample.clientSecret),
+        apps,
+      );
+      return apps;
+    };
+    const first = secrets();
+    assert.equal(new Set(first).size, registrations.length, 'one secret per app');
+    assert.ok(first.every((secret) => secret.length >= 40));
+    const key = readFileSync(keyFile, 'utf8');
+    assert.deepEqual(secrets(), first, 'the same file, the same secrets');
+    assert.equal(readFileSync(keyFile, 'utf8'), key, 'read, not made again');
+
+    // A file that holds no key is a problem, named without its content; so is one out of reach.
+    writeFileSync(keyFile, 'do-not-print-this-key');
+    const malformed = problemsOf({ EMULATOR_KEY_FILE: keyFile }).join('\n');
+    assert.match(
+      malformed,
+      /^EMULATOR_KEY_FILE: cannot read or make the emulator's key in ".+" \(it holds no key made by this project; delete it, and a new one is made\)$/,
+    );
+    assert.doesNotMatch(malformed, /do-not-print/);
+    const missingFolder = path.join(folder, 'no-such-folder', 'key');
+    assert.match(
+      problemsOf({ EMULATOR_KEY_FILE: missingFolder }).join('\n'),
+      /EMULATOR_KEY_FILE: .*\(ENOENT\)/,
+    );
+
+    // Entra ID mode: the secrets are ENTRA_CLIENT_SECRET's, and no key is read or made.
+    const entraKeyFile = path.join(folder, 'entra-key');
+    const entra = loadSettings(registrations, {
+      ENTRA_TENANT_ID: tenantId,
+      ENTRA_CLIENT_ID: clientId,
+      ENTRA_CLIENT_SECRET: clientSecret,
+      SESSION_SECRET: sessionSecret,
+      EMULATOR_KEY_FILE: entraKeyFile,
+    });
+    assert.ok(entra.samples.every((sample) => sample.clientSecret === clientSecret));
+    assert.equal(existsSync(entraKeyFile), false);
   });
 
   test('ENTRA_TENANT_ID selects Entra ID, with Microsoft Graph and no inspector', () => {
@@ -216,13 +268,14 @@ describe('configuration', () => {
     );
   });
 
-  test("docs/configuration.md's EMULATOR_APPS example is a valid file, optional claims included", () => {
+  test("docs/configuration.md's EMULATOR_APPS example is a valid file, optional claims and API permissions included", () => {
     const doc = readFileSync(new URL('../docs/configuration.md', import.meta.url), 'utf8');
     const example = JSON.parse(/```json\n([\s\S]*?)```/.exec(doc)?.[1] ?? 'null');
     const settings = loadSettings(registrations, { EMULATOR_APPS: appsFile(example) });
     const registered = emulatorApps(settings.emulator!).at(-1);
     assert.equal(registered?.clientId, example[0].clientId);
     assert.deepEqual(registered?.optionalClaims, ['sid', 'login_hint']);
+    assert.deepEqual(registered?.apiPermissions, ['User.Read', 'Mail.Read']);
   });
 
   test('an EMULATOR_APPS entry asking for an optional claim the emulator does not have is refused', () => {
@@ -234,6 +287,20 @@ describe('configuration', () => {
         JSON.stringify(optionalClaims),
       );
     }
+  });
+
+  test("an EMULATOR_APPS entry lists its API permissions among the Graph-like API's; without them, User.Read", () => {
+    const app = { clientId, clientSecret: 's', redirectUris: ['http://localhost:5000/cb'] };
+    for (const apiPermissions of [['Files.Read'], 'User.Read', [42]]) {
+      assert.match(
+        problemsOf({ EMULATOR_APPS: appsFile([{ ...app, apiPermissions }]) }).join('\n'),
+        /EMULATOR_APPS.*entry 0.*"apiPermissions" must be an array of "User\.Read", "User\.ReadBasic\.All", "Mail\.Read"/,
+        JSON.stringify(apiPermissions),
+      );
+    }
+    const listed = { ...app, apiPermissions: ['Mail.Read'] };
+    const settings = loadSettings(registrations, { EMULATOR_APPS: appsFile([listed]) });
+    assert.deepEqual(emulatorApps(settings.emulator!).at(-1)?.apiPermissions, ['Mail.Read']);
   });
 
   test('an EMULATOR_APPS entry reusing a registered client id is refused, naming the entry', () => {

@@ -8,7 +8,6 @@ export const registration = {
   name: 'aspnet',
   displayName: 'aspnet (ASP.NET MVC + OWIN)',
   emulatorClientId: '8c4e2a61-0f3b-4d7c-a5e9-6b1d3f0c2e84',
-  emulatorClientSecret: 'emulator-secret-aspnet',
   defaultPort: 3002,
   // The OWIN sample used the site root as its redirect URI and as its post-logout redirect URI.
   redirectPath: '/',

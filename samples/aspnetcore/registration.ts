@@ -8,7 +8,6 @@ export const registration = {
   name: 'aspnetcore',
   displayName: 'aspnetcore (Microsoft.Identity.Web)',
   emulatorClientId: '3f1b6c2e-8a4d-4e7b-9c1a-2d5e7f9a0b11',
-  emulatorClientSecret: 'emulator-secret-aspnetcore',
   defaultPort: 3001,
   redirectPath: '/signin-oidc',
   postLogoutRedirectPath: '/signout-callback-oidc',

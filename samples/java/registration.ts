@@ -10,7 +10,6 @@ export const registration = {
   name: 'java',
   displayName: 'java (Spring Boot + msal4j)',
   emulatorClientId: 'd27f5b3a-6e1c-4a98-b0d4-93c5e8f1a76b',
-  emulatorClientSecret: 'emulator-secret-java',
   defaultPort: 3003,
   // Both the sign-in entry and the redirect URI, as in the original.
   redirectPath: '/msal4jsample/secure/aad',

@@ -11,7 +11,6 @@ export const registration = {
   name: 'python',
   displayName: 'python (Flask + MSAL Python)',
   emulatorClientId: '5b9e0c47-2d8a-4f61-9e3b-c7a4d2f8e019',
-  emulatorClientSecret: 'emulator-secret-python',
   defaultPort: 3004,
   redirectPath: '/getAToken',
   postLogoutRedirectPath: '/',

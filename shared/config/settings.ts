@@ -1,8 +1,18 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { parseEnv } from 'node:util';
-import { type AppRegistration, EMULATOR_DEFAULTS } from '../../emulator/index.ts';
+import {
+  type AppRegistration,
+  EMULATOR_DEFAULTS,
+  GRAPH_PERMISSIONS,
+} from '../../emulator/index.ts';
 import type { SampleRegistration } from '../sample/registration.ts';
+import {
+  builtInClientSecret,
+  DEFAULT_EMULATOR_KEY_FILE,
+  MalformedKeyError,
+  readOrCreateEmulatorKey,
+} from './emulator-key.ts';
 
 /**
  * The one place that reads configuration, and all it reads is the environment (and a `.env` file).
@@ -78,10 +88,15 @@ export interface EmulatorSettings {
   /** EMULATOR_PASSWORD, or the emulator's documented default. */
   password: string;
   /**
-   * Every sample's registration and the URL the sample is configured to run at: all of them are
-   * registered at the emulator, whichever samples this process runs.
+   * Every sample's registration, the URL the sample is configured to run at, and its client
+   * secret, derived from this checkout's key (EMULATOR_KEY_FILE): all of them are registered at
+   * the emulator, whichever samples this process runs.
    */
-  registeredSamples: Array<{ registration: SampleRegistration; baseUrl: string }>;
+  registeredSamples: Array<{
+    registration: SampleRegistration;
+    baseUrl: string;
+    clientSecret: string;
+  }>;
   /** Apps registered beside the samples (EMULATOR_APPS), none reusing a client id. */
   extraApps: ConfiguredApp[];
   frontChannelLogoutIncludesIss: boolean;
@@ -187,7 +202,7 @@ export function loadSettings(
   const samples = sampleInstances(
     read,
     registrations.filter((registration) => !run || run.includes(registration.name)),
-    identity.mode,
+    emulator,
     { ...(redis ? instancesWithRedis : {}), ...instances },
     redis !== undefined,
   );
@@ -231,7 +246,7 @@ function redisSettings(
 function sampleInstances(
   read: EnvironmentReader,
   registrations: readonly SampleRegistration[],
-  mode: IdentitySettings['mode'],
+  emulator: EmulatorSettings | undefined,
   requested: Readonly<Record<string, number>>,
   hasRedis: boolean,
 ): SampleSettings[] {
@@ -264,7 +279,7 @@ function sampleInstances(
       );
       return [];
     }
-    const first = sampleSettings(read, registration, mode, all[0] as number);
+    const first = sampleSettings(read, registration, emulator, all[0] as number);
     const behindOneOrigin = read.origin(`${registration.name.toUpperCase()}_BASE_URL`);
     return all.map((port, index) => ({
       ...first,
@@ -284,6 +299,7 @@ function emulatorSettings(
   const host = read.host('EMULATOR_HOST', EMULATOR_HOST);
   const port = read.port('EMULATOR_PORT', EMULATOR_DEFAULTS.port);
   const graphPort = read.port('GRAPH_PORT', EMULATOR_DEFAULTS.graphPort);
+  const key = read.emulatorKey('EMULATOR_KEY_FILE');
   return {
     host,
     port,
@@ -293,6 +309,7 @@ function emulatorSettings(
     registeredSamples: registrations.map((registration) => ({
       registration,
       baseUrl: sampleBaseUrl(read, registration),
+      clientSecret: key ? builtInClientSecret(key, registration.emulatorClientId) : '',
     })),
     extraApps: withoutClientIdClashes(
       read,
@@ -332,12 +349,16 @@ function entraIdentity(read: EnvironmentReader): Omit<IdentitySettings, 'outboun
 function sampleSettings(
   read: EnvironmentReader,
   registration: SampleRegistration,
-  mode: IdentitySettings['mode'],
+  emulator: EmulatorSettings | undefined,
   port: number,
 ): SampleSettings {
   const prefix = registration.name.toUpperCase();
+  const mode = emulator ? 'emulator' : 'entra';
   let clientId = registration.emulatorClientId;
-  let clientSecret = registration.emulatorClientSecret;
+  // In the emulator, the secret this checkout's key gives the app (see emulator-key.ts).
+  let clientSecret =
+    emulator?.registeredSamples.find((sample) => sample.registration.name === registration.name)
+      ?.clientSecret ?? '';
   if (mode === 'entra') {
     // Each sample may have its own app registration; otherwise they share ENTRA_CLIENT_*.
     const own = `${prefix}_CLIENT_ID`;
@@ -587,6 +608,24 @@ class EnvironmentReader {
     return fallback;
   }
 
+  /**
+   * The key the built-in apps' secrets in the emulator are derived from: read from the file `name`
+   * names (by default `.emulator-key` in the checkout), made there the first time. Never printed.
+   */
+  emulatorKey(name: string): string | undefined {
+    const file = this.string(name) ?? DEFAULT_EMULATOR_KEY_FILE;
+    try {
+      return readOrCreateEmulatorKey(file);
+    } catch (error) {
+      const reason =
+        error instanceof MalformedKeyError
+          ? error.message
+          : ((error as NodeJS.ErrnoException).code ?? String(error));
+      this.problem(`${name}: cannot read or make the emulator's key in "${file}" (${reason})`);
+      return undefined;
+    }
+  }
+
   /** A JSON file holding an array of app registrations for the emulator. */
   appRegistrationsFile(name: string): ConfiguredApp[] {
     const file = this.string(name);
@@ -633,6 +672,18 @@ class EnvironmentReader {
       ) {
         this.problem(`${source}: "optionalClaims" must be an array of "sid" and "login_hint"`);
       }
+      const permissions = app.apiPermissions;
+      const known = GRAPH_PERMISSIONS.map((permission) => permission.toLowerCase());
+      if (
+        permissions !== undefined &&
+        !(
+          Array.isArray(permissions) &&
+          permissions.every((p) => typeof p === 'string' && known.includes(p.toLowerCase()))
+        )
+      ) {
+        const names = GRAPH_PERMISSIONS.map((permission) => `"${permission}"`).join(', ');
+        this.problem(`${source}: "apiPermissions" must be an array of ${names}`);
+      }
       if (this.problems.size > before) return [];
       const registration: AppRegistration = {
         displayName: typeof app.displayName === 'string' ? app.displayName : `App ${app.clientId}`,
@@ -645,6 +696,7 @@ class EnvironmentReader {
       }
       if (Array.isArray(claims))
         registration.optionalClaims = claims as Array<'sid' | 'login_hint'>;
+      if (Array.isArray(permissions)) registration.apiPermissions = permissions as string[];
       return [{ app: registration, source }];
     });
   }

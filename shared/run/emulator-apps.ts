@@ -7,25 +7,36 @@ import type { EmulatorSettings } from '../config/settings.ts';
  * apps of the EMULATOR_APPS file (the settings have refused any that reuses a client id).
  */
 export function emulatorApps(emulator: EmulatorSettings): AppRegistration[] {
-  const samples = emulator.registeredSamples.map(({ registration, baseUrl }): AppRegistration => {
-    const app: AppRegistration = {
-      displayName: registration.displayName,
-      clientId: registration.emulatorClientId,
-      clientSecret: registration.emulatorClientSecret,
-      redirectUris: [
-        ...new Set([
-          baseUrl + registration.redirectPath,
-          baseUrl + registration.postLogoutRedirectPath,
-        ]),
-      ],
-      optionalClaims: registration.optionalClaims,
-    };
-    if (registration.frontChannelLogoutPath) {
-      app.frontChannelLogoutUrl = baseUrl + registration.frontChannelLogoutPath;
-    }
-    return app;
-  });
-  return [...samples, ...emulator.extraApps.map(({ app }) => app)];
+  return [
+    ...emulator.registeredSamples.map(sampleApp),
+    ...emulator.extraApps.map(({ app }) => app),
+  ];
+}
+
+/** A sample's registration, at its URL, with the secret this checkout made for it. */
+function sampleApp({
+  registration,
+  baseUrl,
+  clientSecret,
+}: EmulatorSettings['registeredSamples'][number]): AppRegistration {
+  const app: AppRegistration = {
+    displayName: registration.displayName,
+    clientId: registration.emulatorClientId,
+    clientSecret,
+    redirectUris: [
+      ...new Set([
+        baseUrl + registration.redirectPath,
+        baseUrl + registration.postLogoutRedirectPath,
+      ]),
+    ],
+    optionalClaims: registration.optionalClaims,
+    // The Graph scopes the sample asks for are its API permissions: all it can be granted.
+    apiPermissions: registration.scopes,
+  };
+  if (registration.frontChannelLogoutPath) {
+    app.frontChannelLogoutUrl = baseUrl + registration.frontChannelLogoutPath;
+  }
+  return app;
 }
 
 /** The options the emulator starts with: its settings, and every app to register. */

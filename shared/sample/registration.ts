@@ -10,11 +10,11 @@ export interface SampleRegistration {
   /** What the emulator's pages call the app (Entra's "display name"). */
   displayName: string;
   /**
-   * The app's client id and secret in the emulator. Against a real tenant they come from
+   * The app's client id in the emulator; its secret there is made on this machine, never written
+   * here (see `shared/config/emulator-key.ts`). Against a real tenant both come from
    * ENTRA_CLIENT_ID / ENTRA_CLIENT_SECRET (or `<NAME>_CLIENT_ID` / `<NAME>_CLIENT_SECRET`).
    */
   emulatorClientId: string;
-  emulatorClientSecret: string;
   defaultPort: number;
   /** Redirect URI path: where the identity platform sends the authorization code. */
   redirectPath: string;
@@ -25,7 +25,10 @@ export interface SampleRegistration {
    * tells this app that the user signed out somewhere else.
    */
   frontChannelLogoutPath: string | undefined;
-  /** The delegated API permissions the sample asks for (Microsoft Graph scopes). */
+  /**
+   * The delegated API permissions the sample asks for (Microsoft Graph scopes): its registration's
+   * "API permissions", all the emulator ever grants it.
+   */
   scopes: string[];
   /**
    * The optional id token claims it asks for (Entra's "Token configuration"): `sid`, which

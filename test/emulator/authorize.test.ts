@@ -292,7 +292,7 @@ describe('sign-in', () => {
     }
   });
 
-  test('Graph scopes with or without prefix, and .default, are understood', async () => {
+  test("Graph scopes with or without prefix, and .default (the registration's permissions), are understood", async () => {
     const browser = new Browser();
     const scope = 'openid offline_access https://graph.microsoft.com/.default';
     const redirect = redirectParameters(await signIn(browser, authorizeUrl(WEB, { scope })));
@@ -302,9 +302,53 @@ describe('sign-in', () => {
       await browser.request(authorizeUrl(WEB, { scope: 'openid profile email' })),
     );
     const plain = await redeemCode(WEB, onlyOidc.get('code') ?? '');
-    assert.equal(plain.body.scope, 'User.Read openid profile email');
+    // Naming no Graph permission is asking for the registration's, as `.default` does.
+    assert.equal(plain.body.scope, 'User.Read User.ReadBasic.All Mail.Read openid profile email');
     assert.equal(plain.body.refresh_token, undefined, 'no offline_access, no refresh token');
     assert.equal(decodeJwt(plain.body.id_token).email, adele().mail);
+  });
+});
+
+describe('API permissions: what the registration lists, and nothing more', () => {
+  // OTHER lists none: it has User.Read, as a new registration in Entra.
+  test('a sign-in asking for a permission the registration does not list gets no code: consent_required (AADSTS65001)', async () => {
+    const beyond = { scope: 'openid offline_access Mail.Read' };
+    // Who the user is comes first: without a session, prompt=none is still login_required.
+    const nobody = redirectParameters(
+      await new Browser().request(authorizeUrl(OTHER, { ...beyond, prompt: 'none' })),
+    );
+    assert.equal(nobody.get('error'), 'login_required');
+
+    const browser = new Browser();
+    const refused = redirectParameters(await signIn(browser, authorizeUrl(OTHER, beyond)));
+    assert.equal(refused.get('code'), null);
+    assert.equal(refused.get('error'), 'consent_required');
+    assert.match(
+      refused.get('error_description') ?? '',
+      new RegExp(
+        `^AADSTS65001: The user or administrator has not consented to use the application with ID '${OTHER.clientId}' named 'Other app'\\. Send an interactive authorization request for this user and resource\\.\r\nTrace ID: `,
+      ),
+    );
+    assert.equal(refused.get('state'), 'state-1');
+    // Through the SSO session (no form), and with prompt=none, the same.
+    for (const extra of [{}, { prompt: 'none' }] as Array<Record<string, string>>) {
+      const sso = redirectParameters(
+        await browser.request(authorizeUrl(OTHER, { ...beyond, ...extra })),
+      );
+      assert.equal(sso.get('error'), 'consent_required');
+    }
+    const events = await emulator().events.after(0, 0, new AbortController().signal);
+    assert.match(
+      events.at(-1)?.text ?? '',
+      /^Other app: no code for AdeleV@\S+, Mail\.Read not consented: AADSTS65001: /,
+    );
+
+    // What it lists, it gets: `.default` is the registration's permissions, here User.Read alone.
+    const scope = 'openid offline_access https://graph.microsoft.com/.default';
+    const granted = redirectParameters(await browser.request(authorizeUrl(OTHER, { scope })));
+    const tokens = await redeemCode(OTHER, granted.get('code') ?? '');
+    assert.equal(tokens.body.scope, 'User.Read openid');
+    assert.equal(decodeJwt(tokens.body.access_token).scp, 'User.Read');
   });
 });
 

@@ -23,6 +23,7 @@ export const WEB: AppRegistration = {
   redirectUris: ['http://localhost:9/cb', 'http://localhost:9/signed-out'],
   frontChannelLogoutUrl: 'http://localhost:9/logout?app=web',
   optionalClaims: ['sid', 'login_hint'],
+  apiPermissions: ['User.Read', 'User.ReadBasic.All', 'Mail.Read'],
 };
 export const OTHER: AppRegistration = {
   displayName: 'Other app',
@@ -32,7 +33,7 @@ export const OTHER: AppRegistration = {
   frontChannelLogoutUrl: 'http://localhost:9/other/logout',
   optionalClaims: ['sid', 'login_hint'],
 };
-/** No front-channel logout URL, no optional claims. */
+/** No front-channel logout URL, no optional claims, the API permissions of a new registration. */
 export const SILENT: AppRegistration = {
   displayName: 'App without logout URL',
   clientId: 'a1b2c3d4-0000-4000-8000-000000000003',

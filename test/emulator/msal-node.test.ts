@@ -2,14 +2,20 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { describe, test } from 'node:test';
-import { type AccountInfo, ConfidentialClientApplication, CryptoProvider } from '@azure/msal-node';
-import { type RunningEmulator, startEmulator } from '../../emulator/index.ts';
+import {
+  type AccountInfo,
+  ConfidentialClientApplication,
+  CryptoProvider,
+  InteractionRequiredAuthError,
+} from '@azure/msal-node';
+import { type AppRegistration, type RunningEmulator, startEmulator } from '../../emulator/index.ts';
 import { Browser } from '../helpers/browser.ts';
 import {
   adele,
   emulator,
   emulatorOptions,
   endpoint,
+  OTHER,
   redirectParameters,
   signIn,
   TENANT_ID,
@@ -20,15 +26,15 @@ import {
 useEmulator();
 
 describe('msal-node against the emulator', () => {
-  async function msalClient(e: RunningEmulator) {
+  async function msalClient(e: RunningEmulator, app: AppRegistration) {
     const host = new URL(e.identityUrl).host;
     const metadata = await (
       await fetch(endpoint('/v2.0/.well-known/openid-configuration', e))
     ).text();
     return new ConfidentialClientApplication({
       auth: {
-        clientId: WEB.clientId,
-        clientSecret: WEB.clientSecret,
+        clientId: app.clientId,
+        clientSecret: app.clientSecret,
         // msal wants an https authority; it is only an identifier, the endpoints come from the metadata.
         authority: `https://${host}/${TENANT_ID}`,
         knownAuthorities: [host],
@@ -38,11 +44,11 @@ describe('msal-node against the emulator', () => {
   }
 
   /** getAuthCodeUrl with PKCE and a nonce, the form, then acquireTokenByCode. */
-  async function msalSignIn(e: RunningEmulator) {
-    const msal = await msalClient(e);
+  async function msalSignIn(e: RunningEmulator, app = WEB) {
+    const msal = await msalClient(e, app);
     const { verifier, challenge } = await new CryptoProvider().generatePkceCodes();
     const nonce = randomUUID();
-    const redirectUri = WEB.redirectUris[0] ?? '';
+    const redirectUri = app.redirectUris[0] ?? '';
     const url = await msal.getAuthCodeUrl({
       scopes: ['User.Read'],
       redirectUri,
@@ -80,6 +86,19 @@ describe('msal-node against the emulator', () => {
       headers: { Authorization: `Bearer ${silent.accessToken}` },
     });
     assert.equal(me.status, 200);
+  });
+
+  test('a permission beyond the registration: msal raises InteractionRequiredAuthError, subError consent_required', async () => {
+    // OTHER lists no permissions: User.Read alone.
+    const { msal, account } = await msalSignIn(emulator(), OTHER);
+    await assert.rejects(
+      msal.acquireTokenSilent({ account, scopes: ['Mail.Read'] }),
+      (error: unknown) =>
+        error instanceof InteractionRequiredAuthError &&
+        error.errorCode === 'invalid_grant' &&
+        error.subError === 'consent_required' &&
+        error.errorMessage.startsWith('AADSTS65001: '),
+    );
   });
 
   test("with access tokens shorter than msal's 5-minute margin, every silent call refreshes", async () => {

@@ -27,6 +27,20 @@ test('two apps with one client id are refused before anything listens, naming bo
   );
 });
 
+test('an API permission the Graph-like API does not have is refused before anything listens', async () => {
+  const app = { ...OTHER, apiPermissions: ['User.Read', 'Files.Read'] };
+  // Closed if it starts after all, so that a failure does not keep the test running.
+  const starting = startEmulator(emulatorOptions({ apps: [WEB, app] }));
+  await starting.then((running) => running.close()).catch(() => {});
+  await assert.rejects(
+    starting,
+    (error: Error) =>
+      error instanceof EmulatorOptionsError &&
+      error.message ===
+        '"Other app" lists the API permission "Files.Read": the Graph-like API has only User.Read, User.ReadBasic.All, Mail.Read',
+  );
+});
+
 test('generatedUsers adds users beyond the demo users, who sign in like them', async () => {
   await withEmulator({ generatedUsers: 3 }, async (generated) => {
     assert.equal(generated.users.length, 6);

@@ -108,6 +108,38 @@ describe('token endpoint', () => {
     assertEntraError((await refresh('garbage')).body, 'invalid_grant', 9002313);
   });
 
+  test('a code or refresh token buys no permission beyond the registration: invalid_grant, AADSTS65001, consent_required', async () => {
+    // OTHER lists no permissions: User.Read alone, as a new registration in Entra.
+    const { tokens } = await signedIn(OTHER);
+    const refresh = (scope: string) =>
+      tokenRequest({
+        grant_type: 'refresh_token',
+        refresh_token: tokens.refresh_token,
+        client_id: OTHER.clientId,
+        client_secret: OTHER.clientSecret,
+        scope,
+      });
+    const escalated = await refresh('openid profile offline_access Mail.Read');
+    assert.equal(escalated.status, 400);
+    assertEntraError(escalated.body, 'invalid_grant', 65001);
+    assert.equal(escalated.body.suberror, 'consent_required');
+    assert.match(
+      escalated.body.error_description,
+      /^AADSTS65001: The user or administrator has not consented to use the application with ID '[0-9a-f-]{36}' named 'Other app'\. Send an interactive authorization request for this user and resource\./,
+    );
+    assert.equal(Object.keys(escalated.body).at(-1), 'suberror');
+    // Its `.default` is what it lists; what it lists it gets.
+    const all = await refresh('openid offline_access https://graph.microsoft.com/.default');
+    assert.equal(all.status, 200);
+    assert.equal(decodeJwt(all.body.access_token).scp, 'User.Read');
+
+    const code =
+      redirectParameters(await signIn(new Browser(), authorizeUrl(OTHER))).get('code') ?? '';
+    const wider = await redeemCode(OTHER, code, { scope: 'openid User.ReadBasic.All' });
+    assertEntraError(wider.body, 'invalid_grant', 65001);
+    assert.equal(wider.body.suberror, 'consent_required');
+  });
+
   test('the token endpoint records what it saw, without secrets', async () => {
     const before = emulator().tokenRequests.length;
     await signedIn();
