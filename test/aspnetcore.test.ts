@@ -71,6 +71,23 @@ describe('aspnetcore: removes the user from the token cache on sign-out', () => 
     );
   });
 
+  test("another user signing in in the same browser (an account switch): the first user's tokens go with their session", async () => {
+    const browser = await signedIn(0);
+    assert.equal((await browser.get(env.sample.url + profilePath)).status, 200);
+    // The identity platform's cookies forgotten (another account, as in Entra's account picker),
+    // the sample's kept: the sign-in replaces Adele's session here with Alex's.
+    await browser.jar.store.removeCookies(new URL(env.emulator.identityUrl).hostname, null);
+    const home = await browser.signIn(env.sample.url + signInPath, user(1), password);
+    assert.match(home.html, new RegExp(`id="signed-in-user">${user(1)}<`));
+    // Nothing leads a sign-out to Adele's tokens through this browser any more: they are gone.
+    const summary = await cacheSummary(env.sample.url);
+    assert.deepEqual(
+      summary.accounts.map((account) => account.username),
+      [user(1)],
+    );
+    await browser.get(env.sample.url + signOutPath);
+  });
+
   test('sign-in sends state, nonce and a PKCE S256 challenge, and asks for a form_post response', async () => {
     const response = await new Browser().request(env.sample.url + signInPath);
     assert.equal(response.status, 302);

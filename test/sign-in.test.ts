@@ -63,3 +63,37 @@ describe('two sign-ins started at once in one browser', () => {
     });
   }
 });
+
+describe('many sign-ins started in one browser (a site sending the user to a sign-in route again and again)', () => {
+  for (const name of ['aspnet', 'aspnetcore'] as const) {
+    test(`${name}: at most five are kept, the requests stay small, and sign-out still works`, async () => {
+      const user = env.emulator.users[0]!.userPrincipalName;
+      const browser = new Browser();
+      await browser.signIn(url(name, starts[name]), user, env.password);
+      // The longest return path a transaction keeps (aspnetcore takes one), to the home page.
+      const long =
+        name === 'aspnetcore'
+          ? `?redirectUri=${encodeURIComponent(`/?pad=${'x'.repeat(500)}`)}`
+          : '';
+      let last: Response | undefined;
+      for (let start = 0; start < 40; start++) {
+        last = await browser.request(url(name, starts[name] + long));
+        assert.equal(last.status, 302);
+      }
+      // Only the five most recent sign-ins have a cookie (aspnet's reach every one of its pages).
+      const cookies = await browser.jar.getCookies(url(name, '/signin-oidc'));
+      const atRoot = await browser.jar.getCookies(url(name, '/'));
+      const transactions = [...cookies, ...atRoot].filter((cookie) =>
+        /^\w+\.signin\.[\w-]{16}$/.test(cookie.key),
+      );
+      assert.ok(new Set(transactions.map((c) => c.key)).size <= 5, `${transactions.length} kept`);
+      // The most recent completes; the sample still answers, and signs the user out.
+      const page = await browser.signIn(last!.headers.get('location')!);
+      assert.equal(page.status, 200, page.url);
+      assert.equal(await signedInAs(browser, name), user);
+      const signOut = await browser.request(url(name, signOuts[name]));
+      assert.equal(signOut.status, 302);
+      assert.equal(await signedInAs(browser, name), undefined);
+    });
+  }
+});

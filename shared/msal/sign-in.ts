@@ -11,7 +11,7 @@ import type { SampleSettings } from '../config/settings.ts';
 import { Sealer } from '../crypto/sealed.ts';
 import {
   clearSessionData,
-  requestStartedAt,
+  requestStartedLocally,
   sessionExpiresAt,
   sessionSaveRefused,
 } from '../session/session-middleware.ts';
@@ -56,6 +56,13 @@ interface SignInTransaction {
 }
 
 const transactionTtlSeconds = 10 * 60;
+/**
+ * Sign-ins one browser can have in progress at once (tabs sent to sign in together, a link from
+ * another site to a sign-in route): past it, the oldest is forgotten. Each is a cookie of a few
+ * hundred bytes, sent with every request to the redirect URI's path (every request, for aspnet's
+ * `/`): unbounded, they would soon make requests too large to be answered (431).
+ */
+const MAX_IN_PROGRESS = 5;
 /** Longer return paths are ignored (`/` instead): a transaction must fit in its cookie. */
 const MAX_RETURN_PATH = 512;
 const random = () => randomBytes(32).toString('base64url');
@@ -119,6 +126,7 @@ export class OpenIdSignIn {
       expiresAt: Date.now() + transactionTtlSeconds * 1000,
     };
     this.setTransaction(ctx, transaction.state, transaction);
+    this.keepInProgress(ctx, this.idOf(transaction.state), request.responseMode);
     this.timeline.record({
       kind: 'sign-in-started',
       text: `Sign-in started: the browser goes to the identity platform (response by ${request.responseMode}${request.prompt ? `, prompt=${request.prompt}` : ''})`,
@@ -251,7 +259,8 @@ export class OpenIdSignIn {
    * saved with it, in the same write; a partition of a shared cache (aspnetcore, aspnet) is written
    * once the session is saved, and only if no sign-out removed it since this request began. A save
    * refused (the user signed out while this sign-in was completing: a held form_post arriving after
-   * a sign-out everywhere) keeps nothing at all.
+   * a sign-out everywhere) keeps nothing at all. When the session replaced was another user's,
+   * their partition is told (`sessionReplaced`): it may be reachable by no sign-out any more.
    */
   private async startSession(
     ctx: Koa.Context,
@@ -261,17 +270,18 @@ export class OpenIdSignIn {
   ): Promise<string> {
     const session = ctx.session;
     if (!session) throw new Error('Sign-in needs the session middleware');
+    const replaced = [session.user?.homeAccountId];
     clearSessionData(session);
     session.user = user;
     if (tokenCache.keepsTokens === 'in the session') session.tokenCache = serialized;
     await session.regenerate();
     if (previousSession && previousSession !== session.externalKey) {
-      await this.sessions.destroy(previousSession);
+      replaced.push((await this.sessions.destroy(previousSession))?.user?.homeAccountId);
     }
     if (sessionSaveRefused(ctx)) throw signedOutMeanwhile();
     if (tokenCache.keepsTokens === 'in a partition') {
       const kept = await tokenCache.keepSignIn(serialized, {
-        since: requestStartedAt(ctx),
+        startedAt: requestStartedLocally(ctx),
         notAfter: sessionExpiresAt(ctx),
       });
       if (!kept) {
@@ -280,15 +290,24 @@ export class OpenIdSignIn {
         ctx.session = null;
         throw signedOutMeanwhile();
       }
+      // Another user was signed in here (an account switch): their session here has ended, and
+      // with it the way a sign-out would find their tokens through this browser.
+      for (const other of new Set(replaced)) {
+        if (other && other !== user.homeAccountId) await tokenCache.sessionReplaced(other);
+      }
     }
     return tokenCache.keepsTokens === 'in the session'
       ? 'the session'
       : "the user's partition of the token cache";
   }
 
-  /** The name of the cookie that carries the transaction of the sign-in with this `state`. */
-  private cookieFor(state: string): string {
-    const id = createHash('sha256').update(state).digest('base64url').slice(0, 16);
+  /** The short id of the sign-in with this `state`: its cookie's name ends with it. */
+  private idOf(state: string): string {
+    return createHash('sha256').update(state).digest('base64url').slice(0, 16);
+  }
+
+  /** The name of the cookie that carries the transaction of the sign-in with this id. */
+  private cookieFor(id: string): string {
     return `${this.cookieName}.${id}`;
   }
 
@@ -302,31 +321,76 @@ export class OpenIdSignIn {
   }
 
   /**
-   * A form_post response is a POST from the identity platform's site: a SameSite=Lax cookie would
-   * not come along, so across sites the cookie is SameSite=None (which needs Secure; browsers
-   * accept Secure cookies from http://localhost). A query response is a top-level GET, which
-   * takes Lax cookies along. `undefined` deletes it.
+   * Keeps the ids of this browser's sign-ins in progress, oldest first, in a small cookie the
+   * sign-in routes see (path `/`; the transactions' own cookies reach only the redirect URI), and
+   * forgets the oldest past {@link MAX_IN_PROGRESS}: their cookies are deleted. (The list is not
+   * updated when a sign-in completes, cross-site; an id already used only takes a place.)
+   */
+  private keepInProgress(
+    ctx: Koa.Context,
+    id: string,
+    responseMode: SignInRequest['responseMode'],
+  ): void {
+    const listed = (ctx.cookies.get(this.cookieName, { signed: false }) ?? '')
+      .split('.')
+      .filter((each) => /^[\w-]{16}$/.test(each) && each !== id);
+    const kept = [...listed, id];
+    for (const forgotten of kept.splice(0, Math.max(0, kept.length - MAX_IN_PROGRESS))) {
+      this.setCookie(ctx, this.cookieFor(forgotten), null, responseMode);
+    }
+    const secure = this.sample.baseUrl.startsWith('https:');
+    ctx.cookies.set(this.cookieName, kept.join('.'), {
+      httpOnly: true,
+      path: '/',
+      maxAge: transactionTtlSeconds * 1000,
+      sameSite: 'lax',
+      secure,
+      signed: false,
+      overwrite: true,
+    });
+  }
+
+  /**
+   * Sets (or, with `undefined`, deletes) the transaction of the sign-in with this `state`, sealed:
+   * encrypted and authenticated, and bound to its cookie's name.
    */
   private setTransaction(
     ctx: Koa.Context,
     state: string,
     transaction: SignInTransaction | undefined,
+    responseMode: SignInRequest['responseMode'] = transaction?.responseMode ?? 'form_post',
   ): void {
-    const responseMode = transaction?.responseMode ?? 'form_post';
+    const name = this.cookieFor(this.idOf(state));
+    const value = transaction ? this.sealer.seal(JSON.stringify(transaction), name) : null;
+    this.setCookie(ctx, name, value, responseMode);
+  }
+
+  /**
+   * A transaction's cookie, scoped to the redirect URI's path. A form_post response is a POST from
+   * the identity platform's site: a SameSite=Lax cookie would not come along, so across sites the
+   * cookie is SameSite=None (which needs Secure; browsers accept Secure cookies from
+   * http://localhost). A query response is a top-level GET, which takes Lax cookies along. Not
+   * signed: the sealed value is authenticated already. `null` deletes it.
+   */
+  private setCookie(
+    ctx: Koa.Context,
+    name: string,
+    value: string | null,
+    responseMode: SignInRequest['responseMode'],
+  ): void {
     const crossSitePost = this.crossSite && responseMode === 'form_post';
     const secure = crossSitePost || this.sample.baseUrl.startsWith('https:');
     const options: CookieOptions = {
       httpOnly: true,
       path: this.sample.registration.redirectPath,
-      maxAge: transaction ? transactionTtlSeconds * 1000 : 0,
+      maxAge: value === null ? 0 : transactionTtlSeconds * 1000,
       sameSite: crossSitePost ? 'none' : 'lax',
       secure,
+      signed: false,
       overwrite: true,
     };
     // koa refuses Secure cookies on a plain-http request unless told the connection counts as secure.
     if (secure) ctx.cookies.secure = true;
-    const name = this.cookieFor(state);
-    const value = transaction ? this.sealer.seal(JSON.stringify(transaction), name) : null;
     ctx.cookies.set(name, value, options);
   }
 
@@ -335,8 +399,8 @@ export class OpenIdSignIn {
    * once. A response that matches none leaves the sign-ins in progress untouched.
    */
   private takeTransaction(ctx: Koa.Context, state: string | undefined): SignInTransaction {
-    const name = state ? this.cookieFor(state) : undefined;
-    const sealed = name ? ctx.cookies.get(name) : undefined;
+    const name = state ? this.cookieFor(this.idOf(state)) : undefined;
+    const sealed = name ? ctx.cookies.get(name, { signed: false }) : undefined;
     const transaction =
       name && sealed ? openTransaction(this.sealer.open(sealed, name)) : undefined;
     if (!state || !transaction || !sameString(state, transaction.state)) {
@@ -350,7 +414,7 @@ export class OpenIdSignIn {
           'was already used, or was started elsewhere. Please sign in again.',
       );
     }
-    this.setTransaction(ctx, state, undefined);
+    this.setTransaction(ctx, state, undefined, transaction.responseMode);
     return transaction;
   }
 }

@@ -89,7 +89,9 @@ export function sessionMiddleware(
           if (!saved && ctx) ctx.state[SAVE_REFUSED] = true;
           if (saved && ctx) ctx.state[SAVED_EXPIRY] = (data as { _expire?: number })._expire;
         },
-        destroy: (key: string) => sessions.destroy(key),
+        destroy: async (key: string) => {
+          await sessions.destroy(key);
+        },
       },
     },
     app,
@@ -97,6 +99,7 @@ export function sessionMiddleware(
   return (ctx, next) => {
     // Before the session is read: a sign-out after this moment wins over this request.
     ctx.state[REQUEST_STARTED_AT] = sessions.now();
+    ctx.state[REQUEST_STARTED_LOCALLY] = Date.now();
     return middleware(ctx, next);
   };
 }
@@ -107,11 +110,11 @@ export function sessionSaveRefused(ctx: Koa.Context): boolean {
 }
 
 /**
- * When this request began, by the store's clock: a sign-out at or after it wins over what the
- * request writes (see `KeyValueStore.write`).
+ * When this request began, by this process's clock (epoch ms): a store with a clock of its own
+ * (Redis) counts back from its own now (see `PerUserTokenCache.keepSignIn`).
  */
-export function requestStartedAt(ctx: Koa.Context): number {
-  return ctx.state[REQUEST_STARTED_AT] as number;
+export function requestStartedLocally(ctx: Koa.Context): number {
+  return ctx.state[REQUEST_STARTED_LOCALLY] as number;
 }
 
 /**
@@ -124,5 +127,6 @@ export function sessionExpiresAt(ctx: Koa.Context): number | undefined {
 }
 
 const REQUEST_STARTED_AT = 'sessionRequestStartedAt';
+const REQUEST_STARTED_LOCALLY = 'sessionRequestStartedLocally';
 const SAVE_REFUSED = 'sessionSaveRefused';
 const SAVED_EXPIRY = 'sessionSavedExpiry';

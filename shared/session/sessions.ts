@@ -133,14 +133,15 @@ export class Sessions {
    * Ends one session (the old key of a session that got a new one, a sign-out that ends only this
    * browser's): a request still running for it cannot save it again. It leaves the `sid` index,
    * which goes when its last session does. A key with no session (a visitor who was never signed
-   * in) leaves nothing behind, not even a marker.
+   * in) leaves nothing behind, not even a marker. Returns what the session held.
    */
-  async destroy(sessionKey: string): Promise<void> {
+  async destroy(sessionKey: string): Promise<SessionData | undefined> {
     const stored = await this.get(sessionKey);
-    if (!stored) return;
+    if (!stored) return undefined;
     await this.store.remove([this.sessionKey(sessionKey)]);
     const sid = stored.user?.sid;
     if (sid && isSid(sid)) await this.store.removeFromSet(this.sidSessionsKey(sid), sessionKey);
+    return stored;
   }
 
   /**

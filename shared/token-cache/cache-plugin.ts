@@ -58,13 +58,20 @@ export type SignInTokenCache =
       /** Kept in a partition of the cache's own (aspnetcore, aspnet), written once the session is. */
       readonly keepsTokens: 'in a partition';
       /**
-       * Writes the partition of the one user `serialized` holds, unless a sign-out removed it at or
-       * after `since` (then `false`: the sign-out wins); it lives no later than `notAfter` (epoch ms).
+       * Writes the partition of the one user `serialized` holds, unless a sign-out removed it after
+       * `startedAt` (epoch ms, this process's clock: when the sign-in's request began; then
+       * `false`: the sign-out wins). It lives no later than `notAfter` (epoch ms), if bound to
+       * sessions.
        */
       keepSignIn(
         serialized: string,
-        options: { since: number; notAfter?: number },
+        options: { startedAt: number; notAfter?: number | undefined },
       ): Promise<boolean>;
+      /**
+       * The sign-in replaced the session of another user (`homeAccountId`) in this browser: that
+       * session no longer leads anyone to their partition.
+       */
+      sessionReplaced(homeAccountId: string): Promise<void>;
     };
 
 /** Where a request gets its msal client: `undefined` when the cache holds nothing for it. */

@@ -78,17 +78,30 @@ export class PerUserTokenCache {
 
   /**
    * The tokens a sign-in redeemed, kept as the partition of the one user they belong to, once the
-   * sign-in is accepted: unless a sign-out removed that partition at or after `since` (the time
-   * the sign-in's request began), then nothing is written and the answer is `false`. With
-   * `boundToSessions`, the partition lives no later than `notAfter`, the new session's end.
+   * sign-in is accepted: unless a sign-out removed that partition after `startedAt` (when the
+   * sign-in's request began, by this process's clock), then nothing is written and the answer is
+   * `false`. With `boundToSessions`, the partition lives no later than `notAfter`, the new
+   * session's end.
    */
   async keepSignIn(
     serialized: string,
-    { since, notAfter }: { since: number; notAfter?: number },
+    { startedAt, notAfter }: { startedAt: number; notAfter?: number | undefined },
   ): Promise<boolean> {
+    // The request's start on the store's clock (Redis's, for a shared store): as long ago.
+    const since = this.store.now() - Math.max(0, Date.now() - startedAt);
     const access = this.access(undefined, since, notAfter);
     await access.save(serialized);
     return !access.dropped;
+  }
+
+  /**
+   * A sign-in replaced `homeAccountId`'s session in a browser. With `boundToSessions`, their
+   * partition goes: that session led a sign-out to it, and no token outlives the records that find
+   * it (their other browsers, if any, sign in again when they next need a token). Otherwise (aspnet,
+   * as its original) it stays.
+   */
+  async sessionReplaced(homeAccountId: string): Promise<void> {
+    if (this.options.boundToSessions) await this.remove(homeAccountId);
   }
 
   /**
