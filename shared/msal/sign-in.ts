@@ -76,8 +76,8 @@ const random = () => randomBytes(32).toString('base64url');
  * correlation cookies. That binds the response to the browser that started the sign-in (no login
  * CSRF); the cookie is deleted when its response arrives, so that it serves once; two sign-ins
  * started at once (two tabs) each have their own, and starting one (a cross-site link to a
- * sign-in route included) never touches another in progress; and starting a sign-in (or showing a
- * page with a sign-in link) keeps nothing on the server.
+ * sign-in route included) touches no other in progress, but the oldest past five; and starting a
+ * sign-in (or showing a page with a sign-in link) keeps nothing on the server.
  *
  * Nothing changes until the sign-in has succeeded: the code is redeemed into a token cache of
  * this request's own, in memory; a sign-in that fails (a refused code, an id token for another app,
