@@ -98,6 +98,9 @@ function validateRequest(
   if (!responseType) throw AADSTS.missingParameter('response_type');
   const hybrid = isHybrid(query);
   if (responseType !== 'code' && !hybrid) throw AADSTS.unsupportedResponseType(responseType);
+  // Only to apps whose registration enables it, as in Entra: a loopback redirect URI matches any
+  // port, so anything listening on one could otherwise get the user's id token, with no secret.
+  if (hybrid && !app.enableIdTokenIssuance) throw AADSTS.idTokenNotEnabled();
   // An id token must not travel in a query string (OpenID Connect Core 3.3.2.5), and must be
   // bound to the request by a nonce (3.2.2.1).
   if (hybrid && reply.responseMode === 'query') throw AADSTS.queryModeWithIdToken();

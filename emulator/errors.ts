@@ -76,6 +76,7 @@ export const AADSTS = {
   openidScopeRequired: () => fail('invalid_scope', 70011, `The provided value for the input parameter 'scope' is not valid. This emulator signs users in with OpenID Connect only: include 'openid'.`),
   unsupportedCodeChallengeMethod: (method: string) => fail('invalid_request', 501491, `Invalid code_challenge_method '${method}': use 'S256' or 'plain'.`),
   invalidCodeChallengeSize: () => fail('invalid_request', 501491, 'Invalid size of Code_Challenge parameter.'),
+  idTokenNotEnabled: () => fail('unsupported_response_type', 700054, "response_type 'id_token' is not enabled for the application."),
   queryModeWithIdToken: () => fail('invalid_request', 700054, "response_mode 'query' cannot carry an id token: use 'form_post' or 'fragment' with response_type 'code id_token'."),
   loginRequired: () => fail('login_required', 50058, 'A silent sign-in request was sent but no user is signed in.'),
   invalidCredentials: () => fail('invalid_grant', 50126, 'Error validating credentials due to invalid username or password.'),

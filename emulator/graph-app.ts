@@ -5,6 +5,7 @@ import { createLocalJWKSet, errors, jwtVerify } from 'jose';
 import Koa from 'koa';
 import { answerOnlyAt } from './allowed-hosts.ts';
 import { GRAPH_APP_ID, mailboxOf } from './directory.ts';
+import { everyAnswer } from './http.ts';
 import { type EmulatorState, findApp, record } from './state.ts';
 import type { DemoUser } from './types.ts';
 
@@ -41,6 +42,8 @@ export function createGraphApp(state: EmulatorState): Koa<GraphState> {
     if (!/^(ECONNRESET|EPIPE|HPE_)/.test(error.code ?? ''))
       console.error('[emulator Graph]', error);
   });
+  // Never stored: `/me/messages` is the user's mail. Its 421 and its escaped errors too.
+  app.use(everyAnswer);
   app.use(answerOnlyAt([state.identityUrl, state.graphUrl]));
   app.use(async (ctx, next) => {
     await next();

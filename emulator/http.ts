@@ -71,7 +71,29 @@ export async function renderPage(
 }
 
 /** What every answer that is not a page says: it loads nothing, and no page may frame it. */
-export const NOT_A_PAGE = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'";
+const NOT_A_PAGE = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'";
+
+const EVERY_ANSWER = {
+  'Cache-Control': 'no-store',
+  'Content-Security-Policy': NOT_A_PAGE,
+  'X-Frame-Options': 'DENY',
+};
+
+/**
+ * The first middleware of both servers: every answer is never stored and framed by nobody (a page
+ * says more: {@link renderPage}). An error no handler answered keeps them too: Koa's own error
+ * handler removes every header but the error's `headers`.
+ */
+export async function everyAnswer(ctx: Koa.Context, next: Koa.Next): Promise<void> {
+  ctx.set(EVERY_ANSWER);
+  try {
+    await next();
+  } catch (error) {
+    const escaped = error instanceof Error ? error : new Error(`non-error thrown: ${typeof error}`);
+    const { headers } = escaped as { headers?: Record<string, string> };
+    throw Object.assign(escaped, { headers: { ...headers, ...EVERY_ANSWER } });
+  }
+}
 
 function contentSecurityPolicy(policy: PagePolicy, nonce: string): string {
   // A frame's redirects are checked too: python's front-channel URL redirects its frame to the

@@ -7,7 +7,7 @@ import { DEMO_USERS } from './directory.ts';
 import { discoveryDocument } from './discovery.ts';
 import { AADSTS, EntraError, newTrace } from './errors.ts';
 import { MAX_WAIT_MS, sessionLabel, TooManyReaders } from './events.ts';
-import { NOT_A_PAGE, renderPage } from './http.ts';
+import { everyAnswer, renderPage } from './http.ts';
 import { logout } from './logout.ts';
 import { revokeSignInSessions } from './revoke.ts';
 import { signIn, signInPage } from './sign-in.ts';
@@ -82,13 +82,7 @@ export function createIdentityApp(state: EmulatorState): Koa {
   app.on('error', (error: NodeJS.ErrnoException) => {
     if (!/^(ECONNRESET|EPIPE|HPE_)/.test(error.code ?? '')) console.error('[emulator]', error);
   });
-  // Every answer: never stored, framed by nobody (a page says more: `renderPage`).
-  app.use(async (ctx, next) => {
-    ctx.set('Cache-Control', 'no-store');
-    ctx.set('Content-Security-Policy', NOT_A_PAGE);
-    ctx.set('X-Frame-Options', 'DENY');
-    await next();
-  });
+  app.use(everyAnswer);
   app.use(answerOnlyAt([state.identityUrl, state.graphUrl]));
   app.use(async (ctx, next) => {
     try {

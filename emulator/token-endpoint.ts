@@ -135,7 +135,11 @@ function redeemCode(state: EmulatorState, app: AppRegistration, form: URLSearchP
   if (revokedSince(state, code.user, code.authenticatedAt)) {
     throw AADSTS.sessionsRevoked(code.authenticatedAt, state.revokedAt.get(code.user.oid) ?? 0);
   }
-  const scopes = requestedScopes(app, form, code.scopes);
+  // The OpenID Connect scopes are at most the sign-in's: a code issued without `offline_access`
+  // never buys a refresh token, whatever the token request names.
+  const requested = requestedScopes(app, form, code.scopes);
+  const oidc = requested.oidc.filter((scope) => code.scopes.oidc.includes(scope));
+  const scopes = { ...requested, oidc };
   code.redeemed = true;
   const { user, clientId, sid, nonce, authenticatedAt } = code;
   return { user, clientId, sid, scopes, nonce, authenticatedAt };

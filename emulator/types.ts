@@ -27,6 +27,14 @@ export interface AppRegistration {
    * `User.Read`, what Entra gives a new registration.
    */
   apiPermissions?: string[];
+  /**
+   * "ID tokens (used for implicit and hybrid flows)" of its "Authentication" page (Graph's
+   * `web.implicitGrantSettings.enableIdTokenIssuance`): without it, as in Entra, the authorize
+   * endpoint issues no id token (`response_type=code id_token` gets AADSTS700054). Off by default:
+   * a signed id token through the user's SSO session, for any process on a loopback port (which
+   * every loopback redirect URI matches), with no secret.
+   */
+  enableIdTokenIssuance?: boolean;
 }
 
 export interface EmulatorOptions {

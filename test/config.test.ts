@@ -1,5 +1,13 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, test } from 'node:test';
@@ -106,6 +114,30 @@ describe('configuration', () => {
       problemsOf({ EMULATOR_KEY_FILE: missingFolder }).join('\n'),
       /EMULATOR_KEY_FILE: .*\(ENOENT\)/,
     );
+
+    // A key file that is a link, another user's, or open to others is refused, its key not printed.
+    writeFileSync(keyFile, key);
+    const problem = (file: string) => problemsOf({ EMULATOR_KEY_FILE: file }).join('\n');
+    const refused = (file: string, reason: RegExp) => {
+      const text = problem(file);
+      assert.match(text, /^EMULATOR_KEY_FILE: cannot read or make the emulator's key in "/);
+      assert.match(text, reason);
+      assert.ok(!text.includes(key.trim()), 'the key is never printed');
+    };
+    chmodSync(keyFile, 0o644);
+    refused(keyFile, /\(others than its owner may read or write it \(mode 0644\); .*chmod 600/);
+    chmodSync(keyFile, 0o620);
+    refused(keyFile, /\(mode 0620\)/);
+    chmodSync(keyFile, 0o600);
+    const link = path.join(folder, 'link');
+    symlinkSync(keyFile, link);
+    refused(link, /\(it is a symbolic link; /);
+    if (process.getuid?.() === 0) {
+      chownSync(keyFile, 4242, 4242);
+      refused(keyFile, /\(it belongs to another user \(uid 4242\); delete it/);
+      chownSync(keyFile, 0, 0);
+    }
+    assert.deepEqual(secrets(), first, 'its own file again: the same secrets');
 
     // Entra ID mode: the secrets are ENTRA_CLIENT_SECRET's, and no key is read or made.
     const entraKeyFile = path.join(folder, 'entra-key');
@@ -301,6 +333,22 @@ describe('configuration', () => {
     const listed = { ...app, apiPermissions: ['Mail.Read'] };
     const settings = loadSettings(registrations, { EMULATOR_APPS: appsFile([listed]) });
     assert.deepEqual(emulatorApps(settings.emulator!).at(-1)?.apiPermissions, ['Mail.Read']);
+  });
+
+  test('an EMULATOR_APPS entry may enable ID tokens from the authorize endpoint (the hybrid flow); off by default', () => {
+    const app = { clientId, clientSecret: 's', redirectUris: ['http://localhost:5000/cb'] };
+    const registered = (entry: object) =>
+      emulatorApps(loadSettings(registrations, { EMULATOR_APPS: appsFile([entry]) }).emulator!).at(
+        -1,
+      );
+    assert.equal(registered(app)?.enableIdTokenIssuance, undefined);
+    assert.equal(registered({ ...app, enableIdTokenIssuance: true })?.enableIdTokenIssuance, true);
+    assert.match(
+      problemsOf({ EMULATOR_APPS: appsFile([{ ...app, enableIdTokenIssuance: 'yes' }]) }).join(
+        '\n',
+      ),
+      /EMULATOR_APPS.*entry 0.*"enableIdTokenIssuance" must be true or false/,
+    );
   });
 
   test('an EMULATOR_APPS entry reusing a registered client id is refused, naming the entry', () => {

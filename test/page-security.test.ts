@@ -10,8 +10,11 @@ import { once } from 'node:events';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
+import Koa from 'koa';
+import { everyAnswer } from '../emulator/http.ts';
 import { sessionLabel, startEmulator } from '../emulator/index.ts';
 import type { SampleName } from '../samples/index.ts';
+import { pageHeaders } from '../shared/web/page-headers.ts';
 import { emulatorOptions } from './emulator/helper.ts';
 import { Browser } from './helpers/browser.ts';
 import { cspViolations, launchChromium } from './helpers/chromium.ts';
@@ -157,6 +160,39 @@ describe('Back after a sign-out', () => {
   });
 });
 
+describe('an error that escapes every handler', () => {
+  // No request is known to make one on the real servers (test/robustness.test.ts tries): a server
+  // with their first middleware, and a bug behind it, stands in for them.
+  test("keeps no-store and a policy that allows nothing, through Koa's own error handler", async () => {
+    const samplesAndLanding = pageHeaders(() => ({ 'default-src': "'none'" }));
+    for (const [name, first] of [
+      ['samples and landing page', samplesAndLanding],
+      ['emulator', everyAnswer],
+    ] as const) {
+      const app = new Koa();
+      app.silent = true; // the bug is the point: no stack trace in the test's output
+      app.use(first);
+      app.use(() => {
+        throw new Error('a bug');
+      });
+      const server = app.listen(0, '127.0.0.1');
+      await once(server, 'listening');
+      try {
+        const { port } = server.address() as AddressInfo;
+        const answer = await fetch(`http://127.0.0.1:${port}/`);
+        assert.equal(answer.status, 500, name);
+        assert.equal(await answer.text(), 'Internal Server Error');
+        assert.equal(answer.headers.get('cache-control'), 'no-store', name);
+        const policy = policyOf(answer);
+        assert.equal(policy.get('default-src'), "'none'", name);
+        assert.equal(policy.get('frame-ancestors'), "'none'", name);
+      } finally {
+        server.close();
+      }
+    }
+  });
+});
+
 describe('DNS rebinding: only their own host names are answered', () => {
   const rebound = ['evil.example', 'evil.example:80', 'localhost.evil.example', '127.0.0.1.nip.io'];
 
@@ -208,6 +244,11 @@ describe('DNS rebinding: only their own host names are answered', () => {
       assert.equal((await through('app.example.test')).status, 200, 'the base URL host');
       assert.equal((await through(`localhost:${port}`, 'app.example.test')).status, 200);
       assert.equal((await through(`localhost:${port}`, 'evil.example')).status, 421);
+      // A proxy that appends its own entry keeps the page's first: every entry must be allowed.
+      for (const list of ['localhost, evil.example', 'evil.example, app.example.test']) {
+        assert.equal((await through(`localhost:${port}`, list)).status, 421, list);
+      }
+      assert.equal((await through('app.example.test', 'app.example.test, localhost')).status, 200);
       // A rebound page can add X-Forwarded-Host to its requests, not choose their Host.
       assert.equal((await through('evil.example', 'app.example.test')).status, 421);
     } finally {

@@ -127,7 +127,7 @@ for (const [name, open] of stores) {
     });
 
     test('a sid claimed by a second user names both; a user ending their sessions of it ends no one else', async () => {
-      const { sessions, tokenCache, left } = sample();
+      const { sessions, left } = sample();
       await sessions.save('adele-1', sessionOf('adele'), 60, sessions.now());
       await sessions.save('alex-1', sessionOf('alex'), 60, sessions.now()); // a replayed session_state
       assert.deepEqual((await sessions.usersOf(SID)).sort(), ['adele', 'alex']);

@@ -6,10 +6,22 @@
  * git-ignored file only its owner can read (0600), and each built-in app's secret is derived from
  * it (HMAC with the client id). Every process of the checkout (`npm start`, `npm run sample:<name>`
  * in several terminals, `npm run emulator`, the tests) reads the same file, so the samples of one
- * and the emulator of another agree.
+ * and the emulator of another agree. A file that is a symbolic link, belongs to another user, or
+ * that others may read or write is refused, not read: its key could be known, or chosen, by
+ * someone else.
  */
 import { createHmac, randomBytes } from 'node:crypto';
-import { linkSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  fstatSync,
+  linkSync,
+  lstatSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 /** Where the key lives unless EMULATOR_KEY_FILE says otherwise: the checkout's root. */
@@ -19,44 +31,101 @@ export const DEFAULT_EMULATOR_KEY_FILE = fileURLToPath(
 
 /** 32 random bytes, base64url: what this module writes, and all it accepts. */
 const KEY_PATTERN = /^[A-Za-z0-9_-]{43}$/;
+/** What a reader may see while another process writes the file: nothing yet, or part of a key. */
+const BEING_WRITTEN = /^[A-Za-z0-9_-]{0,42}$/;
 
-/** The file holds something else than a key this module made. */
-export class MalformedKeyError extends Error {}
+/**
+ * The file cannot be used: it holds something else than a key this module made, or someone else
+ * than its owner could have written or read it. The message says what to do, never the content.
+ */
+export class KeyFileError extends Error {}
 
 /**
  * The key in `file`, made first if there is none. Made atomically: written whole to a file of its
  * own (`wx`, 0600), then linked to its name, which fails if another process got there first; the
- * loser then reads the winner's key. Nothing ever reads a half-written key.
+ * loser then reads the winner's key. Where the file system has no hard links (EPERM), the file is
+ * created under its name (`wx`, 0600) and written there: a process reading it meanwhile may find
+ * it empty or short, and reads it again.
  */
 export function readOrCreateEmulatorKey(file: string): string {
   const existing = readKey(file);
   if (existing !== undefined) return existing;
+  const key = `${randomBytes(32).toString('base64url')}\n`;
   const draft = `${file}.${process.pid}.${randomBytes(6).toString('hex')}`;
-  writeFileSync(draft, `${randomBytes(32).toString('base64url')}\n`, { flag: 'wx', mode: 0o600 });
+  writeFileSync(draft, key, { flag: 'wx', mode: 0o600 });
   try {
     linkSync(draft, file);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    const { code } = error as NodeJS.ErrnoException;
+    if (code === 'EPERM') createInPlace(file, key);
+    else if (code !== 'EEXIST') throw error;
   } finally {
     rmSync(draft, { force: true });
   }
-  return keyIn(readFileSync(file, 'utf8'));
+  return readKey(file) ?? readOrCreateEmulatorKey(file);
+}
+
+function createInPlace(file: string, key: string): void {
+  try {
+    writeFileSync(file, key, { flag: 'wx', mode: 0o600 });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  }
 }
 
 /** The key, or `undefined` when there is no file. */
 function readKey(file: string): string | undefined {
+  for (let attempt = 0; ; attempt++) {
+    let text: string;
+    try {
+      text = readOwnFile(file);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw error;
+    }
+    // Another process may be writing it (no hard links): wait for it, a second at most.
+    if (!BEING_WRITTEN.test(text) || attempt === 20) return keyIn(text);
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50);
+  }
+}
+
+/**
+ * The file's content, if it is a regular file of this user that no one else may read or write:
+ * a key another user could have put there, or read, is no key of this checkout's.
+ */
+function readOwnFile(file: string): string {
+  // A symbolic link could lead anywhere; O_NOFOLLOW refuses one that appears after this check.
+  if (lstatSync(file).isSymbolicLink()) {
+    throw new KeyFileError(
+      'it is a symbolic link; put the key file itself there, or delete the link and a new key is made',
+    );
+  }
+  const fd = openSync(file, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0));
   try {
-    return keyIn(readFileSync(file, 'utf8'));
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
+    const stat = fstatSync(fd);
+    const uid = process.getuid?.();
+    if (uid !== undefined && stat.uid !== uid) {
+      throw new KeyFileError(
+        `it belongs to another user (uid ${stat.uid}); delete it, and a new one is made`,
+      );
+    }
+    // Windows reports no such bits.
+    if (process.platform !== 'win32' && (stat.mode & 0o077) !== 0) {
+      const mode = (stat.mode & 0o777).toString(8).padStart(4, '0');
+      throw new KeyFileError(
+        `others than its owner may read or write it (mode ${mode}); make it readable by its owner only (chmod 600), or name a file elsewhere if this file system keeps no permissions`,
+      );
+    }
+    return readFileSync(fd, 'utf8');
+  } finally {
+    closeSync(fd);
   }
 }
 
 function keyIn(text: string): string {
   const key = text.trim();
   if (!KEY_PATTERN.test(key)) {
-    throw new MalformedKeyError(
+    throw new KeyFileError(
       'it holds no key made by this project; delete it, and a new one is made',
     );
   }

@@ -10,7 +10,7 @@ import type { SampleRegistration } from '../sample/registration.ts';
 import {
   builtInClientSecret,
   DEFAULT_EMULATOR_KEY_FILE,
-  MalformedKeyError,
+  KeyFileError,
   readOrCreateEmulatorKey,
 } from './emulator-key.ts';
 
@@ -618,7 +618,7 @@ class EnvironmentReader {
       return readOrCreateEmulatorKey(file);
     } catch (error) {
       const reason =
-        error instanceof MalformedKeyError
+        error instanceof KeyFileError
           ? error.message
           : ((error as NodeJS.ErrnoException).code ?? String(error));
       this.problem(`${name}: cannot read or make the emulator's key in "${file}" (${reason})`);
@@ -684,6 +684,10 @@ class EnvironmentReader {
         const names = GRAPH_PERMISSIONS.map((permission) => `"${permission}"`).join(', ');
         this.problem(`${source}: "apiPermissions" must be an array of ${names}`);
       }
+      const idTokens = app.enableIdTokenIssuance;
+      if (idTokens !== undefined && typeof idTokens !== 'boolean') {
+        this.problem(`${source}: "enableIdTokenIssuance" must be true or false`);
+      }
       if (this.problems.size > before) return [];
       const registration: AppRegistration = {
         displayName: typeof app.displayName === 'string' ? app.displayName : `App ${app.clientId}`,
@@ -697,6 +701,7 @@ class EnvironmentReader {
       if (Array.isArray(claims))
         registration.optionalClaims = claims as Array<'sid' | 'login_hint'>;
       if (Array.isArray(permissions)) registration.apiPermissions = permissions as string[];
+      if (idTokens === true) registration.enableIdTokenIssuance = true;
       return [{ app: registration, source }];
     });
   }

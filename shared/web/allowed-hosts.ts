@@ -10,9 +10,11 @@
  * say `Host: <its own name>`. A loopback name is always safe: only a page served from it can name
  * it, and such a page is this server's own.
  *
- * Behind a proxy the configuration trusts (an `https` base URL, `app.proxy`), the host the proxy
- * forwards (`X-Forwarded-Host`) must be one of them too. `Host` is checked either way: a page can
- * add any header to its own requests, but never choose their `Host`.
+ * Behind a proxy the configuration trusts (an `https` base URL, `app.proxy`), the hosts the proxy
+ * forwards (`X-Forwarded-Host`) must be among them too: every entry of the list, since a proxy that
+ * appends its own (Apache's mod_proxy, Envoy's `append_x_forwarded_host`) keeps the client's
+ * first, which Koa reads as the request's host. `Host` is checked either way: a page can add any
+ * header to its own requests, but never choose their `Host`.
  */
 import type Koa from 'koa';
 
@@ -27,7 +29,7 @@ export function allowedHosts(baseUrls: readonly string[]): Koa.Middleware {
   return async (ctx, next) => {
     const named = [ctx.get('Host')];
     const forwarded = ctx.app.proxy ? ctx.get('X-Forwarded-Host') : '';
-    if (forwarded) named.push(forwarded.split(',')[0]?.trim() ?? '');
+    if (forwarded) named.push(...forwarded.split(',').map((host) => host.trim()));
     if (named.every((host) => allowed.has(hostnameOf(host)))) return next();
     ctx.status = 421;
     ctx.type = 'text/plain';

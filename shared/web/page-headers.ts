@@ -10,6 +10,10 @@
  *   forms may go and who may frame it. Inline `<style>` and `<script>` run only with this
  *   response's nonce (`ctx.state.nonce`, which the views print), never `'unsafe-inline'`.
  * - `X-Frame-Options: DENY` beside `frame-ancestors 'none'`, for browsers that know only the former.
+ *
+ * An error that no handler answered (the landing page has none; one thrown by the samples' error
+ * pages themselves) reaches Koa's own handler, which removes every header but the error's
+ * `headers`: there go `no-store` and a policy that allows nothing, for its plain-text answer.
  */
 import { randomBytes } from 'node:crypto';
 import type Koa from 'koa';
@@ -30,9 +34,23 @@ export function pageHeaders(
     const directives = policy(ctx, `'nonce-${nonce}'`);
     ctx.set('Content-Security-Policy', serialize(directives));
     if (directives['frame-ancestors'] === "'none'") ctx.set('X-Frame-Options', 'DENY');
-    await next();
+    try {
+      await next();
+    } catch (error) {
+      const escaped =
+        error instanceof Error ? error : new Error(`non-error thrown: ${typeof error}`);
+      const { headers } = escaped as { headers?: Record<string, string> };
+      throw Object.assign(escaped, { headers: { ...headers, ...ON_ESCAPED_ERRORS } });
+    }
   };
 }
+
+const ON_ESCAPED_ERRORS = {
+  'Cache-Control': 'no-store',
+  'Content-Security-Policy': "default-src 'none'; frame-ancestors 'none'",
+  'X-Frame-Options': 'DENY',
+  'X-Content-Type-Options': 'nosniff',
+};
 
 function serialize(directives: Directives): string {
   return Object.entries(directives)

@@ -386,6 +386,34 @@ describe('the hybrid flow, PKCE plain, optional claims', () => {
     assert.match(error.get('error_description') ?? '', /^AADSTS900144: .*'nonce'/);
   });
 
+  test('an app whose registration does not enable ID tokens gets none from the authorize endpoint: AADSTS700054', async () => {
+    // What any process on a loopback port could ask for with OTHER's client id: its redirect URI
+    // matches on any port, and no secret is needed to receive an id token.
+    const { browser } = await signedIn(OTHER);
+    const hybrid = { response_type: 'code id_token', response_mode: 'form_post' };
+    const page = await browser.request(authorizeUrl(OTHER, hybrid));
+    const fields = inputs(await page.text());
+    assert.equal(fields.id_token, undefined);
+    assert.equal(fields.code, undefined);
+    assert.equal(fields.error, 'unsupported_response_type');
+    assert.match(
+      fields.error_description ?? '',
+      /^AADSTS700054: response_type 'id_token' is not enabled for the application\.\r\nTrace ID: /,
+    );
+    assert.equal(fields.state, 'state-1');
+    // In the fragment (the hybrid flow's default), and with prompt=none, the same.
+    for (const extra of [{}, { prompt: 'none' }] as Array<Record<string, string>>) {
+      const answer = await browser.request(
+        authorizeUrl(OTHER, { response_type: 'id_token code', ...extra }),
+      );
+      const fragment = new URLSearchParams(
+        new URL(answer.headers.get('location') ?? '').hash.slice(1),
+      );
+      assert.equal(fragment.get('id_token'), null);
+      assert.equal(fragment.get('error'), 'unsupported_response_type');
+    }
+  });
+
   test('PKCE plain, or no method (which means plain), as Entra accepts', async () => {
     for (const method of [{ code_challenge_method: 'plain' }, {}] as Record<string, string>[]) {
       const browser = new Browser();

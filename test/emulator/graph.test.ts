@@ -1,5 +1,6 @@
 /** The Graph-like API: bearer tokens verified against the JWKS, scopes, Graph-shaped errors. */
 import assert from 'node:assert/strict';
+import http from 'node:http';
 import { describe, test } from 'node:test';
 import { decodeJwt, decodeProtectedHeader, generateKeyPair, SignJWT } from 'jose';
 import { Browser } from '../helpers/browser.ts';
@@ -56,6 +57,35 @@ describe('Graph-like API', () => {
       status: 200,
       oid: adele().oid,
     });
+  });
+
+  test('no answer is stored: the mail, the errors, and the 421 to another Host', async () => {
+    const scope = 'openid Mail.Read';
+    const url = authorizeUrl(WEB, { scope });
+    const code = redirectParameters(await signIn(new Browser(), url)).get('code') ?? '';
+    const { access_token: token } = (await redeemCode(WEB, code)).body;
+    const answers = [
+      await graph('/v1.0/me/messages', token),
+      await graph('/v1.0/me'),
+      await graph('/v1.0/nowhere', token),
+    ];
+    assert.deepEqual(
+      answers.map((answer) => answer.status),
+      [200, 401, 404],
+    );
+    for (const answer of answers) {
+      await answer.body?.cancel();
+      assert.equal(answer.headers.get('cache-control'), 'no-store', answer.url);
+    }
+    // fetch cannot choose the Host header; a rebound page's request names its own site.
+    const { port } = new URL(emulator().graphUrl);
+    const misdirected = await new Promise<http.IncomingMessage>((resolve, reject) => {
+      const request = http.get({ port, path: '/v1.0/me', headers: { Host: 'evil.example' } });
+      request.on('response', resolve).on('error', reject);
+    });
+    misdirected.resume();
+    assert.equal(misdirected.statusCode, 421);
+    assert.equal(misdirected.headers['cache-control'], 'no-store');
   });
 
   test('no token or a forged one is 401 InvalidAuthenticationToken', async () => {

@@ -24,6 +24,8 @@ export const WEB: AppRegistration = {
   frontChannelLogoutUrl: 'http://localhost:9/logout?app=web',
   optionalClaims: ['sid', 'login_hint'],
   apiPermissions: ['User.Read', 'User.ReadBasic.All', 'Mail.Read'],
+  // For the hybrid flow's tests; the others have it off, as a new registration in Entra.
+  enableIdTokenIssuance: true,
 };
 export const OTHER: AppRegistration = {
   displayName: 'Other app',

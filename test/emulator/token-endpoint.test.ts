@@ -140,6 +140,20 @@ describe('token endpoint', () => {
     assert.equal(wider.body.suberror, 'consent_required');
   });
 
+  test('a code buys no OpenID Connect scope its sign-in did not ask for: no refresh token without offline_access', async () => {
+    const scope = 'openid User.Read';
+    const code =
+      redirectParameters(await signIn(new Browser(), authorizeUrl(WEB, { scope }))).get('code') ??
+      '';
+    const redeemed = await redeemCode(WEB, code, {
+      scope: 'openid profile email offline_access User.Read',
+    });
+    assert.equal(redeemed.status, 200);
+    assert.equal(redeemed.body.refresh_token, undefined);
+    assert.equal(redeemed.body.scope, 'User.Read openid');
+    assert.equal(decodeJwt(redeemed.body.id_token).email, undefined);
+  });
+
   test('the token endpoint records what it saw, without secrets', async () => {
     const before = emulator().tokenRequests.length;
     await signedIn();
