@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { CookieJar } from 'tough-cookie';
 import type { SampleName } from '../samples/index.ts';
 import { Browser } from './helpers/browser.ts';
 import { cacheSummary, startSamples, type TestEnvironment } from './helpers/environment.ts';
@@ -94,6 +95,30 @@ describe('many sign-ins started in one browser (a site sending the user to a sig
       const signOut = await browser.request(url(name, signOuts[name]));
       assert.equal(signOut.status, 302);
       assert.equal(await signedInAs(browser, name), undefined);
+    });
+  }
+});
+
+describe("sign-ins started from another site's page (an image: a cross-site request, not a navigation)", () => {
+  for (const name of ['aspnet', 'aspnetcore'] as const) {
+    test(`${name}: a browser that accepts third-party cookies keeps five at most too`, async () => {
+      // Such a request carries, and keeps, SameSite=None cookies only: those of a form_post
+      // sign-in, whose response is a cross-site POST. A browser that blocks third-party cookies
+      // (Chromium here, by default) keeps none at all.
+      const jar = new CookieJar();
+      const start = url(name, starts[name]);
+      for (let request = 0; request < 40; request++) {
+        const cookie = await jar.getCookieString(start, { sameSiteContext: 'none' });
+        const response = await fetch(start, { headers: { cookie }, redirect: 'manual' });
+        await response.body?.cancel();
+        for (const setCookie of response.headers.getSetCookie()) {
+          await jar.setCookie(setCookie, start, { sameSiteContext: 'none', ignoreError: true });
+        }
+      }
+      const atRedirect = await jar.getCookies(url(name, name === 'aspnet' ? '/' : '/signin-oidc'));
+      const transactions = atRedirect.filter((cookie) => /\.signin\.[\w-]{16}$/.test(cookie.key));
+      assert.ok(transactions.length <= 5, `${transactions.length} kept`);
+      assert.ok(transactions.length > 0, 'the sign-ins were started, with their cookies');
     });
   }
 });

@@ -69,14 +69,12 @@ export async function frontChannelSignOut(
   if (!sid) return ctx.throw(400, 'A front-channel sign-out request needs a sid');
   // Entra sends `sid` alone; the OpenID Connect spec adds `iss`. When present, it must be ours.
   if (iss !== undefined && iss !== identityPlatform.issuer) return;
-  // If this browser does send our cookie and it belongs to another identity platform session,
-  // the request is not about this browser's user: never sign out the wrong user.
-  const cookieUser = ctx.session?.user;
-  if (cookieUser && cookieUser.sid !== sid) return;
-
-  // Carried out now; or, if the store does not answer, as soon as it does (never lost).
+  // Carried out now; or, if the store does not answer, as soon as it does (never lost). It reaches
+  // the users of this sid only, whatever cookie comes along.
   await pendingSignOuts.signOut(sid);
-  if (cookieUser) ctx.session = null;
+  // If this browser does send our cookie (a 2019 browser did), its session goes too, but only if
+  // it is of this sid: a cookie of another identity platform session is another sign-in's.
+  if (ctx.session?.user?.sid === sid) ctx.session = null;
 }
 
 /**

@@ -1,14 +1,12 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import {
   AuthError,
   type AuthenticationResult,
   type ConfidentialClientApplication,
   CryptoProvider,
 } from '@azure/msal-node';
-import type { SetOption as CookieOptions } from 'cookies';
 import type Koa from 'koa';
 import type { SampleSettings } from '../config/settings.ts';
-import { Sealer } from '../crypto/sealed.ts';
 import {
   clearSessionData,
   requestStartedLocally,
@@ -19,6 +17,11 @@ import type { Sessions, SessionUser } from '../session/sessions.ts';
 import { labelOf, type Timeline } from '../timeline/timeline.ts';
 import type { SignInTokenCache, TokenCachePartition } from '../token-cache/cache-plugin.ts';
 import type { IdentityProvider } from './identity-provider.ts';
+import {
+  type SignInTransaction,
+  SignInTransactions,
+  TRANSACTION_TTL_SECONDS,
+} from './sign-in-transactions.ts';
 import { unreachableOr } from './silent-token.ts';
 
 /** A sign-in that cannot complete, for a reason the user can act on (shown on the error page). */
@@ -35,34 +38,12 @@ export class SignInError extends Error {
 
 export interface SignInRequest {
   scopes: string[];
-  responseMode: 'form_post' | 'query';
+  responseMode: SignInTransaction['responseMode'];
   prompt?: 'select_account' | 'login';
   /** A path of this app to return to afterwards; anything else is ignored (no open redirect). */
   returnTo?: string | undefined;
 }
 
-/** What one browser's sign-in must remember between the redirect out and the redirect back. */
-interface SignInTransaction {
-  scopes: string[];
-  responseMode: SignInRequest['responseMode'];
-  state: string;
-  nonce: string;
-  codeVerifier: string;
-  returnTo: string;
-  /** The browser's session when the sign-in started, ended when it completes (see `complete`). */
-  previousSession: string | undefined;
-  /** Epoch milliseconds; the cookie's own expiry is the browser's to keep. */
-  expiresAt: number;
-}
-
-const transactionTtlSeconds = 10 * 60;
-/**
- * Sign-ins one browser can have in progress at once (tabs sent to sign in together, a link from
- * another site to a sign-in route): past it, the oldest is forgotten. Each is a cookie of a few
- * hundred bytes, sent with every request to the redirect URI's path (every request, for aspnet's
- * `/`): unbounded, they would soon make requests too large to be answered (431).
- */
-const MAX_IN_PROGRESS = 5;
 /** Longer return paths are ignored (`/` instead): a transaction must fit in its cookie. */
 const MAX_RETURN_PATH = 512;
 const random = () => randomBytes(32).toString('base64url');
@@ -71,13 +52,9 @@ const random = () => randomBytes(32).toString('base64url');
  * The OpenID Connect authorization code flow, with state, nonce and PKCE all checked.
  *
  * Each sign-in's transaction (state, nonce, PKCE verifier, where to return) travels with the
- * browser, sealed (encrypted and authenticated) in a cookie of its own, named after its state and
- * scoped to the redirect URI's path, as ASP.NET Core's OpenID Connect handler keeps its
- * correlation cookies. That binds the response to the browser that started the sign-in (no login
- * CSRF); the cookie is deleted when its response arrives, so that it serves once; two sign-ins
- * started at once (two tabs) each have their own, and starting one (a cross-site link to a
- * sign-in route included) touches no other in progress, but the oldest past five; and starting a
- * sign-in (or showing a page with a sign-in link) keeps nothing on the server.
+ * browser, sealed in a cookie of its own (`sign-in-transactions.ts`): nothing is kept on the
+ * server until the sign-in completes, and the response must come back to the browser that started
+ * it (no login CSRF).
  *
  * Nothing changes until the sign-in has succeeded: the code is redeemed into a token cache of
  * this request's own, in memory; a sign-in that fails (a refused code, an id token for another app,
@@ -86,10 +63,8 @@ const random = () => randomBytes(32).toString('base64url');
  */
 export class OpenIdSignIn {
   private readonly cryptoProvider = new CryptoProvider();
-  private readonly cookieName: string;
   private readonly redirectUri: string;
-  private readonly crossSite: boolean;
-  private readonly sealer: Sealer;
+  private readonly transactions: SignInTransactions;
 
   constructor(
     private readonly sample: SampleSettings,
@@ -99,12 +74,16 @@ export class OpenIdSignIn {
     /** A msal client over a token cache partition (the sample's settings). */
     private readonly msalClient: (partition: TokenCachePartition) => ConfidentialClientApplication,
   ) {
-    this.sealer = new Sealer(sample.sessionKeys, `${sample.name}.signin`);
-    this.cookieName = `${sample.name}.signin`;
     this.redirectUri = sample.baseUrl + sample.registration.redirectPath;
-    this.crossSite =
-      new URL(provider.configuration.authorization_endpoint).hostname !==
-      new URL(sample.baseUrl).hostname;
+    this.transactions = new SignInTransactions({
+      cookieName: `${sample.name}.signin`,
+      secrets: sample.sessionKeys,
+      redirectPath: sample.registration.redirectPath,
+      crossSite:
+        new URL(provider.configuration.authorization_endpoint).hostname !==
+        new URL(sample.baseUrl).hostname,
+      https: sample.baseUrl.startsWith('https:'),
+    });
   }
 
   /**
@@ -123,10 +102,9 @@ export class OpenIdSignIn {
       // This request is a same-site navigation: it carries the session cookie, which the
       // identity platform's form_post back, a cross-site POST, will not.
       previousSession: ctx.session?.isNew === false ? ctx.session.externalKey : undefined,
-      expiresAt: Date.now() + transactionTtlSeconds * 1000,
+      expiresAt: Date.now() + TRANSACTION_TTL_SECONDS * 1000,
     };
-    this.setTransaction(ctx, transaction.state, transaction);
-    this.keepInProgress(ctx, this.idOf(transaction.state), request.responseMode);
+    this.transactions.start(ctx, transaction);
     this.timeline.record({
       kind: 'sign-in-started',
       text: `Sign-in started: the browser goes to the identity platform (response by ${request.responseMode}${request.prompt ? `, prompt=${request.prompt}` : ''})`,
@@ -172,7 +150,15 @@ export class OpenIdSignIn {
   ): Promise<string> {
     // First: is this the answer to a sign-in this browser started? Only then is anything it says,
     // an error included, worth showing.
-    const transaction = this.takeTransaction(ctx, params.state);
+    const transaction = this.transactions.take(ctx, params.state);
+    if (!transaction) {
+      throw new SignInError(
+        this.transactions.anyInProgress(ctx)
+          ? 'This sign-in response does not match the sign-in started in this browser (its state is wrong).'
+          : 'This sign-in response does not match a sign-in started in this browser: it expired, ' +
+              'was already used, or was started elsewhere. Please sign in again.',
+      );
+    }
     if (params.error) {
       throw new SignInError(
         'The identity platform did not sign you in.',
@@ -300,140 +286,12 @@ export class OpenIdSignIn {
       ? 'the session'
       : "the user's partition of the token cache";
   }
-
-  /** The short id of the sign-in with this `state`: its cookie's name ends with it. */
-  private idOf(state: string): string {
-    return createHash('sha256').update(state).digest('base64url').slice(0, 16);
-  }
-
-  /** The name of the cookie that carries the transaction of the sign-in with this id. */
-  private cookieFor(id: string): string {
-    return `${this.cookieName}.${id}`;
-  }
-
-  /** The names of the sign-in cookies this request carries (sign-ins of this browser in progress). */
-  private transactionCookies(ctx: Koa.Context): string[] {
-    const prefix = `${this.cookieName}.`;
-    return (ctx.get('Cookie') ?? '')
-      .split(';')
-      .map((pair) => pair.slice(0, pair.indexOf('=')).trim())
-      .filter((name) => name.startsWith(prefix));
-  }
-
-  /**
-   * Keeps the ids of this browser's sign-ins in progress, oldest first, in a small cookie the
-   * sign-in routes see (path `/`; the transactions' own cookies reach only the redirect URI), and
-   * forgets the oldest past {@link MAX_IN_PROGRESS}: their cookies are deleted. (The list is not
-   * updated when a sign-in completes, cross-site; an id already used only takes a place.)
-   */
-  private keepInProgress(
-    ctx: Koa.Context,
-    id: string,
-    responseMode: SignInRequest['responseMode'],
-  ): void {
-    const listed = (ctx.cookies.get(this.cookieName, { signed: false }) ?? '')
-      .split('.')
-      .filter((each) => /^[\w-]{16}$/.test(each) && each !== id);
-    const kept = [...listed, id];
-    for (const forgotten of kept.splice(0, Math.max(0, kept.length - MAX_IN_PROGRESS))) {
-      this.setCookie(ctx, this.cookieFor(forgotten), null, responseMode);
-    }
-    const secure = this.sample.baseUrl.startsWith('https:');
-    ctx.cookies.set(this.cookieName, kept.join('.'), {
-      httpOnly: true,
-      path: '/',
-      maxAge: transactionTtlSeconds * 1000,
-      sameSite: 'lax',
-      secure,
-      signed: false,
-      overwrite: true,
-    });
-  }
-
-  /**
-   * Sets (or, with `undefined`, deletes) the transaction of the sign-in with this `state`, sealed:
-   * encrypted and authenticated, and bound to its cookie's name.
-   */
-  private setTransaction(
-    ctx: Koa.Context,
-    state: string,
-    transaction: SignInTransaction | undefined,
-    responseMode: SignInRequest['responseMode'] = transaction?.responseMode ?? 'form_post',
-  ): void {
-    const name = this.cookieFor(this.idOf(state));
-    const value = transaction ? this.sealer.seal(JSON.stringify(transaction), name) : null;
-    this.setCookie(ctx, name, value, responseMode);
-  }
-
-  /**
-   * A transaction's cookie, scoped to the redirect URI's path. A form_post response is a POST from
-   * the identity platform's site: a SameSite=Lax cookie would not come along, so across sites the
-   * cookie is SameSite=None (which needs Secure; browsers accept Secure cookies from
-   * http://localhost). A query response is a top-level GET, which takes Lax cookies along. Not
-   * signed: the sealed value is authenticated already. `null` deletes it.
-   */
-  private setCookie(
-    ctx: Koa.Context,
-    name: string,
-    value: string | null,
-    responseMode: SignInRequest['responseMode'],
-  ): void {
-    const crossSitePost = this.crossSite && responseMode === 'form_post';
-    const secure = crossSitePost || this.sample.baseUrl.startsWith('https:');
-    const options: CookieOptions = {
-      httpOnly: true,
-      path: this.sample.registration.redirectPath,
-      maxAge: value === null ? 0 : transactionTtlSeconds * 1000,
-      sameSite: crossSitePost ? 'none' : 'lax',
-      secure,
-      signed: false,
-      overwrite: true,
-    };
-    // koa refuses Secure cookies on a plain-http request unless told the connection counts as secure.
-    if (secure) ctx.cookies.secure = true;
-    ctx.cookies.set(name, value, options);
-  }
-
-  /**
-   * The transaction this browser started with this `state`, its cookie deleted so that it serves
-   * once. A response that matches none leaves the sign-ins in progress untouched.
-   */
-  private takeTransaction(ctx: Koa.Context, state: string | undefined): SignInTransaction {
-    const name = state ? this.cookieFor(this.idOf(state)) : undefined;
-    const sealed = name ? ctx.cookies.get(name, { signed: false }) : undefined;
-    const transaction =
-      name && sealed ? openTransaction(this.sealer.open(sealed, name)) : undefined;
-    if (!state || !transaction || !sameString(state, transaction.state)) {
-      if (this.transactionCookies(ctx).length > 0) {
-        throw new SignInError(
-          'This sign-in response does not match the sign-in started in this browser (its state is wrong).',
-        );
-      }
-      throw new SignInError(
-        'This sign-in response does not match a sign-in started in this browser: it expired, ' +
-          'was already used, or was started elsewhere. Please sign in again.',
-      );
-    }
-    this.setTransaction(ctx, state, undefined, transaction.responseMode);
-    return transaction;
-  }
 }
 
 function signedOutMeanwhile(): SignInError {
   return new SignInError(
     'You signed out of the identity platform while this sign-in was completing. Please sign in again.',
   );
-}
-
-/** A transaction read back from its cookie, if it is one and has not expired. */
-function openTransaction(opened: string | undefined): SignInTransaction | undefined {
-  if (!opened) return undefined;
-  try {
-    const parsed = JSON.parse(opened) as SignInTransaction;
-    return typeof parsed?.state === 'string' && parsed.expiresAt > Date.now() ? parsed : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 /** A partition that is never read: building a URL, for which msal touches no cache. */
@@ -474,12 +332,6 @@ export function safeReturnPath(value: string | undefined): string {
   const path = url.pathname + url.search;
   const local = url.origin === base && !path.startsWith('//') && !path.includes('\\');
   return local && path.length <= MAX_RETURN_PATH ? path : '/';
-}
-
-function sameString(a: string, b: string): boolean {
-  const left = Buffer.from(a);
-  const right = Buffer.from(b);
-  return left.length === right.length && timingSafeEqual(left, right);
 }
 
 function stringClaim(value: unknown): string | undefined {

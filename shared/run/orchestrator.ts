@@ -109,6 +109,8 @@ export async function startProject(options: ProjectOptions): Promise<RunningProj
       closers.push(() => link.close());
     }
     const samples: RunningSample[] = [];
+    // Each Redis's persistence is told once, however many instances use it.
+    const checkedPersistence = new Set<string>();
     if (settings.samples.length > 0) {
       const provider = await discoverIdentityProvider(settings.identity);
       for (const sample of settings.samples) {
@@ -116,7 +118,7 @@ export async function startProject(options: ProjectOptions): Promise<RunningProj
           (candidate) => candidate.registration.name === sample.name,
         );
         if (!definition) throw new Error(`No definition for the sample ${sample.name}`);
-        const store = await openStore(settings, sample, log);
+        const store = await openStore(settings, sample, log, checkedPersistence);
         const running = await startSample(settings, sample, definition, provider, store);
         closers.push(() => running.close());
         samples.push(running);
@@ -139,6 +141,7 @@ async function openStore(
   project: ProjectSettings,
   sample: SampleSettings,
   log: Logger,
+  checkedPersistence: Set<string>,
 ): Promise<KeyValueStore> {
   if (!project.redis) return new MemoryStore();
   const { url, timeoutMs, encryptionKeys } = project.redis;
@@ -149,7 +152,7 @@ async function openStore(
     // The partitions of the users whose tokens the first level remembers.
     cachedEntries: sample.warmUsers,
   });
-  // Once per process and Redis: whether a restart of Redis could undo sign-outs.
+  // Whether a restart of Redis could undo sign-outs.
   if (!checkedPersistence.has(url)) {
     checkedPersistence.add(url);
     const warning = persistenceWarning(redactedUrl(url), await redis.persistence());
@@ -157,8 +160,6 @@ async function openStore(
   }
   return new EncryptedStore(redis, encryptionKeys);
 }
-
-const checkedPersistence = new Set<string>();
 
 async function startSample(
   project: ProjectSettings,

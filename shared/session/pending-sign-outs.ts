@@ -106,14 +106,13 @@ export class PendingSignOuts {
           this.waiting.delete(sid);
           continue;
         }
-        // Still no answer: the others would get none either; try again later.
-        if (
-          !(await this.run(sid).then(
-            () => true,
-            () => false,
-          ))
-        )
-          break;
+        const failure = await this.run(sid).then(
+          () => undefined,
+          (error: unknown) => error,
+        );
+        // Still no answer: the others would get none either; try again later. Any other failure
+        // is this sign-out's own: the others go on.
+        if (failure instanceof ServiceUnavailableError) break;
       }
     } finally {
       this.retrying = false;

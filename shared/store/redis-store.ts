@@ -144,9 +144,8 @@ export class RedisStore implements KeyValueStore {
             : {};
       if (config.appendonly === undefined) return { aof: 'unknown' };
       if (config.appendonly !== 'yes') return { aof: 'off' };
-      return {
-        aof: config.appendfsync === 'always' ? 'always' : (config.appendfsync as 'everysec' | 'no'),
-      };
+      const fsync = String(config.appendfsync);
+      return { aof: fsync === 'always' || fsync === 'no' ? fsync : 'everysec' };
     } catch {
       return { aof: 'unknown' };
     }
@@ -322,7 +321,7 @@ export function persistenceWarning(where: string, { aof }: RedisPersistence): st
       return undefined;
     case 'everysec':
     case 'no':
-      return `Redis at ${where} writes its append-only file with appendfsync ${aof}: if it crashes, the sign-outs of the last ${aof === 'everysec' ? 'second' : 'seconds (whenever the system flushes)'} are undone, and the tokens they removed come back. ${fix}`;
+      return `Redis at ${where} writes its append-only file with appendfsync ${aof}: if its machine crashes (not Redis alone), the sign-outs of the last ${aof === 'everysec' ? 'second' : 'seconds (whenever the system flushes)'} are undone, and the tokens they removed come back. ${fix}`;
     case 'off':
       return `Redis at ${where} keeps no append-only file: if it restarts, every sign-out since its last snapshot is undone, and the tokens and sessions they removed come back. ${fix}`;
     case 'unknown':
