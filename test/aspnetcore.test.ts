@@ -251,7 +251,10 @@ describe('aspnetcore: global sign-out through the front-channel logout URL', () 
     assert.deepEqual(await cachedUsernames(), [user(1)]);
     assert.equal(await isSignedIn(megan), false);
     assert.equal(await isSignedIn(alex), true, "Alex's session is another sign-in's: it stays");
-    await alex.get(env.sample.url + signOutPath);
+    // With Alex's own sid, his cookie goes too.
+    const matching = await alex.request(`${env.sample.url}/signout-oidc?sid=${await sidOf(alex)}`);
+    assert.match(matching.headers.getSetCookie().join('\n'), /aspnetcore\.session=;/);
+    assert.equal(await isSignedIn(alex), false);
   });
 });
 

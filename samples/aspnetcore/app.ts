@@ -37,15 +37,16 @@ export function createAspNetCoreRoutes(services: SampleServices): SampleRoutes {
   // Front-channel sign-outs that arrive while the store does not answer: never lost.
   const pendingSignOuts = new PendingSignOuts(
     (sid) => removeEverythingOf(sid, { tokenCache, sessions }),
-    (sid, what) =>
-      timeline.record({
-        kind: 'sign-out-waiting',
-        text:
-          what === 'waiting'
-            ? `Front-channel sign-out of session ${labelOf(sid)} kept: the store did not answer; it is carried out as soon as it does`
-            : `Front-channel sign-out of session ${labelOf(sid)} carried out: the store answers again`,
-        session: labelOf(sid),
-      }),
+    (sid, what) => {
+      const session = labelOf(sid);
+      const text = {
+        waiting: `Front-channel sign-out of session ${session} kept: the store did not answer; it is carried out as soon as it does`,
+        'carried out': `Front-channel sign-out of session ${session} carried out: the store answers again`,
+        failing: `Front-channel sign-out of session ${session} kept, and failing otherwise than for want of an answer: tried again every second`,
+      }[what];
+      if (what === 'failing') console.warn(`[${registration.displayName}] ${text}`);
+      timeline.record({ kind: 'sign-out-waiting', text, ...(session ? { session } : {}) });
+    },
   );
   const challenge = (ctx: Koa.Context, returnTo: string) =>
     ctx.redirect(`${signInPath}?redirectUri=${encodeURIComponent(returnTo)}`);

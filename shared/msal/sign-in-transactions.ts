@@ -67,7 +67,8 @@ export class SignInTransactions {
     this.setCookie(ctx, name, this.sealer.seal(JSON.stringify(transaction), name), transaction);
     const listed = (ctx.cookies.get(this.options.cookieName, { signed: false }) ?? '')
       .split('.')
-      .filter((each) => /^[\w-]{16}$/.test(each) && each !== id);
+      .filter((each) => /^[\w-]{16}$/.test(each) && each !== id)
+      .slice(-MAX_IN_PROGRESS);
     const kept = [...listed, id];
     for (const forgotten of kept.splice(0, Math.max(0, kept.length - MAX_IN_PROGRESS))) {
       this.setCookie(ctx, this.cookieFor(forgotten), null, transaction);

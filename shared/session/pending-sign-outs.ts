@@ -31,12 +31,20 @@ export class PendingSignOuts {
   private readonly running = new Map<string, Promise<void>>();
   private timer: NodeJS.Timeout | undefined;
   private retrying = false;
+  /** Kept sign-outs that failed otherwise than for want of an answer (told once each). */
+  private readonly failed = new Set<string>();
 
   constructor(
     /** Carries out the sign-out of `sid`; safe to run again after it failed half-way. */
     private readonly carryOut: (sid: string) => Promise<void>,
-    /** Told when a sign-out waits, and when it is carried out at last (the sample's timeline). */
-    private readonly tell: (sid: string, what: 'waiting' | 'carried out') => void = () => {},
+    /**
+     * Told when a sign-out waits, when it is carried out at last, and when it fails otherwise than
+     * for want of an answer from the store (the sample's timeline and log).
+     */
+    private readonly tell: (
+      sid: string,
+      what: 'waiting' | 'carried out' | 'failing',
+    ) => void = () => {},
   ) {}
 
   /**
@@ -82,6 +90,7 @@ export class PendingSignOuts {
     clearInterval(this.timer);
     this.timer = undefined;
     this.waiting.clear();
+    this.failed.clear();
   }
 
   private run(sid: string): Promise<void> {
@@ -89,6 +98,7 @@ export class PendingSignOuts {
       this.running.get(sid) ??
       this.carryOut(sid)
         .then(() => {
+          this.failed.delete(sid);
           if (this.waiting.delete(sid)) this.tell(sid, 'carried out');
         })
         .finally(() => this.running.delete(sid));
@@ -104,6 +114,7 @@ export class PendingSignOuts {
       for (const [sid, since] of this.waiting) {
         if (since < tooOld) {
           this.waiting.delete(sid);
+          this.failed.delete(sid);
           continue;
         }
         const failure = await this.run(sid).then(
@@ -111,8 +122,12 @@ export class PendingSignOuts {
           (error: unknown) => error,
         );
         // Still no answer: the others would get none either; try again later. Any other failure
-        // is this sign-out's own: the others go on.
+        // is this sign-out's own, said once: the others go on, and it is tried again.
         if (failure instanceof ServiceUnavailableError) break;
+        if (failure && !this.failed.has(sid)) {
+          this.failed.add(sid);
+          this.tell(sid, 'failing');
+        }
       }
     } finally {
       this.retrying = false;

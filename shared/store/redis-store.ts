@@ -300,7 +300,7 @@ export class RedisStore implements KeyValueStore {
 
 type RedisClient = ReturnType<typeof createClient>;
 
-/** What a restart of Redis keeps: see {@link RedisStore.persistence} and {@link persistenceWarning}. */
+/** What Redis keeps through a restart or a crash: see {@link RedisStore.persistence}, {@link persistenceWarning}. */
 export interface RedisPersistence {
   /** The append-only file: off, or on with its fsync policy; or unknown (`CONFIG` refused). */
   aof: 'off' | 'always' | 'everysec' | 'no' | 'unknown';
@@ -310,8 +310,9 @@ export interface RedisPersistence {
  * What a person running the samples on this Redis must know, or `undefined` when nothing is lost:
  * a sign-out removes tokens and sessions; a Redis that restarts from an older state brings them
  * back, and the user is signed in again, refresh token and all. Only an append-only file written
- * at every command (`appendfsync always`) keeps every sign-out through a crash; `everysec` loses
- * up to the last second of them (Redis 7.0 has no `WAITAOF` to wait for the disk).
+ * at every command (`appendfsync always`) keeps every sign-out through a crash of the machine;
+ * `everysec` loses up to the last second or two of them (Redis 7.0 has no `WAITAOF` to wait for
+ * the disk).
  */
 export function persistenceWarning(where: string, { aof }: RedisPersistence): string | undefined {
   const fix =

@@ -10,9 +10,10 @@ export interface Page {
 /**
  * Which browser the tests act as. `today`: SameSite is enforced (a cross-site POST carries only
  * SameSite=None cookies) and third-party cookies are blocked (a cross-site iframe carries none),
- * as browsers that block them do. For the samples' cookies, all SameSite=Lax, that changes nothing:
- * no browser sends a Lax cookie into a cross-site iframe. `2019`: every cookie goes everywhere, iframes included, as browsers
- * did then for cookies without SameSite (the originals set none).
+ * as browsers that block them do. For the samples' session cookies, SameSite=Lax, that changes
+ * nothing: no browser sends a Lax cookie into a cross-site iframe. `2019`: every cookie goes
+ * everywhere, iframes included, as browsers did then for cookies without SameSite (the originals
+ * set none).
  */
 export type BrowserEra = 'today' | '2019';
 
