@@ -85,7 +85,7 @@ export class SignInTransactions {
   take(ctx: Koa.Context, state: string | undefined): SignInTransaction | undefined {
     if (!state) return undefined;
     const name = this.cookieFor(idOf(state));
-    const sealed = ctx.cookies.get(name, { signed: false });
+    const sealed = cookieValue(ctx, name);
     const transaction = sealed ? parse(this.sealer.open(sealed, name)) : undefined;
     if (!transaction || !sameString(state, transaction.state)) return undefined;
     this.setCookie(ctx, name, null, transaction);
@@ -95,7 +95,7 @@ export class SignInTransactions {
   /** Whether this request carries the cookie of any sign-in in progress (for the error message). */
   anyInProgress(ctx: Koa.Context): boolean {
     const prefix = `${this.options.cookieName}.`;
-    return (ctx.get('Cookie') ?? '').split(';').some((pair) => pair.trim().startsWith(prefix));
+    return cookiesOf(ctx).some(([name]) => name.startsWith(prefix));
   }
 
   private cookieFor(id: string): string {
@@ -132,6 +132,23 @@ export class SignInTransactions {
     if (secure) ctx.cookies.secure = true;
     ctx.cookies.set(name, value, options);
   }
+}
+
+/**
+ * The request's cookies, as name and value. Read here rather than with `ctx.cookies.get`, which
+ * keeps a regular expression for every cookie name it is ever asked for: the names read here come
+ * from the `state` of whatever response is sent, and would grow that cache without end.
+ */
+function cookiesOf(ctx: Koa.Context): Array<[string, string]> {
+  return (ctx.get('Cookie') ?? '').split(';').map((pair): [string, string] => {
+    const equals = pair.indexOf('=');
+    if (equals < 0) return [pair.trim(), ''];
+    return [pair.slice(0, equals).trim(), pair.slice(equals + 1).trim()];
+  });
+}
+
+function cookieValue(ctx: Koa.Context, name: string): string | undefined {
+  return cookiesOf(ctx).find(([each]) => each === name)?.[1];
 }
 
 /** The short id of the sign-in with this `state`: its cookie's name ends with it. */
