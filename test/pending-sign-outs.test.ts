@@ -9,19 +9,17 @@ import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ServiceUnavailableError } from '../shared/errors.ts';
 import { PendingSignOuts } from '../shared/session/pending-sign-outs.ts';
+import { labelOf, Timeline } from '../shared/timeline/timeline.ts';
 
 test('a sign-out that fails otherwise than for want of an answer holds no other back, and is said once', async () => {
   let storeDown = true;
   const done: string[] = [];
-  const told: string[] = [];
-  const pending = new PendingSignOuts(
-    async (sid) => {
-      if (storeDown) throw new ServiceUnavailableError('Redis', 'redis://test', 'is not reachable');
-      if (sid === 'broken') throw new Error('a bug of its own');
-      done.push(sid);
-    },
-    (sid, what) => told.push(`${sid} ${what}`),
-  );
+  const timeline = new Timeline('test');
+  const pending = new PendingSignOuts(async (sid) => {
+    if (storeDown) throw new ServiceUnavailableError('Redis', 'redis://test', 'is not reachable');
+    if (sid === 'broken') throw new Error('a bug of its own');
+    done.push(sid);
+  }, timeline);
   try {
     // Taken while the store does not answer: kept, the oldest first.
     assert.equal(await pending.signOut('broken'), 'waiting');
@@ -32,11 +30,11 @@ test('a sign-out that fails otherwise than for want of an answer holds no other 
     assert.deepEqual(done, ['fine'], 'carried out, though an older one fails');
     assert.equal(pending.has('fine'), false);
     assert.equal(pending.has('broken'), true, 'the failing one is kept: its sessions get no token');
-    assert.deepEqual(
-      told.filter((line) => line.startsWith('broken')),
-      ['broken waiting', 'broken failing'],
-      'said once',
-    );
+    const told = timeline
+      .all()
+      .filter((event) => event.session === labelOf('broken'))
+      .map((event) => (/failing/.test(event.text) ? 'failing' : 'waiting'));
+    assert.deepEqual(told, ['waiting', 'failing'], 'said once');
   } finally {
     pending.close();
   }

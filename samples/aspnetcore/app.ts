@@ -13,7 +13,6 @@ import type { SampleServices } from '../../shared/sample/services.ts';
 import { PendingSignOuts } from '../../shared/session/pending-sign-outs.ts';
 import { sessionExpiresAt } from '../../shared/session/session-middleware.ts';
 import { SESSION_MAX_AGE_MS } from '../../shared/session/sessions.ts';
-import { labelOf } from '../../shared/timeline/timeline.ts';
 import { queryParams, readForm } from '../../shared/web/read-form.ts';
 import { render } from '../../shared/web/render.ts';
 import { registration } from './registration.ts';
@@ -37,16 +36,7 @@ export function createAspNetCoreRoutes(services: SampleServices): SampleRoutes {
   // Front-channel sign-outs that arrive while the store does not answer: never lost.
   const pendingSignOuts = new PendingSignOuts(
     (sid) => removeEverythingOf(sid, { tokenCache, sessions }),
-    (sid, what) => {
-      const session = labelOf(sid);
-      const text = {
-        waiting: `Front-channel sign-out of session ${session} kept: the store did not answer; it is carried out as soon as it does`,
-        'carried out': `Front-channel sign-out of session ${session} carried out: the store answers again`,
-        failing: `Front-channel sign-out of session ${session} kept, and failing otherwise than for want of an answer: tried again every second`,
-      }[what];
-      if (what === 'failing') console.warn(`[${registration.displayName}] ${text}`);
-      timeline.record({ kind: 'sign-out-waiting', text, ...(session ? { session } : {}) });
-    },
+    timeline,
   );
   const challenge = (ctx: Koa.Context, returnTo: string) =>
     ctx.redirect(`${signInPath}?redirectUri=${encodeURIComponent(returnTo)}`);

@@ -15,11 +15,9 @@ import {
   closeSync,
   constants,
   fstatSync,
-  linkSync,
   lstatSync,
   openSync,
   readFileSync,
-  rmSync,
   writeFileSync,
 } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -41,36 +39,19 @@ const BEING_WRITTEN = /^[A-Za-z0-9_-]{0,42}$/;
 export class KeyFileError extends Error {}
 
 /**
- * The key in `file`, made first if there is none. Made atomically: written whole to a file of its
- * own (`wx`, 0600), then linked to its name, which fails if another process got there first; the
- * loser then reads the winner's key. Where the file system has no hard links (EPERM), the file is
- * created under its name (`wx`, 0600) and written there: a process reading it meanwhile may find
- * it empty or short, and reads it again.
+ * The key in `file`, made first if there is none: created exclusively (`wx`, 0600), so that of two
+ * processes racing, one makes it and the other reads it. A process that reads it while it is
+ * being written finds it empty or short, and reads it again (`readKey`).
  */
 export function readOrCreateEmulatorKey(file: string): string {
   const existing = readKey(file);
   if (existing !== undefined) return existing;
-  const key = `${randomBytes(32).toString('base64url')}\n`;
-  const draft = `${file}.${process.pid}.${randomBytes(6).toString('hex')}`;
-  writeFileSync(draft, key, { flag: 'wx', mode: 0o600 });
   try {
-    linkSync(draft, file);
-  } catch (error) {
-    const { code } = error as NodeJS.ErrnoException;
-    if (code === 'EPERM') createInPlace(file, key);
-    else if (code !== 'EEXIST') throw error;
-  } finally {
-    rmSync(draft, { force: true });
-  }
-  return readKey(file) ?? readOrCreateEmulatorKey(file);
-}
-
-function createInPlace(file: string, key: string): void {
-  try {
-    writeFileSync(file, key, { flag: 'wx', mode: 0o600 });
+    writeFileSync(file, `${randomBytes(32).toString('base64url')}\n`, { flag: 'wx', mode: 0o600 });
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
   }
+  return readKey(file) ?? readOrCreateEmulatorKey(file);
 }
 
 /** The key, or `undefined` when there is no file. */
@@ -83,7 +64,7 @@ function readKey(file: string): string | undefined {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw error;
     }
-    // Another process may be writing it (no hard links): wait for it, a second at most.
+    // Another process may be writing it: wait for it, a second at most.
     if (!BEING_WRITTEN.test(text) || attempt === 20) return keyIn(text);
     Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50);
   }

@@ -65,7 +65,7 @@ export class SignInTransactions {
     const id = idOf(transaction.state);
     const name = this.cookieFor(id);
     this.setCookie(ctx, name, this.sealer.seal(JSON.stringify(transaction), name), transaction);
-    const listed = (ctx.cookies.get(this.options.cookieName, { signed: false }) ?? '')
+    const listed = (cookieValue(ctx, this.options.cookieName) ?? '')
       .split('.')
       .filter((each) => /^[\w-]{16}$/.test(each) && each !== id)
       .slice(-MAX_IN_PROGRESS);

@@ -109,8 +109,8 @@ export class OpenIdSignIn {
       kind: 'sign-in-started',
       text: `Sign-in started: the browser goes to the identity platform (response by ${request.responseMode}${request.prompt ? `, prompt=${request.prompt}` : ''})`,
     });
-    // Building the URL touches no token cache.
-    return this.msalClient(emptyPartition()).getAuthCodeUrl({
+    // Building the URL touches no token cache: an empty one will do.
+    return this.msalClient(inMemoryPartition()).getAuthCodeUrl({
       scopes: request.scopes,
       redirectUri: this.redirectUri,
       responseMode: request.responseMode,
@@ -292,11 +292,6 @@ function signedOutMeanwhile(): SignInError {
   return new SignInError(
     'You signed out of the identity platform while this sign-in was completing. Please sign in again.',
   );
-}
-
-/** A partition that is never read: building a URL, for which msal touches no cache. */
-function emptyPartition(): TokenCachePartition {
-  return { load: async () => undefined, save: async () => {}, clear: async () => {} };
 }
 
 /** A partition in this request's memory, starting empty: where a sign-in redeems its code. */

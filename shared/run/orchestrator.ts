@@ -109,8 +109,6 @@ export async function startProject(options: ProjectOptions): Promise<RunningProj
       closers.push(() => link.close());
     }
     const samples: RunningSample[] = [];
-    // Each Redis's persistence is told once, however many instances use it.
-    const checkedPersistence = new Set<string>();
     if (settings.samples.length > 0) {
       const provider = await discoverIdentityProvider(settings.identity);
       for (const sample of settings.samples) {
@@ -118,7 +116,9 @@ export async function startProject(options: ProjectOptions): Promise<RunningProj
           (candidate) => candidate.registration.name === sample.name,
         );
         if (!definition) throw new Error(`No definition for the sample ${sample.name}`);
-        const store = await openStore(settings, sample, log, checkedPersistence);
+        // Redis's persistence told once, however many instances use it: with the first.
+        const first = sample === settings.samples[0];
+        const store = await openStore(settings, sample, log, { tellPersistence: first });
         const running = await startSample(settings, sample, definition, provider, store);
         closers.push(() => running.close());
         samples.push(running);
@@ -141,7 +141,7 @@ async function openStore(
   project: ProjectSettings,
   sample: SampleSettings,
   log: Logger,
-  checkedPersistence: Set<string>,
+  { tellPersistence }: { tellPersistence: boolean },
 ): Promise<KeyValueStore> {
   if (!project.redis) return new MemoryStore();
   const { url, timeoutMs, encryptionKeys } = project.redis;
@@ -152,9 +152,8 @@ async function openStore(
     // The partitions of the users whose tokens the first level remembers.
     cachedEntries: sample.warmUsers,
   });
-  // Whether a restart of Redis could undo sign-outs.
-  if (!checkedPersistence.has(url)) {
-    checkedPersistence.add(url);
+  // Whether a restart of Redis, or a crash of its machine, could undo sign-outs.
+  if (tellPersistence) {
     const warning = persistenceWarning(redactedUrl(url), await redis.persistence());
     if (warning) log.warn(warning);
   }

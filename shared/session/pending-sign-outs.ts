@@ -1,5 +1,6 @@
 import type Koa from 'koa';
 import { ServiceUnavailableError } from '../errors.ts';
+import { labelOf, type Timeline } from '../timeline/timeline.ts';
 import { isSid, SESSION_MAX_AGE_MS } from './sessions.ts';
 
 /** At most this many sign-outs wait at once (a flood of random `sid`s while the store is down). */
@@ -37,14 +38,8 @@ export class PendingSignOuts {
   constructor(
     /** Carries out the sign-out of `sid`; safe to run again after it failed half-way. */
     private readonly carryOut: (sid: string) => Promise<void>,
-    /**
-     * Told when a sign-out waits, when it is carried out at last, and when it fails otherwise than
-     * for want of an answer from the store (the sample's timeline and log).
-     */
-    private readonly tell: (
-      sid: string,
-      what: 'waiting' | 'carried out' | 'failing',
-    ) => void = () => {},
+    /** Where a sign-out that waits, is carried out at last, or keeps failing, is told. */
+    private readonly timeline?: Timeline,
   ) {}
 
   /**
@@ -91,6 +86,18 @@ export class PendingSignOuts {
     this.timer = undefined;
     this.waiting.clear();
     this.failed.clear();
+  }
+
+  /** For the timeline (and the log, for a failure): never the `sid` itself, only its label. */
+  private tell(sid: string, what: 'waiting' | 'carried out' | 'failing'): void {
+    const session = labelOf(sid);
+    const text = {
+      waiting: `Front-channel sign-out of session ${session} kept: the store did not answer; it is carried out as soon as it does`,
+      'carried out': `Front-channel sign-out of session ${session} carried out: the store answers again`,
+      failing: `Front-channel sign-out of session ${session} kept, and failing otherwise than for want of an answer: tried again every second`,
+    }[what];
+    if (what === 'failing') console.warn(`[${this.timeline?.source ?? 'sign-out'}] ${text}`);
+    this.timeline?.record({ kind: 'sign-out-waiting', text, ...(session ? { session } : {}) });
   }
 
   private run(sid: string): Promise<void> {
