@@ -8,7 +8,7 @@ import { createServer, type Server } from 'node:http';
 import { test } from 'node:test';
 import { samples } from '../samples/index.ts';
 import { loadSettings } from '../shared/config/settings.ts';
-import { StartupError } from '../shared/errors.ts';
+import { StartupError } from '../shared/core/errors.ts';
 import { emulatorOptions } from '../shared/run/emulator-apps.ts';
 import { EmulatorLink } from '../shared/run/emulator-link.ts';
 import { freePorts } from './helpers/environment.ts';

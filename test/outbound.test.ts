@@ -1,7 +1,7 @@
 /**
  * Calls to other services, against real local HTTP servers that misbehave: the identity
- * platform's token endpoint through msal's network client (shared/msal/network-client.ts) and the
- * Graph client (shared/graph/graph-client.ts). Every call has a timeout and a bounded answer, and
+ * platform's token endpoint through msal's network client (shared/core/msal/network-client.ts) and the
+ * Graph client (shared/core/graph-client.ts). Every call has a timeout and a bounded answer, and
  * "busy or failing" is told apart from "refused".
  */
 import assert from 'node:assert/strict';
@@ -10,9 +10,9 @@ import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, test } from 'node:test';
 import { AuthError } from '@azure/msal-node';
-import { ServiceUnavailableError } from '../shared/errors.ts';
-import { GraphClient, GraphError } from '../shared/graph/graph-client.ts';
-import { TimeoutNetworkClient } from '../shared/msal/network-client.ts';
+import { ServiceUnavailableError } from '../shared/core/errors.ts';
+import { GraphClient, GraphError } from '../shared/core/graph-client.ts';
+import { TimeoutNetworkClient } from '../shared/core/msal/network-client.ts';
 import { freePorts } from './helpers/environment.ts';
 
 const servers: Server[] = [];

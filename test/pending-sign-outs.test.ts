@@ -1,5 +1,5 @@
 /**
- * `shared/session/pending-sign-outs.ts`: front-channel sign-outs kept while the store does not
+ * `shared/core/session/pending-sign-outs.ts`: front-channel sign-outs kept while the store does not
  * answer. (Over HTTP, with a real Redis stopped and started: `sign-out-survives.test.ts`.) Here,
  * what the retries do when the store answers again but one sign-out still fails for a reason of
  * its own: the others are carried out, and the failing one is said, once, and kept.
@@ -7,8 +7,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ServiceUnavailableError } from '../shared/errors.ts';
-import { PendingSignOuts } from '../shared/session/pending-sign-outs.ts';
+import { ServiceUnavailableError } from '../shared/core/errors.ts';
+import { PendingSignOuts } from '../shared/core/session/pending-sign-outs.ts';
 import { labelOf, Timeline } from '../shared/timeline/timeline.ts';
 
 test('a sign-out that fails otherwise than for want of an answer holds no other back, and is said once', async () => {

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { ConfidentialClientApplication } from '@azure/msal-node';
-import { MemoryStore } from '../shared/store/key-value-store.ts';
-import type { TokenCachePartition } from '../shared/token-cache/cache-plugin.ts';
-import { PerUserTokenCache } from '../shared/token-cache/per-user-token-cache.ts';
+import { MemoryStore } from '../shared/core/store/key-value-store.ts';
+import type { TokenCachePartition } from '../shared/core/token-cache/cache-plugin.ts';
+import { PerUserTokenCache } from '../shared/core/token-cache/per-user-token-cache.ts';
 
 /** These tests drive partitions directly: no msal client is ever built. */
 const newCache = (store = new MemoryStore(), warmUsers = 0) =>

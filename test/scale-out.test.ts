@@ -10,9 +10,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { createClient } from 'redis';
 import { samples as definitions, type SampleName } from '../samples/index.ts';
-import { StartupError } from '../shared/errors.ts';
+import { StartupError } from '../shared/core/errors.ts';
+import { NAMESPACE, RedisStore } from '../shared/core/store/redis-store.ts';
 import { startProject } from '../shared/run/orchestrator.ts';
-import { NAMESPACE, RedisStore } from '../shared/store/redis-store.ts';
 import { Browser } from './helpers/browser.ts';
 import {
   cacheSummary,

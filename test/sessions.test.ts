@@ -1,5 +1,5 @@
 /**
- * `shared/session/sessions.ts` with the token cache beside it, as aspnetcore's sign-outs use them
+ * `shared/core/session/sessions.ts` with the token cache beside it, as aspnetcore's sign-outs use them
  * (`samples/aspnetcore/sign-out.ts`), on the in-memory store and on a real `redis-server`: each
  * interleaving of a sign-in completing with a front-channel sign-out of its `sid`, played step by
  * step, ends with no token that no session leads to; a `sid` names every user recorded under it;
@@ -9,10 +9,10 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { removeEverythingOf } from '../samples/aspnetcore/sign-out.ts';
-import { type SessionData, Sessions } from '../shared/session/sessions.ts';
-import { type KeyValueStore, MemoryStore } from '../shared/store/key-value-store.ts';
-import { RedisStore } from '../shared/store/redis-store.ts';
-import { PerUserTokenCache } from '../shared/token-cache/per-user-token-cache.ts';
+import { type SessionData, Sessions } from '../shared/core/session/sessions.ts';
+import { type KeyValueStore, MemoryStore } from '../shared/core/store/key-value-store.ts';
+import { RedisStore } from '../shared/core/store/redis-store.ts';
+import { PerUserTokenCache } from '../shared/core/token-cache/per-user-token-cache.ts';
 import { startRedis, type TestRedis } from './helpers/redis.ts';
 
 const SID = 'sid-of-the-identity-platform-session';

@@ -1,5 +1,5 @@
 /**
- * The sign-in (`shared/msal/sign-in.ts`), in every sample, through real HTTP against the emulator:
+ * The sign-in (`shared/core/msal/sign-in.ts`), in every sample, through real HTTP against the emulator:
  * two sign-ins started at once both complete, in a browser that honours cookie paths. (A sign-in
  * refused after its code was redeemed keeps none of its tokens: `sign-out-wins.test.ts`.)
  */

@@ -13,9 +13,9 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import Koa from 'koa';
 import type { SampleName } from '../samples/index.ts';
-import { sessionMiddleware } from '../shared/session/session-middleware.ts';
-import { Sessions } from '../shared/session/sessions.ts';
-import { MemoryStore } from '../shared/store/key-value-store.ts';
+import { sessionMiddleware } from '../shared/core/session/session-middleware.ts';
+import { Sessions } from '../shared/core/session/sessions.ts';
+import { MemoryStore } from '../shared/core/store/key-value-store.ts';
 import { Browser, parseForm } from './helpers/browser.ts';
 import {
   cacheSummary,

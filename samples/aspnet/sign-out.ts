@@ -10,8 +10,8 @@
  *   the cached refresh token.
  */
 import type Koa from 'koa';
+import type { PerUserTokenCache } from '../../shared/core/token-cache/per-user-token-cache.ts';
 import type { SampleServices } from '../../shared/sample/services.ts';
-import type { PerUserTokenCache } from '../../shared/token-cache/per-user-token-cache.ts';
 
 /** For the landing page. */
 export const onGlobalSignOut =

@@ -8,11 +8,11 @@
  */
 import Router from '@koa/router';
 import type Koa from 'koa';
+import { PendingSignOuts } from '../../shared/core/session/pending-sign-outs.ts';
+import { sessionExpiresAt } from '../../shared/core/session/session-middleware.ts';
+import { SESSION_MAX_AGE_MS } from '../../shared/core/session/sessions.ts';
 import type { SampleRoutes } from '../../shared/sample/contract.ts';
 import type { SampleServices } from '../../shared/sample/services.ts';
-import { PendingSignOuts } from '../../shared/session/pending-sign-outs.ts';
-import { sessionExpiresAt } from '../../shared/session/session-middleware.ts';
-import { SESSION_MAX_AGE_MS } from '../../shared/session/sessions.ts';
 import { queryParams, readForm } from '../../shared/web/read-form.ts';
 import { render } from '../../shared/web/render.ts';
 import { registration } from './registration.ts';

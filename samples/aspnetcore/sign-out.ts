@@ -14,9 +14,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import type Koa from 'koa';
+import type { PendingSignOuts } from '../../shared/core/session/pending-sign-outs.ts';
+import type { PerUserTokenCache } from '../../shared/core/token-cache/per-user-token-cache.ts';
 import type { SampleServices } from '../../shared/sample/services.ts';
-import type { PendingSignOuts } from '../../shared/session/pending-sign-outs.ts';
-import type { PerUserTokenCache } from '../../shared/token-cache/per-user-token-cache.ts';
 
 /** For the landing page. */
 export const onGlobalSignOut =

@@ -195,7 +195,7 @@ export function loadSettings(
   const identity = {
     ...(emulator ? emulatorIdentity(emulator) : entraIdentity(read)),
     // At most a minute: a request makes at most four calls in a row, so it ends well within the
-    // five minutes a sign-out's removal markers live (see shared/store/key-value-store.ts).
+    // five minutes a sign-out's removal markers live (see shared/core/store/key-value-store.ts).
     outboundTimeoutMs: read.seconds('OUTBOUND_TIMEOUT_SECONDS', 10, { min: 1, max: 60 }) * 1000,
   };
   const redis = redisSettings(read, identity.mode);

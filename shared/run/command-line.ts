@@ -1,6 +1,6 @@
 import { EmulatorOptionsError } from '../../emulator/index.ts';
 import { ConfigurationError } from '../config/settings.ts';
-import { StartupError } from '../errors.ts';
+import { StartupError } from '../core/errors.ts';
 import type { SampleDefinition } from '../sample/contract.ts';
 import type { Logger } from './emulator-link.ts';
 import { startProject } from './orchestrator.ts';

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type EmulatorOptions, type RunningEmulator, startEmulator } from '../../emulator/index.ts';
 import type { EmulatorSettings } from '../config/settings.ts';
-import { StartupError } from '../errors.ts';
+import { StartupError } from '../core/errors.ts';
 
 export interface Logger {
   info(message: string): void;

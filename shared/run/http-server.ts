@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import { createServer, type RequestListener, type Server } from 'node:http';
-import { StartupError } from '../errors.ts';
+import { StartupError } from '../core/errors.ts';
 
 /**
  * Serves `handler` on the loopback interface. Only this machine can reach the samples: they are

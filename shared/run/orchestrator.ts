@@ -8,14 +8,14 @@ import {
   type SampleSettings,
   type Settings,
 } from '../config/settings.ts';
-import { StartupError } from '../errors.ts';
-import { discoverIdentityProvider, type IdentityProvider } from '../msal/identity-provider.ts';
+import { StartupError } from '../core/errors.ts';
+import { discoverIdentityProvider, type IdentityProvider } from '../core/msal/identity-provider.ts';
+import { EncryptedStore } from '../core/store/encrypted-store.ts';
+import { type KeyValueStore, MemoryStore } from '../core/store/key-value-store.ts';
+import { persistenceWarning, RedisStore, redactedUrl } from '../core/store/redis-store.ts';
 import type { SampleDefinition, SampleRoutes } from '../sample/contract.ts';
 import { createSampleApp } from '../sample/sample-app.ts';
 import { createSampleServices } from '../sample/services.ts';
-import { EncryptedStore } from '../store/encrypted-store.ts';
-import { type KeyValueStore, MemoryStore } from '../store/key-value-store.ts';
-import { persistenceWarning, RedisStore, redactedUrl } from '../store/redis-store.ts';
 import type { Timeline } from '../timeline/timeline.ts';
 import { emulatorOptions } from './emulator-apps.ts';
 import { EmulatorLink, type Logger } from './emulator-link.ts';

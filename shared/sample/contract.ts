@@ -4,7 +4,7 @@
  * (`app.ts`) from the services the shared layer gives it (`services.ts`).
  */
 import type Router from '@koa/router';
-import type { TokenCacheSummary } from '../token-cache/serialized-cache.ts';
+import type { TokenCacheSummary } from '../core/token-cache/serialized-cache.ts';
 import type { SampleRegistration } from './registration.ts';
 import type { SampleServices } from './services.ts';
 

@@ -1,7 +1,7 @@
 import type Koa from 'koa';
-import { ServiceUnavailableError } from '../errors.ts';
-import { GraphError } from '../graph/graph-client.ts';
-import { SignInError, safeReturnPath } from '../msal/sign-in.ts';
+import { ServiceUnavailableError } from '../core/errors.ts';
+import { GraphError } from '../core/graph-client.ts';
+import { SignInError, safeReturnPath } from '../core/msal/sign-in.ts';
 import { render } from '../web/render.ts';
 
 interface ErrorPage {

@@ -3,13 +3,13 @@
  * now. Token counts and times, who is signed in, where the last API call's token came from —
  * never a token, a code or a session key.
  */
-import type { SessionCensus, SessionData, Sessions } from '../session/sessions.ts';
-import { labelOf, type Timeline, type TimelineEvent } from '../timeline/timeline.ts';
+import type { SessionCensus, SessionData, Sessions } from '../core/session/sessions.ts';
 import {
   summarize,
   type TokenCacheSummary,
   type TokenCounts,
-} from '../token-cache/serialized-cache.ts';
+} from '../core/token-cache/serialized-cache.ts';
+import { labelOf, type Timeline, type TimelineEvent } from '../timeline/timeline.ts';
 
 /** A signed-in session, as the inspector shows it. */
 export interface SignedInSession {

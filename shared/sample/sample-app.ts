@@ -1,6 +1,6 @@
 import Router from '@koa/router';
 import Koa from 'koa';
-import { sessionMiddleware } from '../session/session-middleware.ts';
+import { sessionMiddleware } from '../core/session/session-middleware.ts';
 import { labelOf } from '../timeline/timeline.ts';
 import { allowedHosts } from '../web/allowed-hosts.ts';
 import { pageHeaders } from '../web/page-headers.ts';

@@ -1,16 +1,16 @@
 import type { ConfidentialClientApplication } from '@azure/msal-node';
 import type { Settings } from '../config/settings.ts';
-import { GraphClient } from '../graph/graph-client.ts';
-import { type EndSessionRequest, endSessionUrl } from '../msal/end-session.ts';
-import type { IdentityProvider } from '../msal/identity-provider.ts';
-import { createMsalClient } from '../msal/msal-client.ts';
-import { OpenIdSignIn } from '../msal/sign-in.ts';
-import { Sessions } from '../session/sessions.ts';
-import { type KeyValueStore, MemoryStore } from '../store/key-value-store.ts';
+import { GraphClient } from '../core/graph-client.ts';
+import { type EndSessionRequest, endSessionUrl } from '../core/msal/end-session.ts';
+import type { IdentityProvider } from '../core/msal/identity-provider.ts';
+import { createMsalClient } from '../core/msal/msal-client.ts';
+import { OpenIdSignIn } from '../core/msal/sign-in.ts';
+import { Sessions } from '../core/session/sessions.ts';
+import { type KeyValueStore, MemoryStore } from '../core/store/key-value-store.ts';
+import type { TokenCachePartition } from '../core/token-cache/cache-plugin.ts';
+import { PerUserTokenCache } from '../core/token-cache/per-user-token-cache.ts';
+import { SessionTokenCache } from '../core/token-cache/session-token-cache.ts';
 import { Timeline } from '../timeline/timeline.ts';
-import type { TokenCachePartition } from '../token-cache/cache-plugin.ts';
-import { PerUserTokenCache } from '../token-cache/per-user-token-cache.ts';
-import { SessionTokenCache } from '../token-cache/session-token-cache.ts';
 import { type GraphForUser, graphForUser } from '../web/graph-for-user.ts';
 
 /**

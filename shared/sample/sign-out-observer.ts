@@ -8,7 +8,7 @@
  *   whether any session of that `sid` is left here afterwards (with the tokens it can reach).
  */
 import type Koa from 'koa';
-import type { Sessions } from '../session/sessions.ts';
+import type { Sessions } from '../core/session/sessions.ts';
 import { labelOf, type Timeline } from '../timeline/timeline.ts';
 
 export function signOutObserver(options: {

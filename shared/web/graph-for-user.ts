@@ -1,10 +1,10 @@
 import { decodeJwt } from 'jose';
 import type Koa from 'koa';
-import { type GraphClient, GraphError } from '../graph/graph-client.ts';
-import { acquireTokenSilently, type SilentToken } from '../msal/silent-token.ts';
-import type { SessionUser } from '../session/sessions.ts';
+import { type GraphClient, GraphError } from '../core/graph-client.ts';
+import { acquireTokenSilently, type SilentToken } from '../core/msal/silent-token.ts';
+import type { SessionUser } from '../core/session/sessions.ts';
+import type { ClientLease, TokenCacheSource } from '../core/token-cache/cache-plugin.ts';
 import { labelOf, type Timeline } from '../timeline/timeline.ts';
-import type { ClientLease, TokenCacheSource } from '../token-cache/cache-plugin.ts';
 
 /**
  * Calls Graph for the signed-in user, with a token from their token cache.

@@ -2,7 +2,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
-import { REMOVAL_MARKER_SECONDS } from '../../shared/store/key-value-store.ts';
+import { REMOVAL_MARKER_SECONDS } from '../../shared/core/store/key-value-store.ts';
 import type { HttpOptions, HttpRow } from './http.ts';
 import { type Measured, summarize } from './measure.ts';
 import type { ResidueOptions, ResidueReport } from './residue.ts';

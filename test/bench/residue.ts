@@ -18,7 +18,7 @@ import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { type SampleName, sampleNames } from '../../samples/index.ts';
-import { MemoryStore } from '../../shared/store/key-value-store.ts';
+import { MemoryStore } from '../../shared/core/store/key-value-store.ts';
 import { Browser, parseForm } from '../helpers/browser.ts';
 import { cacheSummary } from '../helpers/environment.ts';
 import { startSamplesApart } from './samples-apart.ts';

@@ -25,14 +25,14 @@ import { type SampleSettings, WARM_USERS } from '../../shared/config/settings.ts
 import {
   discoverIdentityProvider,
   type IdentityProvider,
-} from '../../shared/msal/identity-provider.ts';
-import { createMsalClient, msalConfiguration } from '../../shared/msal/msal-client.ts';
-import { acquireTokenSilently } from '../../shared/msal/silent-token.ts';
-import type { SessionUser } from '../../shared/session/sessions.ts';
-import { EncryptedStore } from '../../shared/store/encrypted-store.ts';
-import { type KeyValueStore, MemoryStore } from '../../shared/store/key-value-store.ts';
-import { RedisStore } from '../../shared/store/redis-store.ts';
-import { PerUserTokenCache } from '../../shared/token-cache/per-user-token-cache.ts';
+} from '../../shared/core/msal/identity-provider.ts';
+import { createMsalClient, msalConfiguration } from '../../shared/core/msal/msal-client.ts';
+import { acquireTokenSilently } from '../../shared/core/msal/silent-token.ts';
+import type { SessionUser } from '../../shared/core/session/sessions.ts';
+import { EncryptedStore } from '../../shared/core/store/encrypted-store.ts';
+import { type KeyValueStore, MemoryStore } from '../../shared/core/store/key-value-store.ts';
+import { RedisStore } from '../../shared/core/store/redis-store.ts';
+import { PerUserTokenCache } from '../../shared/core/token-cache/per-user-token-cache.ts';
 import { Browser } from '../helpers/browser.ts';
 import { startSamples } from '../helpers/environment.ts';
 import { startRedis } from '../helpers/redis.ts';

@@ -3,10 +3,10 @@ import { createServer } from 'node:net';
 import { type EmulatorOptions, type RunningEmulator, startEmulator } from '../../emulator/index.ts';
 import { samples as definitions, type SampleName } from '../../samples/index.ts';
 import { EMULATOR_HOST, type Environment } from '../../shared/config/settings.ts';
+import type { SessionCensus } from '../../shared/core/session/sessions.ts';
+import type { TokenCacheSummary } from '../../shared/core/token-cache/serialized-cache.ts';
 import type { Logger } from '../../shared/run/emulator-link.ts';
 import { type RunningSample, startProject } from '../../shared/run/orchestrator.ts';
-import type { SessionCensus } from '../../shared/session/sessions.ts';
-import type { TokenCacheSummary } from '../../shared/token-cache/serialized-cache.ts';
 import type { Browser } from './browser.ts';
 import { FaultyProxy } from './faulty-proxy.ts';
 

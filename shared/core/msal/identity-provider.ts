@@ -1,4 +1,4 @@
-import type { IdentitySettings } from '../config/settings.ts';
+import type { IdentitySettings } from '../../config/settings.ts';
 import { StartupError } from '../errors.ts';
 import { fetchWithin, NoAnswer } from '../outbound.ts';
 import { TimeoutNetworkClient } from './network-client.ts';

@@ -1,4 +1,4 @@
-import { Sealer } from '../crypto/sealed.ts';
+import { Sealer } from '../sealed.ts';
 import type { KeyValueStore, Write, WriteGuard } from './key-value-store.ts';
 
 /**

@@ -6,7 +6,8 @@ import {
   CryptoProvider,
 } from '@azure/msal-node';
 import type Koa from 'koa';
-import type { SampleSettings } from '../config/settings.ts';
+import type { SampleSettings } from '../../config/settings.ts';
+import { labelOf, type Timeline } from '../../timeline/timeline.ts';
 import {
   clearSessionData,
   requestStartedLocally,
@@ -14,7 +15,6 @@ import {
   sessionSaveRefused,
 } from '../session/session-middleware.ts';
 import type { Sessions, SessionUser } from '../session/sessions.ts';
-import { labelOf, type Timeline } from '../timeline/timeline.ts';
 import type { SignInTokenCache, TokenCachePartition } from '../token-cache/cache-plugin.ts';
 import type { IdentityProvider } from './identity-provider.ts';
 import {

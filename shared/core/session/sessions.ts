@@ -1,5 +1,5 @@
+import { labelOf, type Timeline } from '../../timeline/timeline.ts';
 import type { KeyValueStore, Write, WriteGuard } from '../store/key-value-store.ts';
-import { labelOf, type Timeline } from '../timeline/timeline.ts';
 
 /** What the inspector shows of the sessions (counts only). */
 export interface SessionCensus {

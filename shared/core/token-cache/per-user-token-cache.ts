@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { ConfidentialClientApplication } from '@azure/msal-node';
+import type { NewEvent, Timeline } from '../../timeline/timeline.ts';
 import type { KeyValueStore } from '../store/key-value-store.ts';
-import type { NewEvent, Timeline } from '../timeline/timeline.ts';
 import type {
   ClientLease,
   RememberedToken,

@@ -4,7 +4,7 @@ import {
   type ICachePlugin,
   LogLevel,
 } from '@azure/msal-node';
-import type { SampleSettings } from '../config/settings.ts';
+import type { SampleSettings } from '../../config/settings.ts';
 import { cachePluginFor, type TokenCachePartition } from '../token-cache/cache-plugin.ts';
 import type { IdentityProvider } from './identity-provider.ts';
 

@@ -1,5 +1,5 @@
-import { ServiceUnavailableError } from '../errors.ts';
-import { fetchWithin, NoAnswer } from '../outbound.ts';
+import { ServiceUnavailableError } from './errors.ts';
+import { fetchWithin, NoAnswer } from './outbound.ts';
 
 /** Microsoft Graph (or the emulator's Graph-like API) refused a call. */
 export class GraphError extends Error {

@@ -20,7 +20,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { SetOption as CookieOptions } from 'cookies';
 import type Koa from 'koa';
-import { Sealer } from '../crypto/sealed.ts';
+import { Sealer } from '../sealed.ts';
 
 export interface SignInTransaction {
   scopes: string[];

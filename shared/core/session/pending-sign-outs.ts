@@ -1,6 +1,6 @@
 import type Koa from 'koa';
+import { labelOf, type Timeline } from '../../timeline/timeline.ts';
 import { ServiceUnavailableError } from '../errors.ts';
-import { labelOf, type Timeline } from '../timeline/timeline.ts';
 import { isSid, SESSION_MAX_AGE_MS } from './sessions.ts';
 
 /** At most this many sign-outs wait at once (a flood of random `sid`s while the store is down). */
