@@ -51,17 +51,11 @@ export function createAspNetRoutes(services: SampleServices): SampleRoutes {
   router.get(signInPath, (ctx) => challenge(ctx, '/'));
 
   router.get(readMailPath, async (ctx) => {
-    const user = ctx.session?.user;
-    if (!user) return challenge(ctx, readMailPath);
-    const mail = await services.graphForUser<GraphMessages>(
-      ctx,
-      tokenCache.forUser(user.homeAccountId),
-      user,
-      {
-        scopes: registration.scopes,
-        path: '/v1.0/me/messages',
-      },
-    );
+    if (!ctx.session?.user) return challenge(ctx, readMailPath);
+    const mail = await services.graphForUser<GraphMessages>(ctx, tokenCache, {
+      scopes: registration.scopes,
+      path: '/v1.0/me/messages',
+    });
     if (!mail) return challenge(ctx, readMailPath);
     await render(ctx, 'table', {
       title: 'Your mail (Graph /me/messages)',

@@ -9,14 +9,14 @@
 import Router from '@koa/router';
 import type Koa from 'koa';
 import { PendingSignOuts } from '../../shared/core/session/pending-sign-outs.ts';
-import { sessionExpiresAt } from '../../shared/core/session/session-middleware.ts';
 import { SESSION_MAX_AGE_MS } from '../../shared/core/session/sessions.ts';
+import { removeEverythingOf } from '../../shared/core/sign-out.ts';
 import type { SampleRoutes } from '../../shared/sample/contract.ts';
 import type { SampleServices } from '../../shared/sample/services.ts';
 import { queryParams, readForm } from '../../shared/web/read-form.ts';
 import { render } from '../../shared/web/render.ts';
 import { registration } from './registration.ts';
-import { frontChannelSignOut, removeEverythingOf, signOut } from './sign-out.ts';
+import { frontChannelSignOut, signOut } from './sign-out.ts';
 
 const signInPath = '/AzureAD/Account/SignIn';
 const signOutPath = '/AzureAD/Account/SignOut';
@@ -24,7 +24,7 @@ const signedOutPath = '/AzureAD/Account/SignedOut';
 const profilePath = '/Home/Profile';
 
 export function createAspNetCoreRoutes(services: SampleServices): SampleRoutes {
-  const { signIn, sessions, identityPlatform, timeline } = services;
+  const { signIn, sessions, identityPlatform } = services;
   // Tokens live no longer than the sessions that use them: a partition no session can reach
   // would be a partition no sign-out can find. Each write of the partition (at sign-in, at a
   // refresh) lives no later than the session of the request that writes it.
@@ -36,7 +36,7 @@ export function createAspNetCoreRoutes(services: SampleServices): SampleRoutes {
   // Front-channel sign-outs that arrive while the store does not answer: never lost.
   const pendingSignOuts = new PendingSignOuts(
     (sid) => removeEverythingOf(sid, { tokenCache, sessions }),
-    timeline,
+    services.app,
   );
   const challenge = (ctx: Koa.Context, returnTo: string) =>
     ctx.redirect(`${signInPath}?redirectUri=${encodeURIComponent(returnTo)}`);
@@ -61,32 +61,26 @@ export function createAspNetCoreRoutes(services: SampleServices): SampleRoutes {
   });
 
   router.get(profilePath, async (ctx) => {
-    const user = ctx.session?.user;
-    if (!user) return challenge(ctx, profilePath);
-    const profile = await services.graphForUser<Record<string, unknown>>(
-      ctx,
-      tokenCache.forUser(user.homeAccountId, { notAfter: sessionExpiresAt(ctx) }),
-      user,
-      { scopes: registration.scopes, path: '/v1.0/me' },
-    );
+    if (!ctx.session?.user) return challenge(ctx, profilePath);
+    const profile = await services.graphForUser<Record<string, unknown>>(ctx, tokenCache, {
+      scopes: registration.scopes,
+      path: '/v1.0/me',
+    });
     // No usable token in the cache (e.g. removed by a sign-out elsewhere): sign in again.
     if (!profile) return challenge(ctx, profilePath);
     await render(ctx, 'profile', { title: 'Your profile (Graph /me)', record: profile });
   });
 
-  const signOutServices = { tokenCache, sessions, identityPlatform, pendingSignOuts };
-  router.get(signOutPath, (ctx) => signOut(ctx, signOutServices));
+  router.get(signOutPath, (ctx) => signOut(ctx, { tokenCache, sessions, identityPlatform }));
   // The identity platform sends the browser here after sign-out, then we show the signed-out page.
   router.get(registration.postLogoutRedirectPath, (ctx) => ctx.redirect(signedOutPath));
   router.get(signedOutPath, (ctx) => render(ctx, 'signed-out'));
 
   // The front-channel logout URL registered for this app: GET (Entra) or form POST.
-  const frontChannelPath = registration.frontChannelLogoutPath;
-  router.get(frontChannelPath, (ctx) =>
-    frontChannelSignOut(ctx, queryParams(ctx), signOutServices),
-  );
-  router.post(frontChannelPath, async (ctx) =>
-    frontChannelSignOut(ctx, await readForm(ctx), signOutServices),
+  const frontChannel = frontChannelSignOut({ identityPlatform, pendingSignOuts });
+  router.get(registration.frontChannelLogoutPath, (ctx) => frontChannel(ctx, queryParams(ctx)));
+  router.post(registration.frontChannelLogoutPath, async (ctx) =>
+    frontChannel(ctx, await readForm(ctx)),
   );
 
   return {

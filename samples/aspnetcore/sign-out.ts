@@ -15,16 +15,14 @@
 import { randomBytes } from 'node:crypto';
 import type Koa from 'koa';
 import type { PendingSignOuts } from '../../shared/core/session/pending-sign-outs.ts';
-import type { PerUserTokenCache } from '../../shared/core/token-cache/per-user-token-cache.ts';
+import { frontChannelLogout, type SignOutReach } from '../../shared/core/sign-out.ts';
 import type { SampleServices } from '../../shared/sample/services.ts';
 
 /** For the landing page. */
 export const onGlobalSignOut =
   "removes the user's tokens and ends their sessions (front-channel logout URL, found by sid, no cookie needed)";
 
-type SignOutServices = Pick<SampleServices, 'sessions' | 'identityPlatform'> & {
-  tokenCache: PerUserTokenCache;
-};
+type SignOutServices = SignOutReach & Pick<SampleServices, 'identityPlatform'>;
 
 /** Local sign-out: the user clicked "Sign out" in this app. */
 export async function signOut(
@@ -50,46 +48,19 @@ export async function signOut(
   );
 }
 
-/** Global sign-out: the identity platform loaded the front-channel logout URL, `?sid=…`. */
-export async function frontChannelSignOut(
-  ctx: Koa.Context,
-  params: Record<string, string | undefined>,
-  { identityPlatform, pendingSignOuts }: SignOutServices & { pendingSignOuts: PendingSignOuts },
-): Promise<void> {
-  // What the identity platform expects of a front-channel logout response: never cached, never a
-  // redirect, 200 even when there was nothing to do. Only the identity platform may frame it.
-  ctx.set('Cache-Control', 'no-cache, no-store');
-  ctx.set('Pragma', 'no-cache');
-  ctx.set('Content-Security-Policy', `frame-ancestors ${identityPlatform.origin}`);
-  ctx.type = 'text/plain';
-  // The same words whoever asks, whatever was done: the answer tells nobody who was signed in.
-  ctx.body = 'aspnetcore: front-channel sign-out received.';
-
-  const { sid, iss } = params;
-  if (!sid) return ctx.throw(400, 'A front-channel sign-out request needs a sid');
-  // Entra sends `sid` alone; the OpenID Connect spec adds `iss`. When present, it must be ours.
-  if (iss !== undefined && iss !== identityPlatform.issuer) return;
-  // Carried out now; or, if the store does not answer, as soon as it does (never lost). It reaches
-  // the users of this sid only, whatever cookie comes along.
-  await pendingSignOuts.signOut(sid);
-  // If this browser does send our cookie (a 2019 browser did), its session goes too, but only if
-  // it is of this sid: a cookie of another identity platform session is another sign-in's.
-  if (ctx.session?.user?.sid === sid) ctx.session = null;
-}
-
 /**
- * Everything this app holds of the identity platform session `sid`: the tokens of every user
- * recorded under it, then every session of it. Tokens first, so that a sign-out stopped half-way
- * (the store failed) leaves the sessions that lead to them, and running it again finishes it. The
- * sessions ended may name a user who signed in meanwhile: their tokens go too.
+ * Global sign-out: the identity platform loaded the front-channel logout URL, `?sid=…`. The
+ * sign-out of that sid is carried out now (`removeEverythingOf` in `shared/core/sign-out.ts`: the
+ * tokens of every user recorded under it, then its sessions); or, if the store does not answer,
+ * as soon as it does: never lost.
  */
-export async function removeEverythingOf(
-  sid: string,
-  { tokenCache, sessions }: Pick<SignOutServices, 'tokenCache' | 'sessions'>,
-): Promise<void> {
-  const users = await sessions.usersOf(sid);
-  for (const user of users) await tokenCache.remove(user);
-  // The identity platform ended this sid: no session of it may start again (a sign-in completing now).
-  const ended = await sessions.endBySid(sid, { endedByIdentityPlatform: true });
-  for (const user of ended) if (!users.includes(user)) await tokenCache.remove(user);
+export function frontChannelSignOut({
+  identityPlatform,
+  pendingSignOuts,
+}: Pick<SampleServices, 'identityPlatform'> & { pendingSignOuts: PendingSignOuts }) {
+  return frontChannelLogout({
+    identityPlatform,
+    pendingSignOuts,
+    answer: 'aspnetcore: front-channel sign-out received.',
+  });
 }

@@ -49,9 +49,8 @@ export function createJavaRoutes(services: SampleServices): SampleRoutes {
   });
 
   router.get(usersPath, async (ctx) => {
-    const user = ctx.session?.user;
-    if (!user) return ctx.redirect(securePath);
-    const users = await services.graphForUser<GraphUsers>(ctx, tokenCache.forSession(ctx), user, {
+    if (!ctx.session?.user) return ctx.redirect(securePath);
+    const users = await services.graphForUser<GraphUsers>(ctx, tokenCache, {
       scopes: registration.scopes,
       path: '/v1.0/users',
     });

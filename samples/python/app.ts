@@ -48,9 +48,8 @@ export function createPythonRoutes(services: SampleServices): SampleRoutes {
   });
 
   router.get(graphCallPath, async (ctx) => {
-    const user = ctx.session?.user;
-    if (!user) return ctx.redirect(loginPath);
-    const users = await services.graphForUser<GraphUsers>(ctx, tokenCache.forSession(ctx), user, {
+    if (!ctx.session?.user) return ctx.redirect(loginPath);
+    const users = await services.graphForUser<GraphUsers>(ctx, tokenCache, {
       scopes: registration.scopes,
       path: '/v1.0/users',
     });

@@ -1,7 +1,8 @@
 import type Koa from 'koa';
 import { ServiceUnavailableError } from '../core/errors.ts';
 import { GraphError } from '../core/graph-client.ts';
-import { SignInError, safeReturnPath } from '../core/msal/sign-in.ts';
+import { safeReturnPath } from '../core/msal/return-path.ts';
+import { SignInError } from '../core/msal/sign-in.ts';
 import { render } from '../web/render.ts';
 
 interface ErrorPage {

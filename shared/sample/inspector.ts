@@ -3,6 +3,7 @@
  * now. Token counts and times, who is signed in, where the last API call's token came from —
  * never a token, a code or a session key.
  */
+import Router from '@koa/router';
 import type { SessionCensus, SessionData, Sessions } from '../core/session/sessions.ts';
 import {
   summarize,
@@ -10,6 +11,7 @@ import {
   type TokenCounts,
 } from '../core/token-cache/serialized-cache.ts';
 import { labelOf, type Timeline, type TimelineEvent } from '../timeline/timeline.ts';
+import { render } from '../web/render.ts';
 
 /** A signed-in session, as the inspector shows it. */
 export interface SignedInSession {
@@ -46,6 +48,26 @@ export type Inspection = TokenCacheSummary &
   };
 
 const LISTED = 100;
+
+/**
+ * `GET /cache`: the token cache, and the sessions and `sid` records beside it (what a sign-out must
+ * remove), as a page, or as JSON for whoever asks for it.
+ */
+export function cacheInspector(
+  tokenCacheSummary: () => Promise<TokenCacheSummary>,
+  { sessions, timeline }: { sessions: Sessions; timeline: Timeline },
+  cacheUrl: string,
+): Router {
+  return new Router().get('/cache', async (ctx) => {
+    const summary = await inspect(tokenCacheSummary, sessions, timeline);
+    if (ctx.accepts('html', 'json') === 'json') {
+      ctx.body = summary;
+    } else {
+      const events = timeline.all().slice(-30).reverse();
+      await render(ctx, 'cache', { summary, events, cacheUrl });
+    }
+  });
+}
 
 export async function inspect(
   tokenCacheSummary: () => Promise<TokenCacheSummary>,

@@ -1,5 +1,6 @@
 import type { ConfidentialClientApplication } from '@azure/msal-node';
 import type { Settings } from '../config/settings.ts';
+import { callApi } from '../core/call-api.ts';
 import { GraphClient } from '../core/graph-client.ts';
 import { type EndSessionRequest, endSessionUrl } from '../core/msal/end-session.ts';
 import type { IdentityProvider } from '../core/msal/identity-provider.ts';
@@ -19,7 +20,9 @@ import { type GraphForUser, graphForUser } from '../web/graph-for-user.ts';
  */
 export interface SampleServices {
   settings: Settings['sample'];
-  /** What this sample did, in order: told by the mechanics below as they act (no token values). */
+  /** How this instance names itself in the core's events: `aspnetcore`, `aspnetcore-2`… */
+  app: string;
+  /** What this sample did, in order: the core's events of this instance, as sentences. */
   timeline: Timeline;
   /** This sample's server-side sessions, and their index by the identity platform's `sid`. */
   sessions: Sessions;
@@ -60,26 +63,31 @@ export function createSampleServices(
   store: KeyValueStore,
 ): { services: SampleServices; close(): Promise<void> } {
   const { instance } = sample;
-  const timeline = new Timeline(
-    instance.of > 1 ? `${sample.name}-${instance.number}` : sample.name,
-    // Read only by the cache inspector and the landing page, which show it when it is on.
-    sample.cacheInspector,
-  );
-  const sessions = new Sessions(store, `${sample.name}:`, timeline);
+  const app = instance.of > 1 ? `${sample.name}-${instance.number}` : sample.name;
+  // Read only by the cache inspector and the landing page: listening only when they are on.
+  const timeline = new Timeline(app, sample.cacheInspector);
+  const sessions = new Sessions(store, `${sample.name}:`, app);
   const postLogoutRedirectUri = sample.baseUrl + sample.registration.postLogoutRedirectPath;
   const msalClient = (partition: TokenCachePartition) =>
     createMsalClient(provider, sample, partition);
   const stores: KeyValueStore[] = [store];
   const services: SampleServices = {
     settings: sample,
+    app,
     timeline,
     sessions,
-    signIn: new OpenIdSignIn(sample, provider, sessions, timeline, msalClient),
+    signIn: new OpenIdSignIn(
+      { ...sample, redirectPath: sample.registration.redirectPath },
+      provider,
+      sessions,
+      msalClient,
+      { app },
+    ),
     msalClient,
     graphForUser: graphForUser(
-      new GraphClient(identity.graphUrl, identity.outboundTimeoutMs),
-      provider.origin,
-      timeline,
+      callApi(new GraphClient(identity.graphUrl, identity.outboundTimeoutMs), provider.origin, {
+        app,
+      }),
     ),
     identityPlatform: {
       origin: provider.origin,
@@ -97,7 +105,7 @@ export function createSampleServices(
           boundToSessions,
           msalClient,
           warmUsers: sample.warmUsers,
-          timeline,
+          app,
         });
       },
       perSession: () => new SessionTokenCache(sessions, msalClient),
@@ -106,6 +114,7 @@ export function createSampleServices(
   return {
     services,
     close: async () => {
+      timeline.close();
       for (const each of stores) await each.close();
     },
   };

@@ -4,12 +4,18 @@
  *
  * - a local sign-out: the sample's "Sign out" link;
  * - a front-channel sign-out: the identity platform loading the registered front-channel logout
- *   URL with `?sid=…`. Whether the browser sent the session cookie, what the app answered, and
+ *   URL with `?sid=…` (or posting `sid` in a form). Whether the browser sent the session cookie, what the app answered, and
  *   whether any session of that `sid` is left here afterwards (with the tokens it can reach).
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type Koa from 'koa';
+import { type CoreEvent, onCoreEvent } from '../core/events.ts';
 import type { Sessions } from '../core/session/sessions.ts';
 import { labelOf, type Timeline } from '../timeline/timeline.ts';
+
+/** The core's events of the request being observed (the observer's own list, per request). */
+const observed = new AsyncLocalStorage<CoreEvent[]>();
+let listening = false;
 
 export function signOutObserver(options: {
   timeline: Timeline;
@@ -18,11 +24,17 @@ export function signOutObserver(options: {
   frontChannelLogoutPath: string | undefined;
 }): Koa.Middleware {
   const { timeline, sessions, localSignOutPath, frontChannelLogoutPath } = options;
+  if (timeline.enabled && !listening) {
+    // Once per process: each request's events go to the list of the request they happen in.
+    onCoreEvent((event) => observed.getStore()?.push(event));
+    listening = true;
+  }
   return async (ctx, next) => {
     if (!timeline.enabled) return next();
-    const sid = new URLSearchParams(ctx.querystring).get('sid');
-    if (ctx.method === 'GET' && ctx.path === frontChannelLogoutPath && sid !== null) {
-      return observeFrontChannel(ctx, next, sid);
+    if (ctx.path === frontChannelLogoutPath) {
+      const sid = new URLSearchParams(ctx.querystring).get('sid') ?? undefined;
+      // A GET names its sid; a form POST, in its body, which the route reads: the core's events say it.
+      if (sid !== undefined || ctx.method === 'POST') return observeFrontChannel(ctx, next, sid);
     }
     if (ctx.path === localSignOutPath) return observeLocal(ctx, next);
     return next();
@@ -42,14 +54,11 @@ export function signOutObserver(options: {
   async function observeLocal(ctx: Koa.Context, next: Koa.Next): Promise<void> {
     const user = ctx.session?.user;
     const cacheInSession = ctx.session?.tokenCache !== undefined;
-    const startedAt = Date.now();
+    const seen: CoreEvent[] = [];
     if (user)
       afterResponse(ctx, async () => {
-        const removed = timeline.last(
-          (event) =>
-            event.kind === 'tokens-removed' &&
-            event.account === user.homeAccountId &&
-            event.at >= startedAt,
+        const removed = seen.some(
+          (event) => event.type === 'tokens-removed' && event.homeAccountId === user.homeAccountId,
         );
         const tokens = cacheInSession
           ? 'the token cache kept in the session went with it'
@@ -66,36 +75,42 @@ export function signOutObserver(options: {
           ...(cacheInSession || removed ? { outcome: 'removed' as const } : {}),
         });
       });
-    await next();
+    await observed.run(seen, next);
   }
 
-  async function observeFrontChannel(ctx: Koa.Context, next: Koa.Next, sid: string) {
+  async function observeFrontChannel(ctx: Koa.Context, next: Koa.Next, named: string | undefined) {
     // What cannot be known (the store is down) is not told; the request goes on regardless.
-    const before = (await sessions.usersOf(sid).catch(() => undefined))?.length;
-    if (before === undefined) return next();
+    const before = named && (await sessions.usersOf(named).catch(() => undefined))?.length;
+    if (named && before === undefined) return next();
     const cookieUser = ctx.session?.user;
+    const seen: CoreEvent[] = [];
     afterResponse(ctx, async () => {
-      const after = (await sessions.usersOf(sid)).length;
+      const ended = seen.find((event) => event.type === 'sessions-ended');
+      const sid = named ?? (ended?.type === 'sessions-ended' ? ended.sid : undefined);
+      const had = named ? before : ended?.type === 'sessions-ended' ? ended.sessions : undefined;
+      const after = sid === undefined ? undefined : (await sessions.usersOf(sid)).length;
       const session = labelOf(sid);
       const cookie = cookieUser
         ? `the session cookie came with it (${cookieUser.username})`
         : 'no session cookie came with it';
-      const here = !before
-        ? 'Nobody here signed in through that session.'
-        : after
-          ? 'The sessions of that sid are still here, with the tokens they reach.'
-          : 'No session of that sid is left here.';
+      const here =
+        had === undefined
+          ? ''
+          : !had
+            ? ' Nobody here signed in through that session.'
+            : after
+              ? ' The sessions of that sid are still here, with the tokens they reach.'
+              : ' No session of that sid is left here.';
       timeline.record({
         kind: 'front-channel',
-        text: `Front-channel logout for session ${session}: ${cookie}; answered ${ctx.status}${answerNote(ctx, ctx.status)}. ${here}`,
+        text: `Front-channel logout${ctx.method === 'POST' ? ' (form POST)' : ''} for session ${session ?? '(not said)'}: ${cookie}; answered ${ctx.status}${answerNote(ctx, ctx.status)}.${here}`,
         ...(session ? { session } : {}),
-        ...(before ? { outcome: after ? 'left-behind' : 'removed' } : {}),
+        ...(had ? { outcome: after ? 'left-behind' : 'removed' } : {}),
       });
     });
-    await next();
+    await observed.run(seen, next);
   }
 }
-
 function answerNote(ctx: Koa.Context, status: number): string {
   if (status === 404) return ' (no route serves this path)';
   const location = URL.parse(ctx.response.get('Location'), ctx.href);

@@ -141,7 +141,7 @@ export async function benchSilent(
             warmUsers,
           });
         const callWith = (cache: PerUserTokenCache) => (partition: UserPartition) => async () => {
-          const lease = await cache.lease(partition.homeAccountId);
+          const lease = await cache.lease({ user: { homeAccountId: partition.homeAccountId } });
           if (!lease) throw new Error('no partition');
           const token = await acquireTokenSilently(
             lease,

@@ -1,6 +1,6 @@
-import type { IdentitySettings } from '../../config/settings.ts';
 import { StartupError } from '../errors.ts';
 import { fetchWithin, NoAnswer } from '../outbound.ts';
+import type { IdentityPlatformSettings } from '../settings.ts';
 import { TimeoutNetworkClient } from './network-client.ts';
 
 /** The fields of the OpenID Connect discovery document the samples use. */
@@ -14,7 +14,7 @@ export interface OpenIdConfiguration {
 }
 
 export interface IdentityProvider {
-  settings: IdentitySettings;
+  settings: IdentityPlatformSettings;
   configuration: OpenIdConfiguration;
   /**
    * Where its pages and endpoints are, e.g. `https://login.microsoftonline.com`: the only origin
@@ -32,7 +32,7 @@ export interface IdentityProvider {
  * samples take the end-session endpoint from it (msal-node has no sign-out API of its own).
  */
 export async function discoverIdentityProvider(
-  settings: IdentitySettings,
+  settings: IdentityPlatformSettings,
 ): Promise<IdentityProvider> {
   const where = `the identity provider's discovery document at ${settings.discoveryUrl}`;
   let answer: Awaited<ReturnType<typeof fetchWithin>>;
@@ -50,7 +50,7 @@ export async function discoverIdentityProvider(
   if (status !== 200) {
     throw new StartupError(
       `${where} answered ${status}` +
-        (settings.mode === 'entra' ? ' (is ENTRA_TENANT_ID right?)' : ''),
+        (settings.discoveryHint ? ` (${settings.discoveryHint})` : ''),
     );
   }
   let configuration: OpenIdConfiguration;

@@ -4,7 +4,7 @@ import {
   type ICachePlugin,
   LogLevel,
 } from '@azure/msal-node';
-import type { SampleSettings } from '../../config/settings.ts';
+import type { AppSettings } from '../settings.ts';
 import { cachePluginFor, type TokenCachePartition } from '../token-cache/cache-plugin.ts';
 import type { IdentityProvider } from './identity-provider.ts';
 
@@ -23,24 +23,24 @@ import type { IdentityProvider } from './identity-provider.ts';
  */
 export function createMsalClient(
   provider: IdentityProvider,
-  sample: SampleSettings,
+  app: Pick<AppSettings, 'name' | 'clientId' | 'clientSecret'>,
   partition: TokenCachePartition,
 ): ConfidentialClientApplication {
   return new ConfidentialClientApplication(
-    msalConfiguration(provider, sample, cachePluginFor(partition)),
+    msalConfiguration(provider, app, cachePluginFor(partition)),
   );
 }
 
 /** The sample's msal configuration, over any cache plugin (the benchmark compares msal's own). */
 export function msalConfiguration(
   provider: IdentityProvider,
-  sample: SampleSettings,
+  app: Pick<AppSettings, 'name' | 'clientId' | 'clientSecret'>,
   cachePlugin: ICachePlugin,
 ): Configuration {
   return {
     auth: {
-      clientId: sample.clientId,
-      clientSecret: sample.clientSecret,
+      clientId: app.clientId,
+      clientSecret: app.clientSecret,
       authority: provider.settings.authority,
       knownAuthorities: [new URL(provider.settings.authority).host],
       authorityMetadata: provider.configurationJson,
@@ -52,7 +52,7 @@ export function msalConfiguration(
         logLevel: LogLevel.Warning,
         piiLoggingEnabled: false,
         loggerCallback: (level, message) => {
-          if (level <= LogLevel.Warning) console.warn(`[msal:${sample.name}] ${message}`);
+          if (level <= LogLevel.Warning) console.warn(`[msal:${app.name}] ${message}`);
         },
       },
     },

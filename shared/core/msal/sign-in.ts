@@ -6,17 +6,14 @@ import {
   CryptoProvider,
 } from '@azure/msal-node';
 import type Koa from 'koa';
-import type { SampleSettings } from '../../config/settings.ts';
-import { labelOf, type Timeline } from '../../timeline/timeline.ts';
-import {
-  clearSessionData,
-  requestStartedLocally,
-  sessionExpiresAt,
-  sessionSaveRefused,
-} from '../session/session-middleware.ts';
+import { emit } from '../events.ts';
 import type { Sessions, SessionUser } from '../session/sessions.ts';
-import type { SignInTokenCache, TokenCachePartition } from '../token-cache/cache-plugin.ts';
+import { startSession } from '../session/start-session.ts';
+import type { AppSettings } from '../settings.ts';
+import { inMemoryPartition, type TokenCachePartition } from '../token-cache/cache-plugin.ts';
+import type { SignInTokenCache } from '../token-cache/token-cache.ts';
 import type { IdentityProvider } from './identity-provider.ts';
+import { safeReturnPath } from './return-path.ts';
 import {
   type SignInTransaction,
   SignInTransactions,
@@ -44,8 +41,6 @@ export interface SignInRequest {
   returnTo?: string | undefined;
 }
 
-/** Longer return paths are ignored (`/` instead): a transaction must fit in its cookie. */
-const MAX_RETURN_PATH = 512;
 const random = () => randomBytes(32).toString('base64url');
 
 /**
@@ -59,30 +54,34 @@ const random = () => randomBytes(32).toString('base64url');
  * Nothing changes until the sign-in has succeeded: the code is redeemed into a token cache of
  * this request's own, in memory; a sign-in that fails (a refused code, an id token for another app,
  * a sign-out that happened meanwhile) leaves whoever was signed in signed in, and no token of it
- * anywhere. Only an accepted sign-in's tokens are kept (see `startSession`).
+ * anywhere. Only an accepted sign-in's tokens are kept (`session/start-session.ts`).
  */
 export class OpenIdSignIn {
   private readonly cryptoProvider = new CryptoProvider();
   private readonly redirectUri: string;
   private readonly transactions: SignInTransactions;
 
+  private readonly app: string;
+
   constructor(
-    private readonly sample: SampleSettings,
+    private readonly settings: AppSettings,
     private readonly provider: IdentityProvider,
     private readonly sessions: Sessions,
-    private readonly timeline: Timeline,
-    /** A msal client over a token cache partition (the sample's settings). */
+    /** A msal client over a token cache partition (the app's settings). */
     private readonly msalClient: (partition: TokenCachePartition) => ConfidentialClientApplication,
+    /** Names this app in the events it emits; `settings.name` by default. */
+    { app = settings.name }: { app?: string } = {},
   ) {
-    this.redirectUri = sample.baseUrl + sample.registration.redirectPath;
+    this.app = app;
+    this.redirectUri = settings.baseUrl + settings.redirectPath;
     this.transactions = new SignInTransactions({
-      cookieName: `${sample.name}.signin`,
-      secrets: sample.sessionKeys,
-      redirectPath: sample.registration.redirectPath,
+      cookieName: `${settings.name}.signin`,
+      secrets: settings.sessionKeys,
+      redirectPath: settings.redirectPath,
       crossSite:
         new URL(provider.configuration.authorization_endpoint).hostname !==
-        new URL(sample.baseUrl).hostname,
-      https: sample.baseUrl.startsWith('https:'),
+        new URL(settings.baseUrl).hostname,
+      https: settings.baseUrl.startsWith('https:'),
     });
   }
 
@@ -105,9 +104,11 @@ export class OpenIdSignIn {
       expiresAt: Date.now() + TRANSACTION_TTL_SECONDS * 1000,
     };
     this.transactions.start(ctx, transaction);
-    this.timeline.record({
-      kind: 'sign-in-started',
-      text: `Sign-in started: the browser goes to the identity platform (response by ${request.responseMode}${request.prompt ? `, prompt=${request.prompt}` : ''})`,
+    emit({
+      type: 'sign-in-started',
+      app: this.app,
+      responseMode: request.responseMode,
+      ...(request.prompt ? { prompt: request.prompt } : {}),
     });
     // Building the URL touches no token cache: an empty one will do.
     return this.msalClient(inMemoryPartition()).getAuthCodeUrl({
@@ -137,7 +138,7 @@ export class OpenIdSignIn {
       return await this.completeSignIn(ctx, params, tokenCache);
     } catch (error) {
       if (error instanceof SignInError) {
-        this.timeline.record({ kind: 'sign-in-failed', text: `Sign-in failed: ${error.message}` });
+        emit({ type: 'sign-in-failed', app: this.app, reason: error.message });
       }
       throw error;
     }
@@ -195,7 +196,10 @@ export class OpenIdSignIn {
 
     // msal does not check these: the id token must come from our identity provider, for this app.
     const claims = result.idTokenClaims as Record<string, unknown>;
-    if (claims.iss !== this.provider.configuration.issuer || claims.aud !== this.sample.clientId) {
+    if (
+      claims.iss !== this.provider.configuration.issuer ||
+      claims.aud !== this.settings.clientId
+    ) {
       throw new SignInError(
         'The id token was not issued for this app by the expected identity provider.',
       );
@@ -219,114 +223,26 @@ export class OpenIdSignIn {
 
     const serialized = redeemed.value();
     if (!serialized) throw new SignInError('The identity platform returned no tokens to keep.');
-    const where = await this.startSession(ctx, user, transaction.previousSession, {
+    const started = await startSession(ctx, {
+      user,
+      previousSession: transaction.previousSession,
+      sessions: this.sessions,
       tokenCache,
       serialized,
     });
-    const session = labelOf(user.sid);
-    this.timeline.record({
-      kind: 'signed-in',
-      text: `Code redeemed: ${user.username} signed in (identity platform session ${session}); msal wrote an access, a refresh and an id token to ${where}`,
-      user: user.username,
-      ...(session ? { session } : {}),
+    if (!started) {
+      throw new SignInError(
+        'You signed out of the identity platform while this sign-in was completing. Please sign in again.',
+      );
+    }
+    emit({
+      type: 'signed-in',
+      app: this.app,
+      user: { homeAccountId: user.homeAccountId, username: user.username, sid: user.sid },
+      tokensKeptIn: tokenCache.keepsTokens === 'in the session' ? 'the session' : 'a partition',
     });
     return transaction.returnTo;
   }
-
-  /**
-   * Whoever was signed in in this browser is replaced: the user goes into the session, which then
-   * gets a new key (no session fixation): koa-session ends the old key and saves the new one, with
-   * the user, at once, indexed under the user's `sid`. (In the other order, koa-session would
-   * compare the session with the one it read and, when the same user signs in again, find nothing
-   * to save.) When the response came cross-site without the session cookie, the session the
-   * sign-in started from is ended here.
-   *
-   * The tokens follow the session, never precede it. A cache kept in the session (java, python) is
-   * saved with it, in the same write; a partition of a shared cache (aspnetcore, aspnet) is written
-   * once the session is saved, and only if no sign-out removed it since this request began. A save
-   * refused (the user signed out while this sign-in was completing: a held form_post arriving after
-   * a sign-out everywhere) keeps nothing at all. When the session replaced was another user's,
-   * their partition is told (`sessionReplaced`): it may be reachable by no sign-out any more.
-   */
-  private async startSession(
-    ctx: Koa.Context,
-    user: SessionUser,
-    previousSession: string | undefined,
-    { tokenCache, serialized }: { tokenCache: SignInTokenCache; serialized: string },
-  ): Promise<string> {
-    const session = ctx.session;
-    if (!session) throw new Error('Sign-in needs the session middleware');
-    const replaced = [session.user?.homeAccountId];
-    clearSessionData(session);
-    session.user = user;
-    if (tokenCache.keepsTokens === 'in the session') session.tokenCache = serialized;
-    await session.regenerate();
-    if (previousSession && previousSession !== session.externalKey) {
-      replaced.push((await this.sessions.destroy(previousSession))?.user?.homeAccountId);
-    }
-    if (sessionSaveRefused(ctx)) throw signedOutMeanwhile();
-    if (tokenCache.keepsTokens === 'in a partition') {
-      const kept = await tokenCache.keepSignIn(serialized, {
-        startedAt: requestStartedLocally(ctx),
-        notAfter: sessionExpiresAt(ctx),
-      });
-      if (!kept) {
-        // A sign-out removed the user's tokens while this sign-in was completing: it wins, and the
-        // session just started ends with it.
-        ctx.session = null;
-        throw signedOutMeanwhile();
-      }
-      // Another user was signed in here (an account switch): their session here has ended, and
-      // with it the way a sign-out would find their tokens through this browser.
-      for (const other of new Set(replaced)) {
-        if (other && other !== user.homeAccountId) await tokenCache.sessionReplaced(other);
-      }
-    }
-    return tokenCache.keepsTokens === 'in the session'
-      ? 'the session'
-      : "the user's partition of the token cache";
-  }
-}
-
-function signedOutMeanwhile(): SignInError {
-  return new SignInError(
-    'You signed out of the identity platform while this sign-in was completing. Please sign in again.',
-  );
-}
-
-/** A partition in this request's memory, starting empty: where a sign-in redeems its code. */
-function inMemoryPartition(): TokenCachePartition & { value(): string | undefined } {
-  let value: string | undefined;
-  return {
-    load: async () => value,
-    save: async (serialized) => {
-      value = serialized;
-    },
-    clear: async () => {
-      value = undefined;
-    },
-    value: () => value,
-  };
-}
-
-/**
- * A local path to return to after sign-in, or `/`. Never another origin (no open redirect), and
- * never more than 512 characters once normalised: it travels in the sign-in cookie.
- */
-export function safeReturnPath(value: string | undefined): string {
-  if (!value?.startsWith('/') || value.length > MAX_RETURN_PATH) return '/';
-  const base = 'http://sample.invalid';
-  let url: URL;
-  try {
-    url = new URL(value, base);
-  } catch {
-    return '/'; // `//[` and the like: not a URL at all
-  }
-  // Checked after the URL parser normalised it: `/x/..//evil.example` becomes `//evil.example`,
-  // and a character outside ASCII becomes up to nine.
-  const path = url.pathname + url.search;
-  const local = url.origin === base && !path.startsWith('//') && !path.includes('\\');
-  return local && path.length <= MAX_RETURN_PATH ? path : '/';
 }
 
 function stringClaim(value: unknown): string | undefined {

@@ -6,8 +6,9 @@ import {
   ServerError,
 } from '@azure/msal-node';
 import { ServiceUnavailableError } from '../errors.ts';
+import type { SignInAgainReason, TokenSource } from '../events.ts';
 import type { SessionUser } from '../session/sessions.ts';
-import type { ClientLease } from '../token-cache/cache-plugin.ts';
+import type { ClientLease } from '../token-cache/token-cache.ts';
 
 /**
  * What a silent token request gives: an access token, or why the user must sign in again —
@@ -20,11 +21,11 @@ export type SilentToken =
   | {
       accessToken: string;
       /** Where it came from: the cache (msal's, or the first level's), or the refresh token. */
-      source: 'cached access token' | 'refresh token redeemed';
+      source: TokenSource;
       /** Epoch milliseconds, when known. */
       expiresOn?: number;
     }
-  | { signInAgain: 'no-account' | 'interaction' | 'refused' };
+  | { signInAgain: SignInAgainReason };
 
 /**
  * An access token for the signed-in user, from the cache, or refreshed with the cached refresh

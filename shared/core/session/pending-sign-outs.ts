@@ -1,6 +1,6 @@
 import type Koa from 'koa';
-import { labelOf, type Timeline } from '../../timeline/timeline.ts';
 import { ServiceUnavailableError } from '../errors.ts';
+import { emit } from '../events.ts';
 import { isSid, SESSION_MAX_AGE_MS } from './sessions.ts';
 
 /** At most this many sign-outs wait at once (a flood of random `sid`s while the store is down). */
@@ -38,8 +38,8 @@ export class PendingSignOuts {
   constructor(
     /** Carries out the sign-out of `sid`; safe to run again after it failed half-way. */
     private readonly carryOut: (sid: string) => Promise<void>,
-    /** Where a sign-out that waits, is carried out at last, or keeps failing, is told. */
-    private readonly timeline?: Timeline,
+    /** Names this app in the events it emits (`sign-out-pending`) and in the log. */
+    private readonly app = 'sign-out',
   ) {}
 
   /**
@@ -88,16 +88,14 @@ export class PendingSignOuts {
     this.failed.clear();
   }
 
-  /** For the timeline (and the log, for a failure): never the `sid` itself, only its label. */
-  private tell(sid: string, what: 'waiting' | 'carried out' | 'failing'): void {
-    const session = labelOf(sid);
-    const text = {
-      waiting: `Front-channel sign-out of session ${session} kept: the store did not answer; it is carried out as soon as it does`,
-      'carried out': `Front-channel sign-out of session ${session} carried out: the store answers again`,
-      failing: `Front-channel sign-out of session ${session} kept, and failing otherwise than for want of an answer: tried again every second`,
-    }[what];
-    if (what === 'failing') console.warn(`[${this.timeline?.source ?? 'sign-out'}] ${text}`);
-    this.timeline?.record({ kind: 'sign-out-waiting', text, ...(session ? { session } : {}) });
+  /** As an event (and in the log, for a failure, without the `sid`). */
+  private tell(sid: string, state: 'waiting' | 'carried out' | 'failing'): void {
+    if (state === 'failing') {
+      console.warn(
+        `[${this.app}] A kept front-channel sign-out fails otherwise than for want of an answer: tried again every second`,
+      );
+    }
+    emit({ type: 'sign-out-pending', app: this.app, sid, state });
   }
 
   private run(sid: string): Promise<void> {

@@ -67,7 +67,7 @@ export function sessionMiddleware(
       externalKey: {
         get: (ctx: Koa.Context) => ctx.cookies.get(cookieName, cookie) ?? '',
         set(ctx: Koa.Context, key: string) {
-          if (!ctx.state[SAVE_REFUSED]) ctx.cookies.set(cookieName, key, cookie);
+          if (!requests.get(ctx)?.saveRefused) ctx.cookies.set(cookieName, key, cookie);
         },
       },
       store: {
@@ -84,10 +84,11 @@ export function sessionMiddleware(
         // `externalKey` still names the old one after `regenerate()`): the sid index is written
         // here. The save is refused if the session was ended after this request began.
         async set(key: string, data: SessionData, maxAge: number, { ctx }: { ctx?: Koa.Context }) {
-          const startedAt: number = ctx?.state[REQUEST_STARTED_AT] ?? sessions.now();
+          const request = ctx && requests.get(ctx);
+          const startedAt = request?.startedAt ?? sessions.now();
           const saved = await sessions.save(key, data, (maxAge || maxAgeMs) / 1000, startedAt);
-          if (!saved && ctx) ctx.state[SAVE_REFUSED] = true;
-          if (saved && ctx) ctx.state[SAVED_EXPIRY] = (data as { _expire?: number })._expire;
+          if (request && !saved) request.saveRefused = true;
+          if (request && saved) request.savedExpiry = (data as { _expire?: number })._expire;
         },
         destroy: async (key: string) => {
           await sessions.destroy(key);
@@ -98,15 +99,18 @@ export function sessionMiddleware(
   );
   return (ctx, next) => {
     // Before the session is read: a sign-out after this moment wins over this request.
-    ctx.state[REQUEST_STARTED_AT] = sessions.now();
-    ctx.state[REQUEST_STARTED_LOCALLY] = Date.now();
+    requests.set(ctx, {
+      startedAt: sessions.now(),
+      startedLocally: Date.now(),
+      saveRefused: false,
+    });
     return middleware(ctx, next);
   };
 }
 
 /** Whether this request's session could not be saved: it was ended while the request ran. */
 export function sessionSaveRefused(ctx: Koa.Context): boolean {
-  return ctx.state[SAVE_REFUSED] === true;
+  return requests.get(ctx)?.saveRefused === true;
 }
 
 /**
@@ -114,7 +118,7 @@ export function sessionSaveRefused(ctx: Koa.Context): boolean {
  * (Redis) counts back from its own now (see `PerUserTokenCache.keepSignIn`).
  */
 export function requestStartedLocally(ctx: Koa.Context): number {
-  return ctx.state[REQUEST_STARTED_LOCALLY] as number;
+  return requests.get(ctx)?.startedLocally ?? Date.now();
 }
 
 /**
@@ -123,10 +127,20 @@ export function requestStartedLocally(ctx: Koa.Context): number {
  * sign-out to it (see `PerUserTokenCache`).
  */
 export function sessionExpiresAt(ctx: Koa.Context): number | undefined {
-  return (ctx.state[SAVED_EXPIRY] as number | undefined) ?? ctx.session?._expire;
+  return requests.get(ctx)?.savedExpiry ?? ctx.session?._expire;
 }
 
-const REQUEST_STARTED_AT = 'sessionRequestStartedAt';
-const REQUEST_STARTED_LOCALLY = 'sessionRequestStartedLocally';
-const SAVE_REFUSED = 'sessionSaveRefused';
-const SAVED_EXPIRY = 'sessionSavedExpiry';
+/** What the session middleware knows of each request, beside koa-session's own (not in `ctx.state`). */
+const requests = new WeakMap<
+  Koa.Context,
+  {
+    /** When the request began, by the store's clock (see `Sessions.save`). */
+    startedAt: number;
+    /** The same, by this process's clock. */
+    startedLocally: number;
+    /** The session was ended while the request ran: it was not saved, and its cookie is not set. */
+    saveRefused: boolean;
+    /** Until when the session lives, as this request saved it (epoch ms). */
+    savedExpiry?: number | undefined;
+  }
+>();

@@ -1,4 +1,4 @@
-import { labelOf, type Timeline } from '../../timeline/timeline.ts';
+import { emit } from '../events.ts';
 import type { KeyValueStore, Write, WriteGuard } from '../store/key-value-store.ts';
 
 /** What the inspector shows of the sessions (counts only). */
@@ -82,8 +82,8 @@ export class Sessions {
     private readonly store: KeyValueStore,
     /** e.g. `aspnetcore:`; sessions live under `<prefix>session:`, the index under `<prefix>sid:`. */
     private readonly keyPrefix: string,
-    /** Where sessions ended by `sid` are told (the sample's timeline). */
-    private readonly timeline?: Timeline,
+    /** Names this app in the events it emits (`sessions-ended`); the key prefix by default. */
+    private readonly app = keyPrefix.replace(/:$/, ''),
   ) {}
 
   /** The store's clock: a request's start, for `save` (see `KeyValueStore.now`). */
@@ -179,15 +179,10 @@ export class Sessions {
     // Only the entries read (and those of sessions already gone): a session saved since (a new
     // sign-in, after a local sign-out) stays indexed.
     for (const { key } of ended) await this.store.removeFromSet(this.sidSessionsKey(sid), key);
-    const count = ended.filter(({ user }) => user).length;
-    const session = labelOf(sid);
-    this.timeline?.record({
-      kind: 'sessions-ended',
-      text: `Ended ${count} session(s) signed in through identity platform session ${session}, found by its sid`,
-      ...(session ? { session } : {}),
-      outcome: 'removed',
-    });
-    return usersIn(ended);
+    const users = usersIn(ended);
+    const sessions = ended.filter(({ user }) => user).length;
+    emit({ type: 'sessions-ended', app: this.app, sid, sessions, users });
+    return users;
   }
 
   /**

@@ -10,10 +10,10 @@ import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, test } from 'node:test';
 import { AuthError } from '@azure/msal-node';
-import { ServiceUnavailableError } from '../shared/core/errors.ts';
-import { GraphClient, GraphError } from '../shared/core/graph-client.ts';
-import { TimeoutNetworkClient } from '../shared/core/msal/network-client.ts';
-import { freePorts } from './helpers/environment.ts';
+import { ServiceUnavailableError } from '../../shared/core/errors.ts';
+import { GraphClient, GraphError } from '../../shared/core/graph-client.ts';
+import { TimeoutNetworkClient } from '../../shared/core/msal/network-client.ts';
+import { freePorts } from '../helpers/environment.ts';
 
 const servers: Server[] = [];
 after(() => {

@@ -2,14 +2,14 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { EncryptedStore } from '../shared/core/store/encrypted-store.ts';
+import { EncryptedStore } from '../../../shared/core/store/encrypted-store.ts';
 import {
   type KeyValueStore,
   MemoryStore,
   REMOVAL_MARKER_SECONDS,
-} from '../shared/core/store/key-value-store.ts';
-import { RedisStore } from '../shared/core/store/redis-store.ts';
-import { startRedis } from './helpers/redis.ts';
+} from '../../../shared/core/store/key-value-store.ts';
+import { RedisStore } from '../../../shared/core/store/redis-store.ts';
+import { startRedis } from '../../helpers/redis.ts';
 
 const put = (value: string) => [{ set: 'k', value, ttlSeconds: 60 }];
 

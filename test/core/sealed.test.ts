@@ -1,7 +1,7 @@
 /** Sealing (shared/core/sealed.ts): AES-256-GCM under keys derived per purpose, with rotation. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Sealer } from '../shared/core/sealed.ts';
+import { Sealer } from '../../shared/core/sealed.ts';
 
 const oldSecret = 'o'.repeat(32);
 const newSecret = 'n'.repeat(32);

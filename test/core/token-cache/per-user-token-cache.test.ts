@@ -1,9 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { ConfidentialClientApplication } from '@azure/msal-node';
-import { MemoryStore } from '../shared/core/store/key-value-store.ts';
-import type { TokenCachePartition } from '../shared/core/token-cache/cache-plugin.ts';
-import { PerUserTokenCache } from '../shared/core/token-cache/per-user-token-cache.ts';
+import { MemoryStore } from '../../../shared/core/store/key-value-store.ts';
+import { PerUserTokenCache } from '../../../shared/core/token-cache/per-user-token-cache.ts';
 
 /** These tests drive partitions directly: no msal client is ever built. */
 const newCache = (store = new MemoryStore(), warmUsers = 0) =>
@@ -13,6 +11,18 @@ const newCache = (store = new MemoryStore(), warmUsers = 0) =>
     msalClient: () => assert.fail('no msal client here'),
     warmUsers,
   });
+
+/** Keeps a partition as a sign-in does (the store's copy). */
+const keep = (cache: PerUserTokenCache, serialized: string) =>
+  cache.keepSignIn(serialized, { startedAt: Date.now() });
+/** A request of the user: its lease, and the partition its msal client would load and save. */
+const leaseOf = (cache: PerUserTokenCache, homeAccountId: string) =>
+  cache.lease({ user: { homeAccountId } });
+const open = async (cache: PerUserTokenCache, homeAccountId: string) => {
+  const lease = await leaseOf(cache, homeAccountId);
+  assert.ok(lease, `a partition for ${homeAccountId}`);
+  return lease.partition;
+};
 
 const cacheOf = (homeAccountId: string) =>
   JSON.stringify({
@@ -25,11 +35,10 @@ const cacheOf = (homeAccountId: string) =>
 test('a request that opened the partition before a sign-out does not write the tokens back', async () => {
   const cache = newCache();
   const user = 'uid-1.utid';
-  await cache.partition(user).save(cacheOf(user));
+  await keep(cache, cacheOf(user));
   assert.equal((await cache.summary()).refreshTokens, 1);
 
-  const inFlight = cache.partition(user); // e.g. a refresh that started before the sign-out
-  await inFlight.load();
+  const inFlight = await open(cache, user); // e.g. a refresh that started before the sign-out
   await new Promise((resolve) => setTimeout(resolve, 2));
   await cache.remove(user);
   await inFlight.save(cacheOf(user));
@@ -37,14 +46,14 @@ test('a request that opened the partition before a sign-out does not write the t
 
   // A sign-in after the sign-out writes again.
   await new Promise((resolve) => setTimeout(resolve, 2));
-  await cache.partition(undefined).save(cacheOf(user));
+  await keep(cache, cacheOf(user));
   assert.equal((await cache.summary()).refreshTokens, 1);
 });
 
 test('removing one user leaves a user whose id contains theirs (unlike msal 7 removeAccount)', async () => {
   const cache = newCache();
-  await cache.partition('user1.tenant').save(cacheOf('user1.tenant'));
-  await cache.partition('user10.tenant').save(cacheOf('user10.tenant'));
+  await keep(cache, cacheOf('user1.tenant'));
+  await keep(cache, cacheOf('user10.tenant'));
   await cache.remove('user1.tenant');
   assert.deepEqual(
     (await cache.summary()).accounts.map((account) => account.homeAccountId),
@@ -56,28 +65,25 @@ test('a partition refuses to hold two users', async () => {
   const cache = newCache();
   const two = JSON.parse(cacheOf('a.t'));
   Object.assign(two.Account, JSON.parse(cacheOf('b.t')).Account);
-  await assert.rejects(cache.partition(undefined).save(JSON.stringify(two)), /exactly one account/);
+  await assert.rejects(keep(cache, JSON.stringify(two)), /exactly one account/);
 });
 
 test("dropping refused tokens keeps fresher ones another browser wrote, and blocks nobody's writes", async () => {
   const cache = newCache();
   const user = 'uid-2.utid';
-  await cache.partition(user).save(cacheOf(user));
-  const dead = cache.partition(user); // a request that will find its refresh token refused
-  await dead.load();
-  const signingIn = cache.partition(undefined); // the same user signing in in another browser
+  await keep(cache, cacheOf(user));
+  const dead = await open(cache, user); // a request that will find its refresh token refused
   const fresh = JSON.stringify({
     ...JSON.parse(cacheOf(user)),
     IdToken: { [`${user}-id`]: { home_account_id: user } },
   });
-  await signingIn.save(fresh);
+  await keep(cache, fresh); // the same user signing in in another browser
   await dead.clear();
   assert.equal((await cache.summary()).idTokens, 1, 'the fresh sign-in survives');
 
   // Nothing newer: the refused tokens go. And no sign-out marker: a request opened before still writes.
-  const opened = cache.partition(user);
-  const stale = cache.partition(user);
-  await stale.load();
+  const opened = await open(cache, user);
+  const stale = await open(cache, user);
   await stale.clear();
   assert.deepEqual((await cache.summary()).accounts, []);
   await opened.save(cacheOf(user));
@@ -86,7 +92,7 @@ test("dropping refused tokens keeps fresher ones another browser wrote, and bloc
 
 /** What the first level remembers for the user, as the next request sees it. */
 async function remembered(cache: PerUserTokenCache, user: string): Promise<string[]> {
-  const lease = await cache.lease(user);
+  const lease = await leaseOf(cache, user);
   if (!lease) return [];
   const token = lease.tokens?.get('scope');
   lease.release();
@@ -94,7 +100,7 @@ async function remembered(cache: PerUserTokenCache, user: string): Promise<strin
 }
 
 async function remember(cache: PerUserTokenCache, user: string, accessToken: string) {
-  const lease = await cache.lease(user);
+  const lease = await leaseOf(cache, user);
   assert.ok(lease, `a partition for ${user}`);
   lease.tokens?.set('scope', {
     accessToken,
@@ -108,7 +114,7 @@ test('the first level gives a remembered token while the partition is unchanged,
   const store = new MemoryStore();
   const cache = newCache(store, 10);
   const user = 'uid-1.utid';
-  await cache.partition(user).save(cacheOf(user));
+  await keep(cache, cacheOf(user));
   await remember(cache, user, 'at-1');
   // newCache's msalClient fails the test if a lease's client is ever built.
   assert.deepEqual(await remembered(cache, user), ['at-1']);
@@ -116,22 +122,22 @@ test('the first level gives a remembered token while the partition is unchanged,
 
   // Another instance writes the partition (a refresh there): what was remembered here goes.
   const elsewhere = newCache(store);
-  await elsewhere.partition(user).save(cacheOf(user).replace('-rt', '-rt2'));
+  await keep(elsewhere, cacheOf(user).replace('-rt', '-rt2'));
   assert.deepEqual(await remembered(cache, user), []);
 
   // Removed (a sign-out, here or elsewhere): nothing to lease, nothing remembered.
   await remember(cache, user, 'at-2');
   await elsewhere.remove(user);
-  assert.equal(await cache.lease(user), undefined);
+  assert.equal(await leaseOf(cache, user), undefined);
   await new Promise((resolve) => setTimeout(resolve, 2));
-  await elsewhere.partition(undefined).save(cacheOf(user)); // signs in again
+  await keep(elsewhere, cacheOf(user)); // signs in again
   assert.deepEqual(await remembered(cache, user), []);
   assert.equal((await cache.summary()).warmUsers, 0);
 });
 
 test('the first level remembers at most warmUsers users, the least recently used going first', async () => {
   const cache = newCache(new MemoryStore(), 2);
-  for (const user of ['a.t', 'b.t', 'c.t']) await cache.partition(user).save(cacheOf(user));
+  for (const user of ['a.t', 'b.t', 'c.t']) await keep(cache, cacheOf(user));
   await remember(cache, 'a.t', 'at-a');
   await remember(cache, 'b.t', 'at-b');
   assert.deepEqual(await remembered(cache, 'a.t'), ['at-a'], 'a used last, b is the oldest');
@@ -148,9 +154,9 @@ test('the first level remembers at most warmUsers users, the least recently used
 async function twoRequestsAtOnce() {
   const cache = newCache(new MemoryStore(), 10);
   const user = 'uid-1.utid';
-  await cache.partition(user).save(cacheOf(user));
+  await keep(cache, cacheOf(user));
   await remember(cache, user, 'at-1');
-  return { cache, user, first: await cache.lease(user), second: await cache.lease(user) };
+  return { cache, user, first: await leaseOf(cache, user), second: await leaseOf(cache, user) };
 }
 
 test('requests of one user at once share what is remembered, until the partition is written', async () => {
@@ -160,7 +166,7 @@ test('requests of one user at once share what is remembered, until the partition
   first?.release();
   second?.release();
   // A refresh writes the partition: what was remembered came from the one before.
-  await cache.partition(user).save(cacheOf(user).replace('-rt', '-rt2'));
+  await keep(cache, cacheOf(user).replace('-rt', '-rt2'));
   assert.deepEqual(await remembered(cache, user), [], 'the partition changed: nothing remembered');
 });
 
@@ -174,20 +180,15 @@ test('a token forgotten by one request is forgotten for the requests beside it',
 });
 
 test("after one request's msal wrote the partition, a request still on the old one adds nothing", async () => {
-  // The client stands for msal: it hands over the partition its plugin would load and save.
-  const cache = new PerUserTokenCache(new MemoryStore(), {
-    keyPrefix: 'test:msal:',
-    ttlSeconds: 60,
-    msalClient: (partition) => ({ partition }) as unknown as ConfidentialClientApplication,
-    warmUsers: 10,
-  });
+  // The lease's partition stands for msal's: its plugin loads and saves it.
+  const cache = newCache(new MemoryStore(), 10);
   const user = 'uid-1.utid';
-  await cache.partition(user).save(cacheOf(user));
+  await keep(cache, cacheOf(user));
   await remember(cache, user, 'at-old');
-  const refreshing = await cache.lease(user);
-  const beside = await cache.lease(user);
+  const refreshing = await leaseOf(cache, user);
+  const beside = await leaseOf(cache, user);
   assert.ok(refreshing && beside);
-  const { partition } = refreshing.client as unknown as { partition: TokenCachePartition };
+  const { partition } = refreshing;
   await partition.load();
   await partition.save(cacheOf(user).replace('-rt', '-rt2')); // msal refreshed
   assert.equal(beside.tokens?.get('scope'), undefined, 'the old partition is the past');

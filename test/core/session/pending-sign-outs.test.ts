@@ -7,19 +7,23 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ServiceUnavailableError } from '../shared/core/errors.ts';
-import { PendingSignOuts } from '../shared/core/session/pending-sign-outs.ts';
-import { labelOf, Timeline } from '../shared/timeline/timeline.ts';
+import { ServiceUnavailableError } from '../../../shared/core/errors.ts';
+import { onCoreEvent } from '../../../shared/core/events.ts';
+import { PendingSignOuts } from '../../../shared/core/session/pending-sign-outs.ts';
 
 test('a sign-out that fails otherwise than for want of an answer holds no other back, and is said once', async () => {
   let storeDown = true;
   const done: string[] = [];
-  const timeline = new Timeline('test');
+  const told: string[] = [];
+  const stopListening = onCoreEvent((event) => {
+    if (event.app === 'test' && event.type === 'sign-out-pending' && event.sid === 'broken')
+      told.push(event.state);
+  });
   const pending = new PendingSignOuts(async (sid) => {
     if (storeDown) throw new ServiceUnavailableError('Redis', 'redis://test', 'is not reachable');
     if (sid === 'broken') throw new Error('a bug of its own');
     done.push(sid);
-  }, timeline);
+  }, 'test');
   try {
     // Taken while the store does not answer: kept, the oldest first.
     assert.equal(await pending.signOut('broken'), 'waiting');
@@ -30,13 +34,10 @@ test('a sign-out that fails otherwise than for want of an answer holds no other 
     assert.deepEqual(done, ['fine'], 'carried out, though an older one fails');
     assert.equal(pending.has('fine'), false);
     assert.equal(pending.has('broken'), true, 'the failing one is kept: its sessions get no token');
-    const told = timeline
-      .all()
-      .filter((event) => event.session === labelOf('broken'))
-      .map((event) => (/failing/.test(event.text) ? 'failing' : 'waiting'));
     assert.deepEqual(told, ['waiting', 'failing'], 'said once');
   } finally {
     pending.close();
+    stopListening();
   }
 });
 

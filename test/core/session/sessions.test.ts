@@ -8,12 +8,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { removeEverythingOf } from '../samples/aspnetcore/sign-out.ts';
-import { type SessionData, Sessions } from '../shared/core/session/sessions.ts';
-import { type KeyValueStore, MemoryStore } from '../shared/core/store/key-value-store.ts';
-import { RedisStore } from '../shared/core/store/redis-store.ts';
-import { PerUserTokenCache } from '../shared/core/token-cache/per-user-token-cache.ts';
-import { startRedis, type TestRedis } from './helpers/redis.ts';
+import { type SessionData, Sessions } from '../../../shared/core/session/sessions.ts';
+import { removeEverythingOf } from '../../../shared/core/sign-out.ts';
+import { type KeyValueStore, MemoryStore } from '../../../shared/core/store/key-value-store.ts';
+import { RedisStore } from '../../../shared/core/store/redis-store.ts';
+import { PerUserTokenCache } from '../../../shared/core/token-cache/per-user-token-cache.ts';
+import { startRedis, type TestRedis } from '../../helpers/redis.ts';
 
 const SID = 'sid-of-the-identity-platform-session';
 

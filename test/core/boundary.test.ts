@@ -1,0 +1,69 @@
+/**
+ * The core's boundary: `shared/core/` imports nothing outside itself (its own files, Node.js and
+ * packages only), so that an app can copy the folder. The linter keeps it (`biome.json`); here,
+ * the rule is shown to fire, and the core's files are read for what they import.
+ */
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+import { promisify } from 'node:util';
+
+const root = path.resolve(import.meta.dirname, '../..');
+const core = path.join(root, 'shared/core');
+
+/** Lints `files` (path → source) laid out as in the repository, under the repository's rules. */
+async function lint(files: Record<string, string>): Promise<string> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'core-boundary-'));
+  const config = JSON.parse(readFileSync(path.join(root, 'biome.json'), 'utf8'));
+  config.vcs.enabled = false; // the probe is not in a git checkout
+  writeFileSync(path.join(dir, 'biome.json'), JSON.stringify(config));
+  for (const [file, source] of Object.entries(files)) {
+    mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
+    writeFileSync(path.join(dir, file), source);
+  }
+  const biome = path.join(root, 'node_modules/.bin/biome');
+  const run = promisify(execFile)(biome, ['lint', '--max-diagnostics=50', '.'], { cwd: dir });
+  return run.then(
+    ({ stdout, stderr }) => stdout + stderr,
+    (failed: { stdout: string; stderr: string }) => failed.stdout + failed.stderr,
+  );
+}
+
+const importing = (specifier: string) => `import { x } from '${specifier}';\nexport const y = x;\n`;
+
+test('the linter refuses an import out of the core, from any depth, and allows one within', async () => {
+  const output = await lint({
+    'shared/core/out.ts': importing('../timeline/timeline.ts'),
+    'shared/core/session/out.ts': importing('../../sample/inspector.ts'),
+    'shared/core/store/emulator.ts': importing('../../../emulator/index.ts'),
+    'shared/core/within.ts': importing('./events.ts'),
+    'shared/core/session/within.ts': importing('../token-cache/token-cache.ts'),
+  });
+  const refused = [...output.matchAll(/^(\S+\.ts):\d+:\d+ lint\/style\/noRestrictedImports/gm)]
+    .map((match) => match[1])
+    .sort();
+  assert.deepEqual(refused, [
+    'shared/core/out.ts',
+    'shared/core/session/out.ts',
+    'shared/core/store/emulator.ts',
+  ]);
+  assert.match(output, /The core \(shared\/core\/\) is what an app copies/);
+});
+
+test('no file of the core imports the timeline, observer, inspector, emulator, a sample or anything else outside it', () => {
+  const files = readdirSync(core, { recursive: true, encoding: 'utf8' }).filter((file) =>
+    file.endsWith('.ts'),
+  );
+  assert.ok(files.length > 10, 'the core is there');
+  const outside = files.flatMap((file) => {
+    const source = readFileSync(path.join(core, file), 'utf8');
+    return [...source.matchAll(/\bfrom '(\.[^']+)'/g)].flatMap(([, specifier]) => {
+      const target = path.resolve(path.dirname(path.join(core, file)), specifier as string);
+      return target.startsWith(core + path.sep) ? [] : [`${file}: ${specifier}`];
+    });
+  });
+  assert.deepEqual(outside, []);
+});
