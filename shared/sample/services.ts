@@ -1,4 +1,3 @@
-import type { ConfidentialClientApplication } from '@azure/msal-node';
 import type { Settings } from '../config/settings.ts';
 import { callApi } from '../core/call-api.ts';
 import { GraphClient } from '../core/graph-client.ts';
@@ -27,8 +26,6 @@ export interface SampleServices {
   /** This sample's server-side sessions, and their index by the identity platform's `sid`. */
   sessions: Sessions;
   signIn: OpenIdSignIn;
-  /** A msal client for this request, over one partition of the token cache. */
-  msalClient(partition: TokenCachePartition): ConfidentialClientApplication;
   /** Calls the API (Graph) for the signed-in user, with a token from the cache. */
   graphForUser: GraphForUser;
   identityPlatform: {
@@ -83,7 +80,6 @@ export function createSampleServices(
       msalClient,
       { app },
     ),
-    msalClient,
     graphForUser: graphForUser(
       callApi(new GraphClient(identity.graphUrl, identity.outboundTimeoutMs), provider.origin, {
         app,
