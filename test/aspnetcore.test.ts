@@ -10,10 +10,17 @@ import {
   startEnvironment,
   type TestEnvironment,
 } from './helpers/environment.ts';
+import { SAMPLE_ROUTES } from './helpers/routes.ts';
 
-const signInPath = '/AzureAD/Account/SignIn';
-const signOutPath = '/AzureAD/Account/SignOut';
-const profilePath = '/Home/Profile';
+const {
+  signIn: signInPath,
+  signOut: signOutPath,
+  api: profilePath,
+  redirect: redirectPath,
+  postLogout: postLogoutPath,
+  signedOut: signedOutPath,
+  frontChannel: frontChannelPath,
+} = SAMPLE_ROUTES.aspnetcore;
 
 describe('aspnetcore: removes the user from the token cache on sign-out', () => {
   let env: TestEnvironment;
@@ -99,10 +106,10 @@ describe('aspnetcore: removes the user from the token cache on sign-out', () => 
     assert.match(params.get('code_challenge') ?? '', /^[\w-]{43}$/);
     assert.ok((params.get('state') ?? '').length >= 32);
     assert.ok((params.get('nonce') ?? '').length >= 32);
-    assert.equal(params.get('redirect_uri'), `${env.sample.url}/signin-oidc`);
+    assert.equal(params.get('redirect_uri'), env.sample.url + redirectPath);
     // Only the identity platform may frame the front-channel URL; nobody may frame other pages.
     assert.match(response.headers.get('content-security-policy') ?? '', /frame-ancestors 'none'/);
-    const frontChannel = await fetch(`${env.sample.url}/signout-oidc?sid=unknown`);
+    const frontChannel = await fetch(`${env.sample.url}${frontChannelPath}?sid=unknown`);
     assert.equal(
       frontChannel.headers.get('content-security-policy'),
       `frame-ancestors ${env.emulator.identityUrl}`,
@@ -127,7 +134,7 @@ describe('aspnetcore: removes the user from the token cache on sign-out', () => 
     );
     assert.equal(
       logout.searchParams.get('post_logout_redirect_uri'),
-      `${env.sample.url}/signout-callback-oidc`,
+      env.sample.url + postLogoutPath,
     );
     assert.ok(logout.searchParams.get('state'));
     assert.ok(logout.searchParams.get('logout_hint'));
@@ -139,7 +146,7 @@ describe('aspnetcore: removes the user from the token cache on sign-out', () => 
     assert.doesNotMatch(await replayed.text(), /id="signed-in-user"/);
     // The identity platform then signs the browser out and comes back to the SignedOut page.
     const signedOut = await browser.navigate(logout.href, { method: 'GET' });
-    assert.equal(new URL(signedOut.url).pathname, '/AzureAD/Account/SignedOut');
+    assert.equal(new URL(signedOut.url).pathname, signedOutPath);
     assert.doesNotMatch(signedOut.html, /id="signed-in-user"/);
   });
 });
@@ -159,7 +166,7 @@ describe('aspnetcore: global sign-out through the front-channel logout URL', () 
   /** The `sid` of the browser's identity platform session. */
   const sidOf = (browser: Browser) => ssoSid(browser, env.emulator);
   const frontChannel = (query: string, init: RequestInit = {}) =>
-    fetch(`${env.sample.url}/signout-oidc?${query}`, { redirect: 'manual', ...init });
+    fetch(`${env.sample.url}${frontChannelPath}?${query}`, { redirect: 'manual', ...init });
 
   before(async () => {
     env = await startEnvironment('aspnetcore');
@@ -179,7 +186,10 @@ describe('aspnetcore: global sign-out through the front-channel logout URL', () 
     // The browser loaded the front-channel logout URL, without cookies, and got what Entra expects.
     assert.equal(browser.frontChannelRequests.length, 1);
     const [request] = browser.frontChannelRequests;
-    assert.match(request!.url, new RegExp(`^${env.sample.url}/signout-oidc\\?sid=[0-9a-f-]{36}$`));
+    assert.match(
+      request!.url,
+      new RegExp(`^${env.sample.url}${frontChannelPath}\\?sid=[0-9a-f-]{36}$`),
+    );
     assert.equal(request!.status, 200);
     assert.equal(request!.headers.get('cache-control'), 'no-cache, no-store');
     assert.equal(request!.headers.get('pragma'), 'no-cache');
@@ -245,14 +255,18 @@ describe('aspnetcore: global sign-out through the front-channel logout URL', () 
     const megan = await signedIn(2);
     const alex = await signedIn(1);
     // Alex's browser sends Alex's cookie with Megan's sid: Megan's sign-out all the same.
-    const mismatch = await alex.request(`${env.sample.url}/signout-oidc?sid=${await sidOf(megan)}`);
+    const mismatch = await alex.request(
+      `${env.sample.url}${frontChannelPath}?sid=${await sidOf(megan)}`,
+    );
     assert.equal(mismatch.status, 200);
     assert.doesNotMatch(mismatch.headers.getSetCookie().join('\n'), /aspnetcore\.session=;/);
     assert.deepEqual(await cachedUsernames(), [user(1)]);
     assert.equal(await isSignedIn(megan), false);
     assert.equal(await isSignedIn(alex), true, "Alex's session is another sign-in's: it stays");
     // With Alex's own sid, his cookie goes too.
-    const matching = await alex.request(`${env.sample.url}/signout-oidc?sid=${await sidOf(alex)}`);
+    const matching = await alex.request(
+      `${env.sample.url}${frontChannelPath}?sid=${await sidOf(alex)}`,
+    );
     assert.match(matching.headers.getSetCookie().join('\n'), /aspnetcore\.session=;/);
     assert.equal(await isSignedIn(alex), false);
   });
@@ -351,7 +365,7 @@ describe('aspnetcore: sign-in refuses bad input, shows why, and keeps no tokens'
     const page = await browser.signIn(env.sample.url + signInPath, username(), password());
     browser.autoSubmitForms = true;
     const form = parseForm(page.html, page.url);
-    assert.equal(form.action, `${env.sample.url}/signin-oidc`);
+    assert.equal(form.action, env.sample.url + redirectPath);
     assert.ok(form.fields.code && form.fields.state);
     return form;
   }
@@ -442,7 +456,10 @@ describe('aspnetcore: sign-in refuses bad input, shows why, and keeps no tokens'
       assert.equal(response.status, 302);
       // The transaction travels with the browser, sealed, and stays small.
       const cookie = response.headers.get('set-cookie') ?? '';
-      assert.match(cookie, /^aspnetcore\.signin\.[\w-]{16}=[\w-]+; path=\/signin-oidc; /);
+      assert.match(
+        cookie,
+        new RegExp(`^aspnetcore\\.signin\\.[\\w-]{16}=[\\w-]+; path=${redirectPath}; `),
+      );
       assert.ok(cookie.length < 1_000, `a ${cookie.length}-byte cookie`);
     }
     await emptyCache();

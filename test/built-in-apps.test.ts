@@ -12,6 +12,7 @@ import { decodeJwt } from 'jose';
 import { samples } from '../samples/index.ts';
 import { Browser } from './helpers/browser.ts';
 import { freePorts, startEnvironment, type TestEnvironment } from './helpers/environment.ts';
+import { SAMPLE_ROUTES } from './helpers/routes.ts';
 
 const python = samples.python.registration;
 
@@ -36,7 +37,11 @@ describe('the built-in apps, used by another local process', () => {
     // Adele signs in to python: her browser has an SSO session at the emulator from then on.
     browser = new Browser();
     const adele = env.emulator.users[0]?.userPrincipalName;
-    const home = await browser.signIn(`${env.sample.url}/login`, adele, env.password);
+    const home = await browser.signIn(
+      env.sample.url + SAMPLE_ROUTES.python.signIn,
+      adele,
+      env.password,
+    );
     assert.match(home.html, /id="signed-in-user">AdeleV@/);
   });
   after(() => env.close());
@@ -88,9 +93,9 @@ describe('the built-in apps, used by another local process', () => {
     assert.equal(redeemed.body.error, 'invalid_client');
     assert.deepEqual(redeemed.body.error_codes, [7000215]);
 
-    assert.equal((await browser.get(`${env.sample.url}/graphcall`)).status, 200);
+    assert.equal((await browser.get(env.sample.url + SAMPLE_ROUTES.python.api)).status, 200);
     const again = await new Browser().signIn(
-      `${env.sample.url}/login`,
+      env.sample.url + SAMPLE_ROUTES.python.signIn,
       env.emulator.users[1]?.userPrincipalName,
       env.password,
     );

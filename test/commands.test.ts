@@ -15,6 +15,7 @@ import { Browser } from './helpers/browser.ts';
 import { Command } from './helpers/command.ts';
 import { freeConsecutivePorts, freePorts, portsEnv } from './helpers/environment.ts';
 import { startRedis } from './helpers/redis.ts';
+import { SAMPLE_ROUTES } from './helpers/routes.ts';
 
 const running: Command[] = [];
 afterEach(() => {
@@ -91,7 +92,11 @@ describe('several instances over Redis', () => {
     // Signed in through one, signed in on the other: the session is in Redis.
     const browser = new Browser();
     const user = 'AlexW@contoso.onmicrosoft.com';
-    await browser.signIn(`http://localhost:${first}/AzureAD/Account/SignIn`, user, 'Passw0rd!');
+    await browser.signIn(
+      `http://localhost:${first}${SAMPLE_ROUTES.aspnetcore.signIn}`,
+      user,
+      'Passw0rd!',
+    );
     const other = await browser.get(`http://localhost:${second}/`);
     assert.match(other.html, new RegExp(`id="signed-in-user">${user}<`));
 
@@ -169,12 +174,15 @@ describe('samples in several terminals', () => {
     const pythonUrl = `http://localhost:${env.PYTHON_PORT}`;
     const user = 'AdeleV@contoso.onmicrosoft.com';
     const first = await browser.signIn(
-      `${aspnetcoreUrl}/AzureAD/Account/SignIn`,
+      aspnetcoreUrl + SAMPLE_ROUTES.aspnetcore.signIn,
       user,
       'Passw0rd!',
     );
     assert.match(first.html, /id="signed-in-user"/);
-    assert.match((await browser.signIn(`${pythonUrl}/login`)).html, /id="signed-in-user"/);
+    assert.match(
+      (await browser.signIn(pythonUrl + SAMPLE_ROUTES.python.signIn)).html,
+      /id="signed-in-user"/,
+    );
   });
 
   test("the built-in apps' secrets: a key made once (0600) by whichever sample comes first, read by the other", async () => {
@@ -192,12 +200,14 @@ describe('samples in several terminals', () => {
     // One of them redeems its codes at the emulator the other runs: both derived the same secrets.
     const browser = new Browser();
     const first = await browser.signIn(
-      `http://localhost:${env.ASPNETCORE_PORT}/AzureAD/Account/SignIn`,
+      `http://localhost:${env.ASPNETCORE_PORT}${SAMPLE_ROUTES.aspnetcore.signIn}`,
       'AdeleV@contoso.onmicrosoft.com',
       'Passw0rd!',
     );
     assert.match(first.html, /id="signed-in-user"/);
-    const second = await browser.signIn(`http://localhost:${env.PYTHON_PORT}/login`);
+    const second = await browser.signIn(
+      `http://localhost:${env.PYTHON_PORT}${SAMPLE_ROUTES.python.signIn}`,
+    );
     assert.match(second.html, /id="signed-in-user"/);
   });
 
@@ -211,8 +221,12 @@ describe('samples in several terminals', () => {
     // Alex signs in to python and calls Graph before the emulator goes away.
     const python = `http://localhost:${env.PYTHON_PORT}`;
     const alex = new Browser();
-    await alex.signIn(`${python}/login`, 'AlexW@contoso.onmicrosoft.com', 'Passw0rd!');
-    assert.equal((await alex.get(`${python}/graphcall`)).status, 200);
+    await alex.signIn(
+      python + SAMPLE_ROUTES.python.signIn,
+      'AlexW@contoso.onmicrosoft.com',
+      'Passw0rd!',
+    );
+    assert.equal((await alex.get(python + SAMPLE_ROUTES.python.api)).status, 200);
 
     assert.ok(await first.interrupt());
     await second.waitFor(/Started the identity platform emulator/, 15_000);
@@ -223,16 +237,16 @@ describe('samples in several terminals', () => {
 
     // Alex's cached tokens mean nothing to the new emulator (another signing key, no refresh
     // tokens): the sample drops them and sends Alex to sign in, instead of an error page.
-    const after = await alex.request(`${python}/graphcall`);
+    const after = await alex.request(python + SAMPLE_ROUTES.python.api);
     assert.equal(after.status, 302);
-    assert.equal(after.headers.get('location'), '/login');
+    assert.equal(after.headers.get('location'), SAMPLE_ROUTES.python.signIn);
     const again = await alex.signIn(
-      `${python}/login`,
+      python + SAMPLE_ROUTES.python.signIn,
       'AlexW@contoso.onmicrosoft.com',
       'Passw0rd!',
     );
     assert.match(again.html, /id="signed-in-user">AlexW@contoso\.onmicrosoft\.com</);
-    assert.equal((await alex.get(`${python}/graphcall`)).status, 200);
+    assert.equal((await alex.get(python + SAMPLE_ROUTES.python.api)).status, 200);
     assert.ok(await second.interrupt());
   });
 

@@ -15,6 +15,7 @@ import { allSamples, samples } from '../samples/index.ts';
 import { ConfigurationError, type Environment, loadSettings } from '../shared/config/settings.ts';
 import { instancesArgument } from '../shared/run/command-line.ts';
 import { emulatorApps } from '../shared/run/emulator-apps.ts';
+import { SAMPLE_ROUTES } from './helpers/routes.ts';
 
 const tenantId = '11111111-2222-3333-4444-555555555555';
 const clientId = '66666666-7777-8888-9999-000000000000';
@@ -67,12 +68,18 @@ describe('configuration', () => {
       registrations.map((registration) => registration.displayName),
     );
     const [aspnetcoreApp, aspnetApp] = apps;
+    const { aspnetcore, aspnet } = SAMPLE_ROUTES;
     assert.deepEqual(aspnetcoreApp?.redirectUris, [
-      'http://localhost:5001/signin-oidc',
-      'http://localhost:5001/signout-callback-oidc',
+      `http://localhost:5001${aspnetcore.redirect}`,
+      `http://localhost:5001${aspnetcore.postLogout}`,
     ]);
-    assert.equal(aspnetcoreApp?.frontChannelLogoutUrl, 'http://localhost:5001/signout-oidc');
-    assert.deepEqual(aspnetApp?.redirectUris, ['http://localhost:3002/']);
+    assert.equal(
+      aspnetcoreApp?.frontChannelLogoutUrl,
+      `http://localhost:5001${aspnetcore.frontChannel}`,
+    );
+    // aspnet's redirect URI and post-logout redirect URI are one: registered once.
+    assert.equal(aspnet.postLogout, aspnet.redirect);
+    assert.deepEqual(aspnetApp?.redirectUris, [`http://localhost:3002${aspnet.redirect}`]);
     assert.equal(aspnetApp?.frontChannelLogoutUrl, undefined);
     // Its API permissions are the Graph scopes the sample asks for: all it can be granted.
     assert.deepEqual(

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { Browser } from './helpers/browser.ts';
 import { startSamples, type TestEnvironment } from './helpers/environment.ts';
+import { SAMPLE_ROUTES } from './helpers/routes.ts';
 
 let env: TestEnvironment;
 before(async () => {
@@ -14,18 +15,16 @@ before(async () => {
 });
 after(() => env.close());
 
-const signIn = { aspnetcore: '/AzureAD/Account/SignIn', aspnet: '/Account/SignIn' };
-
 test('signing in over a cross-site form_post works, with the sign-in cookie SameSite=None; Secure', async () => {
   assert.match(env.emulator.identityUrl, /^http:\/\/127\.0\.0\.1:\d+$/);
   const browser = new Browser();
-  const start = await browser.request(env.sample.url + signIn.aspnetcore);
+  const start = await browser.request(env.sample.url + SAMPLE_ROUTES.aspnetcore.signIn);
   assert.match(
     start.headers.get('set-cookie') ?? '',
     /aspnetcore\.signin\.[\w-]{16}=.*samesite=none; secure/i,
   );
   const home = await browser.signIn(
-    env.sample.url + signIn.aspnetcore,
+    env.sample.url + SAMPLE_ROUTES.aspnetcore.signIn,
     env.emulator.users[0]!.userPrincipalName,
     env.password,
   );
@@ -37,11 +36,11 @@ for (const name of ['aspnetcore', 'aspnet'] as const) {
     const sample = env.samples[name]!.url;
     const browser = new Browser();
     const user = env.emulator.users[1]!.userPrincipalName;
-    await browser.signIn(sample + signIn[name], user, env.password);
+    await browser.signIn(sample + SAMPLE_ROUTES[name].signIn, user, env.password);
     const first = await browser.jar.getCookieString(sample);
 
     // Sign in again (SSO): the response comes back cross-site, without the session cookie.
-    await browser.signIn(sample + signIn[name]);
+    await browser.signIn(sample + SAMPLE_ROUTES[name].signIn);
     const second = await browser.jar.getCookieString(sample);
     assert.notEqual(first, second);
 

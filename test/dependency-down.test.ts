@@ -14,9 +14,9 @@ import {
   type TestEnvironment,
 } from './helpers/environment.ts';
 import type { FaultyProxy } from './helpers/faulty-proxy.ts';
+import { SAMPLE_ROUTES } from './helpers/routes.ts';
 
-const profilePath = '/Home/Profile';
-const signInPath = '/AzureAD/Account/SignIn';
+const { api: profilePath, signIn: signInPath } = SAMPLE_ROUTES.aspnetcore;
 
 /** What the error page says, and what its header shows. */
 function errorPage(html: string) {
@@ -114,11 +114,11 @@ describe('the identity platform stops answering while a token must be refreshed'
   test('503 naming the identity platform and its address, the user still signed in', async () => {
     const browser = new Browser();
     const user = env.emulator.users[1]!.userPrincipalName;
-    await browser.signIn(`${env.sample.url}/login`, user, env.password);
-    assert.equal((await browser.get(`${env.sample.url}/graphcall`)).status, 200);
+    await browser.signIn(env.sample.url + SAMPLE_ROUTES.python.signIn, user, env.password);
+    assert.equal((await browser.get(env.sample.url + SAMPLE_ROUTES.python.api)).status, 200);
 
     await env.emulator.close();
-    const down = await browser.get(`${env.sample.url}/graphcall`);
+    const down = await browser.get(env.sample.url + SAMPLE_ROUTES.python.api);
     assert.equal(down.status, 503);
     const page = errorPage(down.html);
     assert.equal(page.title, 'The identity platform is not available');
@@ -129,7 +129,7 @@ describe('the identity platform stops answering while a token must be refreshed'
       ),
     );
     assert.equal(page.signedInAs, user);
-    assert.equal(page.tryAgain, '/graphcall');
+    assert.equal(page.tryAgain, SAMPLE_ROUTES.python.api);
     const home = await browser.get(`${env.sample.url}/`);
     assert.match(home.html, new RegExp(`id="signed-in-user">${user}<`), 'still signed in');
   });
@@ -242,13 +242,13 @@ describe('the identity platform hangs or fails while the sample redeems a code o
   });
   after(() => close());
 
-  const usersPath = '/msal4jsample/graph/users';
+  const usersPath = SAMPLE_ROUTES.java.api;
 
   test('a token endpoint that hangs during sign-in: a 503 within the timeout, not a hang', async () => {
     const browser = new Browser();
     browser.autoSubmitForms = false;
     const formPost = await browser.signIn(
-      `${env.sample.url}/msal4jsample/secure/aad`,
+      env.sample.url + SAMPLE_ROUTES.java.signIn,
       env.emulator.users[0]!.userPrincipalName,
       env.password,
     );
@@ -266,7 +266,7 @@ describe('the identity platform hangs or fails while the sample redeems a code o
   test('a token endpoint that hangs, or answers 503, during a refresh: 503, then it works again', async () => {
     const browser = new Browser();
     const user = env.emulator.users[1]!.userPrincipalName;
-    await browser.signIn(`${env.sample.url}/msal4jsample/secure/aad`, user, env.password);
+    await browser.signIn(env.sample.url + SAMPLE_ROUTES.java.signIn, user, env.password);
     assert.equal((await browser.get(env.sample.url + usersPath)).status, 200);
 
     for (const [fault, reason] of [

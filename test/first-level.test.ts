@@ -11,10 +11,9 @@ import { createClient } from 'redis';
 import { Browser } from './helpers/browser.ts';
 import { startSamples, type TestEnvironment } from './helpers/environment.ts';
 import { startRedis, type TestRedis } from './helpers/redis.ts';
+import { SAMPLE_ROUTES } from './helpers/routes.ts';
 
-const signIn = '/AzureAD/Account/SignIn';
-const profile = '/Home/Profile';
-const signOut = '/AzureAD/Account/SignOut';
+const { signIn, api: profile, signOut } = SAMPLE_ROUTES.aspnetcore;
 
 let redis: TestRedis | undefined;
 let env: TestEnvironment;

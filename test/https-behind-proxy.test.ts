@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { freePorts, startEnvironment, type TestEnvironment } from './helpers/environment.ts';
+import { SAMPLE_ROUTES } from './helpers/routes.ts';
 
 let env: TestEnvironment;
 let port: number;
@@ -19,9 +20,9 @@ after(() => env.close());
 
 test('plain http without X-Forwarded-Proto: 400 naming the base URL, on every route', async () => {
   for (const [method, path] of [
-    ['GET', '/'],
-    ['GET', '/AzureAD/Account/SignIn'],
-    ['POST', '/signin-oidc'],
+    ['GET', SAMPLE_ROUTES.aspnetcore.home],
+    ['GET', SAMPLE_ROUTES.aspnetcore.signIn],
+    ['POST', SAMPLE_ROUTES.aspnetcore.redirect],
   ] as const) {
     const response = await fetch(`http://localhost:${port}${path}`, { method, redirect: 'manual' });
     assert.equal(response.status, 400, `${method} ${path}`);
@@ -33,7 +34,7 @@ test('plain http without X-Forwarded-Proto: 400 naming the base URL, on every ro
 });
 
 test('through the proxy (X-Forwarded-Proto: https) it works, with Secure cookies', async () => {
-  const response = await fetch(`http://localhost:${port}/AzureAD/Account/SignIn`, {
+  const response = await fetch(`http://localhost:${port}${SAMPLE_ROUTES.aspnetcore.signIn}`, {
     headers: { 'X-Forwarded-Proto': 'https' },
     redirect: 'manual',
   });

@@ -3,6 +3,7 @@ import diagnosticsChannel from 'node:diagnostics_channel';
 import { after, before, test } from 'node:test';
 import { Browser } from './helpers/browser.ts';
 import { startEnvironment, type TestEnvironment } from './helpers/environment.ts';
+import { SAMPLE_ROUTES } from './helpers/routes.ts';
 
 /**
  * In emulator mode nothing may leave the machine: msal must not call login.microsoftonline.com
@@ -35,10 +36,10 @@ after(async () => {
 test('in emulator mode, sign-in, token refresh, API calls and sign-out reach only localhost', async () => {
   const browser = new Browser();
   const user = env.emulator.users[0]!.userPrincipalName;
-  await browser.signIn(`${env.sample.url}/AzureAD/Account/SignIn`, user, env.password);
-  const profile = await browser.get(`${env.sample.url}/Home/Profile`);
+  await browser.signIn(env.sample.url + SAMPLE_ROUTES.aspnetcore.signIn, user, env.password);
+  const profile = await browser.get(env.sample.url + SAMPLE_ROUTES.aspnetcore.api);
   assert.equal(profile.status, 200);
-  await browser.get(`${env.sample.url}/AzureAD/Account/SignOut`);
+  await browser.get(env.sample.url + SAMPLE_ROUTES.aspnetcore.signOut);
 
   // The flow did make requests (discovery, token, refresh, Graph), so the recording works...
   assert.ok(env.emulator.tokenRequests.some((request) => request.grantType === 'refresh_token'));

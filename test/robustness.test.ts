@@ -11,32 +11,41 @@ import { after, before, test } from 'node:test';
 import { type SampleName, sampleNames } from '../samples/index.ts';
 import { Browser } from './helpers/browser.ts';
 import { startSamples, type TestEnvironment } from './helpers/environment.ts';
+import { SAMPLE_ROUTES } from './helpers/routes.ts';
 
 const SEED = Number(process.env.ROBUSTNESS_SEED ?? 20261125);
 const REQUESTS_PER_SERVER = 70;
 const ANSWER_WITHIN_MS = 5_000;
 
-/** The routes that take input, per server. `{t}` is the tenant id. */
+const { aspnetcore, aspnet, java, python } = SAMPLE_ROUTES;
+/**
+ * The routes that take input, per server. `{t}` is the tenant id. A path two of a sample's routes
+ * share is listed once: aspnet's redirect and post-logout paths are its home, java's redirect path
+ * its sign-in, python's post-logout path its home and its front-channel path its sign-out. java's
+ * front-channel path has no route, and its post-logout path is its home with a slash.
+ */
 const routes: Record<SampleName | 'identity' | 'graph', string[]> = {
   aspnetcore: [
-    '/',
-    '/AzureAD/Account/SignIn',
-    '/signin-oidc',
-    '/Home/Profile',
-    '/AzureAD/Account/SignOut',
-    '/signout-callback-oidc',
-    '/signout-oidc',
+    aspnetcore.home,
+    aspnetcore.signIn,
+    aspnetcore.redirect,
+    aspnetcore.api,
+    aspnetcore.signOut,
+    aspnetcore.postLogout,
+    aspnetcore.frontChannel,
     '/cache',
   ],
-  aspnet: ['/', '/Account/SignIn', '/Home/ReadMail', '/Account/SignOut', '/cache'],
-  java: [
-    '/msal4jsample',
-    '/msal4jsample/secure/aad',
-    '/msal4jsample/graph/users',
-    '/msal4jsample/sign_out',
+  aspnet: [aspnet.home, aspnet.signIn, aspnet.api, aspnet.signOut, '/cache'],
+  java: [java.home, java.signIn, java.api, java.signOut, '/cache'],
+  python: [
+    python.home,
+    python.signIn,
+    python.loginStart,
+    python.redirect,
+    python.api,
+    python.signOut,
     '/cache',
   ],
-  python: ['/', '/login', '/login/start', '/getAToken', '/graphcall', '/logout', '/cache'],
   identity: [
     '/',
     '/{t}/v2.0/.well-known/openid-configuration',
@@ -48,13 +57,6 @@ const routes: Record<SampleName | 'identity' | 'graph', string[]> = {
     '/{t}/oauth2/v2.0/logoutsession',
   ],
   graph: ['/v1.0/me', '/v1.0/users', '/v1.0/me/messages'],
-};
-
-const signInPaths: Record<SampleName, string> = {
-  aspnetcore: '/AzureAD/Account/SignIn',
-  aspnet: '/Account/SignIn',
-  java: '/msal4jsample/secure/aad',
-  python: '/login',
 };
 
 /** mulberry32: a small seeded generator, so that a failing run can be replayed. */
@@ -303,7 +305,7 @@ test(`${REQUESTS_PER_SERVER} hostile requests per server: never a 5xx, a stack t
   for (const [index, name] of sampleNames.entries()) {
     const user = env.emulator.users[0]!.userPrincipalName;
     await browser.signIn(
-      env.samples[name]!.url + signInPaths[name],
+      env.samples[name]!.url + SAMPLE_ROUTES[name].signIn,
       ...(index === 0 ? [user, env.password] : []),
     );
   }
@@ -348,9 +350,12 @@ test(`${REQUESTS_PER_SERVER} hostile requests per server: never a 5xx, a stack t
 
 test('a malformed Host header on routes that read their query: answered, never a 500', async () => {
   const cases: Array<[string, string]> = [
-    [env.samples.python!.url, '/getAToken?code=x&state=y'],
-    [env.samples.aspnetcore!.url, '/AzureAD/Account/SignIn?redirectUri=/Home/Profile'],
-    [env.samples.aspnetcore!.url, '/signout-oidc?sid=00000000-0000-4000-8000-000000000000'],
+    [env.samples.python!.url, `${python.redirect}?code=x&state=y`],
+    [env.samples.aspnetcore!.url, `${aspnetcore.signIn}?redirectUri=${aspnetcore.api}`],
+    [
+      env.samples.aspnetcore!.url,
+      `${aspnetcore.frontChannel}?sid=00000000-0000-4000-8000-000000000000`,
+    ],
     [env.emulator.identityUrl, `/${env.emulator.tenantId}/oauth2/v2.0/logout?state=x`],
   ];
   for (const [url, target] of cases) {
@@ -367,7 +372,7 @@ test('a malformed Host header on routes that read their query: answered, never a
 test('return paths that are not URLs at all, or too long once normalised, are ignored: never a 500', async () => {
   for (const redirectUri of ['//[', '/\\[', '//%', '//a:99999', `/${'é'.repeat(400)}`]) {
     const response = await fetch(
-      `${env.samples.aspnetcore!.url}/AzureAD/Account/SignIn?redirectUri=${encodeURIComponent(redirectUri)}`,
+      `${env.samples.aspnetcore!.url}${aspnetcore.signIn}?redirectUri=${encodeURIComponent(redirectUri)}`,
       { redirect: 'manual' },
     );
     assert.equal(response.status, 302, redirectUri);

@@ -23,21 +23,9 @@ import {
 } from './helpers/environment.ts';
 import type { FaultyProxy } from './helpers/faulty-proxy.ts';
 import { startRedis, type TestRedis } from './helpers/redis.ts';
+import { SAMPLE_ROUTES } from './helpers/routes.ts';
 
-const routes: Record<SampleName, { signIn: string; api: string; signOut: string }> = {
-  aspnetcore: {
-    signIn: '/AzureAD/Account/SignIn',
-    api: '/Home/Profile',
-    signOut: '/AzureAD/Account/SignOut',
-  },
-  aspnet: { signIn: '/Account/SignIn', api: '/Home/ReadMail', signOut: '/Account/SignOut' },
-  java: {
-    signIn: '/msal4jsample/secure/aad',
-    api: '/msal4jsample/graph/users',
-    signOut: '/msal4jsample/sign_out',
-  },
-  python: { signIn: '/login', api: '/graphcall', signOut: '/logout' },
-};
+const routes = SAMPLE_ROUTES;
 const names = Object.keys(routes) as SampleName[];
 
 let redis: TestRedis | undefined;
@@ -126,7 +114,10 @@ describe('two instances over Redis behave as one app', () => {
       assert.equal((await browser.request(at('aspnetcore', 0, routes.aspnetcore.api))).status, 200);
       const sid = await ssoSid(browser, env.emulator);
       // No cookie: the identity platform's iframe, landing on the other instance.
-      assert.equal((await fetch(at('aspnetcore', 1, `/signout-oidc?sid=${sid}`))).status, 200);
+      assert.equal(
+        (await fetch(at('aspnetcore', 1, `${routes.aspnetcore.frontChannel}?sid=${sid}`))).status,
+        200,
+      );
       assert.equal(await signedInAs(browser, at('aspnetcore', 0)), undefined);
       const summary = await cacheSummary(at('aspnetcore', 0, ''));
       assert.deepEqual([summary.accounts, summary.sessions, summary.sids], [[], 0, 0]);
@@ -141,7 +132,9 @@ describe('two instances over Redis behave as one app', () => {
       const browser = await signedIn('aspnetcore', 0, 1);
       const sid = await ssoSid(browser, env.emulator);
       // `sid:<sid>:sessions` is the set of its sessions: read as a record, Redis would refuse.
-      const crafted = await fetch(at('aspnetcore', 1, `/signout-oidc?sid=${sid}:sessions`));
+      const crafted = await fetch(
+        at('aspnetcore', 1, `${routes.aspnetcore.frontChannel}?sid=${sid}:sessions`),
+      );
       assert.equal(crafted.status, 200);
       assert.ok(await signedInAs(browser, at('aspnetcore', 0)), 'nobody signed out');
       await browser.get(at('aspnetcore', 0, routes.aspnetcore.signOut));
@@ -158,7 +151,10 @@ describe('two instances over Redis behave as one app', () => {
       const inFlight = browser.request(at('aspnetcore', 0, routes.aspnetcore.api));
       await held.arrived;
       // ...while the user signs out elsewhere, and the front-channel request lands on B.
-      assert.equal((await fetch(at('aspnetcore', 1, `/signout-oidc?sid=${sid}`))).status, 200);
+      assert.equal(
+        (await fetch(at('aspnetcore', 1, `${routes.aspnetcore.frontChannel}?sid=${sid}`))).status,
+        200,
+      );
       held.release();
       assert.equal((await inFlight).status, 200, 'the request in flight completes');
 

@@ -12,6 +12,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { startEnvironment, type TestEnvironment } from './helpers/environment.ts';
+import { SAMPLE_ROUTES } from './helpers/routes.ts';
 
 let env: TestEnvironment;
 before(async () => {
@@ -33,7 +34,7 @@ const heap = async () => {
 /** A made-up response to the redirect URI, with a cookie named as its state's would be. */
 const madeUp = async () => {
   const state = randomBytes(32).toString('base64url');
-  const response = await fetch(`${env.sample.url}/signin-oidc`, {
+  const response = await fetch(env.sample.url + SAMPLE_ROUTES.aspnetcore.redirect, {
     method: 'POST',
     headers: {
       'content-type': 'application/x-www-form-urlencoded',

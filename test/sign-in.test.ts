@@ -9,19 +9,15 @@ import { CookieJar } from 'tough-cookie';
 import type { SampleName } from '../samples/index.ts';
 import { Browser } from './helpers/browser.ts';
 import { cacheSummary, startSamples, type TestEnvironment } from './helpers/environment.ts';
+import { SAMPLE_ROUTES } from './helpers/routes.ts';
 
 /** Where each sample starts a sign-in, and the page a signed-in user lands on. */
 const starts: Record<SampleName, string> = {
-  aspnetcore: '/AzureAD/Account/SignIn',
-  aspnet: '/Account/SignIn',
-  java: '/msal4jsample/secure/aad',
-  python: '/login/start',
-};
-const signOuts: Record<SampleName, string> = {
-  aspnetcore: '/AzureAD/Account/SignOut',
-  aspnet: '/Account/SignOut',
-  java: '/msal4jsample/sign_out',
-  python: '/logout',
+  aspnetcore: SAMPLE_ROUTES.aspnetcore.signIn,
+  aspnet: SAMPLE_ROUTES.aspnet.signIn,
+  java: SAMPLE_ROUTES.java.signIn,
+  // python's sign-in page only links to the sign-in: the link's target starts it.
+  python: SAMPLE_ROUTES.python.loginStart,
 };
 const names = Object.keys(starts) as SampleName[];
 
@@ -53,7 +49,7 @@ describe('two sign-ins started at once in one browser', () => {
       const firstPage = await browser.signIn(first.headers.get('location')!);
       assert.equal(firstPage.status, 200, `the first sign-in: ${firstPage.html.slice(0, 300)}`);
       assert.equal(await signedInAs(browser, name), user);
-      await browser.get(url(name, signOuts[name]));
+      await browser.get(url(name, SAMPLE_ROUTES[name].signOut));
       if (name === 'aspnetcore') {
         // A form_post comes back without the session cookie: the first tab's sign-in could not
         // end the session the second one started. Both are of the same identity platform
@@ -82,7 +78,7 @@ describe('many sign-ins started in one browser (a site sending the user to a sig
         assert.equal(last.status, 302);
       }
       // Only the five most recent sign-ins have a cookie (aspnet's reach every one of its pages).
-      const cookies = await browser.jar.getCookies(url(name, '/signin-oidc'));
+      const cookies = await browser.jar.getCookies(url(name, SAMPLE_ROUTES[name].redirect));
       const atRoot = await browser.jar.getCookies(url(name, '/'));
       const transactions = [...cookies, ...atRoot].filter((cookie) =>
         /^\w+\.signin\.[\w-]{16}$/.test(cookie.key),
@@ -92,7 +88,7 @@ describe('many sign-ins started in one browser (a site sending the user to a sig
       const page = await browser.signIn(last!.headers.get('location')!);
       assert.equal(page.status, 200, page.url);
       assert.equal(await signedInAs(browser, name), user);
-      const signOut = await browser.request(url(name, signOuts[name]));
+      const signOut = await browser.request(url(name, SAMPLE_ROUTES[name].signOut));
       assert.equal(signOut.status, 302);
       assert.equal(await signedInAs(browser, name), undefined);
     });
@@ -115,7 +111,7 @@ describe("sign-ins started from another site's page (an image: a cross-site requ
           await jar.setCookie(setCookie, start, { sameSiteContext: 'none', ignoreError: true });
         }
       }
-      const atRedirect = await jar.getCookies(url(name, name === 'aspnet' ? '/' : '/signin-oidc'));
+      const atRedirect = await jar.getCookies(url(name, SAMPLE_ROUTES[name].redirect));
       const transactions = atRedirect.filter((cookie) => /\.signin\.[\w-]{16}$/.test(cookie.key));
       assert.ok(transactions.length <= 5, `${transactions.length} kept`);
       assert.ok(transactions.length > 0, 'the sign-ins were started, with their cookies');

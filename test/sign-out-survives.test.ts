@@ -17,10 +17,14 @@ import { NAMESPACE, RedisStore } from '../shared/core/store/redis-store.ts';
 import { Browser, parseForm } from './helpers/browser.ts';
 import { cacheSummary, startEnvironment, type TestEnvironment } from './helpers/environment.ts';
 import { startRedis, type TestRedis } from './helpers/redis.ts';
+import { SAMPLE_ROUTES } from './helpers/routes.ts';
 
-const signInPath = '/AzureAD/Account/SignIn';
-const signOutPath = '/AzureAD/Account/SignOut';
-const profilePath = '/Home/Profile';
+const {
+  signIn: signInPath,
+  signOut: signOutPath,
+  api: profilePath,
+  frontChannel: frontChannelPath,
+} = SAMPLE_ROUTES.aspnetcore;
 const ENCRYPTION_KEY = 'a-test-key-for-the-values-in-redis-0123456789';
 
 /** aspnetcore on `redis` (with its warnings collected), closed when the test ends. */
@@ -167,11 +171,11 @@ describe('Redis down when the front-channel sign-out arrives', () => {
     const other = await signedIn(env, 1);
     await redis.stop();
     // The identity platform's iframe (no cookie)…
-    const frame = await fetch(`${env.sample.url}/signout-oidc?sid=${sid}`);
+    const frame = await fetch(`${env.sample.url}${frontChannelPath}?sid=${sid}`);
     assert.equal(frame.status, 200, 'taken, not a 503 the identity platform would never retry');
     // …and the same with the session cookie (a 2019 browser sent it): the session cannot be read,
     // the sign-out is taken all the same.
-    const withCookie = await browser.request(`${env.sample.url}/signout-oidc?sid=${sid}`);
+    const withCookie = await browser.request(`${env.sample.url}${frontChannelPath}?sid=${sid}`);
     assert.equal(withCookie.status, 200);
     await redis.start();
     await untilAnswering(env);

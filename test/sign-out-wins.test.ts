@@ -24,22 +24,9 @@ import {
   type TestEnvironment,
 } from './helpers/environment.ts';
 import type { FaultyProxy } from './helpers/faulty-proxy.ts';
+import { SAMPLE_ROUTES } from './helpers/routes.ts';
 
-/** Each sample's routes: where sign-in starts, its API page, its local sign-out. */
-const routes: Record<SampleName, { signIn: string; api: string; signOut: string }> = {
-  aspnetcore: {
-    signIn: '/AzureAD/Account/SignIn',
-    api: '/Home/Profile',
-    signOut: '/AzureAD/Account/SignOut',
-  },
-  aspnet: { signIn: '/Account/SignIn', api: '/Home/ReadMail', signOut: '/Account/SignOut' },
-  java: {
-    signIn: '/msal4jsample/secure/aad',
-    api: '/msal4jsample/graph/users',
-    signOut: '/msal4jsample/sign_out',
-  },
-  python: { signIn: '/login', api: '/graphcall', signOut: '/logout' },
-};
+const routes = SAMPLE_ROUTES;
 const names = Object.keys(routes) as SampleName[];
 
 let env: TestEnvironment;
@@ -177,7 +164,10 @@ describe('with the identity platform behind a proxy: a refresh in flight, a sign
     const inFlight = browser.request(sample + routes.aspnetcore.api);
     await held.arrived;
     // ...while the user signs out elsewhere: the identity platform loads the front-channel URL.
-    assert.equal((await fetch(`${sample}/signout-oidc?sid=${sid}`)).status, 200);
+    assert.equal(
+      (await fetch(`${sample}${routes.aspnetcore.frontChannel}?sid=${sid}`)).status,
+      200,
+    );
     held.release();
     assert.equal((await inFlight).status, 200, 'the request in flight completes');
 
@@ -198,7 +188,7 @@ describe('with the identity platform behind a proxy: a refresh in flight, a sign
       let callback: { url: string; init: RequestInit };
       if (name === 'python') {
         // Query mode: follow the link and the identity platform's redirect, up to the callback.
-        const start = await browser.request(`${sample}/login/start`);
+        const start = await browser.request(sample + routes.python.loginStart);
         const authorize = await browser.request(start.headers.get('location')!);
         callback = {
           url: new URL(authorize.headers.get('location')!, sample).href,
@@ -249,7 +239,8 @@ describe('with the identity platform behind a proxy: a refresh in flight, a sign
     // ...then the user signs out everywhere, and the identity platform loads the sample's
     // front-channel URL for that sid...
     assert.equal(
-      (await fetch(`${sample}/signout-oidc?sid=${form.fields.session_state}`)).status,
+      (await fetch(`${sample}${routes.aspnetcore.frontChannel}?sid=${form.fields.session_state}`))
+        .status,
       200,
     );
     // ...and only then does the sign-in response arrive: too late, that sid is over.

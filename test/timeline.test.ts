@@ -12,16 +12,9 @@ import type { Inspection } from '../shared/sample/inspector.ts';
 import { Browser } from './helpers/browser.ts';
 import { ssoSid, startSamples, type TestEnvironment } from './helpers/environment.ts';
 import { type Landing, startLanding } from './helpers/landing.ts';
+import { SAMPLE_ROUTES } from './helpers/routes.ts';
 
-const paths = {
-  aspnetcore: {
-    signIn: '/AzureAD/Account/SignIn',
-    api: '/Home/Profile',
-    signOut: '/AzureAD/Account/SignOut',
-  },
-  java: { signIn: '/msal4jsample/secure/aad', api: '/msal4jsample/graph/users' },
-  python: { signIn: '/login' },
-} as const;
+const paths = SAMPLE_ROUTES;
 
 async function events(landing: Landing): Promise<LandingEvent[]> {
   const response = await fetch(`${landing.url}/timeline`);

@@ -3,6 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import type { SampleName } from '../samples/index.ts';
 import { Browser, parseForm } from './helpers/browser.ts';
 import { cacheSummary, startSamples, type TestEnvironment } from './helpers/environment.ts';
+import { SAMPLE_ROUTES } from './helpers/routes.ts';
 
 /**
  * aspnet, java and python: each one's own routes, with its original's shapes, and the behaviour
@@ -24,36 +25,36 @@ const originals: Array<{
 }> = [
   {
     name: 'aspnet',
-    signIn: '/Account/SignIn',
-    authorize: { response_mode: 'form_post', redirect_uri: '/' },
-    api: '/Home/ReadMail',
+    signIn: SAMPLE_ROUTES.aspnet.signIn,
+    authorize: { response_mode: 'form_post', redirect_uri: SAMPLE_ROUTES.aspnet.redirect },
+    api: SAMPLE_ROUTES.aspnet.api,
     apiShows: () => /Your mail[\s\S]*<td>/,
-    signOut: '/Account/SignOut',
-    postLogout: '/',
+    signOut: SAMPLE_ROUTES.aspnet.signOut,
+    postLogout: SAMPLE_ROUTES.aspnet.postLogout,
   },
   {
     name: 'java',
-    signIn: '/msal4jsample/secure/aad',
+    signIn: SAMPLE_ROUTES.java.signIn,
     authorize: {
       response_mode: 'form_post',
-      redirect_uri: '/msal4jsample/secure/aad',
+      redirect_uri: SAMPLE_ROUTES.java.redirect,
       prompt: 'select_account',
     },
-    api: '/msal4jsample/graph/users',
+    api: SAMPLE_ROUTES.java.api,
     apiShows: (user) => new RegExp(user.userPrincipalName),
-    signOut: '/msal4jsample/sign_out',
-    postLogout: '/msal4jsample/',
-    frontChannel: { path: '/msal4jsample/sign-out', status: 404 },
+    signOut: SAMPLE_ROUTES.java.signOut,
+    postLogout: SAMPLE_ROUTES.java.postLogout,
+    frontChannel: { path: SAMPLE_ROUTES.java.frontChannel, status: 404 },
   },
   {
     name: 'python',
-    signIn: '/login',
-    authorize: { redirect_uri: '/getAToken' },
-    api: '/graphcall',
+    signIn: SAMPLE_ROUTES.python.signIn,
+    authorize: { redirect_uri: SAMPLE_ROUTES.python.redirect },
+    api: SAMPLE_ROUTES.python.api,
     apiShows: (user) => new RegExp(user.userPrincipalName),
-    signOut: '/logout',
-    postLogout: '/',
-    frontChannel: { path: '/logout', status: 302 },
+    signOut: SAMPLE_ROUTES.python.signOut,
+    postLogout: SAMPLE_ROUTES.python.postLogout,
+    frontChannel: { path: SAMPLE_ROUTES.python.frontChannel, status: 302 },
   },
 ];
 
@@ -151,7 +152,7 @@ for (const original of originals) {
           }).toString(),
         });
         const callback = new URL(response.headers.get('location')!);
-        assert.equal(callback.pathname, '/getAToken');
+        assert.equal(callback.pathname, original.authorize.redirect_uri);
         callback.searchParams.set('state', 'forged');
         page = await browser.get(callback.href);
       }

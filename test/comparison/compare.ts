@@ -8,6 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sampleNames } from '../../samples/index.ts';
 import { startRedis } from '../helpers/redis.ts';
+import { SAMPLE_ROUTES } from '../helpers/routes.ts';
 import { formatMatrix, type Matrix, runComparison, type Scenario } from './scenarios.ts';
 
 const started = performance.now();
@@ -60,7 +61,7 @@ cookies. **A 2019 browser**: every cookie goes everywhere, iframes included, as 
 cookies without \`SameSite\` (the originals' session cookies set none).
 
 The front-channel logout URLs are those the originals registered in 2019: \`aspnetcore\`
-\`/signout-oidc\`; \`python\` \`/logout\`, its local sign-out; \`java\` \`/msal4jsample/sign-out\`, a path
+\`${SAMPLE_ROUTES.aspnetcore.frontChannel}\`; \`python\` \`${SAMPLE_ROUTES.python.frontChannel}\`, its local sign-out; \`java\` \`${SAMPLE_ROUTES.java.frontChannel}\`, a path
 no route serves (its route is \`sign_out\`); \`aspnet\` none.
 
 Then, for the measured sample: is its session still signed in, how many of the user's tokens are

@@ -6,6 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import type { BrowserContext, Page } from 'playwright-core';
+import { SAMPLE_ROUTES } from '../helpers/routes.ts';
 import type { StartedProject } from './npm-start.ts';
 
 export interface Journey {
@@ -147,8 +148,8 @@ export async function signOutEverywhere(journey: Journey): Promise<void> {
     const frame = page.frames().find((each) => new URL(each.url()).pathname.startsWith(path));
     return frame ? ((await frame.textContent('body')) ?? '') : `no frame at ${path}`;
   };
-  assert.match(await frameText('/msal4jsample/sign-out'), /Not Found/);
-  assert.match(await frameText('/signout-oidc'), /front-channel sign-out/i);
+  assert.match(await frameText(SAMPLE_ROUTES.java.frontChannel), /Not Found/);
+  assert.match(await frameText(SAMPLE_ROUTES.aspnetcore.frontChannel), /front-channel sign-out/i);
   await shoot(page, 'emulator-logout');
   await pressContinue(page);
   await page.waitForSelector('text=You signed out of your account');

@@ -9,6 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import { Browser } from '../helpers/browser.ts';
 import { cacheSummary, startSamples } from '../helpers/environment.ts';
+import { SAMPLE_ROUTES } from '../helpers/routes.ts';
 
 export interface LoadOptions {
   /** Browsers at once, each a different user. */
@@ -39,11 +40,7 @@ export interface LoadReport {
   emulator: { flows: number; codes: number; ssoSessions: number };
 }
 
-const routes = {
-  signIn: '/AzureAD/Account/SignIn',
-  api: '/Home/Profile',
-  signOut: '/AzureAD/Account/SignOut',
-};
+const routes = SAMPLE_ROUTES.aspnetcore;
 
 export async function runLoad(options: LoadOptions): Promise<LoadReport> {
   const env = await startSamples(['aspnetcore'], { emulator: { generatedUsers: options.users } });
@@ -105,7 +102,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
     let first: string | undefined;
     for (let sent = 0; sent < options.frontChannelFlood; sent += 1) {
       const page = await step('front-channel (random sid)', async () => {
-        const response = await fetch(`${base}/signout-oidc?sid=${randomUUID()}`);
+        const response = await fetch(`${base}${routes.frontChannel}?sid=${randomUUID()}`);
         return { status: response.status, html: await response.text() };
       });
       first ??= page.html;
