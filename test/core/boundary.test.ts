@@ -67,3 +67,29 @@ test('no file of the core imports the timeline, observer, inspector, emulator, a
   });
   assert.deepEqual(outside, []);
 });
+
+test('the linter keeps your own app (samples/your-own-app/app.ts) to the core: any other relative import is refused', async () => {
+  const imports = {
+    allowed: ['../../shared/core/index.ts', '../../shared/core/session/sessions.ts', 'koa'],
+    refused: [
+      '../../shared/web/read-form.ts',
+      '../../shared/core/../sample/services.ts',
+      '../../emulator/index.ts',
+      '../aspnetcore/sign-out.ts',
+      './main.ts',
+      '..',
+    ],
+  };
+  const specifiers = [...imports.allowed, ...imports.refused];
+  const source = specifiers.map((from, index) => `import { x as x${index} } from '${from}';\n`);
+  const output = await lint({
+    'samples/your-own-app/app.ts': `${source.join('')}export const y = [${specifiers.map((_, index) => `x${index}`)}];\n`,
+  });
+  const refused = [
+    ...output.matchAll(
+      /^samples\/your-own-app\/app\.ts:(\d+):\d+ lint\/style\/noRestrictedImports/gm,
+    ),
+  ].map((match) => specifiers[Number(match[1]) - 1]);
+  assert.deepEqual(refused, imports.refused);
+  assert.match(output, /Your own app \(docs\/your-own-koa-app\.md\) imports only the core/);
+});

@@ -1,0 +1,153 @@
+/**
+ * `npm run your-own-app`: app.ts at http://localhost:3100 (PORT), with one command.
+ *
+ * With no tenant configured, the embedded emulator of the identity platform starts beside it, at
+ * http://127.0.0.1:4100 (EMULATOR_PORT; its Graph-like API at GRAPH_PORT, 4101): another site than
+ * the app, as Entra ID is, with this app registered and a client secret made for this run. With
+ * ENTRA_TENANT_ID, ENTRA_CLIENT_ID and ENTRA_CLIENT_SECRET, the app uses Entra ID and Microsoft
+ * Graph instead. REDIS_URL keeps sessions and tokens in Redis (then SESSION_SECRET too, the same
+ * for every instance). This file is wiring: it may start the emulator; app.ts knows nothing of it.
+ */
+import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import http from 'node:http';
+import { EMULATOR_DEFAULTS, type RunningEmulator, startEmulator } from '../../emulator/index.ts';
+import { StartupError } from '../../shared/core/index.ts';
+import { registrationFor, createApp as thisApp, type YourAppSettings } from './app.ts';
+
+type IdentityPlatform = Omit<YourAppSettings, 'app' | 'redisUrl'> & {
+  clientId: string;
+  clientSecret: string;
+};
+
+export interface Started {
+  url: string;
+  own: Awaited<ReturnType<typeof thisApp>>;
+  emulator: RunningEmulator | undefined;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the app as `env` says, and the emulator when no tenant is configured. `createApp` is
+ * app.ts's, unless a test hands in a copy of it (docs/your-own-koa-app.md's "what to copy").
+ */
+export async function start(env: NodeJS.ProcessEnv, createApp = thisApp): Promise<Started> {
+  const port = Number(env.PORT || 3100);
+  const url = `http://localhost:${port}`;
+  if (env.REDIS_URL && !env.SESSION_SECRET) {
+    throw new StartupError(
+      'SESSION_SECRET is required with REDIS_URL (the same for all instances)',
+    );
+  }
+  const { emulator, ...identity } = env.ENTRA_TENANT_ID ? entra(env) : await emulated(env, url);
+  const closing: Array<() => Promise<unknown>> = emulator ? [() => emulator.close()] : [];
+  const close = async () => {
+    for (const step of closing.splice(0).reverse()) await step();
+  };
+  try {
+    const { clientId, clientSecret, ...settings } = identity;
+    const sessionKeys = [env.SESSION_SECRET || randomBytes(32).toString('base64url')];
+    const app = { name: 'your-own-app', clientId, clientSecret, baseUrl: url, sessionKeys };
+    const own = await createApp({ ...settings, app, redisUrl: env.REDIS_URL });
+    closing.push(own.close);
+    // A client that stalls cannot hold a connection for Node's default five minutes.
+    const server = http.createServer({ headersTimeout: 20_000, requestTimeout: 30_000 });
+    server.on('request', own.app.callback()).listen(port, '127.0.0.1');
+    await once(server, 'listening');
+    closing.push(async () => {
+      server.closeAllConnections();
+      await once(server.close(), 'close');
+    });
+    return { url, own, emulator, close };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
+
+/** Entra ID: the tenant's discovery document, and Microsoft Graph. */
+function entra(env: NodeJS.ProcessEnv): IdentityPlatform & { emulator?: undefined } {
+  const required = (variable: string) => {
+    const value = env[variable];
+    if (!value) throw new StartupError(`${variable} is required with ENTRA_TENANT_ID`);
+    return value;
+  };
+  // Another cloud's instance (ENTRA_INSTANCE) for national clouds, and for a test.
+  const instance = env.ENTRA_INSTANCE || 'https://login.microsoftonline.com';
+  const authority = `${instance}/${env.ENTRA_TENANT_ID}`;
+  return {
+    identityPlatform: {
+      authority,
+      discoveryUrl: `${authority}/v2.0/.well-known/openid-configuration`,
+      outboundTimeoutMs: 10_000,
+      discoveryHint: 'is ENTRA_TENANT_ID right?',
+    },
+    graphUrl: 'https://graph.microsoft.com',
+    clientId: required('ENTRA_CLIENT_ID'),
+    clientSecret: required('ENTRA_CLIENT_SECRET'),
+  };
+}
+
+/** The emulator, on 127.0.0.1 (another site than the app's localhost), with this app registered. */
+async function emulated(
+  env: NodeJS.ProcessEnv,
+  url: string,
+): Promise<IdentityPlatform & { emulator: RunningEmulator }> {
+  const port = Number(env.EMULATOR_PORT || 4100);
+  const graphPort = Number(env.GRAPH_PORT || 4101);
+  const { tenantId, password } = EMULATOR_DEFAULTS;
+  const clientId = '5e0c3a7d-2b4f-4c8e-9a61-7d3f0b2e1c44';
+  const clientSecret = randomBytes(32).toString('base64url');
+  const emulator = await startEmulator({
+    port,
+    graphPort,
+    tenantId,
+    password,
+    publicUrls: { identity: `http://127.0.0.1:${port}`, graph: `http://127.0.0.1:${graphPort}` },
+    apps: [{ displayName: 'Your own Koa app', clientId, clientSecret, ...registrationFor(url) }],
+  });
+  return {
+    identityPlatform: {
+      // msal takes only an https authority: an identifier here, the endpoints come from discovery.
+      authority: `https://127.0.0.1:${port}/${tenantId}`,
+      discoveryUrl: `${emulator.issuer}/.well-known/openid-configuration`,
+      outboundTimeoutMs: 10_000,
+    },
+    graphUrl: emulator.graphUrl,
+    clientId,
+    clientSecret,
+    emulator,
+  };
+}
+
+/** The command: prints where to go, and stops everything on Ctrl-C. */
+async function run(): Promise<void> {
+  let started: Started;
+  try {
+    started = await start(process.env);
+  } catch (error) {
+    const { code, port } = error as { code?: string; port?: number };
+    if (code === 'EADDRINUSE')
+      console.error(`Port ${port} is in use: set PORT, EMULATOR_PORT or GRAPH_PORT`);
+    else console.error(error instanceof StartupError ? error.message : error);
+    process.exit(1);
+  }
+  const { url, emulator, close } = started;
+  if (emulator) {
+    const users = emulator.users.map((user) => user.userPrincipalName).join(', ');
+    console.log(
+      `The identity platform (emulated): ${emulator.identityUrl}/, where you can also sign out everywhere`,
+    );
+    console.log(`Demo users: ${users}; password ${EMULATOR_DEFAULTS.password}`);
+  }
+  console.log(`Open ${url}`);
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, async () => {
+      await close();
+      console.log('\nStopped.');
+      process.exit(0);
+    });
+  }
+}
+
+if (process.argv[1] === import.meta.filename) await run();
