@@ -8,9 +8,9 @@
  */
 import Router from '@koa/router';
 import type Koa from 'koa';
+import { readForm } from '../../shared/core/read-form.ts';
 import type { SampleRoutes } from '../../shared/sample/contract.ts';
 import type { SampleServices } from '../../shared/sample/services.ts';
-import { readForm } from '../../shared/web/read-form.ts';
 import { render } from '../../shared/web/render.ts';
 import { registration } from './registration.ts';
 import { signOut } from './sign-out.ts';

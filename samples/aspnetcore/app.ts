@@ -8,12 +8,12 @@
  */
 import Router from '@koa/router';
 import type Koa from 'koa';
+import { queryParams, readForm } from '../../shared/core/read-form.ts';
 import { PendingSignOuts } from '../../shared/core/session/pending-sign-outs.ts';
 import { SESSION_MAX_AGE_MS } from '../../shared/core/session/sessions.ts';
 import { removeEverythingOf } from '../../shared/core/sign-out.ts';
 import type { SampleRoutes } from '../../shared/sample/contract.ts';
 import type { SampleServices } from '../../shared/sample/services.ts';
-import { queryParams, readForm } from '../../shared/web/read-form.ts';
 import { render } from '../../shared/web/render.ts';
 import { registration } from './registration.ts';
 import { frontChannelSignOut, signOut } from './sign-out.ts';

@@ -7,10 +7,10 @@
  * the whole session, cache included.
  */
 import Router from '@koa/router';
+import { queryParams } from '../../shared/core/read-form.ts';
 import type { SampleRoutes } from '../../shared/sample/contract.ts';
 import type { SampleServices } from '../../shared/sample/services.ts';
 import { type GraphUsers, renderUsers } from '../../shared/web/graph-pages.ts';
-import { queryParams } from '../../shared/web/read-form.ts';
 import { render } from '../../shared/web/render.ts';
 import { registration } from './registration.ts';
 import { signOut } from './sign-out.ts';

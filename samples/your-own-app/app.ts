@@ -58,7 +58,7 @@ export async function createApp(settings: YourAppSettings) {
   const { name, baseUrl, sessionKeys } = registration;
   const timeoutMs = settings.identityPlatform.outboundTimeoutMs;
   const store = await openStore(settings.redisUrl, sessionKeys, timeoutMs);
-  const msalClient = (partition: Parameters<typeof core.createMsalClient>[2]) =>
+  const msalClient = (partition: core.TokenCachePartition) =>
     core.createMsalClient(provider, registration, partition);
   // Who is signed in, and the index from each identity platform session (`sid`) to them.
   const sessions = new core.Sessions(store, `${name}:`);
@@ -99,16 +99,20 @@ export async function createApp(settings: YourAppSettings) {
   router.get('/', (ctx) => page(ctx, 'Your own Koa app', '<p>Sign in, call Graph, sign out.</p>'));
 
   router.get(paths.signIn, async (ctx) => {
-    const request = { scopes, responseMode: 'form_post' as const, returnTo: query(ctx).returnTo };
+    const request = {
+      scopes,
+      responseMode: 'form_post' as const,
+      returnTo: core.queryParams(ctx).returnTo,
+    };
     ctx.redirect(await signIn.authorizationUrl(ctx, request));
   });
   router.post(paths.redirect, async (ctx) => {
-    ctx.redirect(await signIn.complete(ctx, await form(ctx), tokenCache));
+    ctx.redirect(await signIn.complete(ctx, await core.readForm(ctx), tokenCache));
   });
 
   router.get(paths.profile, async (ctx) => {
     const user = ctx.session?.user;
-    const request = user && { user, notAfter: ctx.session?._expire };
+    const request = user && { user, notAfter: core.sessionExpiresAt(ctx) };
     const called = request && (await callApi<Profile>(tokenCache, request, me));
     // Nothing usable in the cache (a sign-out elsewhere removed it): sign in again.
     if (!called) return ctx.redirect(`${paths.signIn}?returnTo=${paths.profile}`);
@@ -137,8 +141,8 @@ export async function createApp(settings: YourAppSettings) {
     pendingSignOuts,
     answer: 'Signed out.',
   });
-  router.get(paths.frontChannelLogout, (ctx) => frontChannel(ctx, query(ctx)));
-  router.post(paths.frontChannelLogout, async (ctx) => frontChannel(ctx, await form(ctx)));
+  router.get(paths.frontChannelLogout, (ctx) => frontChannel(ctx, core.queryParams(ctx)));
+  router.post(paths.frontChannelLogout, async (ctx) => frontChannel(ctx, await core.readForm(ctx)));
 
   app.use(router.routes()).use(router.allowedMethods());
   const close = async () => {
@@ -191,20 +195,6 @@ async function errorPage(ctx: Koa.Context, next: Koa.Next): Promise<void> {
     page(ctx, 'Error', `<p id="error">${escapeHtml(message)}</p>`);
   }
 }
-
-/** A form body (the form_post sign-in answer, a front-channel POST): 64 KB at most. */
-async function form(ctx: Koa.Context): Promise<Record<string, string>> {
-  if (!ctx.is('application/x-www-form-urlencoded')) return {};
-  let body = '';
-  ctx.req.setEncoding('utf8');
-  for await (const chunk of ctx.req) {
-    body += chunk;
-    if (body.length > 65_536) ctx.throw(413);
-  }
-  return Object.fromEntries(new URLSearchParams(body));
-}
-
-const query = (ctx: Koa.Context) => Object.fromEntries(new URLSearchParams(ctx.querystring));
 
 const escapeHtml = (text: unknown) =>
   String(text).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);

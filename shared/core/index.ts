@@ -15,8 +15,10 @@ export { endSessionUrl } from './msal/end-session.ts';
 export { discoverIdentityProvider, type IdentityProvider } from './msal/identity-provider.ts';
 export { createMsalClient } from './msal/msal-client.ts';
 export { OpenIdSignIn, SignInError, type SignInRequest } from './msal/sign-in.ts';
+// Reading what the identity platform posts (a form_post sign-in, a front-channel POST), bounded.
+export { queryParams, readForm } from './read-form.ts';
 export { PendingSignOuts } from './session/pending-sign-outs.ts';
-export { sessionMiddleware } from './session/session-middleware.ts';
+export { sessionExpiresAt, sessionMiddleware } from './session/session-middleware.ts';
 // Server-side sessions and their index by `sid`; Koa's session middleware over them.
 export { SESSION_MAX_AGE_MS, Sessions, type SessionUser } from './session/sessions.ts';
 // Settings: plain values, read however the app likes.
@@ -26,7 +28,8 @@ export { EncryptedStore } from './store/encrypted-store.ts';
 // Where sessions and tokens are kept: a store (memory, Redis, encrypted).
 export { type KeyValueStore, MemoryStore } from './store/key-value-store.ts';
 export { RedisStore } from './store/redis-store.ts';
+// The token cache: one contract, a partition per user or per session.
+export type { TokenCachePartition } from './token-cache/cache-plugin.ts';
 export { PerUserTokenCache } from './token-cache/per-user-token-cache.ts';
 export { SessionTokenCache } from './token-cache/session-token-cache.ts';
-// The token cache: one contract, a partition per user or per session.
 export type { TokenCache, TokenCacheRequest } from './token-cache/token-cache.ts';

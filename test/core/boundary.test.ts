@@ -72,7 +72,7 @@ test('the linter keeps your own app (samples/your-own-app/app.ts) to the core: a
   const imports = {
     allowed: ['../../shared/core/index.ts', '../../shared/core/session/sessions.ts', 'koa'],
     refused: [
-      '../../shared/web/read-form.ts',
+      '../../shared/web/render.ts',
       '../../shared/core/../sample/services.ts',
       '../../emulator/index.ts',
       '../aspnetcore/sign-out.ts',
