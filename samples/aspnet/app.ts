@@ -77,6 +77,6 @@ export function createAspNetRoutes(services: SampleServices): SampleRoutes {
       signOut: signOutPath,
       api: { href: readMailPath, label: 'Read mail (Graph /me/messages)' },
     },
-    tokenCacheSummary: () => tokenCache.summary(),
+    tokenCache,
   };
 }

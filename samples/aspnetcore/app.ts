@@ -90,7 +90,7 @@ export function createAspNetCoreRoutes(services: SampleServices): SampleRoutes {
       signOut: signOutPath,
       api: { href: profilePath, label: 'Profile (Graph /me)' },
     },
-    tokenCacheSummary: () => tokenCache.summary(),
+    tokenCache,
     close: () => pendingSignOuts.close(),
   };
 }

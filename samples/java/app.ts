@@ -67,6 +67,6 @@ export function createJavaRoutes(services: SampleServices): SampleRoutes {
       signOut: signOutPath,
       api: { href: usersPath, label: 'Users (Graph /v1.0/users)' },
     },
-    tokenCacheSummary: () => tokenCache.summary(),
+    tokenCache,
   };
 }

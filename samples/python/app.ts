@@ -66,6 +66,6 @@ export function createPythonRoutes(services: SampleServices): SampleRoutes {
       signOut: logoutPath,
       api: { href: graphCallPath, label: 'Call Graph (/v1.0/users)' },
     },
-    tokenCacheSummary: () => tokenCache.summary(),
+    tokenCache,
   };
 }

@@ -4,7 +4,7 @@
  * (`app.ts`) from the services the shared layer gives it (`services.ts`).
  */
 import type Router from '@koa/router';
-import type { TokenCacheSummary } from '../core/token-cache/serialized-cache.ts';
+import type { TokenCacheOperations } from '../core/token-cache/token-cache.ts';
 import type { SampleRegistration } from './registration.ts';
 import type { SampleServices } from './services.ts';
 
@@ -20,8 +20,8 @@ export interface SampleRoutes {
   router: Router;
   /** Shown in every page's header. */
   links: { signIn: string; signOut: string; api: { href: string; label: string } };
-  /** Everything the sample's token cache holds, for the inspector. Counts only, never tokens. */
-  tokenCacheSummary(): Promise<TokenCacheSummary>;
+  /** The sample's token cache: the inspector shows its summary (counts only, never tokens). */
+  tokenCache: TokenCacheOperations;
   /** Stops what the routes run in the background, if anything (the sample is stopping). */
   close?(): void;
 }

@@ -10,6 +10,7 @@ import {
   type TokenCacheSummary,
   type TokenCounts,
 } from '../core/token-cache/serialized-cache.ts';
+import type { TokenCacheOperations } from '../core/token-cache/token-cache.ts';
 import { labelOf, type Timeline, type TimelineEvent } from '../timeline/timeline.ts';
 import { render } from '../web/render.ts';
 
@@ -54,12 +55,12 @@ const LISTED = 100;
  * remove), as a page, or as JSON for whoever asks for it.
  */
 export function cacheInspector(
-  tokenCacheSummary: () => Promise<TokenCacheSummary>,
+  tokenCache: TokenCacheOperations,
   { sessions, timeline }: { sessions: Sessions; timeline: Timeline },
   cacheUrl: string,
 ): Router {
   return new Router().get('/cache', async (ctx) => {
-    const summary = await inspect(tokenCacheSummary, sessions, timeline);
+    const summary = await inspect(tokenCache, sessions, timeline);
     if (ctx.accepts('html', 'json') === 'json') {
       ctx.body = summary;
     } else {
@@ -70,11 +71,11 @@ export function cacheInspector(
 }
 
 export async function inspect(
-  tokenCacheSummary: () => Promise<TokenCacheSummary>,
+  tokenCache: TokenCacheOperations,
   sessions: Sessions,
   timeline: Timeline,
 ): Promise<Inspection> {
-  const tokens = await tokenCacheSummary();
+  const tokens = await tokenCache.summary();
   const census = await sessions.census();
   const all = await sessions.all();
   const signedIn = all

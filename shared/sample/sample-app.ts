@@ -56,9 +56,7 @@ export function createSampleApp(
   );
   app.use(favicon().routes());
   if (settings.cacheInspector) {
-    app.use(
-      cacheInspector(routes.tokenCacheSummary, services, `${settings.baseUrl}/cache`).routes(),
-    );
+    app.use(cacheInspector(routes.tokenCache, services, `${settings.baseUrl}/cache`).routes());
   }
   app.use(routes.router.routes());
   // OPTIONS answered, other methods refused with 405 (never 501: a request cannot make a 5xx).
