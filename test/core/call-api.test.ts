@@ -22,13 +22,8 @@ async function signedIn(t: TestContext, graphUrl?: string) {
   await app.signIn(browser);
   const session = (await app.sessionOf(browser)) ?? assert.fail('signed in');
   const user = session.user ?? assert.fail('a user');
-  const call = callApi(
-    new GraphClient(graphUrl ?? app.emulator.graphUrl, 10_000),
-    app.provider.origin,
-    {
-      app: app.name,
-    },
-  );
+  const api = new GraphClient(graphUrl ?? app.emulator.graphUrl, 10_000);
+  const call = callApi(api, app.provider.origin, { app: app.name });
   const events = eventsOf(t, app.name);
   const partitionKey = app.partitionPrefix + user.homeAccountId;
   const refreshesBefore = grants(app, 'refresh_token');

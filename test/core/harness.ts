@@ -16,6 +16,7 @@ import { ServiceUnavailableError } from '../../shared/core/errors.ts';
 import { type CoreEvent, onCoreEvent } from '../../shared/core/events.ts';
 import { GraphClient } from '../../shared/core/graph-client.ts';
 import type { IdentityProvider } from '../../shared/core/msal/identity-provider.ts';
+import { queryParams, readForm } from '../../shared/core/read-form.ts';
 import { PendingSignOuts } from '../../shared/core/session/pending-sign-outs.ts';
 import {
   sessionExpiresAt,
@@ -84,9 +85,9 @@ export interface SessionFacts {
 }
 
 /**
- * A Koa app with the core's session middleware over `sessions`, a store that does not answer
- * answered 503 (`ServiceUnavailableError`, as JSON), and what the middleware said of each request
- * recorded; the caller adds its routes.
+ * A Koa app with the core's session middleware over `sessions`, the errors a user or a dependency
+ * can cause answered as JSON (a `SignInError` 400, a `ServiceUnavailableError` 503), and what the
+ * middleware said of each request recorded; the caller adds its routes.
  */
 export function sessionKoa(options: {
   keys: string[];
@@ -104,9 +105,16 @@ export function sessionKoa(options: {
     try {
       await next();
     } catch (error) {
-      if (!(error instanceof ServiceUnavailableError)) throw error;
-      ctx.status = 503;
-      ctx.body = { error: error.name, message: error.message };
+      // A SignInError by its name: sign-in.ts loads msal, which most files here do without.
+      const status =
+        error instanceof ServiceUnavailableError
+          ? 503
+          : (error as Error).name === 'SignInError'
+            ? 400
+            : 0;
+      if (!status) throw error;
+      ctx.status = status;
+      ctx.body = { error: (error as Error).name, message: (error as Error).message };
     }
   });
   // Outside the session middleware: what it did, once the session is saved.
@@ -259,7 +267,7 @@ async function loadModules() {
 type Modules = Awaited<ReturnType<typeof loadModules>>;
 
 function coreApp(
-  { createMsalClient, OpenIdSignIn, SignInError, callApi }: Modules,
+  { createMsalClient, OpenIdSignIn, callApi }: Modules,
   {
     name,
     url,
@@ -315,17 +323,8 @@ function coreApp(
     sessions,
     frontChannelLogoutPath: FRONT_CHANNEL_PATH,
   });
-  koa.use(async (ctx, next) => {
-    try {
-      await next();
-    } catch (error) {
-      if (!(error instanceof SignInError)) throw error;
-      ctx.status = 400;
-      ctx.body = { error: error.name, message: error.message };
-    }
-  });
   koa.use(async (ctx) => {
-    const query = ctx.query as Record<string, string | undefined>;
+    const query: Record<string, string | undefined> = queryParams(ctx);
     switch (`${ctx.method} ${ctx.path}`) {
       case 'GET /':
         ctx.body = { user: ctx.session?.user?.username ?? null };
@@ -346,7 +345,7 @@ function coreApp(
         ctx.redirect(await signIn.complete(ctx, query, tokenCache));
         return;
       case `POST ${REDIRECT_PATH}`:
-        ctx.redirect(await signIn.complete(ctx, await readForm(ctx.req), tokenCache));
+        ctx.redirect(await signIn.complete(ctx, await readForm(ctx), tokenCache));
         return;
       case 'GET /me': {
         const user = ctx.session?.user;
@@ -432,12 +431,6 @@ export interface Answer {
 
 export const answerOf = async (response: Response): Promise<Answer> =>
   (await response.json()) as Answer;
-
-async function readForm(request: http.IncomingMessage): Promise<Record<string, string>> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of request) chunks.push(chunk as Buffer);
-  return Object.fromEntries(new URLSearchParams(Buffer.concat(chunks).toString('utf8')));
-}
 
 /** The core's events of the app named `app`, from now until the test ends. */
 export function eventsOf(t: { after(fn: () => void): void }, app: string): CoreEvent[] {

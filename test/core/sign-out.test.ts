@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 import { type TestContext, test } from 'node:test';
 import type Koa from 'koa';
 import { ServiceUnavailableError } from '../../shared/core/errors.ts';
+import { queryParams } from '../../shared/core/read-form.ts';
 import { PendingSignOuts } from '../../shared/core/session/pending-sign-outs.ts';
 import { type SessionData, Sessions } from '../../shared/core/session/sessions.ts';
 import { frontChannelLogout, removeEverythingOf } from '../../shared/core/sign-out.ts';
@@ -163,7 +164,7 @@ async function frontChannelApp(t: TestContext) {
     frontChannelLogoutPath: '/fc',
   });
   koa.use(async (ctx: Koa.Context) => {
-    const query = ctx.query as Record<string, string | undefined>;
+    const query: Record<string, string | undefined> = queryParams(ctx);
     if (ctx.path === '/fc') return handler(ctx, query);
     if (ctx.path === '/sign-in-as' && ctx.session) {
       const user = query.user ?? '';
