@@ -56,7 +56,12 @@ export function frontChannelLogout({
     ctx.set('Content-Security-Policy', `frame-ancestors ${identityPlatform.origin}`);
     ctx.type = 'text/plain';
     ctx.body = answer;
-    if (!sid) return ctx.throw(400, 'A front-channel sign-out request needs a sid');
+    if (!sid) {
+      // Answered here, with the headers above, whatever error handler the app has.
+      ctx.status = 400;
+      ctx.body = 'A front-channel sign-out request needs a sid.';
+      return;
+    }
     // Entra sends `sid` alone; the OpenID Connect spec adds `iss`. When present, it must be ours.
     if (iss !== undefined && iss !== identityPlatform.issuer) return;
     // It reaches the users of this sid only, whatever cookie comes along.
