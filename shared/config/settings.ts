@@ -1,29 +1,31 @@
+/**
+ * The settings every command runs with, assembled from the environment (and a `.env` file): the
+ * one place that reads configuration. The variables are declared in schema.ts and read by
+ * environment.ts; this file decides what they make together — the mode, each sample's instances
+ * and credentials, the emulator's registrations — and what no single variable can check (two
+ * servers on one port, a credential missing). Everything is validated at start-up, every problem
+ * of every sample is reported at once by variable name, and secret values never appear in a
+ * message.
+ *
+ * Two modes: `emulator` (the default: no tenant configured, everything local) and `entra`
+ * (ENTRA_TENANT_ID is set: a real Microsoft Entra ID tenant and the real Microsoft Graph).
+ */
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
-import { parseEnv } from 'node:util';
-import {
-  type AppRegistration,
-  EMULATOR_DEFAULTS,
-  GRAPH_PERMISSIONS,
-} from '../../emulator/index.ts';
 import type { SampleRegistration } from '../sample/registration.ts';
+import { type ConfiguredApp, readEmulatorApps } from './emulator-apps-file.ts';
 import {
   builtInClientSecret,
   DEFAULT_EMULATOR_KEY_FILE,
   KeyFileError,
   readOrCreateEmulatorKey,
 } from './emulator-key.ts';
+import { type Environment, EnvironmentReader, readEnvironment } from './environment.ts';
+import { sampleVariable } from './schema.ts';
 
-/**
- * The one place that reads configuration, and all it reads is the environment (and a `.env` file).
- * Everything is validated at start-up, every problem of every sample is reported at once by
- * variable name, and secret values never appear in a message.
- *
- * Two modes: `emulator` (the default: no tenant configured, everything local) and `entra`
- * (ENTRA_TENANT_ID is set: a real Microsoft Entra ID tenant and the real Microsoft Graph).
- */
-
-export type Environment = Record<string, string | undefined>;
+// What other modules import from here, wherever it is defined.
+export type { ConfiguredApp } from './emulator-apps-file.ts';
+export { ConfigurationError, type Environment, readEnvironment } from './environment.ts';
+export { EMULATOR_HOST, WARM_USERS } from './schema.ts';
 
 export interface IdentitySettings {
   mode: 'emulator' | 'entra';
@@ -66,13 +68,6 @@ export interface RedisSettings {
   encryptionKeys: string[];
   /** How long a command or a connection may take before the page says Redis is not available. */
   timeoutMs: number;
-}
-
-/** An app registration from the EMULATOR_APPS file, with where it came from (for messages). */
-export interface ConfiguredApp {
-  app: AppRegistration;
-  /** e.g. `EMULATOR_APPS: "./apps.json" entry 1` */
-  source: string;
 }
 
 export interface EmulatorSettings {
@@ -127,36 +122,6 @@ export interface ProjectSettings {
   landingPort?: number;
 }
 
-/**
- * Where the emulator is reached by default: 127.0.0.1, another site than the samples'
- * `localhost`, so that the identity platform is cross-site as Entra (login.microsoftonline.com) is
- * — its form_post back is a cross-site POST, and today's browsers send the samples' cookies into
- * neither that nor its front-channel iframes. Both names are secure contexts in browsers, so the
- * sign-in cookie can be SameSite=None; Secure over plain http.
- */
-export const EMULATOR_HOST = '127.0.0.1';
-
-export class ConfigurationError extends Error {
-  constructor(readonly problems: string[]) {
-    super(`Invalid configuration:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
-    this.name = 'ConfigurationError';
-  }
-}
-
-/**
- * `process.env`, over the values of a `.env` file in the working directory if there is one (or of
- * the file ENV_FILE names, which must exist).
- */
-export function readEnvironment(): Environment {
-  const named = process.env.ENV_FILE?.trim();
-  const envFile = named || '.env';
-  if (named && !existsSync(named)) {
-    throw new ConfigurationError([`ENV_FILE: there is no file "${named}"`]);
-  }
-  const fromFile = existsSync(envFile) ? parseEnv(readFileSync(envFile, 'utf8')) : {};
-  return { ...fromFile, ...process.env };
-}
-
 export interface LoadOptions {
   /** The names of the samples to run (default: all); only theirs need Entra ID credentials. */
   run?: readonly string[];
@@ -172,9 +137,6 @@ export interface LoadOptions {
   instancesWithRedis?: Readonly<Record<string, number>>;
 }
 
-/** How many users' access tokens a sample's process remembers, by default (see docs/performance.md). */
-export const WARM_USERS = 10_000;
-
 /** How long a Redis command may take: a page waits for it at most this long. */
 export const REDIS_TIMEOUT_MS = 2_000;
 
@@ -189,14 +151,11 @@ export function loadSettings(
   { run, landing = false, instances = {}, instancesWithRedis = {} }: LoadOptions = {},
 ): ProjectSettings {
   const read = new EnvironmentReader(env);
-  const emulator = read.string('ENTRA_TENANT_ID')
-    ? undefined
-    : emulatorSettings(read, registrations);
+  const emulator =
+    read.given('ENTRA_TENANT_ID') !== undefined ? undefined : emulatorSettings(read, registrations);
   const identity = {
     ...(emulator ? emulatorIdentity(emulator) : entraIdentity(read)),
-    // At most a minute: a request makes at most four calls in a row, so it ends well within the
-    // five minutes a sign-out's removal markers live (see shared/core/store/key-value-store.ts).
-    outboundTimeoutMs: read.seconds('OUTBOUND_TIMEOUT_SECONDS', 10, { min: 1, max: 60 }) * 1000,
+    outboundTimeoutMs: read.get('OUTBOUND_TIMEOUT_SECONDS') * 1000,
   };
   const redis = redisSettings(read, identity.mode);
   const samples = sampleInstances(
@@ -206,7 +165,7 @@ export function loadSettings(
     { ...(redis ? instancesWithRedis : {}), ...instances },
     redis !== undefined,
   );
-  const landingPort = landing ? read.port('LANDING_PORT', 3000) : undefined;
+  const landingPort = landing ? read.get('LANDING_PORT') : undefined;
   checkDistinctPorts(read, samples, emulator, landingPort);
   read.throwIfProblems();
   return {
@@ -222,8 +181,8 @@ function redisSettings(
   read: EnvironmentReader,
   mode: IdentitySettings['mode'],
 ): RedisSettings | undefined {
-  const url = read.redisUrl('REDIS_URL');
-  const keys = read.secrets('REDIS_ENCRYPTION_KEY');
+  const url = read.get('REDIS_URL');
+  const keys = read.get('REDIS_ENCRYPTION_KEY');
   if (url === undefined) return undefined;
   if (keys === undefined && mode === 'entra') {
     read.problem(
@@ -251,8 +210,8 @@ function sampleInstances(
   hasRedis: boolean,
 ): SampleSettings[] {
   const planned = registrations.map((registration) => {
-    const variable = `${registration.name.toUpperCase()}_PORT`;
-    const ports = read.ports(variable, registration.defaultPort);
+    const variable = sampleVariable('<SAMPLE>_PORT', registration);
+    const ports = read.getForSample('<SAMPLE>_PORT', registration);
     const listed = ports.length > 1;
     const asked = requested[registration.name];
     if (listed && asked !== undefined && asked !== 1 && asked !== ports.length) {
@@ -267,20 +226,20 @@ function sampleInstances(
         `${why} of ${registration.name}: several instances share their sessions and tokens through Redis; set REDIS_URL`,
       );
     }
-    return { registration, ports, count };
+    return { registration, variable, ports, count };
   });
   let nextPort = Math.max(0, ...planned.flatMap(({ ports }) => ports)) + 1;
-  return planned.flatMap(({ registration, ports, count }) => {
+  return planned.flatMap(({ registration, variable, ports, count }) => {
     const all = [...ports];
     while (all.length < count) all.push(nextPort++);
     if (all.some((port) => port > 65535)) {
       read.problem(
-        `${registration.name.toUpperCase()}_PORT: ${count} instances of ${registration.name} need ports up to ${Math.max(...all)}, past 65535: choose a lower port`,
+        `${variable}: ${count} instances of ${registration.name} need ports up to ${Math.max(...all)}, past 65535: choose a lower port`,
       );
       return [];
     }
     const first = sampleSettings(read, registration, emulator, all[0] as number);
-    const behindOneOrigin = read.origin(`${registration.name.toUpperCase()}_BASE_URL`);
+    const behindOneOrigin = read.getForSample('<SAMPLE>_BASE_URL', registration);
     return all.map((port, index) => ({
       ...first,
       port,
@@ -296,29 +255,27 @@ function emulatorSettings(
   read: EnvironmentReader,
   registrations: readonly SampleRegistration[],
 ): EmulatorSettings {
-  const host = read.host('EMULATOR_HOST', EMULATOR_HOST);
-  const port = read.port('EMULATOR_PORT', EMULATOR_DEFAULTS.port);
-  const graphPort = read.port('GRAPH_PORT', EMULATOR_DEFAULTS.graphPort);
-  const key = read.emulatorKey('EMULATOR_KEY_FILE');
+  const host = read.get('EMULATOR_HOST');
+  const port = read.get('EMULATOR_PORT');
+  const graphPort = read.get('GRAPH_PORT');
+  const key = emulatorKey(read);
   return {
     host,
     port,
     graphPort,
-    tenantId: read.guid('EMULATOR_TENANT_ID') ?? EMULATOR_DEFAULTS.tenantId,
-    password: read.string('EMULATOR_PASSWORD') ?? EMULATOR_DEFAULTS.password,
+    tenantId: read.get('EMULATOR_TENANT_ID'),
+    password: read.get('EMULATOR_PASSWORD'),
     registeredSamples: registrations.map((registration) => ({
       registration,
       baseUrl: sampleBaseUrl(read, registration),
       clientSecret: key ? builtInClientSecret(key, registration.emulatorClientId) : '',
     })),
-    extraApps: withoutClientIdClashes(
-      read,
-      registrations,
-      read.appRegistrationsFile('EMULATOR_APPS'),
+    extraApps: readEmulatorApps(read.get('EMULATOR_APPS'), registrations, (message) =>
+      read.problem(message),
     ),
-    frontChannelLogoutIncludesIss: read.boolean('EMULATOR_FRONTCHANNEL_ISS', false),
-    logoutAutoContinue: read.boolean('EMULATOR_LOGOUT_AUTO_CONTINUE', false),
-    generatedUsers: read.count('EMULATOR_GENERATED_USERS', 0, { max: 100_000 }),
+    frontChannelLogoutIncludesIss: read.get('EMULATOR_FRONTCHANNEL_ISS'),
+    logoutAutoContinue: read.get('EMULATOR_LOGOUT_AUTO_CONTINUE'),
+    generatedUsers: read.get('EMULATOR_GENERATED_USERS'),
     identityUrl: `http://${host}:${port}`,
     graphUrl: `http://${host}:${graphPort}`,
   };
@@ -335,14 +292,14 @@ function emulatorIdentity(emulator: EmulatorSettings): Omit<IdentitySettings, 'o
 }
 
 function entraIdentity(read: EnvironmentReader): Omit<IdentitySettings, 'outboundTimeoutMs'> {
-  const tenantId = read.tenant('ENTRA_TENANT_ID') ?? '';
-  const instance = read.origin('ENTRA_INSTANCE') ?? 'https://login.microsoftonline.com';
+  const tenantId = read.get('ENTRA_TENANT_ID') ?? '';
+  const instance = read.get('ENTRA_INSTANCE');
   return {
     mode: 'entra',
     tenantId,
     authority: `${instance}/${tenantId}`,
     discoveryUrl: `${instance}/${tenantId}/v2.0/.well-known/openid-configuration`,
-    graphUrl: read.origin('GRAPH_URL') ?? 'https://graph.microsoft.com',
+    graphUrl: read.get('GRAPH_URL'),
   };
 }
 
@@ -352,7 +309,6 @@ function sampleSettings(
   emulator: EmulatorSettings | undefined,
   port: number,
 ): SampleSettings {
-  const prefix = registration.name.toUpperCase();
   const mode = emulator ? 'emulator' : 'entra';
   let clientId = registration.emulatorClientId;
   // In the emulator, the secret this checkout's key gives the app (see emulator-key.ts).
@@ -361,17 +317,26 @@ function sampleSettings(
       ?.clientSecret ?? '';
   if (mode === 'entra') {
     // Each sample may have its own app registration; otherwise they share ENTRA_CLIENT_*.
-    const own = `${prefix}_CLIENT_ID`;
-    clientId = read.guid(own) ?? read.guid('ENTRA_CLIENT_ID') ?? '';
+    clientId =
+      read.getForSample('<SAMPLE>_CLIENT_ID', registration) ?? read.get('ENTRA_CLIENT_ID') ?? '';
     clientSecret =
-      read.string(`${prefix}_CLIENT_SECRET`) ?? read.string('ENTRA_CLIENT_SECRET') ?? '';
+      read.getForSample('<SAMPLE>_CLIENT_SECRET', registration) ??
+      read.get('ENTRA_CLIENT_SECRET') ??
+      '';
     // "Required" only when nothing was given: a malformed value has its own message.
-    if (read.string(own) === undefined && read.string('ENTRA_CLIENT_ID') === undefined) {
+    if (
+      read.given('<SAMPLE>_CLIENT_ID', registration) === undefined &&
+      read.given('ENTRA_CLIENT_ID') === undefined
+    ) {
+      const own = sampleVariable('<SAMPLE>_CLIENT_ID', registration);
       read.problem(`ENTRA_CLIENT_ID (or ${own}) is required`);
     }
-    if (!clientSecret) read.problem(`ENTRA_CLIENT_SECRET (or ${prefix}_CLIENT_SECRET) is required`);
+    if (!clientSecret) {
+      const own = sampleVariable('<SAMPLE>_CLIENT_SECRET', registration);
+      read.problem(`ENTRA_CLIENT_SECRET (or ${own}) is required`);
+    }
   }
-  const sessionSecrets = read.secrets('SESSION_SECRET');
+  const sessionSecrets = read.get('SESSION_SECRET');
   if (sessionSecrets === undefined && mode === 'entra') {
     read.problem('SESSION_SECRET is required with ENTRA_TENANT_ID (at least 32 random characters)');
   }
@@ -381,45 +346,40 @@ function sampleSettings(
     clientId,
     clientSecret,
     port,
-    baseUrl: read.origin(`${prefix}_BASE_URL`) ?? `http://localhost:${port}`,
+    baseUrl: read.getForSample('<SAMPLE>_BASE_URL', registration) ?? `http://localhost:${port}`,
     // Emulator mode without SESSION_SECRET: a fresh key per process (sessions end on restart).
     sessionKeys: sessionSecrets ?? [randomBytes(32).toString('base64url')],
-    cacheInspector: read.boolean('CACHE_INSPECTOR', mode === 'emulator'),
-    warmUsers: read.count('TOKEN_CACHE_WARM_USERS', WARM_USERS, { max: 1_000_000 }),
+    cacheInspector: read.get('CACHE_INSPECTOR') ?? mode === 'emulator',
+    warmUsers: read.get('TOKEN_CACHE_WARM_USERS'),
     instance: { number: 1, of: 1 },
   };
 }
 
 /** Where the sample is registered: its (first instance's) URL. */
 function sampleBaseUrl(read: EnvironmentReader, registration: SampleRegistration): string {
-  const prefix = registration.name.toUpperCase();
-  const [port] = read.ports(`${prefix}_PORT`, registration.defaultPort);
-  return read.origin(`${prefix}_BASE_URL`) ?? `http://localhost:${port}`;
+  const [port] = read.getForSample('<SAMPLE>_PORT', registration);
+  return read.getForSample('<SAMPLE>_BASE_URL', registration) ?? `http://localhost:${port}`;
 }
 
 /**
- * A client id is registered once, as in Entra: an EMULATOR_APPS entry that reuses a sample's, or
- * an earlier entry's, is a problem that names the entry and the app that has it.
+ * The key the built-in apps' secrets in the emulator are derived from: read from the file
+ * EMULATOR_KEY_FILE names (by default `.emulator-key` in the checkout), made there the first time.
+ * Never printed.
  */
-function withoutClientIdClashes(
-  read: EnvironmentReader,
-  registrations: readonly SampleRegistration[],
-  extraApps: ConfiguredApp[],
-): ConfiguredApp[] {
-  const owners = new Map(
-    registrations.map((registration) => [registration.emulatorClientId, registration.displayName]),
-  );
-  return extraApps.filter(({ app, source }) => {
-    const owner = owners.get(app.clientId);
-    if (owner) {
-      read.problem(
-        `${source}: client id ${app.clientId} is already registered, by "${owner}"; give this app its own`,
-      );
-      return false;
-    }
-    owners.set(app.clientId, app.displayName);
-    return true;
-  });
+function emulatorKey(read: EnvironmentReader): string | undefined {
+  const file = read.get('EMULATOR_KEY_FILE') ?? DEFAULT_EMULATOR_KEY_FILE;
+  try {
+    return readOrCreateEmulatorKey(file);
+  } catch (error) {
+    const reason =
+      error instanceof KeyFileError
+        ? error.message
+        : ((error as NodeJS.ErrnoException).code ?? String(error));
+    read.problem(
+      `EMULATOR_KEY_FILE: cannot read or make the emulator's key in "${file}" (${reason})`,
+    );
+    return undefined;
+  }
 }
 
 /** Two servers of this project cannot listen on one port: say which variables collide. */
@@ -440,269 +400,9 @@ function checkDistinctPorts(
     claim(emulator.port, 'EMULATOR_PORT');
     claim(emulator.graphPort, 'GRAPH_PORT');
   }
-  for (const { name, port, instance } of samples) {
-    const variable = `${name.toUpperCase()}_PORT`;
+  for (const { registration, port, instance } of samples) {
+    const variable = sampleVariable('<SAMPLE>_PORT', registration);
     claim(port, instance.of > 1 ? `${variable} (instance ${instance.number})` : variable);
   }
   if (landingPort) claim(landingPort, 'LANDING_PORT');
-}
-
-const guidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const domainPattern = /^(?=.{1,253}$)([a-z0-9-]{1,63}\.)+[a-z]{2,63}$/i;
-
-/** Reads and checks variables, collecting every problem so they can be reported together. */
-class EnvironmentReader {
-  private readonly problems = new Set<string>();
-
-  constructor(private readonly env: Environment) {}
-
-  problem(message: string): void {
-    this.problems.add(message);
-  }
-
-  throwIfProblems(): void {
-    if (this.problems.size > 0) throw new ConfigurationError([...this.problems]);
-  }
-
-  /** A value, trimmed; empty counts as unset. Messages about secrets never include the value. */
-  string(name: string): string | undefined {
-    const value = this.env[name]?.trim();
-    return value === '' ? undefined : value;
-  }
-
-  port(name: string, fallback: number): number {
-    const value = this.string(name);
-    if (value === undefined) return fallback;
-    const port = Number(value);
-    if (!Number.isInteger(port) || port < 1 || port > 65535) {
-      this.problem(`${name} must be a port number from 1 to 65535 (got "${value}")`);
-      return fallback;
-    }
-    return port;
-  }
-
-  /** One port, or several separated by commas (one instance of a sample on each). */
-  ports(name: string, fallback: number): number[] {
-    const value = this.string(name);
-    if (value === undefined) return [fallback];
-    const ports = value.split(',').map((each) => Number(each.trim()));
-    if (ports.some((port) => !Number.isInteger(port) || port < 1 || port > 65535)) {
-      this.problem(
-        `${name} must be a port number from 1 to 65535, or several separated by commas (got "${value}")`,
-      );
-      return [fallback];
-    }
-    return ports;
-  }
-
-  /**
-   * Secrets: one, or several separated by commas — the first signs or seals, every one still
-   * verifies or opens, so that a new secret can be put first while the old one is phased out.
-   * Each at least 32 characters; a message never shows them.
-   */
-  secrets(name: string): string[] | undefined {
-    const secrets = this.string(name)
-      ?.split(',')
-      .map((secret) => secret.trim());
-    if (secrets?.some((secret) => secret.length < 32)) {
-      this.problem(`${name} must be at least 32 characters long (each, when there are several)`);
-      return undefined;
-    }
-    return secrets;
-  }
-
-  /** A `redis://` or `rediss://` URL; a message never shows it (it may hold a password). */
-  redisUrl(name: string): string | undefined {
-    const value = this.string(name);
-    if (value === undefined) return undefined;
-    const url = URL.canParse(value) ? new URL(value) : undefined;
-    if (!url || !/^rediss?:$/.test(url.protocol) || !url.hostname) {
-      this.problem(`${name} must be a redis:// or rediss:// URL, like redis://127.0.0.1:6379`);
-      return undefined;
-    }
-    return value;
-  }
-
-  /** A whole number from 0 to `max`. */
-  count(name: string, fallback: number, { max }: { max: number }): number {
-    const value = this.string(name);
-    if (value === undefined) return fallback;
-    const count = Number(value);
-    if (!Number.isInteger(count) || count < 0 || count > max) {
-      this.problem(`${name} must be a whole number from 0 to ${max} (got "${value}")`);
-      return fallback;
-    }
-    return count;
-  }
-
-  /** A whole number of seconds from `min` to `max`. */
-  seconds(name: string, fallback: number, { min, max }: { min: number; max: number }): number {
-    const value = this.string(name);
-    if (value === undefined) return fallback;
-    const seconds = Number(value);
-    if (!Number.isInteger(seconds) || seconds < min || seconds > max) {
-      this.problem(
-        `${name} must be a whole number of seconds from ${min} to ${max} (got "${value}")`,
-      );
-      return fallback;
-    }
-    return seconds;
-  }
-
-  guid(name: string): string | undefined {
-    const value = this.string(name);
-    if (value !== undefined && !guidPattern.test(value)) {
-      this.problem(`${name} must be a GUID like 00000000-0000-0000-0000-000000000000`);
-      return undefined;
-    }
-    return value?.toLowerCase();
-  }
-
-  /** A host name (`localhost`, a DNS name) or an IPv4 address, lower-cased. */
-  host(name: string, fallback: string): string {
-    const value = this.string(name)?.toLowerCase();
-    if (value === undefined) return fallback;
-    const ipv4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(value);
-    const valid = ipv4
-      ? ipv4.slice(1).every((part) => Number(part) <= 255)
-      : /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/.test(
-          value,
-        );
-    if (!valid) {
-      this.problem(
-        `${name} must be a host name or an IPv4 address, like 127.0.0.1 (got "${value}")`,
-      );
-      return fallback;
-    }
-    return value;
-  }
-
-  /** A tenant: its id (GUID) or one of its domain names. */
-  tenant(name: string): string | undefined {
-    const value = this.string(name);
-    if (value !== undefined && !guidPattern.test(value) && !domainPattern.test(value)) {
-      this.problem(`${name} must be a tenant id (GUID) or domain name (got "${value}")`);
-      return undefined;
-    }
-    return value;
-  }
-
-  /** An absolute http(s) URL with no path, returned without a trailing slash. */
-  origin(name: string): string | undefined {
-    const value = this.string(name);
-    if (value === undefined) return undefined;
-    const url = URL.canParse(value) ? new URL(value) : undefined;
-    if (!url || !/^https?:$/.test(url.protocol) || url.pathname !== '/' || url.search || url.hash) {
-      this.problem(`${name} must be an http(s) URL with no path, like https://app.example.com`);
-      return undefined;
-    }
-    return url.origin;
-  }
-
-  boolean(name: string, fallback: boolean): boolean {
-    const value = this.string(name)?.toLowerCase();
-    if (value === undefined) return fallback;
-    if (['1', 'true', 'on', 'yes'].includes(value)) return true;
-    if (['0', 'false', 'off', 'no'].includes(value)) return false;
-    this.problem(`${name} must be on or off (got "${value}")`);
-    return fallback;
-  }
-
-  /**
-   * The key the built-in apps' secrets in the emulator are derived from: read from the file `name`
-   * names (by default `.emulator-key` in the checkout), made there the first time. Never printed.
-   */
-  emulatorKey(name: string): string | undefined {
-    const file = this.string(name) ?? DEFAULT_EMULATOR_KEY_FILE;
-    try {
-      return readOrCreateEmulatorKey(file);
-    } catch (error) {
-      const reason =
-        error instanceof KeyFileError
-          ? error.message
-          : ((error as NodeJS.ErrnoException).code ?? String(error));
-      this.problem(`${name}: cannot read or make the emulator's key in "${file}" (${reason})`);
-      return undefined;
-    }
-  }
-
-  /** A JSON file holding an array of app registrations for the emulator. */
-  appRegistrationsFile(name: string): ConfiguredApp[] {
-    const file = this.string(name);
-    if (file === undefined) return [];
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(readFileSync(file, 'utf8'));
-    } catch (error) {
-      const reason = (error as NodeJS.ErrnoException).code ?? 'not valid JSON';
-      this.problem(`${name}: cannot read app registrations from "${file}" (${reason})`);
-      return [];
-    }
-    if (!Array.isArray(parsed)) {
-      this.problem(`${name}: "${file}" must hold a JSON array of app registrations`);
-      return [];
-    }
-    return parsed.flatMap((entry: unknown, index) => {
-      const source = `${name}: "${file}" entry ${index}`;
-      const app = (entry ?? {}) as Record<string, unknown>;
-      const isUrl = (value: unknown) =>
-        typeof value === 'string' && URL.canParse(value) && /^https?:/.test(value);
-      const before = this.problems.size;
-      if (typeof app.clientId !== 'string' || !guidPattern.test(app.clientId)) {
-        this.problem(`${source}: "clientId" must be a GUID`);
-      }
-      if (typeof app.clientSecret !== 'string' || app.clientSecret === '') {
-        this.problem(`${source}: "clientSecret" must be a non-empty string`);
-      }
-      if (!Array.isArray(app.redirectUris) || app.redirectUris.length === 0) {
-        this.problem(`${source}: "redirectUris" must be a non-empty array of URLs`);
-      } else if (!app.redirectUris.every(isUrl)) {
-        this.problem(`${source}: every entry of "redirectUris" must be an absolute http(s) URL`);
-      }
-      if (app.frontChannelLogoutUrl !== undefined && !isUrl(app.frontChannelLogoutUrl)) {
-        this.problem(`${source}: "frontChannelLogoutUrl" must be an absolute http(s) URL`);
-      }
-      const claims = app.optionalClaims;
-      if (
-        claims !== undefined &&
-        !(
-          Array.isArray(claims) &&
-          claims.every((claim) => claim === 'sid' || claim === 'login_hint')
-        )
-      ) {
-        this.problem(`${source}: "optionalClaims" must be an array of "sid" and "login_hint"`);
-      }
-      const permissions = app.apiPermissions;
-      const known = GRAPH_PERMISSIONS.map((permission) => permission.toLowerCase());
-      if (
-        permissions !== undefined &&
-        !(
-          Array.isArray(permissions) &&
-          permissions.every((p) => typeof p === 'string' && known.includes(p.toLowerCase()))
-        )
-      ) {
-        const names = GRAPH_PERMISSIONS.map((permission) => `"${permission}"`).join(', ');
-        this.problem(`${source}: "apiPermissions" must be an array of ${names}`);
-      }
-      const idTokens = app.enableIdTokenIssuance;
-      if (idTokens !== undefined && typeof idTokens !== 'boolean') {
-        this.problem(`${source}: "enableIdTokenIssuance" must be true or false`);
-      }
-      if (this.problems.size > before) return [];
-      const registration: AppRegistration = {
-        displayName: typeof app.displayName === 'string' ? app.displayName : `App ${app.clientId}`,
-        clientId: (app.clientId as string).toLowerCase(),
-        clientSecret: app.clientSecret as string,
-        redirectUris: app.redirectUris as string[],
-      };
-      if (typeof app.frontChannelLogoutUrl === 'string') {
-        registration.frontChannelLogoutUrl = app.frontChannelLogoutUrl;
-      }
-      if (Array.isArray(claims))
-        registration.optionalClaims = claims as Array<'sid' | 'login_hint'>;
-      if (Array.isArray(permissions)) registration.apiPermissions = permissions as string[];
-      if (idTokens === true) registration.enableIdTokenIssuance = true;
-      return [{ app: registration, source }];
-    });
-  }
 }
