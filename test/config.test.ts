@@ -170,6 +170,8 @@ describe('configuration', () => {
     assert.equal(settings.emulator, undefined);
     assert.equal(settings.identity.authority, `https://login.microsoftonline.com/${tenantId}`);
     assert.equal(settings.identity.graphUrl, 'https://graph.microsoft.com');
+    // Said if the discovery document cannot be had (test/core/msal/identity-provider.test.ts).
+    assert.equal(settings.identity.discoveryHint, 'is ENTRA_TENANT_ID right?');
     assert.equal(settings.samples[0]?.clientId, clientId);
     assert.equal(settings.samples[0]?.cacheInspector, false);
   });

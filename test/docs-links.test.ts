@@ -1,6 +1,6 @@
 /**
  * The documentation's links, checked: README.md, every docs/*.md, every samples/*\/README.md,
- * shared/README.md and emulator/README.md.
+ * shared/README.md, shared/core/README.md and emulator/README.md.
  * A relative link leads to a file that exists; a `#L12` or `#L12-L20` anchor names lines the file
  * has; a link whose text quotes code (`like this`) lands on lines that hold that code, so that a
  * link into a sample cannot drift away from what it names; a link to a heading of another
@@ -25,6 +25,7 @@ const imagesFolder = path.join(root, 'docs', 'images');
 const pages = [
   'README.md',
   'shared/README.md',
+  'shared/core/README.md',
   'emulator/README.md',
   ...readdirSync(path.join(root, 'docs'))
     .filter((name) => name.endsWith('.md'))

@@ -265,7 +265,7 @@ test('koa-session renewing a session on its way out does not bring an ended sess
   // A session past half its lifetime is saved again at the end of any request (koa-session's
   // `renew`). The session here is made to look old (its stored expiry one hour away, of eight);
   // its sid is ended while a request for it runs.
-  const sessions = new Sessions(new MemoryStore(), 'renew:');
+  const sessions = new Sessions(new MemoryStore(), 'renew:', 'renew');
   const app = new Koa();
   app.keys = ['a-test-key-of-at-least-thirty-two-chars'];
   let entered = () => {};

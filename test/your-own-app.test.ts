@@ -8,7 +8,16 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -45,18 +54,43 @@ const jwt = /eyJ[\w-]+\.eyJ[\w-]+\.[\w-]+/;
 
 /**
  * The page's "what to copy", in a folder of its own: its commands, then the one import changed to
- * `./core/index.ts`. The project is then out of reach (only node_modules stays linked).
+ * `./core/index.ts`, and the packages it says to install (with what they depend on) linked from
+ * this project's node_modules. Nothing else of the project is in reach.
  */
+/** The packages the page says to install (not the types): "install what they import: …, with". */
+function packagesToInstall(): string[] {
+  const sentence = /install what they import:([\s\S]*?)\bwith\b/.exec(page)?.[1] ?? '';
+  const names = [...sentence.matchAll(/`([^`]+)`/g)].map(([, name]) => name as string);
+  assert.ok(names.length >= 5, 'the page names the packages to install');
+  return names;
+}
+
+/** Links `names`, and every package they depend on, from this project's node_modules into `into`. */
+function linkPackages(into: string, names: string[]): void {
+  const linked = new Set<string>();
+  const visit = (name: string) => {
+    const from = path.join(root, 'node_modules', name);
+    // A dependency kept inside its dependent's own node_modules travels with it.
+    if (linked.has(name) || !existsSync(from)) return;
+    linked.add(name);
+    mkdirSync(path.dirname(path.join(into, name)), { recursive: true });
+    symlinkSync(from, path.join(into, name));
+    const manifest = JSON.parse(readFileSync(path.join(from, 'package.json'), 'utf8'));
+    for (const dependency of Object.keys(manifest.dependencies ?? {})) visit(dependency);
+  };
+  for (const name of names) visit(name);
+}
+
 async function copyAsThePageSays(): Promise<typeof import('../samples/your-own-app/app.ts')> {
   const dir = mkdtempSync(path.join(tmpdir(), 'your-own-app-'));
   after(() => rmSync(dir, { recursive: true, force: true }));
-  for (const name of ['shared', 'samples', 'node_modules']) {
+  for (const name of ['shared', 'samples'])
     symlinkSync(path.join(root, name), path.join(dir, name));
-  }
   for (const line of documented.filter((line) => /^(mkdir|cp) /.test(line))) {
     execFileSync('sh', ['-c', documentedCommand(line)], { cwd: dir });
   }
   for (const name of ['shared', 'samples']) unlinkSync(path.join(dir, name));
+  linkPackages(path.join(dir, 'your-app', 'node_modules'), packagesToInstall());
   const app = path.join(dir, 'your-app', 'app.ts');
   const source = readFileSync(app, 'utf8').replace(
     "'../../shared/core/index.ts'",
@@ -236,6 +270,8 @@ describe('your own Koa app, copied as docs/your-own-koa-app.md says, against the
       request.on('error', reject);
     });
     assert.equal(rebound, 421);
+    // A method no route serves: 405, never a 5xx.
+    assert.equal((await fetch(url('/'), { method: 'PROPFIND' })).status, 405);
   });
 });
 

@@ -61,15 +61,16 @@ export async function createApp(settings: YourAppSettings) {
   const msalClient = (partition: core.TokenCachePartition) =>
     core.createMsalClient(provider, registration, partition);
   // Who is signed in, and the index from each identity platform session (`sid`) to them.
-  const sessions = new core.Sessions(store, `${name}:`);
+  const sessions = new core.Sessions(store, `${name}:`, name);
   // A partition per user, living no longer than the session that wrote it.
   const tokenCache = new core.PerUserTokenCache(store, {
     keyPrefix: `${name}:msal:`,
+    app: name,
     ttlSeconds: core.SESSION_MAX_AGE_MS / 1000,
     boundToSessions: true,
     msalClient,
   });
-  const signIn = new core.OpenIdSignIn(registration, provider, sessions, msalClient);
+  const signIn = new core.OpenIdSignIn(registration, provider, sessions, msalClient, { app: name });
   const graph = new core.GraphClient(settings.graphUrl, timeoutMs);
   const callApi = core.callApi(graph, provider.origin, { app: name });
   // A front-channel sign-out that finds the store down is carried out as soon as it answers.
@@ -79,15 +80,17 @@ export async function createApp(settings: YourAppSettings) {
   const app = new Koa();
   app.keys = sessionKeys; // sign the session cookie
   app.proxy = baseUrl.startsWith('https:'); // behind a proxy that terminates TLS
-  app.use(errorPage);
   app.use(async (ctx, next) => {
-    if (ctx.host !== new URL(baseUrl).host) ctx.throw(421, 'Not this app'); // DNS rebinding
     // No page is stored or framed (the front-channel logout URL says who may frame it).
     ctx.set('Cache-Control', 'no-store');
     ctx.set('Content-Security-Policy', "default-src 'none'; frame-ancestors 'none'");
     ctx.set('X-Content-Type-Options', 'nosniff');
-    await next();
+    // Over https, only through the proxy: a request that bypassed it could get no Secure cookie.
+    if (app.proxy && !ctx.secure) ctx.status = 400;
+    else await next();
   });
+  app.use(core.allowedHosts([baseUrl])); // any other Host: 421 (DNS rebinding)
+  app.use(errorPage);
   // A signed, httpOnly cookie with the session's key; on saving, the session is indexed by `sid`.
   const cookieName = `${name}.session`;
   const frontChannelLogoutPath = paths.frontChannelLogout;
@@ -144,7 +147,10 @@ export async function createApp(settings: YourAppSettings) {
   router.get(paths.frontChannelLogout, (ctx) => frontChannel(ctx, core.queryParams(ctx)));
   router.post(paths.frontChannelLogout, async (ctx) => frontChannel(ctx, await core.readForm(ctx)));
 
-  app.use(router.routes()).use(router.allowedMethods());
+  // Any other method: 405, never 501 (no request can make a 5xx).
+  const notImplemented = () =>
+    Object.assign(new Error('Method Not Allowed'), { status: 405, expose: true });
+  app.use(router.routes()).use(router.allowedMethods({ throw: true, notImplemented }));
   const close = async () => {
     pendingSignOuts.close();
     await store.close();

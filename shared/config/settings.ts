@@ -10,7 +10,9 @@
  * Two modes: `emulator` (the default: no tenant configured, everything local) and `entra`
  * (ENTRA_TENANT_ID is set: a real Microsoft Entra ID tenant and the real Microsoft Graph).
  */
+
 import { randomBytes } from 'node:crypto';
+import type { IdentityPlatformSettings } from '../core/settings.ts';
 import type { SampleRegistration } from '../sample/registration.ts';
 import { type ConfiguredApp, readEmulatorApps } from './emulator-apps-file.ts';
 import {
@@ -27,7 +29,7 @@ export type { ConfiguredApp } from './emulator-apps-file.ts';
 export { ConfigurationError, type Environment, readEnvironment } from './environment.ts';
 export { EMULATOR_HOST, WARM_USERS } from './schema.ts';
 
-export interface IdentitySettings {
+export interface IdentitySettings extends IdentityPlatformSettings {
   mode: 'emulator' | 'entra';
   tenantId: string;
   /**
@@ -299,6 +301,7 @@ function entraIdentity(read: EnvironmentReader): Omit<IdentitySettings, 'outboun
     tenantId,
     authority: `${instance}/${tenantId}`,
     discoveryUrl: `${instance}/${tenantId}/v2.0/.well-known/openid-configuration`,
+    discoveryHint: 'is ENTRA_TENANT_ID right?',
     graphUrl: read.get('GRAPH_URL'),
   };
 }

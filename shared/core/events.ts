@@ -5,7 +5,9 @@
  * The core knows nobody who listens. A demo's timeline, a log, a metrics exporter subscribe with
  * {@link onCoreEvent}; with no subscriber, an event costs one `hasSubscribers` check. Events say
  * what happened with identifiers (`homeAccountId`, `sid`, user names): never a token, a code, a
- * cookie or a session key. Several apps in one process tell theirs apart by `app`.
+ * cookie or a session key. A `sid` is still worth protecting: whoever knows one can ask the app's
+ * front-channel logout URL to sign its users out; log a digest or a label of it, not the value (the
+ * demo's timeline shows a label). Several apps in one process tell theirs apart by `app`.
  */
 import diagnosticsChannel from 'node:diagnostics_channel';
 
@@ -58,10 +60,17 @@ export function emit(event: CoreEvent): void {
 /**
  * Calls `listener` with every event of the core from now on, synchronously, in the code path that
  * emitted it (`AsyncLocalStorage` sees the request's store); returns how to stop. A listener that
- * throws does not stop the core: Node reports its error as uncaught, so catch your own.
+ * throws is logged, and the core goes on (`diagnostics_channel` itself would rethrow it as an
+ * uncaught exception, which stops the process).
  */
 export function onCoreEvent(listener: (event: CoreEvent) => void): () => void {
-  const subscriber = (message: unknown) => listener(message as CoreEvent);
+  const subscriber = (message: unknown) => {
+    try {
+      listener(message as CoreEvent);
+    } catch (error) {
+      console.error(`A listener of ${CHANNEL} failed:`, error);
+    }
+  };
   channel.subscribe(subscriber);
   return () => {
     channel.unsubscribe(subscriber);

@@ -4,6 +4,8 @@
  * `sid`, without a cookie. See `README.md` beside this file, and docs/your-own-koa-app.md.
  */
 
+// Only the app's own host names are answered (DNS rebinding).
+export { allowedHosts } from './allowed-hosts.ts';
 export { type CallApi, callApi } from './call-api.ts';
 export { ServiceUnavailableError, StartupError } from './errors.ts';
 // What the core did, for whoever listens; errors a person can act on.

@@ -1,8 +1,8 @@
 import Router from '@koa/router';
 import Koa from 'koa';
+import { allowedHosts } from '../core/allowed-hosts.ts';
 import { sessionMiddleware } from '../core/session/session-middleware.ts';
 import { labelOf } from '../timeline/timeline.ts';
-import { allowedHosts } from '../web/allowed-hosts.ts';
 import { pageHeaders } from '../web/page-headers.ts';
 import type {} from '../web/page-state.ts';
 import { FAVICON } from '../web/render.ts';

@@ -13,8 +13,12 @@ import { type CoreEvent, onCoreEvent } from '../core/events.ts';
 import type { Sessions } from '../core/session/sessions.ts';
 import { labelOf, type Timeline } from '../timeline/timeline.ts';
 
-/** The core's events of the request being observed (the observer's own list, per request). */
-const observed = new AsyncLocalStorage<CoreEvent[]>();
+/**
+ * The core's events of the request being observed, while it runs (per request). A timer made
+ * during the request keeps its context: `open` turns false once the response has gone, and the
+ * list takes nothing more.
+ */
+const observed = new AsyncLocalStorage<{ app: string; events: CoreEvent[]; open: boolean }>();
 let listening = false;
 
 export function signOutObserver(options: {
@@ -26,7 +30,10 @@ export function signOutObserver(options: {
   const { timeline, sessions, localSignOutPath, frontChannelLogoutPath } = options;
   if (timeline.enabled && !listening) {
     // Once per process: each request's events go to the list of the request they happen in.
-    onCoreEvent((event) => observed.getStore()?.push(event));
+    onCoreEvent((event) => {
+      const request = observed.getStore();
+      if (request?.open && event.app === request.app) request.events.push(event);
+    });
     listening = true;
   }
   return async (ctx, next) => {
@@ -54,10 +61,13 @@ export function signOutObserver(options: {
   async function observeLocal(ctx: Koa.Context, next: Koa.Next): Promise<void> {
     const user = ctx.session?.user;
     const cacheInSession = ctx.session?.tokenCache !== undefined;
-    const seen: CoreEvent[] = [];
+    const request = { app: timeline.source, events: [] as CoreEvent[], open: true };
+    ctx.res.once('close', () => {
+      request.open = false;
+    });
     if (user)
       afterResponse(ctx, async () => {
-        const removed = seen.some(
+        const removed = request.events.some(
           (event) => event.type === 'tokens-removed' && event.homeAccountId === user.homeAccountId,
         );
         const tokens = cacheInSession
@@ -75,7 +85,7 @@ export function signOutObserver(options: {
           ...(cacheInSession || removed ? { outcome: 'removed' as const } : {}),
         });
       });
-    await observed.run(seen, next);
+    await observed.run(request, next);
   }
 
   async function observeFrontChannel(ctx: Koa.Context, next: Koa.Next, named: string | undefined) {
@@ -83,10 +93,19 @@ export function signOutObserver(options: {
     const before = named && (await sessions.usersOf(named).catch(() => undefined))?.length;
     if (named && before === undefined) return next();
     const cookieUser = ctx.session?.user;
-    const seen: CoreEvent[] = [];
+    const request = { app: timeline.source, events: [] as CoreEvent[], open: true };
+    ctx.res.once('close', () => {
+      request.open = false;
+    });
     afterResponse(ctx, async () => {
-      const ended = seen.find((event) => event.type === 'sessions-ended');
-      const sid = named ?? (ended?.type === 'sessions-ended' ? ended.sid : undefined);
+      const ended = request.events.find((event) => event.type === 'sessions-ended');
+      const kept = request.events.find((event) => event.type === 'sign-out-pending');
+      const sid =
+        named ??
+        (ended?.type === 'sessions-ended' ? ended.sid : undefined) ??
+        (kept?.type === 'sign-out-pending' ? kept.sid : undefined);
+      // A POST that signed nobody out (a route that does not serve POST, say) is not a sign-out.
+      if (sid === undefined) return;
       const had = named ? before : ended?.type === 'sessions-ended' ? ended.sessions : undefined;
       const after = sid === undefined ? undefined : (await sessions.usersOf(sid)).length;
       const session = labelOf(sid);
@@ -103,12 +122,12 @@ export function signOutObserver(options: {
               : ' No session of that sid is left here.';
       timeline.record({
         kind: 'front-channel',
-        text: `Front-channel logout${ctx.method === 'POST' ? ' (form POST)' : ''} for session ${session ?? '(not said)'}: ${cookie}; answered ${ctx.status}${answerNote(ctx, ctx.status)}.${here}`,
+        text: `Front-channel logout${ctx.method === 'POST' ? ' (form POST)' : ''} for session ${session}: ${cookie}; answered ${ctx.status}${answerNote(ctx, ctx.status)}.${here}`,
         ...(session ? { session } : {}),
         ...(had ? { outcome: after ? 'left-behind' : 'removed' } : {}),
       });
     });
-    await observed.run(seen, next);
+    await observed.run(request, next);
   }
 }
 function answerNote(ctx: Koa.Context, status: number): string {

@@ -145,7 +145,7 @@ export class Timeline {
         const user = this.names.get(event.homeAccountId);
         return {
           kind: 'tokens-removed',
-          text: `Removed ${user ? `${user}'s tokens` : `the tokens of account ${event.homeAccountId}`} from the token cache: their partition deleted`,
+          text: `Removed ${user ? `${user}'s tokens` : `the tokens of account ${event.homeAccountId}`} from the token cache: their partition, if there was one, deleted`,
           ...(user ? { user } : {}),
           account: event.homeAccountId,
           outcome: 'removed',

@@ -135,6 +135,7 @@ export async function benchSilent(
         const cacheOver = (warmUsers: number) =>
           new PerUserTokenCache(store, {
             keyPrefix: 'bench:msal:',
+            app: 'bench',
             ttlSeconds: 3600,
             msalClient: (partition) =>
               createMsalClient(template.provider, template.sample, partition),

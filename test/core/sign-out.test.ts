@@ -148,8 +148,9 @@ test('stopped half-way, the sessions that lead to the tokens are left, and runni
 async function frontChannelApp(t: TestContext) {
   const store = new MemoryStore();
   const { sessions, tokenCache, accounts } = reach(store);
-  const pendingSignOuts = new PendingSignOuts((sid) =>
-    removeEverythingOf(sid, { tokenCache, sessions }),
+  const pendingSignOuts = new PendingSignOuts(
+    (sid) => removeEverythingOf(sid, { tokenCache, sessions }),
+    'test',
   );
   t.after(() => pendingSignOuts.close());
   const handler = frontChannelLogout({

@@ -69,8 +69,8 @@ export class OpenIdSignIn {
     private readonly sessions: Sessions,
     /** A msal client over a token cache partition (the app's settings). */
     private readonly msalClient: (partition: TokenCachePartition) => ConfidentialClientApplication,
-    /** Names this app in the events it emits; `settings.name` by default. */
-    { app = settings.name }: { app?: string } = {},
+    /** Names this app (this instance) in the events it emits. */
+    { app }: { app: string },
   ) {
     this.app = app;
     this.redirectUri = settings.baseUrl + settings.redirectPath;

@@ -1,3 +1,4 @@
+import { AsyncResource } from 'node:async_hooks';
 import type Koa from 'koa';
 import { ServiceUnavailableError } from '../errors.ts';
 import { emit } from '../events.ts';
@@ -34,12 +35,17 @@ export class PendingSignOuts {
   private retrying = false;
   /** Kept sign-outs that failed otherwise than for want of an answer (told once each). */
   private readonly failed = new Set<string>();
+  /**
+   * Where the retries run: the context this was built in, not that of the request whose sign-out
+   * first had to wait (a timer keeps the context it was made in, and whatever that holds).
+   */
+  private readonly home = new AsyncResource('PendingSignOuts');
 
   constructor(
     /** Carries out the sign-out of `sid`; safe to run again after it failed half-way. */
     private readonly carryOut: (sid: string) => Promise<void>,
     /** Names this app in the events it emits (`sign-out-pending`) and in the log. */
-    private readonly app = 'sign-out',
+    private readonly app: string,
   ) {}
 
   /**
@@ -55,7 +61,9 @@ export class PendingSignOuts {
       if (!this.waiting.has(sid) && this.waiting.size >= MAX_PENDING) throw error;
       this.waiting.set(sid, this.waiting.get(sid) ?? Date.now());
       this.tell(sid, 'waiting');
-      this.timer ??= setInterval(() => this.retry(), RETRY_MS).unref();
+      this.timer ??= this.home.runInAsyncScope(() =>
+        setInterval(() => this.retry(), RETRY_MS).unref(),
+      );
       return 'waiting';
     }
   }

@@ -82,8 +82,8 @@ export class Sessions {
     private readonly store: KeyValueStore,
     /** e.g. `aspnetcore:`; sessions live under `<prefix>session:`, the index under `<prefix>sid:`. */
     private readonly keyPrefix: string,
-    /** Names this app in the events it emits (`sessions-ended`); the key prefix by default. */
-    private readonly app = keyPrefix.replace(/:$/, ''),
+    /** Names this app (this instance) in the events it emits (`sessions-ended`). */
+    private readonly app: string,
   ) {}
 
   /** The store's clock: a request's start, for `save` (see `KeyValueStore.now`). */

@@ -19,8 +19,8 @@ export interface PerUserTokenCacheOptions {
   msalClient: (partition: TokenCachePartition) => ConfidentialClientApplication;
   /** How many users' access tokens this process remembers (the first level); 0 turns it off. */
   warmUsers?: number;
-  /** Names this app in the events it emits (`tokens-removed`); the key prefix by default. */
-  app?: string;
+  /** Names this app (this instance) in the events it emits (`tokens-removed`). */
+  app: string;
 }
 
 /**
@@ -49,7 +49,7 @@ export class PerUserTokenCache implements TokenCacheOperations {
   ) {
     const { warmUsers = 0 } = options;
     this.firstLevel = warmUsers > 0 ? new FirstLevel(warmUsers) : undefined;
-    this.app = options.app ?? options.keyPrefix.replace(/:.*$/, '');
+    this.app = options.app;
   }
 
   /**

@@ -44,7 +44,7 @@ test('a sign-out that fails otherwise than for want of an answer holds no other 
 test('a failure that is not the store not answering is not kept: the front-channel request fails', async () => {
   const pending = new PendingSignOuts(async () => {
     throw new Error('a bug');
-  });
+  }, 'test');
   await assert.rejects(pending.signOut('sid-1'), /a bug/);
   assert.equal(pending.has('sid-1'), false);
   pending.close();

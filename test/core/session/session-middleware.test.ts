@@ -33,7 +33,7 @@ class UnreliableStore extends MemoryStore {
  */
 async function sessionApp(t: { after(fn: () => Promise<void>): void }, maxAgeMs?: number) {
   const store = new UnreliableStore();
-  const sessions = new Sessions(store, 'app:');
+  const sessions = new Sessions(store, 'app:', 'app');
   const { koa, requests } = sessionKoa({
     keys: ['a-cookie-signing-key-of-32-chars!!'],
     cookieName: COOKIE,

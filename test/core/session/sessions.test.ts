@@ -78,9 +78,10 @@ for (const [name, open] of stores) {
     /** A sample's sessions and token cache, fresh for each test (their own key prefix). */
     const sample = () => {
       round += 1;
-      const sessions = new InterleavedSessions(store, `t${round}:`);
+      const sessions = new InterleavedSessions(store, `t${round}:`, 'test');
       const tokenCache = new PerUserTokenCache(store, {
         keyPrefix: `t${round}:msal:`,
+        app: 'test',
         ttlSeconds: 60,
         boundToSessions: true,
         msalClient: () => assert.fail('no msal client here'),
@@ -143,7 +144,7 @@ for (const [name, open] of stores) {
 }
 
 test('a session another user claimed is read as its own user, and one of another sid is nobody of this one', async () => {
-  const sessions = new Sessions(new MemoryStore(), 'x:');
+  const sessions = new Sessions(new MemoryStore(), 'x:', 'test');
   await sessions.save('k', sessionOf('adele', 'other-sid'), 60, sessions.now());
   assert.deepEqual(await sessions.usersOf(SID), []);
   assert.deepEqual(await sessions.usersOf('other-sid'), ['adele']);

@@ -7,6 +7,7 @@ import { PerUserTokenCache } from '../../../shared/core/token-cache/per-user-tok
 const newCache = (store = new MemoryStore(), warmUsers = 0) =>
   new PerUserTokenCache(store, {
     keyPrefix: 'test:msal:',
+    app: 'test',
     ttlSeconds: 60,
     msalClient: () => assert.fail('no msal client here'),
     warmUsers,

@@ -3,7 +3,7 @@
  * URL, or a loopback name (`localhost`, `127.0.0.1`, `[::1]`), with or without a port. Any other
  * `Host` gets `421 Misdirected Request`, before anything else runs.
  *
- * Why: DNS rebinding. The samples and the landing page listen on 127.0.0.1, and nothing stops a
+ * Why: DNS rebinding. An app that listens on 127.0.0.1 (the samples, the landing page) cannot stop a
  * site from pointing its own name at that address once a browser has loaded its page. The page
  * and the server are then one origin to the browser: the page could read `/cache` (who is signed
  * in, their account ids) and the landing page's `/timeline` and `/summaries`. But its requests
