@@ -43,7 +43,7 @@ writeFileSync(
 
 Measured by \`npm run compare\` on ${new Date().toISOString().slice(0, 10)}, Node ${process.version},
 against the embedded emulator, which is on another site than the samples (\`127.0.0.1\` against
-\`localhost\`), as Entra's \`login.microsoftonline.com\` is. The same scenarios run in \`npm test\`
+\`localhost\`), as Entra's \`login.microsoftonline.com\` is. The same scenarios run in \`npm run test:all\`
 (\`test/comparison.test.ts\`), which asserts every cell.
 
 Each column is a sample; each run starts from empty caches, signs one browser in to all four

@@ -11,6 +11,8 @@ import { devNull } from 'node:os';
 export class Command {
   #output = '';
   readonly #exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** Once its output is all read: after it exited, its pipes closed (see `#drained`). */
+  readonly #closed: Promise<unknown>;
   readonly #process: ChildProcess;
 
   readonly #ownGroup: boolean;
@@ -43,6 +45,21 @@ export class Command {
       });
     }
     this.#exited = once(this.#process, 'exit').then(([code, signal]) => ({ code, signal }));
+    this.#closed = once(this.#process, 'close');
+  }
+
+  /**
+   * Its exit, once what it printed last is read too: a process that has exited may have written
+   * to its pipes what this process has not read yet (a busy machine). Two seconds at most: a
+   * process it started in another group could hold its pipes open.
+   */
+  async #drained(): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+    const exited = await this.#exited;
+    await Promise.race([
+      this.#closed,
+      new Promise((resolve) => setTimeout(resolve, 2_000).unref()),
+    ]);
+    return exited;
   }
 
   /** Everything it printed so far, stdout and stderr interleaved. */
@@ -72,7 +89,7 @@ export class Command {
     const timeout = new Promise<never>((_, reject) =>
       setTimeout(() => reject(new Error(`"${this.line}" still runs`)), timeoutMs).unref(),
     );
-    return (await Promise.race([this.#exited, timeout])).code;
+    return (await Promise.race([this.#drained(), timeout])).code;
   }
 
   /**
@@ -88,7 +105,7 @@ export class Command {
       if (Date.now() > deadline) throw new Error(`"${this.line}" did not stop:\n${this.#output}`);
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
-    await this.#exited;
+    await this.#drained();
     return /^Stopped\.$/m.test(this.#output);
   }
 

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
 import { type EmulatorOptions, type RunningEmulator, startEmulator } from '../../emulator/index.ts';
 import { samples as definitions, type SampleName } from '../../samples/index.ts';
 import { EMULATOR_HOST, type Environment } from '../../shared/config/settings.ts';
@@ -9,6 +8,7 @@ import type { Logger } from '../../shared/run/emulator-link.ts';
 import { type RunningSample, startProject } from '../../shared/run/orchestrator.ts';
 import type { Browser } from './browser.ts';
 import { FaultyProxy } from './faulty-proxy.ts';
+import { freeConsecutivePorts, freePorts } from './ports.ts';
 
 export interface TestEnvironment {
   /** The emulator started for this environment (its own, on free ports). */
@@ -113,28 +113,7 @@ export function startEnvironment(
   return startSamples([name], options);
 }
 
-/** `count` consecutive free ports, for commands that put extra instances on the next ports. */
-export async function freeConsecutivePorts(count: number): Promise<number[]> {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const base = 20_000 + Math.floor(Math.random() * 30_000);
-    const ports = Array.from({ length: count }, (_, index) => base + index);
-    const servers = await Promise.all(
-      ports.map(
-        (port) =>
-          new Promise<ReturnType<typeof createServer> | undefined>((resolve) => {
-            const server = createServer();
-            server.once('error', () => resolve(undefined));
-            server.listen(port, '127.0.0.1', () => resolve(server));
-          }),
-      ),
-    );
-    await Promise.all(
-      servers.map((server) => server && new Promise((resolve) => server.close(resolve))),
-    );
-    if (servers.every(Boolean)) return ports;
-  }
-  throw new Error(`No ${count} consecutive free ports found`);
-}
+export { freeConsecutivePorts, freePorts };
 
 /** Free ports for the emulator, the Graph-like API, the four samples and the landing page. */
 export async function portsEnv() {
@@ -148,23 +127,6 @@ export async function portsEnv() {
     PYTHON_PORT: String(python),
     LANDING_PORT: String(landing),
   };
-}
-
-export async function freePorts(count: number): Promise<number[]> {
-  const servers = await Promise.all(
-    Array.from({ length: count }, () => {
-      const server = createServer();
-      return new Promise<typeof server>((resolve) =>
-        server.listen(0, '127.0.0.1', () => resolve(server)),
-      );
-    }),
-  );
-  const ports = servers.map((server) => {
-    const address = server.address();
-    return typeof address === 'object' && address ? address.port : 0;
-  });
-  await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
-  return ports;
 }
 
 /** The sample's cache inspector, as JSON: its token cache, and how many sessions and `sid`s. */

@@ -1,0 +1,59 @@
+/**
+ * One pass through each of the four samples, end to end, over real HTTP against the emulator:
+ * a user signs in with the password, the sample calls its API with a token from its cache, and
+ * the user signs out locally; the sample forgets them and their tokens. The fast tier of
+ * `npm test` runs this file (see test/tiers.ts); every other test of the samples runs in
+ * `npm run test:all`.
+ */
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { sampleNames } from '../samples/index.ts';
+import { Browser } from './helpers/browser.ts';
+import { cacheSummary, startSamples, type TestEnvironment } from './helpers/environment.ts';
+import { SAMPLE_ROUTES } from './helpers/routes.ts';
+
+let env: TestEnvironment;
+before(async () => {
+  env = await startSamples(sampleNames);
+});
+after(() => env.close());
+
+for (const [index, name] of sampleNames.entries()) {
+  test(`${name}: signs in, calls its API with a token from its cache, signs out locally`, async () => {
+    const sample = env.samples[name]!;
+    const routes = SAMPLE_ROUTES[name];
+    const user = env.emulator.users[index % env.emulator.users.length]!.userPrincipalName;
+    const browser = new Browser();
+
+    const home = await browser.signIn(sample.url + routes.signIn, user, env.password);
+    assert.equal(home.status, 200);
+    assert.match(home.html, new RegExp(`id="signed-in-user">${user}<`));
+    assert.deepEqual(
+      (await cacheSummary(sample.url)).accounts.map((account) => account.username),
+      [user],
+    );
+
+    const graphBefore = env.emulator.graphRequests.length;
+    const tokenRequestsBefore = env.emulator.tokenRequests.length;
+    const api = await browser.get(sample.url + routes.api);
+    assert.equal(api.status, 200);
+    assert.equal(env.emulator.tokenRequests.length, tokenRequestsBefore, 'no token request');
+    const graph = env.emulator.graphRequests.slice(graphBefore);
+    assert.ok(graph.length > 0, 'the API page called the Graph-like API');
+    assert.ok(
+      graph.every((request) => request.status === 200),
+      JSON.stringify(graph),
+    );
+
+    // Local sign-out, followed through the identity platform's end-session page and back.
+    const end = await browser.get(sample.url + routes.signOut);
+    assert.equal(end.status, 200);
+    assert.ok(end.url.startsWith(sample.url), `back at the sample (${end.url})`);
+    assert.doesNotMatch(end.html, /id="signed-in-user"/);
+    const summary = await cacheSummary(sample.url);
+    assert.deepEqual(summary.accounts, [], 'the cache forgot the user');
+    const again = await browser.request(sample.url + routes.api);
+    await again.body?.cancel();
+    assert.equal(again.status, 302, 'the API page asks for a sign-in again');
+  });
+}
