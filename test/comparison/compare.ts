@@ -1,7 +1,7 @@
 /**
  * `npm run compare`: runs the comparison scenarios against all four samples, prints the measured
  * matrix, and writes it to docs/comparison.md with a chart (docs/comparison.svg). The tests run it
- * with COMPARISON_DOCS set to another folder, so that `npm test` leaves docs/ as it is.
+ * with COMPARISON_DOCS set to another folder, so that `npm run test:all` leaves docs/ as it is.
  */
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -43,8 +43,8 @@ writeFileSync(
 
 Measured by \`npm run compare\` on ${new Date().toISOString().slice(0, 10)}, Node ${process.version},
 against the embedded emulator, which is on another site than the samples (\`127.0.0.1\` against
-\`localhost\`), as Entra's \`login.microsoftonline.com\` is. The same scenarios run in \`npm run test:all\`
-(\`test/comparison.test.ts\`), which asserts every cell.
+\`localhost\`), as Entra's \`login.microsoftonline.com\` is. The same scenarios run in
+\`npm run test:all\` (\`test/comparison.test.ts\`), which asserts every cell.
 
 Each column is a sample; each run starts from empty caches, signs one browser in to all four
 samples in one SSO session, calls each sample's API, then signs out one way:

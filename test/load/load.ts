@@ -1,6 +1,6 @@
 /**
- * The load run of `npm run load` (and, small, of `npm run test:all`): on loopback only, against a fresh
- * emulator and aspnetcore, `users` browsers at once go through sign-in → API calls → sign-in
+ * The load run of `npm run load` (and, small, of `npm run test:all`): on loopback only, against a
+ * fresh emulator and aspnetcore, `users` browsers at once go through sign-in → API calls → sign-in
  * again → API call → sign-out, `rounds` times each, each as a different user; meanwhile a flood of
  * front-channel sign-out requests with random `sid`s. It stops by itself and measures what must
  * never happen: errors, users signed out by someone else's sign-out, pages showing another user's
