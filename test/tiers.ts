@@ -22,8 +22,16 @@ import { fileURLToPath } from 'node:url';
 /** The core's unit tests: every test file under this folder is in the fast tier. */
 export const CORE = 'test/core/';
 
-/** Besides test/core/: one end-to-end pass through each sample, and the docs' links. */
-export const FAST = ['test/samples.test.ts', 'test/docs-links.test.ts'];
+/**
+ * Besides test/core/: one end-to-end pass through each sample; the docs' links, and
+ * docs/configuration.md's table of variables against shared/config/schema.ts (a change of code
+ * often moves the lines a link names, or a variable the table lists).
+ */
+export const FAST = [
+  'test/samples.test.ts',
+  'test/docs-links.test.ts',
+  'test/config-schema.test.ts',
+];
 
 /** Files that must not share the machine with the rest of the suite: they measure the heap. */
 export const ALONE = ['test/sign-in-strangers.test.ts'];
