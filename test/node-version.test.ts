@@ -1,10 +1,10 @@
 /**
  * Node.js 22.12 or later, as package.json's `engines` says: on an older one, `npm start`,
  * `npm test` and `npm run test:all` stop at once with one line saying so
- * (scripts/node-version.js), and `npm ci` refuses to install (`.npmrc`: engine-strict). Proved
- * with an older Node.js when the machine has one (Debian's /usr/bin/node is 20; OLDER_NODE_PATH
- * names another); without one, those tests are skipped loudly, under CI too: .ci/run installs
- * only the Node.js lines the project supports.
+ * (shared/run/node-version.js), and `npm ci` refuses to install (`.npmrc`: engine-strict). Proved
+ * with an older Node.js: OLDER_NODE_PATH (which .ci/run sets to Node.js 20 from the npm
+ * registry), or Debian's /usr/bin/node. Without one, those tests are skipped loudly on a user's
+ * machine, and fail under CI.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -18,7 +18,7 @@ const packageJson = JSON.parse(readFileSync('package.json', 'utf8')) as {
   engines: { node: string };
   scripts: Record<string, string>;
 };
-const CHECK = 'node scripts/node-version.js';
+const CHECK = 'node shared/run/node-version.js';
 const NEEDED = /^Node\.js 22\.12 or later is needed \(this is v\d+\.\d+\.\d+\)\.$/m;
 
 const isOlder = (version: string) => {
@@ -35,11 +35,12 @@ const older = [process.env.OLDER_NODE_PATH, '/usr/bin/node', '/usr/local/bin/nod
   },
 );
 
-/** The older Node.js, or the test skipped, loudly (a missing one is no failure, even under CI). */
+/** The older Node.js, or the test skipped, loudly (under CI, where .ci/run provides one, it fails). */
 function olderNode(t: TestContext): string | undefined {
   if (older) return older;
   const message =
     'no Node.js older than 22.12 on this machine (/usr/bin/node, /usr/local/bin/node): set OLDER_NODE_PATH to one to run this test';
+  assert.notEqual(process.env.CI, 'true', `under CI: ${message}`);
   console.warn(`\n!! SKIPPED: ${message}\n`);
   t.skip(message);
   return undefined;
@@ -59,7 +60,7 @@ test('package.json needs Node.js 22.12 or later, and the commands check it first
 });
 
 test('this Node.js passes the check, silently', () => {
-  const check = spawnSync(process.execPath, ['scripts/node-version.js'], { encoding: 'utf8' });
+  const check = spawnSync(process.execPath, ['shared/run/node-version.js'], { encoding: 'utf8' });
   assert.equal(check.status, 0);
   assert.equal(check.stdout + check.stderr, '');
 });
