@@ -6,7 +6,9 @@
  */
 import { readFileSync } from 'node:fs';
 
-const packageJson = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));
+const packageJson = JSON.parse(
+  readFileSync(new URL('../../package.json', import.meta.url), 'utf8'),
+);
 const needed = /^>=(\d+)\.(\d+)$/.exec(packageJson.engines.node);
 if (!needed) throw new Error(`package.json: engines.node is not ">=major.minor"`);
 const [major, minor] = [Number(needed[1]), Number(needed[2])];
