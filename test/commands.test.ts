@@ -60,7 +60,7 @@ describe('npm start', () => {
       assert.equal(icon.headers.get('content-type'), 'image/svg+xml', `port ${port}`);
     }
 
-    assert.ok(await start.interrupt());
+    assert.ok(await start.interrupt(), start.output);
     assert.doesNotMatch(start.output, /Error/);
     for (const [name, port] of Object.entries(env)) {
       assert.equal(await listening(port), false, `${name} ${port} is free after Ctrl-C`);
@@ -100,7 +100,7 @@ describe('several instances over Redis', () => {
     const other = await browser.get(`http://localhost:${second}/`);
     assert.match(other.html, new RegExp(`id="signed-in-user">${user}<`));
 
-    assert.ok(await sample.interrupt());
+    assert.ok(await sample.interrupt(), sample.output);
     for (const port of [first, second]) assert.equal(await listening(port), false, port);
   });
 
@@ -133,7 +133,7 @@ describe('several instances over Redis', () => {
       'java',
       'python',
     ]);
-    assert.ok(await start.interrupt());
+    assert.ok(await start.interrupt(), start.output);
   });
 
   test('several instances without REDIS_URL, or a Redis that does not answer, stop the command with one message', async () => {
@@ -228,7 +228,7 @@ describe('samples in several terminals', () => {
     );
     assert.equal((await alex.get(python + SAMPLE_ROUTES.python.api)).status, 200);
 
-    assert.ok(await first.interrupt());
+    assert.ok(await first.interrupt(), first.output);
     await second.waitFor(/Started the identity platform emulator/, 15_000);
     assert.match(
       second.output,
@@ -247,7 +247,7 @@ describe('samples in several terminals', () => {
     );
     assert.match(again.html, /id="signed-in-user">AlexW@contoso\.onmicrosoft\.com</);
     assert.equal((await alex.get(python + SAMPLE_ROUTES.python.api)).status, 200);
-    assert.ok(await second.interrupt());
+    assert.ok(await second.interrupt(), second.output);
   });
 
   test('Ctrl-C while waiting for an emulator that never comes stops at once', async () => {
@@ -286,8 +286,8 @@ describe('samples in several terminals', () => {
     const sample = run('npm run sample:java', env);
     await sample.waitFor(/java \(Spring Boot \+ msal4j\): http/);
     assert.match(sample.output, /Using the identity platform emulator/);
-    assert.ok(await sample.interrupt());
-    assert.ok(await emulator.interrupt());
+    assert.ok(await sample.interrupt(), sample.output);
+    assert.ok(await emulator.interrupt(), emulator.output);
   });
 });
 

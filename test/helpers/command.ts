@@ -50,14 +50,14 @@ export class Command {
 
   /**
    * Its exit, once what it printed last is read too: a process that has exited may have written
-   * to its pipes what this process has not read yet (a busy machine). Two seconds at most: a
+   * to its pipes what this process has not read yet (a busy machine). Ten seconds at most: a
    * process it started in another group could hold its pipes open.
    */
   async #drained(): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
     const exited = await this.#exited;
     await Promise.race([
       this.#closed,
-      new Promise((resolve) => setTimeout(resolve, 2_000).unref()),
+      new Promise((resolve) => setTimeout(resolve, 10_000).unref()),
     ]);
     return exited;
   }
