@@ -206,7 +206,7 @@ export const variables = [
     description:
       'for how many users aspnetcore and aspnet remember, in each process, the access tokens ' +
       'msal gave them, and, with `REDIS_URL`, how many partitions node-redis keeps a copy of (the ' +
-      'first level of the token cache: about 1.6 KB of heap a user, and 5.5 KB a partition copy, ' +
+      'first level of the token cache: about 1.6 KB of heap a user, and 5.6 KB a partition copy, ' +
       '[measured](performance.md)); `0` for none',
   },
   {
