@@ -171,12 +171,19 @@ async function startSample(
   const settings: Settings = { identity: project.identity, sample };
   const { services, close } = createSampleServices(settings, provider, store);
   const landingUrl = project.landingPort ? `http://localhost:${project.landingPort}` : undefined;
-  const { app, routes } = createSampleApp(services, definition, landingUrl);
-  const variable = `${name.toUpperCase()}_PORT`;
-  const server = await listen(app.callback(), sample.port, variable).catch(async (error) => {
+  let routes: SampleRoutes | undefined;
+  let server: Awaited<ReturnType<typeof listen>>;
+  try {
+    const created = createSampleApp(services, definition, landingUrl);
+    routes = created.routes;
+    server = await listen(created.app.callback(), sample.port, `${name.toUpperCase()}_PORT`);
+  } catch (error) {
+    // Nothing of a sample that could not start stays behind: its timers, its listeners, its stores.
+    routes?.close?.();
     await close();
     throw error;
-  });
+  }
+  const started = routes;
   return {
     name,
     instance: sample.instance,
@@ -184,11 +191,11 @@ async function startSample(
     url: sample.instance.of > 1 ? `http://localhost:${sample.port}` : sample.baseUrl,
     settings,
     definition,
-    routes,
+    routes: started,
     timeline: services.timeline,
     async close() {
       await closeServer(server);
-      routes.close?.();
+      started.close?.();
       await close();
     },
   };
