@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { sampleNames } from '../samples/index.ts';
+import { sampleNames, samples } from '../samples/index.ts';
 import { Browser } from './helpers/browser.ts';
 import { cacheSummary, startSamples, type TestEnvironment } from './helpers/environment.ts';
 import { SAMPLE_ROUTES } from './helpers/routes.ts';
@@ -17,6 +17,23 @@ before(async () => {
   env = await startSamples(sampleNames);
 });
 after(() => env.close());
+
+test("each sample registers the original's redirect, post-logout and front-channel logout paths", () => {
+  for (const name of sampleNames) {
+    const { redirectPath, postLogoutRedirectPath, frontChannelLogoutPath } =
+      samples[name].registration;
+    const { redirect, postLogout, frontChannel } = SAMPLE_ROUTES[name];
+    assert.deepEqual(
+      { redirectPath, postLogoutRedirectPath, frontChannelLogoutPath },
+      {
+        redirectPath: redirect,
+        postLogoutRedirectPath: postLogout,
+        frontChannelLogoutPath: frontChannel,
+      },
+      name,
+    );
+  }
+});
 
 for (const [index, name] of sampleNames.entries()) {
   test(`${name}: signs in, calls its API with a token from its cache, signs out locally`, async () => {

@@ -4,53 +4,49 @@
  * emulator, a redis-server or a command started with it: in between, no other test process may be
  * handed the same port. So each port handed out is claimed first: a file named after it, created
  * exclusively in a folder of the temporary directory (one per user), holding this process's id. A
- * port claimed by a live process is passed over (by this process too: a port is handed out once);
- * the claim of a process that died is taken over. This process's claims go when it exits.
+ * port claimed by a live process is passed over (by this process too: a port is handed out once).
+ * The claim of a process that died is passed over too, never taken over: two processes taking over
+ * one claim at once could both end up holding it. This process's claims go when it exits (Ctrl-C
+ * too); a claim left by a crash goes a day later, when no test can still be using it.
  */
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
 const claims = path.join(tmpdir(), `msal-koa-test-ports-${process.getuid?.() ?? 'user'}`);
 const mine = new Set<string>();
-process.once('exit', () => {
+const release = () => {
   for (const file of mine) rmSync(file, { force: true });
-});
+};
+process.once('exit', release);
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    release();
+    process.kill(process.pid, signal); // as if this handler had not been there
+  });
+}
+const DAY_MS = 24 * 60 * 60 * 1000;
+try {
+  for (const name of readdirSync(claims)) {
+    const file = path.join(claims, name);
+    if (Date.now() - statSync(file).mtimeMs > DAY_MS) rmSync(file, { force: true });
+  }
+} catch {
+  // no claims yet, or one gone meanwhile
+}
 
 /** Whether `port` is now this process's, for good: claimed here and by no live process before. */
 function claim(port: number): boolean {
   mkdirSync(claims, { recursive: true });
   const file = path.join(claims, String(port));
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      writeFileSync(file, String(process.pid), { flag: 'wx' });
-      mine.add(file);
-      return true;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    }
-    if (mine.has(file) || alive(file)) return false;
-    // Its process died: the claim is stale. (Of two processes taking it over, one creates it.)
-    rmSync(file, { force: true });
-  }
-  return false;
-}
-
-/** Whether the process a claim names runs (a claim being written, still empty, counts as one). */
-function alive(file: string): boolean {
-  let pid: number;
   try {
-    pid = Number(readFileSync(file, 'utf8'));
-  } catch {
-    return false;
-  }
-  if (!Number.isInteger(pid) || pid <= 0) return true;
-  try {
-    process.kill(pid, 0);
+    writeFileSync(file, String(process.pid), { flag: 'wx' });
+    mine.add(file);
     return true;
   } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    return false; // claimed: by a live process, or by one that died (see above)
   }
 }
 

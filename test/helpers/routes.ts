@@ -1,14 +1,14 @@
 /**
  * Each sample's routes, as the tests drive them: the one table of them under test/.
  *
- * Where sign-in starts, the home and API pages, the local sign-out (and what else a test drives)
- * are the originals' routes, stated here once: the samples keep theirs private to their `app.ts`,
- * and this table is what the tests hold them to. What the app registration declares (the redirect
- * URI, the post-logout redirect URI, the front-channel logout URL or none) is taken from the
- * sample's `registration.ts`, which the sample serves and the emulator registers.
+ * Every path is the original's, stated here once: where sign-in starts, the home and API pages,
+ * the local sign-out (and what else a test drives), which the samples keep private to their
+ * `app.ts`; and what the app registration declares (the redirect URI, the post-logout redirect
+ * URI, the front-channel logout URL or none), which docs/running.md tells people to register in
+ * Entra ID. This table is what the tests hold the samples to: test/samples.test.ts checks each
+ * `registration.ts` against it.
  */
-import { type SampleName, samples } from '../../samples/index.ts';
-import type { SampleRegistration } from '../../shared/sample/registration.ts';
+import type { SampleName } from '../../samples/index.ts';
 
 export interface SampleRouteTable {
   /** Where a test starts the sign-in. */
@@ -26,19 +26,6 @@ export interface SampleRouteTable {
   frontChannel: string | undefined;
 }
 
-/** The paths of a sample's app registration, with the front-channel one's type kept. */
-function registered<R extends SampleRegistration>(
-  registration: R,
-): Pick<SampleRouteTable, 'redirect' | 'postLogout'> & {
-  frontChannel: R['frontChannelLogoutPath'];
-} {
-  return {
-    redirect: registration.redirectPath,
-    postLogout: registration.postLogoutRedirectPath,
-    frontChannel: registration.frontChannelLogoutPath,
-  };
-}
-
 export const SAMPLE_ROUTES = {
   aspnetcore: {
     signIn: '/AzureAD/Account/SignIn',
@@ -47,21 +34,27 @@ export const SAMPLE_ROUTES = {
     signOut: '/AzureAD/Account/SignOut',
     /** Where the post-logout redirect URI sends the browser on. */
     signedOut: '/AzureAD/Account/SignedOut',
-    ...registered(samples.aspnetcore.registration),
+    redirect: '/signin-oidc',
+    postLogout: '/signout-callback-oidc',
+    frontChannel: '/signout-oidc',
   },
   aspnet: {
     signIn: '/Account/SignIn',
     home: '/',
     api: '/Home/ReadMail',
     signOut: '/Account/SignOut',
-    ...registered(samples.aspnet.registration),
+    redirect: '/',
+    postLogout: '/',
+    frontChannel: undefined,
   },
   java: {
     signIn: '/msal4jsample/secure/aad',
     home: '/msal4jsample',
     api: '/msal4jsample/graph/users',
     signOut: '/msal4jsample/sign_out',
-    ...registered(samples.java.registration),
+    redirect: '/msal4jsample/secure/aad',
+    postLogout: '/msal4jsample/',
+    frontChannel: '/msal4jsample/sign-out',
   },
   python: {
     /** A page with a sign-in link; the link is `loginStart`, which redirects to the authorize endpoint. */
@@ -70,6 +63,8 @@ export const SAMPLE_ROUTES = {
     home: '/',
     api: '/graphcall',
     signOut: '/logout',
-    ...registered(samples.python.registration),
+    redirect: '/getAToken',
+    postLogout: '/',
+    frontChannel: '/logout',
   },
 } satisfies Record<SampleName, SampleRouteTable & Record<string, string | undefined>>;
