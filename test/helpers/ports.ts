@@ -9,7 +9,7 @@
  * one claim at once could both end up holding it. This process's claims go when it exits (Ctrl-C
  * too); a claim left by a crash goes a day later, when no test can still be using it.
  */
-import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
