@@ -1,6 +1,7 @@
 /**
  * Node.js 22.12 or later, as package.json's `engines` says: on an older one, `npm start`,
- * `npm test` and `npm run test:all` stop at once with one line saying so
+ * `npm test`, `npm run test:all` and every other command that runs the project's code stop at once
+ * with one line saying so
  * (shared/run/node-version.js), and `npm ci` refuses to install (`.npmrc`: engine-strict). Proved
  * with an older Node.js: OLDER_NODE_PATH (which .ci/run sets to Node.js 20 from the npm
  * registry), or Debian's /usr/bin/node. Without one, those tests are skipped loudly on a user's
@@ -53,7 +54,12 @@ afterEach(() => {
 
 test('package.json needs Node.js 22.12 or later, and the commands check it first', () => {
   assert.equal(packageJson.engines.node, '>=22.12');
-  for (const script of ['start', 'test', 'test:all']) {
+  // Every command that runs the project's code; the type check, lint and format run tools only.
+  const commands = Object.keys(packageJson.scripts).filter(
+    (script) => !['typecheck', 'lint', 'format'].includes(script),
+  );
+  assert.ok(commands.includes('start') && commands.includes('your-own-app'), commands.join(' '));
+  for (const script of commands) {
     assert.ok(packageJson.scripts[script]?.startsWith(`${CHECK} && `), `npm run ${script}`);
   }
   assert.match(readFileSync('.npmrc', 'utf8'), /^engine-strict=true$/m);

@@ -372,6 +372,18 @@ describe('the commands of docs/your-own-koa-app.md', { concurrency: true }, () =
   });
 });
 
+test('a bad port or a short SESSION_SECRET stops the start-up with one line, before anything starts', async () => {
+  await assert.rejects(
+    start({ PORT: 'abc' }),
+    /^StartupError: PORT must be a port, a whole number from 1 to 65535 \(not "abc"\)$/,
+  );
+  await assert.rejects(start({ EMULATOR_PORT: '0' }), /EMULATOR_PORT must be a port/);
+  await assert.rejects(
+    start({ REDIS_URL: 'redis://127.0.0.1:1', SESSION_SECRET: 'x' }),
+    /SESSION_SECRET must be at least 32 characters long/,
+  );
+});
+
 test('docs/your-own-koa-app.md says how many lines app.ts has of its own: at most 170', () => {
   const source = readFileSync(path.join(root, 'samples/your-own-app/app.ts'), 'utf8');
   const own = source.split('\n').filter((line) => !/^\s*$|^\s*(\/\/|\/\*|\*)/.test(line)).length;

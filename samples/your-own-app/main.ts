@@ -32,12 +32,16 @@ export interface Started {
  * app.ts's, unless a test hands in a copy of it (docs/your-own-koa-app.md's "what to copy").
  */
 export async function start(env: NodeJS.ProcessEnv, createApp = thisApp): Promise<Started> {
-  const port = Number(env.PORT || 3100);
+  const port = portOf(env, 'PORT', 3100);
   const url = `http://localhost:${port}`;
   if (env.REDIS_URL && !env.SESSION_SECRET) {
     throw new StartupError(
       'SESSION_SECRET is required with REDIS_URL (the same for all instances)',
     );
+  }
+  // It signs the cookies and seals what Redis holds: a guessable one would give both away.
+  if (env.SESSION_SECRET !== undefined && env.SESSION_SECRET.length < 32) {
+    throw new StartupError('SESSION_SECRET must be at least 32 characters long');
   }
   const { emulator, ...identity } = env.ENTRA_TENANT_ID ? entra(env) : await emulated(env, url);
   const closing: Array<() => Promise<unknown>> = emulator ? [() => emulator.close()] : [];
@@ -93,8 +97,8 @@ async function emulated(
   env: NodeJS.ProcessEnv,
   url: string,
 ): Promise<IdentityPlatform & { emulator: RunningEmulator }> {
-  const port = Number(env.EMULATOR_PORT || 4100);
-  const graphPort = Number(env.GRAPH_PORT || 4101);
+  const port = portOf(env, 'EMULATOR_PORT', 4100);
+  const graphPort = portOf(env, 'GRAPH_PORT', 4101);
   const { tenantId, password } = EMULATOR_DEFAULTS;
   const clientId = '5e0c3a7d-2b4f-4c8e-9a61-7d3f0b2e1c44';
   const clientSecret = randomBytes(32).toString('base64url');
@@ -151,3 +155,16 @@ async function run(): Promise<void> {
 }
 
 if (process.argv[1] === import.meta.filename) await run();
+
+/** A port from `env`, or `fallback`: a whole number from 1 to 65535, or a start-up error. */
+function portOf(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const value = env[name];
+  if (value === undefined || value === '') return fallback;
+  const port = Number(value);
+  if (!/^\d+$/.test(value) || port < 1 || port > 65_535) {
+    throw new StartupError(
+      `${name} must be a port, a whole number from 1 to 65535 (not "${value}")`,
+    );
+  }
+  return port;
+}

@@ -1,6 +1,6 @@
 /**
  * Stops a command at once, with one clear line, on a Node.js older than the `engines.node` of
- * package.json (">=22.12"): `npm start`, `npm test` and `npm run test:all` run it first. Plain
+ * package.json (">=22.12"): every npm script that runs the project's code runs it first. Plain
  * JavaScript that any Node.js runs, and no dependency: it runs before anything is installed.
  * (`npm ci` and `npm install` refuse such a Node.js by themselves: `.npmrc` has engine-strict.)
  */
