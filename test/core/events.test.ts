@@ -46,6 +46,29 @@ test('a listener hears every event as it is emitted, until it stops; then nobody
   assert.deepEqual(heard, [event('c')]);
 });
 
+test('a listener that throws is logged, and neither the core nor the other listeners notice', async (t) => {
+  const logged = t.mock.method(console, 'error', () => {});
+  const heard: string[] = [];
+  const stopFaulty = onCoreEvent(() => {
+    throw new Error('a bug of the listener');
+  });
+  const stopOther = onCoreEvent((event) => heard.push(event.type));
+  try {
+    emit({ type: 'tokens-removed', app: 'events-test', homeAccountId: 'h.t' });
+    assert.deepEqual(heard, ['tokens-removed'], 'the next listener heard it');
+    assert.equal(logged.mock.callCount(), 1);
+    assert.match(
+      String(logged.mock.calls[0]?.arguments[0]),
+      /A listener of msal-koa-sign-out:core failed/,
+    );
+    // diagnostics_channel would have rethrown it on the next tick, as an uncaught exception.
+    await new Promise((resolve) => setImmediate(resolve));
+  } finally {
+    stopFaulty();
+    stopOther();
+  }
+});
+
 test('the events of a sign-in, an API call and a front-channel sign-out carry no token, code or session key', async (t) => {
   const app = await mount();
   const events: CoreEvent[] = [];
