@@ -362,7 +362,9 @@ describe('the commands of docs/your-own-koa-app.md', { concurrency: true }, () =
       const [partition, ...others] = await partitions();
       assert.equal(others.length, 0);
       const sealed = (await client.get(partition ?? '')) ?? '';
-      assert.doesNotMatch(sealed, /RefreshToken|AlexW|eyJ/, 'sealed, not msal JSON');
+      // Random base64url: no JSON, no name; (`eyJ`, a JWT's start, turns up in random data by chance).
+      assert.throws(() => JSON.parse(sealed), SyntaxError, 'sealed, not msal JSON');
+      assert.doesNotMatch(sealed, /RefreshToken|AlexW/, 'sealed, not msal JSON');
       await browser.get(`${url}${paths.signOut}`);
       assert.deepEqual(await partitions(), []);
     } finally {
