@@ -386,6 +386,13 @@ test('a bad port or a short SESSION_SECRET stops the start-up with one line, bef
   );
 });
 
+test('the URIs docs/your-own-koa-app.md says to register in Entra ID are the app’s', () => {
+  const flat = page.replace(/\s+/g, ' ');
+  for (const path of [paths.redirect, paths.signedOut, paths.frontChannelLogout]) {
+    assert.ok(flat.includes(`\`http://localhost:3100${path}\``), path);
+  }
+});
+
 test('docs/your-own-koa-app.md says how many lines app.ts has of its own: at most 170', () => {
   const source = readFileSync(path.join(root, 'samples/your-own-app/app.ts'), 'utf8');
   const own = source.split('\n').filter((line) => !/^\s*$|^\s*(\/\/|\/\*|\*)/.test(line)).length;
