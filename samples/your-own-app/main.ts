@@ -9,10 +9,10 @@
  * for every instance). This file is wiring: it may start the emulator; app.ts knows nothing of it.
  */
 import { randomBytes } from 'node:crypto';
-import { once } from 'node:events';
-import http from 'node:http';
 import { EMULATOR_DEFAULTS, type RunningEmulator, startEmulator } from '../../emulator/index.ts';
 import { StartupError } from '../../shared/core/index.ts';
+import { runCommand } from '../../shared/run/command-line.ts';
+import { closeServer, listen } from '../../shared/run/http-server.ts';
 import { registrationFor, createApp as thisApp, type YourAppSettings } from './app.ts';
 
 type IdentityPlatform = Omit<YourAppSettings, 'app' | 'redisUrl'> & {
@@ -54,14 +54,8 @@ export async function start(env: NodeJS.ProcessEnv, createApp = thisApp): Promis
     const app = { name: 'your-own-app', clientId, clientSecret, baseUrl: url, sessionKeys };
     const own = await createApp({ ...settings, app, redisUrl: env.REDIS_URL });
     closing.push(own.close);
-    // A client that stalls cannot hold a connection for Node's default five minutes.
-    const server = http.createServer({ headersTimeout: 20_000, requestTimeout: 30_000 });
-    server.on('request', own.app.callback()).listen(port, '127.0.0.1');
-    await once(server, 'listening');
-    closing.push(async () => {
-      server.closeAllConnections();
-      await once(server.close(), 'close');
-    });
+    const server = await listen(own.app.callback(), port, 'PORT');
+    closing.push(() => closeServer(server));
     return { url, own, emulator, close };
   } catch (error) {
     await close();
@@ -109,6 +103,11 @@ async function emulated(
     password,
     publicUrls: { identity: `http://127.0.0.1:${port}`, graph: `http://127.0.0.1:${graphPort}` },
     apps: [{ displayName: 'Your own Koa app', clientId, clientSecret, ...registrationFor(url) }],
+  }).catch((error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EADDRINUSE') throw error;
+    throw new StartupError(
+      `Port ${port} or ${graphPort} (EMULATOR_PORT, GRAPH_PORT) is already in use: set them`,
+    );
   });
   return {
     identityPlatform: {
@@ -124,34 +123,21 @@ async function emulated(
   };
 }
 
-/** The command: prints where to go, and stops everything on Ctrl-C. */
+/** The command: prints where to go; a problem in one line; Ctrl-C stops everything (runCommand). */
 async function run(): Promise<void> {
-  let started: Started;
-  try {
-    started = await start(process.env);
-  } catch (error) {
-    const { code, port } = error as { code?: string; port?: number };
-    if (code === 'EADDRINUSE')
-      console.error(`Port ${port} is in use: set PORT, EMULATOR_PORT or GRAPH_PORT`);
-    else console.error(error instanceof StartupError ? error.message : error);
-    process.exit(1);
-  }
-  const { url, emulator, close } = started;
-  if (emulator) {
-    const users = emulator.users.map((user) => user.userPrincipalName).join(', ');
-    console.log(
-      `The identity platform (emulated): ${emulator.identityUrl}/, where you can also sign out everywhere`,
-    );
-    console.log(`Demo users: ${users}; password ${EMULATOR_DEFAULTS.password}`);
-  }
-  console.log(`Open ${url}`);
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(signal, async () => {
-      await close();
-      console.log('\nStopped.');
-      process.exit(0);
-    });
-  }
+  await runCommand(async (log) => {
+    const started = await start(process.env);
+    const { url, emulator } = started;
+    if (emulator) {
+      const users = emulator.users.map((user) => user.userPrincipalName).join(', ');
+      log.info(
+        `The identity platform (emulated): ${emulator.identityUrl}/, where you can also sign out everywhere`,
+      );
+      log.info(`Demo users: ${users}; password ${EMULATOR_DEFAULTS.password}`);
+    }
+    log.info(`Open ${url}`);
+    return started;
+  });
 }
 
 if (process.argv[1] === import.meta.filename) await run();
