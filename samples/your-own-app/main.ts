@@ -10,6 +10,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { EMULATOR_DEFAULTS, type RunningEmulator, startEmulator } from '../../emulator/index.ts';
+import { port as portNumber } from '../../shared/config/environment.ts';
 import { StartupError } from '../../shared/core/index.ts';
 import { runCommand } from '../../shared/run/command-line.ts';
 import { closeServer, listen } from '../../shared/run/http-server.ts';
@@ -146,8 +147,8 @@ if (process.argv[1] === import.meta.filename) await run();
 function portOf(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
   const value = env[name];
   if (value === undefined || value === '') return fallback;
-  const port = Number(value);
-  if (!/^\d+$/.test(value) || port < 1 || port > 65_535) {
+  const port = portNumber.parse(value);
+  if (port === undefined) {
     throw new StartupError(
       `${name} must be a port, a whole number from 1 to 65535 (not "${value}")`,
     );

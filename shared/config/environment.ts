@@ -77,7 +77,8 @@ function wholeNumber(unit: string, { min, max }: Range): TypeReader<number> {
   };
 }
 
-const port = wholeNumber('a port number', PORT_RANGE);
+/** A TCP port, as every `*_PORT` variable (and `npm run your-own-app`'s) is read. */
+export const port = wholeNumber('a port number', PORT_RANGE);
 
 const ports: TypeReader<number[]> = {
   expected: `${port.expected}, or several separated by commas`,
