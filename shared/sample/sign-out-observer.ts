@@ -58,13 +58,19 @@ export function signOutObserver(options: {
     });
   }
 
-  async function observeLocal(ctx: Koa.Context, next: Koa.Next): Promise<void> {
-    const user = ctx.session?.user;
-    const cacheInSession = ctx.session?.tokenCache !== undefined;
+  /** The core's events of this request, collected while it runs (see `observed`). */
+  function collecting(ctx: Koa.Context) {
     const request = { app: timeline.source, events: [] as CoreEvent[], open: true };
     ctx.res.once('close', () => {
       request.open = false;
     });
+    return request;
+  }
+
+  async function observeLocal(ctx: Koa.Context, next: Koa.Next): Promise<void> {
+    const user = ctx.session?.user;
+    const cacheInSession = ctx.session?.tokenCache !== undefined;
+    const request = collecting(ctx);
     if (user)
       afterResponse(ctx, async () => {
         const removed = request.events.some(
@@ -93,10 +99,7 @@ export function signOutObserver(options: {
     const before = named && (await sessions.usersOf(named).catch(() => undefined))?.length;
     if (named && before === undefined) return next();
     const cookieUser = ctx.session?.user;
-    const request = { app: timeline.source, events: [] as CoreEvent[], open: true };
-    ctx.res.once('close', () => {
-      request.open = false;
-    });
+    const request = collecting(ctx);
     afterResponse(ctx, async () => {
       const ended = request.events.find((event) => event.type === 'sessions-ended');
       const kept = request.events.find((event) => event.type === 'sign-out-pending');
