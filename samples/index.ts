@@ -1,5 +1,5 @@
 /**
- * The four samples, in the order of the documentation page's tabs. Each folder declares itself:
+ * The five samples, in the order of today's documentation page's tabs. Each folder declares itself:
  * `registration.ts` (its app registration), `sign-out.ts` (its sign-out policy), `app.ts` (its
  * routes), `main.ts` (`npm run sample:<name>`).
  */
@@ -13,6 +13,9 @@ import { onGlobalSignOut as aspnetcoreOnGlobalSignOut } from './aspnetcore/sign-
 import { createJavaRoutes } from './java/app.ts';
 import { registration as java } from './java/registration.ts';
 import { onGlobalSignOut as javaOnGlobalSignOut } from './java/sign-out.ts';
+import { createNodeRoutes } from './node/app.ts';
+import { registration as node } from './node/registration.ts';
+import { onGlobalSignOut as nodeOnGlobalSignOut } from './node/sign-out.ts';
 import { createPythonRoutes } from './python/app.ts';
 import { registration as python } from './python/registration.ts';
 import { onGlobalSignOut as pythonOnGlobalSignOut } from './python/sign-out.ts';
@@ -33,6 +36,11 @@ export const samples = {
     onGlobalSignOut: javaOnGlobalSignOut,
     createRoutes: createJavaRoutes,
   },
+  node: {
+    registration: node,
+    onGlobalSignOut: nodeOnGlobalSignOut,
+    createRoutes: createNodeRoutes,
+  },
   python: {
     registration: python,
     onGlobalSignOut: pythonOnGlobalSignOut,
@@ -42,6 +50,6 @@ export const samples = {
 
 export type SampleName = keyof typeof samples;
 
-/** All four, in tab order. */
+/** All five, in tab order. */
 export const allSamples: SampleDefinition[] = Object.values(samples);
 export const sampleNames = Object.keys(samples) as SampleName[];

@@ -17,7 +17,7 @@ const SEED = Number(process.env.ROBUSTNESS_SEED ?? 20261125);
 const REQUESTS_PER_SERVER = 70;
 const ANSWER_WITHIN_MS = 5_000;
 
-const { aspnetcore, aspnet, java, python } = SAMPLE_ROUTES;
+const { aspnetcore, aspnet, java, node, python } = SAMPLE_ROUTES;
 /**
  * The routes that take input, per server. `{t}` is the tenant id. A path two of a sample's routes
  * share is listed once: aspnet's redirect and post-logout paths are its home, java's redirect path
@@ -37,6 +37,16 @@ const routes: Record<SampleName | 'identity' | 'graph', string[]> = {
   ],
   aspnet: [aspnet.home, aspnet.signIn, aspnet.api, aspnet.signOut, '/cache'],
   java: [java.home, java.signIn, java.api, java.signOut, '/cache'],
+  node: [
+    node.home,
+    node.signIn,
+    node.redirect,
+    node.acquireToken,
+    node.id,
+    node.api,
+    node.signOut,
+    '/cache',
+  ],
   python: [
     python.home,
     python.signIn,

@@ -16,6 +16,7 @@ const starts: Record<SampleName, string> = {
   aspnetcore: SAMPLE_ROUTES.aspnetcore.signIn,
   aspnet: SAMPLE_ROUTES.aspnet.signIn,
   java: SAMPLE_ROUTES.java.signIn,
+  node: SAMPLE_ROUTES.node.signIn,
   // python's sign-in page only links to the sign-in: the link's target starts it.
   python: SAMPLE_ROUTES.python.loginStart,
 };

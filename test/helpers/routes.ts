@@ -56,6 +56,18 @@ export const SAMPLE_ROUTES = {
     postLogout: '/msal4jsample/',
     frontChannel: '/msal4jsample/sign-out',
   },
+  node: {
+    signIn: '/auth/signin',
+    home: '/',
+    /** The page that calls Graph; the original's link goes through `/auth/acquireToken`. */
+    api: '/users/profile',
+    signOut: '/auth/signout',
+    acquireToken: '/auth/acquireToken',
+    id: '/users/id',
+    redirect: '/auth/redirect',
+    postLogout: '/',
+    frontChannel: undefined,
+  },
   python: {
     /** A page with a sign-in link; the link is `loginStart`, which redirects to the authorize endpoint. */
     signIn: '/login',
