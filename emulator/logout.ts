@@ -2,7 +2,6 @@
 import type Koa from 'koa';
 import { sessionLabel } from './events.ts';
 import { readParameters, renderPage } from './http.ts';
-import { isRegisteredRedirectUri } from './redirect-uris.ts';
 import { endSsoSession } from './sso.ts';
 import type { EmulatorState, SsoSession } from './state.ts';
 
@@ -83,13 +82,15 @@ function recordSignOut(state: EmulatorState, session: SsoSession, apps: SignedIn
   }
 }
 
-/** The post-logout redirect URI only if some app registered it (no open redirect), else "signed out". */
+/**
+ * The post-logout redirect URI only if some app registered it exactly (no open redirect), else the
+ * "signed out" page, where the browser stays, as in Entra. Exactly: the request need not name its
+ * app (Microsoft's Node sample sends the URI alone), so a loopback URI on another port would be
+ * some other app's, not a second instance of its own (see `isRegisteredRedirectUri`).
+ */
 function continueUrl(state: EmulatorState, parameters: URLSearchParams): string {
   const requested = parameters.get('post_logout_redirect_uri');
-  if (
-    !requested ||
-    !state.apps.some((app) => isRegisteredRedirectUri(app.redirectUris, requested))
-  ) {
+  if (!requested || !state.apps.some((app) => app.redirectUris.includes(requested))) {
     return `${state.identityUrl}/${state.tenantId}/oauth2/v2.0/logoutsession`;
   }
   const url = new URL(requested);

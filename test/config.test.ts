@@ -412,7 +412,7 @@ describe('configuration', () => {
       assert.doesNotMatch(bad, /do-not-print|short/);
     });
 
-    test('--instances N: consecutive ports after the highest; a port list names them; both need REDIS_URL', () => {
+    test('--instances N: the next ports up that no sample uses; a port list names them; both need REDIS_URL', () => {
       const two = loadSettings(
         [samples.aspnetcore.registration],
         { REDIS_URL: redisUrl },
@@ -438,7 +438,8 @@ describe('configuration', () => {
         'one app, one key',
       );
 
-      // npm start with REDIS_URL: aspnetcore's second instance after the four samples.
+      // npm start with REDIS_URL: aspnetcore's second instance on 3005, past aspnet, java and python,
+      // clear of node's 3006.
       const start = loadSettings(
         registrations,
         { REDIS_URL: redisUrl },
@@ -448,11 +449,28 @@ describe('configuration', () => {
       );
       assert.deepEqual(
         start.samples.map(({ name, port }) => `${name}:${port}`),
-        ['aspnetcore:3001', 'aspnetcore:3005', 'aspnet:3002', 'java:3003', 'python:3004'],
+        [
+          'aspnetcore:3001',
+          'aspnetcore:3005',
+          'aspnet:3002',
+          'java:3003',
+          'node:3006',
+          'python:3004',
+        ],
+      );
+      // A third: past node's port too.
+      const three = loadSettings(
+        registrations,
+        { REDIS_URL: redisUrl },
+        { instances: { aspnetcore: 3 } },
+      );
+      assert.deepEqual(
+        three.samples.filter(({ name }) => name === 'aspnetcore').map(({ port }) => port),
+        [3001, 3005, 3007],
       );
       assert.equal(
         loadSettings(registrations, {}, { instancesWithRedis: { aspnetcore: 2 } }).samples.length,
-        4,
+        5,
       );
 
       const listed = aspnetcore({ REDIS_URL: redisUrl, ASPNETCORE_PORT: '4100, 4200' });

@@ -12,6 +12,7 @@ export const registration = {
   // The OWIN sample used the site root as its redirect URI and as its post-logout redirect URI.
   redirectPath: '/',
   postLogoutRedirectPath: '/',
+  postLogoutRedirectRegistered: true,
   frontChannelLogoutPath: undefined,
   // The original read the user's mail: Graph `/me/messages`.
   scopes: ['Mail.Read'],

@@ -11,6 +11,7 @@ export const registration = {
   defaultPort: 3001,
   redirectPath: '/signin-oidc',
   postLogoutRedirectPath: '/signout-callback-oidc',
+  postLogoutRedirectRegistered: true,
   frontChannelLogoutPath: '/signout-oidc',
   // The original Graph sample showed the user's profile: Graph `/me`.
   scopes: ['User.Read'],

@@ -14,6 +14,7 @@ export const registration = {
   // Both the sign-in entry and the redirect URI, as in the original.
   redirectPath: '/msal4jsample/secure/aad',
   postLogoutRedirectPath: '/msal4jsample/',
+  postLogoutRedirectRegistered: true,
   frontChannelLogoutPath: '/msal4jsample/sign-out',
   // The original listed the tenant's users: Graph `/v1.0/users`.
   scopes: ['User.ReadBasic.All'],

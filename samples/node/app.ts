@@ -14,6 +14,7 @@
  */
 import Router from '@koa/router';
 import type Koa from 'koa';
+import { GraphError } from '../../shared/core/graph-client.ts';
 import { readForm } from '../../shared/core/read-form.ts';
 import type { SampleRoutes } from '../../shared/sample/contract.ts';
 import type { SampleServices } from '../../shared/sample/services.ts';
@@ -48,10 +49,19 @@ export function createNodeRoutes(services: SampleServices): SampleRoutes {
     ctx.redirect(await signIn.complete(ctx, await readForm(ctx), tokenCache));
   });
 
-  // The original acquires a token for Graph here, then goes on to the profile page; the profile
-  // page here takes its token from the session's cache itself, so this route only leads there.
+  // As the original: a token for Graph from the session's cache (silently; refreshed with the
+  // cached refresh token when the cached access token is near its end), a copy of it kept in the
+  // session, then the profile page, which calls Graph with that copy.
+  const keepToken = async (ctx: Koa.Context, forceRefresh = false) => {
+    const accessToken = await services.tokenForUser(ctx, tokenCache, {
+      scopes: registration.scopes,
+      forceRefresh,
+    });
+    if (accessToken && ctx.session) ctx.session.accessToken = accessToken;
+    return accessToken;
+  };
   router.get(acquireTokenPath, async (ctx) => {
-    if (!ctx.session?.user) return challenge(ctx, profilePath);
+    if (!ctx.session?.user || !(await keepToken(ctx))) return challenge(ctx, profilePath);
     ctx.redirect(profilePath);
   });
 
@@ -66,13 +76,20 @@ export function createNodeRoutes(services: SampleServices): SampleRoutes {
   });
 
   router.get(profilePath, async (ctx) => {
-    if (!ctx.session?.user) return challenge(ctx, profilePath);
-    const profile = await services.graphForUser<Record<string, unknown>>(ctx, tokenCache, {
-      scopes: registration.scopes,
-      path: '/v1.0/me',
-    });
-    // No usable token in the session's cache: sign in again, as the original's acquireToken does.
-    if (!profile) return challenge(ctx, profilePath);
+    if (!ctx.session?.user) return ctx.redirect(signInPath);
+    const me = () => services.graphWithKeptToken<Record<string, unknown>>(ctx, '/v1.0/me');
+    let profile: Record<string, unknown> | undefined;
+    try {
+      profile = await me();
+    } catch (error) {
+      if (!(error instanceof GraphError && error.status === 401)) throw error;
+      // The API refused the copy (expired): where the original shows an error page, this one
+      // gets a new one with the refresh token, once.
+      if (!(await keepToken(ctx, true))) return challenge(ctx, profilePath);
+      profile = await me();
+    }
+    // No copy kept yet: acquire one first.
+    if (!profile) return ctx.redirect(acquireTokenPath);
     await render(ctx, 'profile', { title: 'Your profile (Graph /me)', record: profile });
   });
 

@@ -12,7 +12,10 @@ export const registration = {
   // 3000 is the landing page's, 3001–3004 the four others', 3005 aspnetcore's second instance.
   defaultPort: 3006,
   redirectPath: '/auth/redirect',
+  // The original's POST_LOGOUT_REDIRECT_URI, `http://localhost:3000`, is not among its reply URLs:
+  // the identity platform does not follow it, and the browser stays on its "signed out" page.
   postLogoutRedirectPath: '/',
+  postLogoutRedirectRegistered: false,
   frontChannelLogoutPath: undefined,
   // Its profile page: Graph `/me`.
   scopes: ['User.Read'],

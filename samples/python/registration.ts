@@ -14,6 +14,7 @@ export const registration = {
   defaultPort: 3004,
   redirectPath: '/getAToken',
   postLogoutRedirectPath: '/',
+  postLogoutRedirectRegistered: true,
   frontChannelLogoutPath: '/logout',
   // The original listed the tenant's users: Graph `/v1.0/users`.
   scopes: ['User.ReadBasic.All'],

@@ -91,7 +91,8 @@ export interface EmulatorSettings {
    */
   registeredSamples: Array<{
     registration: SampleRegistration;
-    baseUrl: string;
+    /** Where it runs: its URL, then those of its other instances (each registered, as in Entra). */
+    baseUrls: string[];
     clientSecret: string;
   }>;
   /** Apps registered beside the samples (EMULATOR_APPS), none reusing a client id. */
@@ -131,8 +132,8 @@ export interface LoadOptions {
   landing?: boolean;
   /**
    * How many instances of a sample to run (`--instances N`), unless its `<SAMPLE>_PORT` lists the
-   * ports of several. The second and later listen on the ports right after the highest port of the
-   * samples this command runs: consecutive, for one sample.
+   * ports of several. The second and later listen on the next ports up from the sample's own that
+   * no other sample or instance of this command uses: consecutive, for one sample.
    */
   instances?: Readonly<Record<string, number>>;
   /** The same, only when REDIS_URL is set (`npm start`: two instances of aspnetcore). */
@@ -167,6 +168,10 @@ export function loadSettings(
     { ...(redis ? instancesWithRedis : {}), ...instances },
     redis !== undefined,
   );
+  for (const registered of emulator?.registeredSamples ?? []) {
+    const urls = samples.filter(({ name }) => name === registered.registration.name);
+    registered.baseUrls = [...new Set([...registered.baseUrls, ...urls.map((url) => url.baseUrl)])];
+  }
   const landingPort = landing ? read.get('LANDING_PORT') : undefined;
   checkDistinctPorts(read, samples, emulator, landingPort);
   read.throwIfProblems();
@@ -201,8 +206,8 @@ function redisSettings(
 
 /**
  * One {@link SampleSettings} per instance to run: as many as `<SAMPLE>_PORT` lists ports, or as
- * asked for, the extra ones on the ports after the highest port of these samples. Several
- * instances share their state through Redis, and need it.
+ * asked for, the extra ones on the next ports up from the sample's own that none of these samples
+ * uses. Several instances share their state through Redis, and need it.
  */
 function sampleInstances(
   read: EnvironmentReader,
@@ -230,10 +235,18 @@ function sampleInstances(
     }
     return { registration, variable, ports, count };
   });
-  let nextPort = Math.max(0, ...planned.flatMap(({ ports }) => ports)) + 1;
+  // The extra instances' ports: up from the sample's own, past every port another instance of this
+  // command has (with all five samples, aspnetcore's second is 3005, clear of node's 3006).
+  const taken = new Set(planned.flatMap(({ ports }) => ports));
   return planned.flatMap(({ registration, variable, ports, count }) => {
     const all = [...ports];
-    while (all.length < count) all.push(nextPort++);
+    let next = Math.max(...ports);
+    while (all.length < count) {
+      next += 1;
+      if (taken.has(next)) continue;
+      taken.add(next);
+      all.push(next);
+    }
     if (all.some((port) => port > 65535)) {
       read.problem(
         `${variable}: ${count} instances of ${registration.name} need ports up to ${Math.max(...all)}, past 65535: choose a lower port`,
@@ -269,7 +282,7 @@ function emulatorSettings(
     password: read.get('EMULATOR_PASSWORD'),
     registeredSamples: registrations.map((registration) => ({
       registration,
-      baseUrl: sampleBaseUrl(read, registration),
+      baseUrls: [sampleBaseUrl(read, registration)],
       clientSecret: key ? builtInClientSecret(key, registration.emulatorClientId) : '',
     })),
     extraApps: readEmulatorApps(read.get('EMULATOR_APPS'), registrations, (message) =>

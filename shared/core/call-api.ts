@@ -1,4 +1,4 @@
-import { type EventUser, emit } from './events.ts';
+import { type EventUser, emit, type SignInAgainReason, type TokenSource } from './events.ts';
 import { type GraphClient, GraphError } from './graph-client.ts';
 import { acquireTokenSilently, type SilentToken } from './msal/silent-token.ts';
 import type { SessionUser } from './session/sessions.ts';
@@ -30,40 +30,19 @@ export function callApi(
     { scopes, path }: { scopes: string[]; path: string },
   ) => {
     const { user } = request;
-    const who: EventUser = {
-      homeAccountId: user.homeAccountId,
-      username: user.username,
-      sid: user.sid,
-    };
-    const signInAgain = async (
-      reason: 'no-account' | 'interaction' | 'refused',
-      lease?: ClientLease,
-    ) => {
-      // Tokens the identity platform refused are dropped on the way: they could only fail again.
-      if (reason === 'refused') await lease?.clear();
-      emit({ type: 'sign-in-again', app, user: who, reason });
-      return undefined;
-    };
     const lease = await tokenCache.lease(request);
-    if (!lease) return signInAgain('no-account');
+    if (!lease) return signInAgain(app, user, 'no-account');
     try {
       const token = (forceRefresh: boolean) =>
         acquireTokenSilently(lease, { user, scopes, forceRefresh }, identityPlatformOrigin);
       const call = async (used: UsedToken) => {
         const answer = await api.get<T>(path, used.accessToken);
         const { source, expiresOn } = used;
-        emit({
-          type: 'api-called',
-          app,
-          user: who,
-          path,
-          source,
-          ...(expiresOn ? { expiresOn } : {}),
-        });
+        emitApiCalled(app, user, path, source, expiresOn);
         return { answer, token: used };
       };
       const cached = await token(false);
-      if ('signInAgain' in cached) return signInAgain(cached.signInAgain, lease);
+      if ('signInAgain' in cached) return signInAgain(app, user, cached.signInAgain, lease);
       try {
         return await call(cached);
       } catch (error) {
@@ -71,11 +50,101 @@ export function callApi(
         // The API refused an access token msal still holds as valid (the identity platform's
         // signing key changed, say): get a new one with the refresh token, once.
         const renewed = await token(true);
-        if ('signInAgain' in renewed) return signInAgain(renewed.signInAgain, lease);
+        if ('signInAgain' in renewed) return signInAgain(app, user, renewed.signInAgain, lease);
         return await call(renewed);
       }
     } finally {
       lease.release();
     }
   };
+}
+
+/**
+ * An access token for the signed-in user from their token cache, for an app that calls the API
+ * later with a copy it keeps itself (Microsoft's Node sample keeps it in the session); `undefined`
+ * when the cache has nothing usable (the caller sends them to sign in again).
+ */
+export type AcquireToken = (
+  tokenCache: TokenCache,
+  request: TokenCacheRequest & { user: SessionUser },
+  /** `forceRefresh`: the API refused the copy kept; get a new one with the refresh token. */
+  token: { scopes: string[]; forceRefresh?: boolean },
+) => Promise<UsedToken | undefined>;
+
+export function acquireToken(
+  identityPlatformOrigin: string,
+  { app }: { app: string },
+): AcquireToken {
+  return async (tokenCache, request, { scopes, forceRefresh = false }) => {
+    const { user } = request;
+    const lease = await tokenCache.lease(request);
+    if (!lease) return signInAgain(app, user, 'no-account');
+    try {
+      const token = await acquireTokenSilently(
+        lease,
+        { user, scopes, forceRefresh },
+        identityPlatformOrigin,
+      );
+      if ('signInAgain' in token) return signInAgain(app, user, token.signInAgain, lease);
+      return token;
+    } finally {
+      lease.release();
+    }
+  };
+}
+
+/**
+ * Calls the API with an access token the app kept itself, outside the token cache (see
+ * {@link AcquireToken}). A refused token is the API's `GraphError` (401), for the caller to handle.
+ */
+export type CallApiWithKeptToken = <T>(
+  user: SessionUser,
+  accessToken: string,
+  path: string,
+) => Promise<T>;
+
+export function callApiWithKeptToken(
+  api: GraphClient,
+  { app }: { app: string },
+): CallApiWithKeptToken {
+  return async <T>(user: SessionUser, accessToken: string, path: string) => {
+    const answer = await api.get<T>(path, accessToken);
+    emitApiCalled(app, user, path, 'access token kept in the session');
+    return answer;
+  };
+}
+
+const who = ({ homeAccountId, username, sid }: SessionUser): EventUser => ({
+  homeAccountId,
+  username,
+  sid,
+});
+
+function emitApiCalled(
+  app: string,
+  user: SessionUser,
+  path: string,
+  source: TokenSource,
+  expiresOn?: number,
+): void {
+  emit({
+    type: 'api-called',
+    app,
+    user: who(user),
+    path,
+    source,
+    ...(expiresOn ? { expiresOn } : {}),
+  });
+}
+
+/** No token: the user must sign in again. Tokens the identity platform refused are dropped on the way: they could only fail again. */
+async function signInAgain(
+  app: string,
+  user: SessionUser,
+  reason: SignInAgainReason,
+  lease?: ClientLease,
+): Promise<undefined> {
+  if (reason === 'refused') await lease?.clear();
+  emit({ type: 'sign-in-again', app, user: who(user), reason });
+  return undefined;
 }

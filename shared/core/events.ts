@@ -20,7 +20,11 @@ export interface EventUser {
 }
 
 /** The source of an access token a request used. */
-export type TokenSource = 'cached access token' | 'refresh token redeemed';
+export type TokenSource =
+  | 'cached access token'
+  | 'refresh token redeemed'
+  /** A copy the app kept outside the token cache (Microsoft's Node sample: in the session). */
+  | 'access token kept in the session';
 
 /** Why a user must sign in again (see `acquireTokenSilently`). */
 export type SignInAgainReason = 'no-account' | 'interaction' | 'refused';

@@ -16,18 +16,24 @@ export function emulatorApps(emulator: EmulatorSettings): AppRegistration[] {
 /** A sample's registration, at its URL, with the secret this checkout made for it. */
 function sampleApp({
   registration,
-  baseUrl,
+  baseUrls,
   clientSecret,
 }: EmulatorSettings['registeredSamples'][number]): AppRegistration {
+  const [baseUrl = ''] = baseUrls;
   const app: AppRegistration = {
     displayName: registration.displayName,
     clientId: registration.emulatorClientId,
     clientSecret,
+    // Every instance's, as a user registers each URL they run at (see `sampleInstances`).
     redirectUris: [
-      ...new Set([
-        baseUrl + registration.redirectPath,
-        baseUrl + registration.postLogoutRedirectPath,
-      ]),
+      ...new Set(
+        baseUrls.flatMap((url) => [
+          url + registration.redirectPath,
+          ...(registration.postLogoutRedirectRegistered
+            ? [url + registration.postLogoutRedirectPath]
+            : []),
+        ]),
+      ),
     ],
     optionalClaims: registration.optionalClaims,
     // The Graph scopes the sample asks for are its API permissions: all it can be granted.

@@ -5,7 +5,7 @@
  * registration cannot drift apart.
  */
 export interface SampleRegistration {
-  /** The sample's folder name: `aspnetcore`, `aspnet`, `java`, `python`. */
+  /** The sample's folder name: `aspnetcore`, `aspnet`, `java`, `node`, `python`. */
   name: string;
   /** What the emulator's pages call the app (Entra's "display name"). */
   displayName: string;
@@ -18,8 +18,13 @@ export interface SampleRegistration {
   defaultPort: number;
   /** Redirect URI path: where the identity platform sends the authorization code. */
   redirectPath: string;
-  /** Where the identity platform sends the browser after sign-out (also a registered redirect URI). */
+  /** Where the sample asks the identity platform to send the browser after sign-out. */
   postLogoutRedirectPath: string;
+  /**
+   * Whether that URL is also among the registered redirect URIs. The identity platform follows a
+   * `post_logout_redirect_uri` only if it is; otherwise the browser stays on its "signed out" page.
+   */
+  postLogoutRedirectRegistered: boolean;
   /**
    * Front-channel logout URL path, or `undefined`: none registered, so the identity platform never
    * tells this app that the user signed out somewhere else.

@@ -1,5 +1,5 @@
 import type { Settings } from '../config/settings.ts';
-import { callApi } from '../core/call-api.ts';
+import { acquireToken, callApi, callApiWithKeptToken } from '../core/call-api.ts';
 import { GraphClient } from '../core/graph-client.ts';
 import { type EndSessionRequest, endSessionUrl } from '../core/msal/end-session.ts';
 import type { IdentityProvider } from '../core/msal/identity-provider.ts';
@@ -11,7 +11,14 @@ import type { TokenCachePartition } from '../core/token-cache/cache-plugin.ts';
 import { PerUserTokenCache } from '../core/token-cache/per-user-token-cache.ts';
 import { SessionTokenCache } from '../core/token-cache/session-token-cache.ts';
 import { Timeline } from '../timeline/timeline.ts';
-import { type GraphForUser, graphForUser } from '../web/graph-for-user.ts';
+import {
+  type GraphForUser,
+  type GraphWithKeptToken,
+  graphForUser,
+  graphWithKeptToken,
+  type TokenForUser,
+  tokenForUser,
+} from '../web/graph-for-user.ts';
 
 /**
  * What every sample is given: the mechanics they share. What a sample decides (its routes, where
@@ -28,6 +35,10 @@ export interface SampleServices {
   signIn: OpenIdSignIn;
   /** Calls the API (Graph) for the signed-in user, with a token from the cache. */
   graphForUser: GraphForUser;
+  /** An access token for the signed-in user from the cache, for a sample that keeps a copy (node). */
+  tokenForUser: TokenForUser;
+  /** Calls the API with the access token the session keeps (node). */
+  graphWithKeptToken: GraphWithKeptToken;
   identityPlatform: {
     /** e.g. `https://login.microsoftonline.com`: the only origin allowed to frame this app. */
     origin: string;
@@ -68,6 +79,7 @@ export function createSampleServices(
   const msalClient = (partition: TokenCachePartition) =>
     createMsalClient(provider, sample, partition);
   const stores: KeyValueStore[] = [store];
+  const graph = new GraphClient(identity.graphUrl, identity.outboundTimeoutMs);
   const services: SampleServices = {
     settings: sample,
     app,
@@ -80,11 +92,9 @@ export function createSampleServices(
       msalClient,
       { app },
     ),
-    graphForUser: graphForUser(
-      callApi(new GraphClient(identity.graphUrl, identity.outboundTimeoutMs), provider.origin, {
-        app,
-      }),
-    ),
+    graphForUser: graphForUser(callApi(graph, provider.origin, { app })),
+    tokenForUser: tokenForUser(acquireToken(provider.origin, { app })),
+    graphWithKeptToken: graphWithKeptToken(callApiWithKeptToken(graph, { app })),
     identityPlatform: {
       origin: provider.origin,
       issuer: provider.configuration.issuer,

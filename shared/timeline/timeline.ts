@@ -6,7 +6,7 @@
  * Sentences, user names and session labels only: never a token, a code or a cookie.
  */
 import { sessionLabel } from '../../emulator/index.ts';
-import { type CoreEvent, onCoreEvent } from '../core/events.ts';
+import { type CoreEvent, onCoreEvent, type TokenSource } from '../core/events.ts';
 
 export interface TimelineEvent {
   /** 1, 2, 3… in this timeline. */
@@ -36,7 +36,7 @@ export interface TimelineEvent {
   /** What became of the user's tokens, where the event decides it. */
   outcome?: 'removed' | 'left-behind';
   /** API calls: where the access token came from. */
-  token?: 'cached access token' | 'refresh token redeemed';
+  token?: TokenSource;
 }
 
 export type NewEvent = Omit<TimelineEvent, 'seq' | 'at' | 'source'>;
@@ -196,12 +196,14 @@ function labelled(sid: string): { session?: string } {
   return session ? { session } : {};
 }
 
-function describeToken({ source, expiresOn }: { source: string; expiresOn?: number }): string {
+function describeToken({ source, expiresOn }: { source: TokenSource; expiresOn?: number }): string {
   const minutes = expiresOn ? Math.round((expiresOn - Date.now()) / 60_000) : undefined;
   const expiry = minutes === undefined ? '' : ` (expires in ${minutes} min)`;
-  return source === 'cached access token'
-    ? `the cached access token${expiry}`
-    : `a new access token${expiry}: the cached refresh token was redeemed`;
+  return {
+    'cached access token': `the cached access token${expiry}`,
+    'refresh token redeemed': `a new access token${expiry}: the cached refresh token was redeemed`,
+    'access token kept in the session': 'the access token kept in the session, beside the cache',
+  }[source];
 }
 
 const WHY = {

@@ -1,6 +1,6 @@
 import { decodeJwt } from 'jose';
 import type Koa from 'koa';
-import type { CallApi, UsedToken } from '../core/call-api.ts';
+import type { AcquireToken, CallApi, CallApiWithKeptToken, UsedToken } from '../core/call-api.ts';
 import { sessionExpiresAt } from '../core/session/session-middleware.ts';
 import type { TokenCache } from '../core/token-cache/token-cache.ts';
 
@@ -39,6 +39,40 @@ export function graphForUser(callApi: CallApi): GraphForUser {
     if (!result) return undefined;
     ctx.state.tokenUsed = tokenUsed(result.token);
     return result.answer;
+  };
+}
+
+/** An access token for this request's signed-in user, from `tokenCache`: to keep, not to show. */
+export type TokenForUser = (
+  ctx: Koa.Context,
+  tokenCache: TokenCache,
+  token: Parameters<AcquireToken>[2],
+) => Promise<string | undefined>;
+
+export function tokenForUser(acquire: AcquireToken): TokenForUser {
+  return async (ctx, tokenCache, token) => {
+    const user = ctx.session?.user;
+    if (!user) return undefined;
+    const request = { user, session: ctx.session, notAfter: sessionExpiresAt(ctx) };
+    return (await acquire(tokenCache, request, token))?.accessToken;
+  };
+}
+
+/**
+ * Calls Graph for this request's signed-in user with the access token their session keeps
+ * (`ctx.session.accessToken`); `undefined` when it keeps none. A token the API refuses is its
+ * `GraphError` (401).
+ */
+export type GraphWithKeptToken = <T>(ctx: Koa.Context, path: string) => Promise<T | undefined>;
+
+export function graphWithKeptToken(call: CallApiWithKeptToken): GraphWithKeptToken {
+  return async <T>(ctx: Koa.Context, path: string) => {
+    const user = ctx.session?.user;
+    const accessToken = ctx.session?.accessToken;
+    if (!user || !accessToken) return undefined;
+    const answer = await call<T>(user, accessToken, path);
+    ctx.state.tokenUsed = tokenUsed({ accessToken, source: 'access token kept in the session' });
+    return answer;
   };
 }
 

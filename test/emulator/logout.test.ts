@@ -84,6 +84,15 @@ describe('sign-out', () => {
     assert.match(await signedOut.text(), /You signed out of your account/);
   });
 
+  test('a post_logout_redirect_uri is matched exactly: a registered loopback URI on another port is not followed', async () => {
+    const registered = new URL(WEB.redirectUris[1] ?? '');
+    registered.port = String(Number(registered.port || 80) + 1);
+    const page = await new Browser().request(
+      `${endpoint('/oauth2/v2.0/logout')}?post_logout_redirect_uri=${encodeURIComponent(registered.href)}`,
+    );
+    assert.equal(logoutPage(await page.text()).next, endpoint('/oauth2/v2.0/logoutsession'));
+  });
+
   test('without an SSO session the page still continues, with no iframes', async () => {
     const page = await new Browser().request(
       `${endpoint('/oauth2/v2.0/logout')}?post_logout_redirect_uri=${encodeURIComponent(WEB.redirectUris[1] ?? '')}`,

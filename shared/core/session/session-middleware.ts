@@ -22,10 +22,11 @@ declare module 'koa' {
   }
 }
 
-/** Forgets who was signed in and their token cache (a new sign-in in the same browser). */
+/** Forgets who was signed in and their tokens (a new sign-in in the same browser). */
 export function clearSessionData(session: SessionData): void {
   delete session.user;
   delete session.tokenCache;
+  delete session.accessToken;
 }
 
 /**

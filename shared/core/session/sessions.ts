@@ -39,6 +39,11 @@ export interface SessionData {
   user?: SessionUser;
   /** Samples that keep msal's cache in the session (java, python) store it serialized here. */
   tokenCache?: string;
+  /**
+   * An access token kept beside the cache, as Microsoft's Node sample keeps one (`node`): a copy
+   * the token cache does not manage, which goes only with the session.
+   */
+  accessToken?: string;
 }
 
 export const SESSION_MAX_AGE_MS = 8 * 60 * 60 * 1000;

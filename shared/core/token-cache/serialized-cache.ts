@@ -67,9 +67,14 @@ export function accountsIn(serialized: string | undefined): Array<{ homeAccountI
 
 /**
  * Sums up serialized caches (one per partition or per session). An account held in several of
- * them (a user with two sessions) is listed once, with all its tokens.
+ * them (a user with two sessions) is listed once, with all its tokens. `accessTokenCopies`: access
+ * tokens the app keeps outside msal's cache (Microsoft's Node sample: in the session), one entry
+ * per copy, counted as that user's access tokens.
  */
-export function summarize(serializedCaches: Array<string | undefined>): TokenCacheSummary {
+export function summarize(
+  serializedCaches: Array<string | undefined>,
+  accessTokenCopies: Array<{ homeAccountId: string; username: string }> = [],
+): TokenCacheSummary {
   const summary: TokenCacheSummary = {
     accounts: [],
     accessTokens: 0,
@@ -107,6 +112,10 @@ export function summarize(serializedCaches: Array<string | undefined>): TokenCac
         if (section === 'AccessToken') account.accessTokenTimes.push(timesOf(credential));
       }
     }
+  }
+  for (const { homeAccountId, username } of accessTokenCopies) {
+    summary.accessTokens += 1;
+    accountOf(homeAccountId, username).accessTokens += 1;
   }
   return summary;
 }

@@ -36,10 +36,19 @@ export class SessionTokenCache implements TokenCacheOperations {
 
   /** The tokens of the user in this session; their other sessions keep theirs until they end. */
   async remove(homeAccountId: string, session?: SessionData | null): Promise<void> {
-    if (session?.user?.homeAccountId === homeAccountId) delete session.tokenCache;
+    if (session?.user?.homeAccountId === homeAccountId) {
+      delete session.tokenCache;
+      delete session.accessToken;
+    }
   }
 
+  /** Every session's cache, and the copies of an access token some apps keep beside it. */
   async summary(): Promise<TokenCacheSummary> {
-    return summarize((await this.sessions.all()).map((session) => session.tokenCache));
+    const sessions = await this.sessions.all();
+    const copies = sessions.flatMap(({ user, accessToken }) => (user && accessToken ? [user] : []));
+    return summarize(
+      sessions.map((session) => session.tokenCache),
+      copies,
+    );
   }
 }
