@@ -41,7 +41,7 @@ function listening(port: string): Promise<boolean> {
 }
 
 describe('npm start', () => {
-  test('serves the emulator, four samples and the landing page, each with an icon; Ctrl-C frees every port', async () => {
+  test('serves the emulator, five samples and the landing page, each with an icon; Ctrl-C frees every port', async () => {
     const env = await portsEnv();
     const start = run('npm start', env);
     await start.waitFor(/Open http:\/\/localhost:\d+/);
@@ -51,7 +51,13 @@ describe('npm start', () => {
     assert.equal(landing.status, 200);
     assert.match(await landing.text(), /aspnetcore \(Microsoft\.Identity\.Web\)/);
     const summaries = await (await fetch(`http://localhost:${env.LANDING_PORT}/summaries`)).json();
-    assert.deepEqual(Object.keys(summaries as object), ['aspnetcore', 'aspnet', 'java', 'python']);
+    assert.deepEqual(Object.keys(summaries as object), [
+      'aspnetcore',
+      'aspnet',
+      'java',
+      'node',
+      'python',
+    ]);
 
     // Browsers ask every origin for /favicon.ico: none answers 404.
     for (const port of Object.values(env).filter((port) => port !== env.GRAPH_PORT)) {
@@ -107,7 +113,7 @@ describe('several instances over Redis', () => {
   test('npm start with REDIS_URL: two aspnetcore instances, both on the landing page', async (t) => {
     const redis = await startRedis(t);
     if (!redis) return;
-    // The second instance goes on the port after the highest sample port.
+    // The second instance goes on the next port up from its own that no sample uses.
     const [aspnetcore, aspnet, java, python, extra] = (await freeConsecutivePorts(5)).map(String);
     const env = {
       ...(await portsEnv()),
@@ -131,6 +137,7 @@ describe('several instances over Redis', () => {
       'aspnetcore-2',
       'aspnet',
       'java',
+      'node',
       'python',
     ]);
     assert.ok(await start.interrupt(), start.output);

@@ -80,6 +80,8 @@ export function createNodeRoutes(services: SampleServices): SampleRoutes {
     const me = () => services.graphWithKeptToken<Record<string, unknown>>(ctx, '/v1.0/me');
     let profile: Record<string, unknown> | undefined;
     try {
+      // The copy kept in the session; none yet (a visit before `/auth/acquireToken`): one now.
+      if (!ctx.session.accessToken && !(await keepToken(ctx))) return challenge(ctx, profilePath);
       profile = await me();
     } catch (error) {
       if (!(error instanceof GraphError && error.status === 401)) throw error;
@@ -88,8 +90,7 @@ export function createNodeRoutes(services: SampleServices): SampleRoutes {
       if (!(await keepToken(ctx, true))) return challenge(ctx, profilePath);
       profile = await me();
     }
-    // No copy kept yet: acquire one first.
-    if (!profile) return ctx.redirect(acquireTokenPath);
+    if (!profile) return challenge(ctx, profilePath);
     await render(ctx, 'profile', { title: 'Your profile (Graph /me)', record: profile });
   });
 

@@ -46,6 +46,21 @@ export class Browser {
     return this.send(url, init, undefined, 'top-level');
   }
 
+  /**
+   * As {@link request}, following redirects only while they stay on `url`'s origin (node's API
+   * link goes through `/auth/acquireToken` to its profile page): a redirect elsewhere (to the
+   * identity platform: "sign in again") is the answer.
+   */
+  async requestWithinOrigin(url: string, hops = 0): Promise<Response> {
+    const response = await this.request(url);
+    const location = response.headers.get('location');
+    if (response.status < 300 || response.status >= 400 || !location || hops >= 5) return response;
+    const next = new URL(location, url);
+    if (next.origin !== new URL(url).origin) return response;
+    await response.body?.cancel();
+    return this.requestWithinOrigin(next.href, hops + 1);
+  }
+
   /** One form POST, no redirect followed, no page behaviour. */
   async requestForm(url: string, form: Record<string, string>): Promise<Response> {
     return this.request(url, formRequest(form));

@@ -117,13 +117,14 @@ export { freeConsecutivePorts, freePorts };
 
 /** Free ports for the emulator, the Graph-like API, the four samples and the landing page. */
 export async function portsEnv() {
-  const [emulator, graph, aspnetcore, aspnet, java, python, landing] = await freePorts(7);
+  const [emulator, graph, aspnetcore, aspnet, java, node, python, landing] = await freePorts(8);
   return {
     EMULATOR_PORT: String(emulator),
     GRAPH_PORT: String(graph),
     ASPNETCORE_PORT: String(aspnetcore),
     ASPNET_PORT: String(aspnet),
     JAVA_PORT: String(java),
+    NODE_PORT: String(node),
     PYTHON_PORT: String(python),
     LANDING_PORT: String(landing),
   };
