@@ -4,13 +4,19 @@
  * Express + express-session + msal-node). The page says this sample does NOT remove accounts from
  * the cache on global sign-out, and neither does this reproduction (`sign-out.ts`).
  *
- * Where the cache lives: serialized in the session (`req.session.tokenCache`); a new msal client is
- * built per request from it. Ending the session is what removes the tokens.
+ * Where the tokens live: msal's cache serialized in the session (`req.session.tokenCache`), a new
+ * msal client built per request over it; and, beside it, a copy of the last access token
+ * (`req.session.accessToken`), which the profile page calls Graph with. Ending the session is what
+ * removes them.
  *
- * Where it departs from the original, and why: its `state` is base64 JSON carrying where to return
- * (`successRedirect`, decoded and followed: an open redirect); here the state is random and the
- * return path is checked as every sample's is. Its `/users/id` prints every id token claim raw, the
- * `sid` included; here it shows who is signed in, never the `sid`.
+ * Where it departs from the original, and why:
+ * - its `state` is base64 JSON carrying where to return (`successRedirect`, decoded and followed:
+ *   an open redirect); here the state is random and the return path is checked, as every sample's;
+ * - its `/users/id` prints every id token claim raw, the `sid` included; here it shows who is
+ *   signed in, never the `sid`;
+ * - its profile page fails once the kept copy has expired; here it renews the copy, once;
+ * - it signs in with no scope and asks for `User.Read` at `/auth/acquireToken`; here the sign-in
+ *   asks for `User.Read` already, so that its cache holds one access token, like the others'.
  */
 import Router from '@koa/router';
 import type Koa from 'koa';

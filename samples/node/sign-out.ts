@@ -3,8 +3,10 @@
  * (Express + msal-node) does. Compare it with aspnetcore's:
  * `diff samples/node/sign-out.ts samples/aspnetcore/sign-out.ts`.
  *
- * - Local sign-out (started here): `req.session.destroy()` — the serialized token cache lives in
- *   the session, so the user's tokens go with it — then the identity platform's logout.
+ * - Local sign-out (started here): `req.session.destroy()` — the serialized token cache, and the
+ *   copy of the access token kept beside it, live in the session, so the user's tokens go with it —
+ *   then the identity platform's logout, with only a `post_logout_redirect_uri` it does not follow
+ *   (not registered, `registration.ts`): the browser stays on its "signed out" page.
  * - Global sign-out (started in another app or the browser): nothing. No front-channel logout URL
  *   is registered (`registration.ts`): the session and the cache inside it survive, and the app can
  *   go on calling the API for the user with the cached refresh token.
@@ -23,7 +25,8 @@ export async function signOut(
   ctx: Koa.Context,
   { identityPlatform }: SignOutServices,
 ): Promise<void> {
-  // `req.session.destroy()`: the user and their token cache, serialized in the session, are gone.
+  // `req.session.destroy()`: the user, their token cache serialized in the session and the copy of
+  // the access token kept beside it are gone.
   ctx.session = null;
   ctx.redirect(identityPlatform.endSessionUrl());
 }
