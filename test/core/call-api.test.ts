@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { type TestContext, test } from 'node:test';
-import { callApi } from '../../shared/core/call-api.ts';
+import { acquireToken, callApi, callApiWithKeptToken } from '../../shared/core/call-api.ts';
 import { GraphClient, GraphError } from '../../shared/core/graph-client.ts';
 import { Browser } from '../helpers/browser.ts';
 import { type CoreApp, eventsOf, SCOPES, secretsIn, serve, useCoreApps } from './harness.ts';
@@ -124,4 +124,64 @@ test('a refresh token the identity platform refuses: sign in again (refused), th
   assert.equal(await app.store.get(partitionKey), undefined, 'tokens worth nothing are dropped');
   const last = events.at(-1);
   assert.equal(last?.type === 'sign-in-again' && last.reason, 'refused');
+});
+
+/** `acquireToken` and `callApiWithKeptToken`: a token to keep a copy of, then a call with the copy. */
+function keptTokenCalls(signed: Awaited<ReturnType<typeof signedIn>>) {
+  const { app, user } = signed;
+  const acquire = acquireToken(app.provider.origin, { app: app.name });
+  const withKept = callApiWithKeptToken(new GraphClient(app.emulator.graphUrl, 10_000), {
+    app: app.name,
+  });
+  return {
+    token: (forceRefresh = false) =>
+      acquire(app.tokenCache, { user }, { scopes: SCOPES, forceRefresh }),
+    me: (accessToken: string) =>
+      withKept<{ userPrincipalName: string }>(user, accessToken, '/v1.0/me'),
+  };
+}
+
+test('acquireToken: the cached access token, with no call to anyone; forced, a new one for the refresh token', async (t) => {
+  const signed = await signedIn(t);
+  const { token } = keptTokenCalls(signed);
+  const graphCalls = signed.app.emulator.graphRequests.length;
+  const cached = (await token()) ?? assert.fail('a token');
+  assert.equal(cached.source, 'cached access token');
+  assert.equal(signed.refreshes(), 0);
+  assert.equal(signed.app.emulator.graphRequests.length, graphCalls, 'the API is not called');
+  const renewed = (await token(true)) ?? assert.fail('a token');
+  assert.equal(renewed.source, 'refresh token redeemed');
+  assert.notEqual(renewed.accessToken, cached.accessToken);
+  assert.equal(signed.refreshes(), 1);
+  assert.deepEqual(signed.events, [], 'no API call, nothing to tell');
+});
+
+test('acquireToken: nothing in the cache, or a refused refresh token, is "sign in again", as for callApi', async (t) => {
+  const signed = await signedIn(t);
+  const { token } = keptTokenCalls(signed);
+  await signed.spoil('AccessToken');
+  await signed.spoil('RefreshToken');
+  assert.equal(await token(true), undefined);
+  assert.equal(await signed.app.store.get(signed.partitionKey), undefined, 'dropped');
+  assert.equal(await token(), undefined);
+  assert.deepEqual(
+    signed.events.map((event) => event.type === 'sign-in-again' && event.reason),
+    ['refused', 'no-account'],
+  );
+});
+
+test('callApiWithKeptToken: the call with the copy is told as such; a copy the API refuses is its 401', async (t) => {
+  const signed = await signedIn(t);
+  const { token, me } = keptTokenCalls(signed);
+  const copy = (await token()) ?? assert.fail('a token');
+  assert.equal((await me(copy.accessToken)).userPrincipalName, signed.user.username);
+  assert.deepEqual(
+    signed.events.map((event) => (event.type === 'api-called' ? event.source : event.type)),
+    ['access token kept in the session'],
+  );
+  await assert.rejects(
+    me('not-a-token'),
+    (error) => error instanceof GraphError && error.status === 401,
+  );
+  assert.equal(signed.events.length, 1, 'a refused call is not told as a call');
 });

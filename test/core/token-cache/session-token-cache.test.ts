@@ -63,9 +63,10 @@ test("remove takes the tokens of the session's own user only", async () => {
   assert.equal(someoneElse.tokenCache, session.tokenCache);
   await cache.remove(user.homeAccountId); // no session given: nothing to reach
   assert.ok(session.tokenCache);
-  const own = copy();
+  const own = { ...copy(), accessToken: 'a copy kept beside the cache' };
   await cache.remove(user.homeAccountId, own);
   assert.equal(own.tokenCache, undefined);
+  assert.equal(own.accessToken, undefined, 'the copy goes with the cache');
   assert.equal(own.user?.homeAccountId, user.homeAccountId, 'the session itself stays');
 });
 
@@ -82,6 +83,19 @@ test('summary: the accounts and tokens of every stored session, never a token', 
   assert.deepEqual([summary.accessTokens, summary.refreshTokens, summary.idTokens], [2, 2, 2]);
   const shown = JSON.stringify(summary);
   for (const secret of secretsIn(adele.session.tokenCache)) assert.ok(!shown.includes(secret));
+
+  // A copy of an access token kept beside the cache (node) is one more of that user's tokens.
+  await app.sessions.save(
+    adele.key,
+    { ...adele.session, accessToken: 'eyJ.a-kept-copy.sig' },
+    60,
+    Date.now(),
+  );
+  const withCopy = await cache.summary();
+  const adeles = withCopy.accounts.find((each) => each.homeAccountId === adele.user.homeAccountId);
+  assert.equal(adeles?.accessTokens, 2);
+  assert.equal(withCopy.accessTokens, 3);
+  assert.ok(!JSON.stringify(withCopy).includes('a-kept-copy'));
 
   await app.sessions.destroy(alex.key);
   assert.deepEqual(
