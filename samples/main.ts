@@ -1,8 +1,8 @@
 /**
- * `npm start`: the emulator (unless one is already running), the four samples, and a landing page
+ * `npm start`: the emulator (unless one is already running), the five samples, and a landing page
  * that shows them side by side with what each one's token cache holds, live.
  *
- * `npm run emulator` (`--emulator-only`): the emulator alone, with the four samples' apps
+ * `npm run emulator` (`--emulator-only`): the emulator alone, with the five samples' apps
  * registered, for samples started in other terminals.
  */
 import { runCommand } from '../shared/run/command-line.ts';

@@ -19,7 +19,7 @@ import { npmStart, type StartedProject } from './journeys/npm-start.ts';
 
 /** Each journey, and the variables its `npm start` runs with. */
 const journeys: Record<string, [(journey: Journey) => Promise<void>, Record<string, string>?]> = {
-  'sign in to the four samples, call each API, sign out everywhere: aspnetcore forgets, the others keep tokens':
+  'sign in to the five samples, call each API, sign out everywhere: aspnetcore forgets, the four others keep tokens':
     [signOutEverywhere],
   'a local sign-out in python: python clears its session, and aspnetcore is told and forgets': [
     localSignOutInPython,

@@ -1,13 +1,14 @@
 /**
  * The lesson in a real browser: Chromium (Debian's, driven by playwright-core), today's defaults,
  * the default configuration (the identity platform on 127.0.0.1, another site than the samples on
- * localhost). A person signs in to the four samples, calls each API, and signs out everywhere on
+ * localhost). A person signs in to the five samples, calls each API, and signs out everywhere on
  * the identity platform's page: the front-channel iframes arrive without any cookie, aspnetcore
- * forgets the user, and the three others keep them, with their tokens.
+ * forgets the user, and the four others keep them, with their tokens.
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { Frame, Request } from 'playwright-core';
+import { sampleNames } from '../samples/index.ts';
 import { cspViolations, launchChromium } from './helpers/chromium.ts';
 import { cacheSummary, startSamples, type TestEnvironment } from './helpers/environment.ts';
 import { SAMPLE_ROUTES } from './helpers/routes.ts';
@@ -15,13 +16,14 @@ import { framesAnswered, pressContinue } from './journeys/journeys.ts';
 
 let env: TestEnvironment;
 before(async () => {
-  env = await startSamples(['aspnetcore', 'aspnet', 'java', 'python']);
+  env = await startSamples(sampleNames);
 });
 after(() => env.close());
 
 const routes = SAMPLE_ROUTES;
+const others = sampleNames.filter((name) => name !== 'aspnetcore');
 
-test('sign in to four samples, sign out everywhere: iframes without cookies, aspnetcore alone forgets', async (t) => {
+test('sign in to five samples, sign out everywhere: iframes without cookies, aspnetcore alone forgets', async (t) => {
   const chromium = await launchChromium(t);
   if (!chromium) return;
   try {
@@ -43,7 +45,8 @@ test('sign in to four samples, sign out everywhere: iframes without cookies, asp
     await page.waitForSelector('#signed-in-user');
     assert.equal(await page.textContent('#signed-in-user'), user);
 
-    // The others ride the SSO session: java through its account picker, python through its link.
+    // The others ride the SSO session: java through its account picker, python through its link,
+    // node straight on (a form_post back, as aspnetcore's).
     await page.goto(env.samples.aspnet!.url + routes.aspnet.signIn);
     await page.waitForSelector('#signed-in-user');
     await page.goto(env.samples.java!.url + routes.java.signIn);
@@ -52,8 +55,10 @@ test('sign in to four samples, sign out everywhere: iframes without cookies, asp
     await page.goto(env.samples.python!.url + routes.python.signIn);
     await page.click('#sign-in-link');
     await page.waitForSelector('#signed-in-user');
+    await page.goto(env.samples.node!.url + routes.node.signIn);
+    await page.waitForSelector('#signed-in-user');
 
-    for (const name of ['aspnetcore', 'aspnet', 'java', 'python'] as const) {
+    for (const name of sampleNames) {
       const response = await page.goto(env.samples[name]!.url + routes[name].api);
       assert.equal(response?.status(), 200, `${name} calls its API`);
       assert.equal((await cacheSummary(env.samples[name]!.url)).accounts.length, 1, name);
@@ -89,17 +94,17 @@ test('sign in to four samples, sign out everywhere: iframes without cookies, asp
     );
     for (const { path, cookie } of logoutUrls) assert.equal(cookie, '', `${path} got no cookie`);
 
-    // aspnetcore forgot the user; the three others kept them, and their tokens.
+    // aspnetcore forgot the user; the four others kept them, and their tokens.
     const forgot = await cacheSummary(env.samples.aspnetcore!.url);
     assert.deepEqual([forgot.accounts.length, forgot.sessions], [0, 0]);
-    for (const name of ['aspnet', 'java', 'python'] as const) {
+    for (const name of others) {
       const kept = await cacheSummary(env.samples[name]!.url);
       assert.equal(kept.accounts.length, 1, `${name} keeps the user's tokens`);
       assert.ok(kept.refreshTokens >= 1, `${name} keeps a refresh token`);
     }
     await page.goto(env.samples.aspnetcore!.url + routes.aspnetcore.home);
     assert.equal(await page.$('#signed-in-user'), null, 'aspnetcore: signed out');
-    for (const name of ['aspnet', 'java', 'python'] as const) {
+    for (const name of others) {
       await page.goto(env.samples[name]!.url + routes[name].home);
       assert.equal(await page.textContent('#signed-in-user'), user, `${name}: still signed in`);
     }

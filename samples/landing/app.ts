@@ -1,5 +1,5 @@
 /**
- * The landing page of `npm start`: the four samples side by side, each with a live view of what
+ * The landing page of `npm start`: the five samples side by side, each with a live view of what
  * its token cache holds, and a timeline of what the samples and the identity platform did. A
  * sign-out anywhere shows, as it happens, which samples forgot the user and which kept tokens.
  */

@@ -115,7 +115,7 @@ export function startEnvironment(
 
 export { freeConsecutivePorts, freePorts };
 
-/** Free ports for the emulator, the Graph-like API, the four samples and the landing page. */
+/** Free ports for the emulator, the Graph-like API, the five samples and the landing page. */
 export async function portsEnv() {
   const [emulator, graph, aspnetcore, aspnet, java, node, python, landing] = await freePorts(8);
   return {

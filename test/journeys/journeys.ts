@@ -6,6 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import type { BrowserContext, Page } from 'playwright-core';
+import { type SampleName, sampleNames, samples } from '../../samples/index.ts';
 import { SAMPLE_ROUTES } from '../helpers/routes.ts';
 import type { StartedProject } from './npm-start.ts';
 
@@ -15,8 +16,6 @@ export interface Journey {
   /** Saves a screenshot of the page for the docs, under this name (`npm run screenshots`). */
   shoot(page: Page, name: string): Promise<void>;
 }
-
-type SampleId = 'aspnetcore' | 'aspnet' | 'java' | 'python';
 
 /** What the timeline on the landing page shows: source, kind, outcome, text. */
 export async function timeline(page: Page) {
@@ -53,7 +52,7 @@ export async function pressContinue(page: Page): Promise<void> {
 }
 
 /** Waits until the sample's card is in `state`, and returns what it says. */
-async function card(page: Page, id: SampleId, state: string): Promise<string> {
+async function card(page: Page, id: SampleName, state: string): Promise<string> {
   const section = `#sample-${id}`;
   await page.waitForSelector(`${section}[data-state="${state}"]`, { timeout: 10_000 });
   return (await page.textContent(section)) ?? '';
@@ -65,7 +64,7 @@ async function backToLanding(page: Page): Promise<void> {
 }
 
 /** From the landing page, into a sample and signed in by clicking (and typing, if asked). */
-async function signIn(journey: Journey, page: Page, id: SampleId, withPassword: boolean) {
+async function signIn(journey: Journey, page: Page, id: SampleName, withPassword: boolean) {
   const { user, password } = journey.project;
   await page.click(`#sample-${id} h2 a`);
   if (id === 'python') {
@@ -84,10 +83,14 @@ async function signIn(journey: Journey, page: Page, id: SampleId, withPassword: 
   assert.equal(await page.textContent('#signed-in-user'), user, `${id}: signed in`);
 }
 
-/** On a sample's page: call its API, and check the page shows the token's claims, never the token. */
-async function callApi(page: Page, id: SampleId, source: string) {
+/**
+ * On a sample's page: call its API (node's link goes through /auth/acquireToken), and check the
+ * page shows the token's claims, never the token.
+ */
+async function callApi(page: Page, id: SampleName, source: string) {
   await page.click('header a:nth-of-type(2)'); // the API link, after the sample's name
   await page.waitForSelector('#token-used');
+  assert.equal(new URL(page.url()).pathname, SAMPLE_ROUTES[id].api, `${id}: its API page`);
   assert.match((await page.textContent('#token-source')) ?? '', new RegExp(source), id);
   assert.equal(
     await page.textContent('[data-claim="aud"]'),
@@ -97,16 +100,19 @@ async function callApi(page: Page, id: SampleId, source: string) {
 }
 
 /**
- * Signs in to the four samples (the emulator's form typed in once, then single sign-on), calls
+ * Signs in to the five samples (the emulator's form typed in once, then single sign-on), calls
  * each API, and signs out everywhere on the emulator's page: aspnetcore forgets the user, the
- * three others keep tokens the identity platform did not revoke, and java can still call the API.
+ * four others keep tokens the identity platform did not revoke, and java can still call the API.
  */
 export async function signOutEverywhere(journey: Journey): Promise<void> {
   const { project, shoot } = journey;
   const page = await journey.context.newPage();
   await page.goto(project.landingUrl);
-  for (const id of ['aspnetcore', 'aspnet', 'java', 'python'] as const) {
-    assert.match(await card(page, id, 'empty'), /No tokens: nobody is signed in/);
+  for (const id of sampleNames) {
+    const said = await card(page, id, 'empty');
+    assert.match(said, /No tokens: nobody is signed in/);
+    // What its sign-out.ts says it does on global sign-out.
+    assert.ok(said.includes(`On global sign-out: ${samples[id].onGlobalSignOut}`), id);
   }
 
   await signIn(journey, page, 'aspnetcore', true);
@@ -122,7 +128,8 @@ export async function signOutEverywhere(journey: Journey): Promise<void> {
   await waitForTimeline(page, 'aspnetcore', 'api-call', /the cached access token/);
   assert.match(await card(page, 'aspnetcore', 'signed-in'), /cached access token, for/);
 
-  for (const id of ['aspnet', 'java', 'python'] as const) {
+  const others = sampleNames.filter((id) => id !== 'aspnetcore');
+  for (const id of others) {
     await signIn(journey, page, id, false);
     await callApi(page, id, 'cached access token');
     if (id === 'java') await shoot(page, 'api-page');
@@ -138,10 +145,12 @@ export async function signOutEverywhere(journey: Journey): Promise<void> {
   const rows = await page.$$eval('#signed-in-apps tr[data-app]', (trs) =>
     trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent?.trim() ?? '')),
   );
-  assert.equal(rows.length, 4, 'the four apps signed in through the session');
-  const row = (name: string) => rows.find((cells) => cells[0]?.startsWith(name)) ?? [];
-  assert.match(row('aspnet ')[1] ?? '', /none registered/);
-  assert.match(row('aspnet ')[2] ?? '', /not told/);
+  assert.equal(rows.length, 5, 'the five apps signed in through the session');
+  const row = (name: string) => rows.find((cells) => cells[0]?.startsWith(`${name} `)) ?? [];
+  for (const name of ['aspnet', 'node']) {
+    assert.match(row(name)[1] ?? '', /none registered/, name);
+    assert.match(row(name)[2] ?? '', /not told/, name);
+  }
   for (const name of ['aspnetcore', 'java', 'python']) assert.match(row(name)[2] ?? '', /loaded/);
   // What each frame answered, as the page shows it.
   const frameText = async (path: string) => {
@@ -156,14 +165,15 @@ export async function signOutEverywhere(journey: Journey): Promise<void> {
 
   await page.goto(project.landingUrl);
   await waitForTimeline(page, 'identity platform', 'signed-out');
-  await waitForTimeline(page, 'identity platform', 'not-told', /aspnet/);
+  await waitForTimeline(page, 'identity platform', 'not-told', /aspnet \(/);
+  await waitForTimeline(page, 'identity platform', 'not-told', /node \(/);
   await waitForTimeline(page, 'aspnetcore', 'front-channel', /No session of that sid is left here/);
   await waitForTimeline(page, 'aspnetcore', 'tokens-removed');
   await waitForTimeline(page, 'java', 'front-channel', /answered 404/);
   await waitForTimeline(page, 'python', 'front-channel', /no session cookie came with it/);
   assert.match(await card(page, 'aspnetcore', 'forgot'), /Forgot .* at sign-out/);
-  for (const id of ['aspnet', 'java', 'python'] as const) {
-    assert.match(await card(page, id, 'left-behind'), /Tokens left behind after a sign-out/);
+  for (const id of others) {
+    assert.match(await card(page, id, 'left-behind'), /Tokens left behind after a sign-out/, id);
   }
   const events = await timeline(page);
   assert.ok(
@@ -229,23 +239,35 @@ export async function localSignOutInPython(journey: Journey): Promise<void> {
   await page.close();
 }
 
-/** Each sample on its own: sign in by clicking, sign out by clicking, back to the sample's page. */
+/**
+ * Each sample on its own: sign in by clicking, sign out by clicking, and on from the identity
+ * platform's sign-out page: back to the sample, at its post-logout redirect URI, except node, whose
+ * post-logout redirect URI is not registered: the browser stays on the identity platform's
+ * "signed out" page, as with Entra.
+ */
 export async function eachSampleSignsInAndOut(journey: Journey): Promise<void> {
+  const { project } = journey;
   const page = await journey.context.newPage();
-  for (const id of ['aspnetcore', 'aspnet', 'java', 'python'] as const) {
-    await page.goto(journey.project.landingUrl);
+  for (const id of sampleNames) {
+    await page.goto(project.landingUrl);
     await signIn(journey, page, id, true);
     await page.click('header >> text=Sign out');
     await page.waitForSelector('#signed-in-apps');
-    // Back to the sample, at its post-logout redirect URI.
-    const sample = new URL(journey.project.sampleUrls[id]).origin;
-    await Promise.all([
-      page.waitForURL((url) => url.origin === sample, { waitUntil: 'load' }),
-      pressContinue(page),
-    ]);
+    const sample = new URL(project.sampleUrls[id]).origin;
+    if (id === 'node') {
+      await pressContinue(page);
+      await page.waitForSelector('text=You signed out of your account');
+      assert.notEqual(new URL(page.url()).origin, sample, 'node: not sent back');
+      await page.goto(sample);
+    } else {
+      await Promise.all([
+        page.waitForURL((url) => url.origin === sample, { waitUntil: 'load' }),
+        pressContinue(page),
+      ]);
+    }
     await page.waitForSelector('header');
     assert.equal(await page.$('#signed-in-user'), null, `${id}: signed out`);
-    await page.goto(journey.project.landingUrl);
+    await page.goto(project.landingUrl);
     await waitForTimeline(page, id, 'local-sign-out');
     assert.match(await card(page, id, 'forgot'), /Forgot/, `${id}: forgot the user`);
   }

@@ -1,11 +1,12 @@
 /** `npm start` as a person runs it (in a child process), on free ports, for the browser journeys. */
+import type { SampleName } from '../../samples/index.ts';
 import { Command } from '../helpers/command.ts';
 import { portsEnv } from '../helpers/environment.ts';
 
 export interface StartedProject {
   landingUrl: string;
   emulatorUrl: string;
-  sampleUrls: Record<'aspnetcore' | 'aspnet' | 'java' | 'python', string>;
+  sampleUrls: Record<SampleName, string>;
   /** A demo user, and the emulator's password (its documented default). */
   user: string;
   password: string;
@@ -28,6 +29,7 @@ export async function npmStart(env: Record<string, string> = {}): Promise<Starte
       aspnetcore: `http://localhost:${ports.ASPNETCORE_PORT}`,
       aspnet: `http://localhost:${ports.ASPNET_PORT}`,
       java: `http://localhost:${ports.JAVA_PORT}`,
+      node: `http://localhost:${ports.NODE_PORT}`,
       python: `http://localhost:${ports.PYTHON_PORT}`,
     },
     user: 'AdeleV@contoso.onmicrosoft.com',
