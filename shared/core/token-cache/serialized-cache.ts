@@ -73,7 +73,11 @@ export function accountsIn(serialized: string | undefined): Array<{ homeAccountI
  */
 export function summarize(
   serializedCaches: Array<string | undefined>,
-  accessTokenCopies: Array<{ homeAccountId: string; username: string }> = [],
+  accessTokenCopies: Array<{
+    homeAccountId: string;
+    username: string;
+    times?: AccessTokenTimes;
+  }> = [],
 ): TokenCacheSummary {
   const summary: TokenCacheSummary = {
     accounts: [],
@@ -113,9 +117,11 @@ export function summarize(
       }
     }
   }
-  for (const { homeAccountId, username } of accessTokenCopies) {
+  for (const { homeAccountId, username, times } of accessTokenCopies) {
     summary.accessTokens += 1;
-    accountOf(homeAccountId, username).accessTokens += 1;
+    const account = accountOf(homeAccountId, username);
+    account.accessTokens += 1;
+    if (times) account.accessTokenTimes.push(times);
   }
   return summary;
 }

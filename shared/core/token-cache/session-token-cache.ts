@@ -1,7 +1,7 @@
 import type { ConfidentialClientApplication } from '@azure/msal-node';
 import type { SessionData, Sessions } from '../session/sessions.ts';
 import type { TokenCachePartition } from './cache-plugin.ts';
-import { summarize, type TokenCacheSummary } from './serialized-cache.ts';
+import { type AccessTokenTimes, summarize, type TokenCacheSummary } from './serialized-cache.ts';
 import type { ClientLease, TokenCacheOperations, TokenCacheRequest } from './token-cache.ts';
 
 /**
@@ -45,10 +45,32 @@ export class SessionTokenCache implements TokenCacheOperations {
   /** Every session's cache, and the copies of an access token some apps keep beside it. */
   async summary(): Promise<TokenCacheSummary> {
     const sessions = await this.sessions.all();
-    const copies = sessions.flatMap(({ user, accessToken }) => (user && accessToken ? [user] : []));
+    const copies = sessions.flatMap(({ user, accessToken }) =>
+      user && accessToken ? [{ ...user, times: timesOfCopy(accessToken) }] : [],
+    );
     return summarize(
       sessions.map((session) => session.tokenCache),
       copies,
     );
+  }
+}
+
+/**
+ * When a kept copy was issued and expires, and its scopes, read from the token's own claims for
+ * the inspector (`iat`, `exp`, `scp`). A token that is not a JWT (Graph's may be opaque to the
+ * app) has none to show.
+ */
+function timesOfCopy(accessToken: string): AccessTokenTimes | undefined {
+  try {
+    const payload = accessToken.split('.')[1] ?? '';
+    const { iat, exp, scp } = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
+    if (typeof iat !== 'number' || typeof exp !== 'number') return undefined;
+    return {
+      scopes: `${scp ?? ''} (the copy kept in the session)`,
+      cachedAt: iat * 1000,
+      expiresOn: exp * 1000,
+    };
+  } catch {
+    return undefined;
   }
 }

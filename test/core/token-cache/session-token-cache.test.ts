@@ -84,16 +84,25 @@ test('summary: the accounts and tokens of every stored session, never a token', 
   const shown = JSON.stringify(summary);
   for (const secret of secretsIn(adele.session.tokenCache)) assert.ok(!shown.includes(secret));
 
-  // A copy of an access token kept beside the cache (node) is one more of that user's tokens.
+  // A copy of an access token kept beside the cache (node) is one more of that user's tokens,
+  // with the times its claims give.
+  const claims = Buffer.from(JSON.stringify({ iat: 1_000, exp: 4_600, scp: 'User.Read' })).toString(
+    'base64url',
+  );
   await app.sessions.save(
     adele.key,
-    { ...adele.session, accessToken: 'eyJ.a-kept-copy.sig' },
+    { ...adele.session, accessToken: `eyJ.${claims}.a-kept-copy` },
     60,
     Date.now(),
   );
   const withCopy = await cache.summary();
   const adeles = withCopy.accounts.find((each) => each.homeAccountId === adele.user.homeAccountId);
   assert.equal(adeles?.accessTokens, 2);
+  assert.deepEqual(adeles?.accessTokenTimes.at(-1), {
+    scopes: 'User.Read (the copy kept in the session)',
+    cachedAt: 1_000_000,
+    expiresOn: 4_600_000,
+  });
   assert.equal(withCopy.accessTokens, 3);
   assert.ok(!JSON.stringify(withCopy).includes('a-kept-copy'));
 
