@@ -46,7 +46,7 @@ const user = () => env.emulator.users[0]!.userPrincipalName;
 const sampleUrl = (name: SampleName) => env.samples[name]!.url;
 const endpoint = (path: string) => `${env.emulator.identityUrl}/${env.emulator.tenantId}${path}`;
 
-/** A browser signed in to the four samples (a password once, then SSO), each API called. */
+/** A browser signed in to the five samples (a password once, then SSO), each API called. */
 async function signedInEverywhere(): Promise<Browser> {
   const browser = new Browser();
   for (const [index, name] of names.entries()) {

@@ -1,5 +1,5 @@
 /**
- * Every route that takes input, in the four samples and in the emulator (identity platform and
+ * Every route that takes input, in the five samples and in the emulator (identity platform and
  * Graph-like API), fed a few hundred malformed, oversized and hostile requests — methods, paths,
  * queries, headers, bodies, encodings — generated from a seed (ROBUSTNESS_SEED to replay one).
  * Each must be answered with a status under 500, with no stack trace, within a bounded time; no

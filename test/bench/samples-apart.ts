@@ -1,5 +1,5 @@
 /**
- * The four samples in this process, the emulator in a process of its own (as `npm run emulator`),
+ * The five samples in this process, the emulator in a process of its own (as `npm run emulator`),
  * as in production the identity platform and Graph are elsewhere: what the benchmark measures in
  * this process (its heap, its event loop) is the samples'.
  */
