@@ -10,11 +10,13 @@
  * removes them.
  *
  * Where it departs from the original, and why:
- * - its `state` is base64 JSON carrying where to return (`successRedirect`, decoded and followed:
- *   an open redirect); here the state is random and the return path is checked, as every sample's;
+ * - its `state` is base64 JSON of where to return (`{"successRedirect":"/"}`), the same for every
+ *   sign-in, so only PKCE binds a response to the browser that started it; here the state is
+ *   random, checked, and the return path is checked, as every sample's;
  * - its `/users/id` prints every id token claim raw, the `sid` included; here it shows who is
  *   signed in, never the `sid`;
- * - its profile page fails once the kept copy has expired; here it renews the copy, once;
+ * - its profile page needs `/auth/acquireToken` first, and fails once the kept copy has expired;
+ *   here it gets a copy when the session has none, and renews an expired one, once;
  * - it signs in with no scope and asks for `User.Read` at `/auth/acquireToken`; here the sign-in
  *   asks for `User.Read` already, so that its cache holds one access token, like the others'.
  */
