@@ -79,3 +79,23 @@ for (const [index, name] of sampleNames.entries()) {
     assert.equal(again.status, 302, 'the API page asks for a sign-in again');
   });
 }
+
+test("node keeps a copy of the access token in the session, beside msal's cache: counted as a token, with its times", async () => {
+  const sample = env.samples.node!;
+  const browser = new Browser();
+  const user = env.emulator.users[0]!.userPrincipalName;
+  await browser.signIn(sample.url + SAMPLE_ROUTES.node.signIn, user, env.password);
+  const counts = async () => {
+    const summary = await cacheSummary(sample.url);
+    const account = summary.accounts.find((each) => each.username === user);
+    const session = summary.signedIn.find((each) => each.user === user);
+    return [account?.accessTokens, account?.accessTokenTimes.length, session?.tokens?.accessTokens];
+  };
+  assert.deepEqual(await counts(), [1, 1, 1], "msal's access token only");
+  const profile = await browser.get(sample.url + SAMPLE_ROUTES.node.acquireToken);
+  assert.equal(new URL(profile.url).pathname, SAMPLE_ROUTES.node.api);
+  assert.match(profile.html, /access token kept in the session/);
+  assert.deepEqual(await counts(), [2, 2, 2], 'and its copy, in the session');
+  await browser.get(sample.url + SAMPLE_ROUTES.node.signOut);
+  assert.deepEqual(await counts(), [undefined, undefined, undefined], 'both gone with the session');
+});

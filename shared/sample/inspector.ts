@@ -5,11 +5,8 @@
  */
 import Router from '@koa/router';
 import type { SessionCensus, SessionData, Sessions } from '../core/session/sessions.ts';
-import {
-  summarize,
-  type TokenCacheSummary,
-  type TokenCounts,
-} from '../core/token-cache/serialized-cache.ts';
+import type { TokenCacheSummary, TokenCounts } from '../core/token-cache/serialized-cache.ts';
+import { summarizeSessions } from '../core/token-cache/session-token-cache.ts';
 import type { TokenCacheOperations } from '../core/token-cache/token-cache.ts';
 import { labelOf, type Timeline, type TimelineEvent } from '../timeline/timeline.ts';
 import { render } from '../web/render.ts';
@@ -79,16 +76,17 @@ export async function inspect(
   const census = await sessions.census();
   const all = await sessions.all();
   const signedIn = all
-    .flatMap(({ user, tokenCache }): SignedInSession[] => {
+    .flatMap((session): SignedInSession[] => {
+      const { user, tokenCache, accessToken } = session;
       if (!user) return [];
-      const { accessTokens, refreshTokens, idTokens } = summarize([tokenCache]);
+      const { accessTokens, refreshTokens, idTokens } = summarizeSessions([session]);
       return [
         {
           user: user.username,
           homeAccountId: user.homeAccountId,
           session: labelOf(user.sid),
           signedInAt: user.signedInAt,
-          ...(tokenCache === undefined
+          ...(tokenCache === undefined && accessToken === undefined
             ? {}
             : { tokens: { accessTokens, refreshTokens, idTokens } }),
         },
@@ -112,9 +110,10 @@ function holdersOf(all: SessionData[], tokens: TokenCacheSummary): TokenHolder[]
   const inSessions = new Set<string>();
   const latest = (expiries: number[]) => (expiries.length > 0 ? Math.max(...expiries) : undefined);
   // A cache in each session: each session holds tokens of its own.
-  for (const { user, tokenCache } of all) {
-    if (!user || tokenCache === undefined) continue;
-    const [account] = summarize([tokenCache]).accounts;
+  for (const session of all) {
+    const { user } = session;
+    if (!user || (session.tokenCache === undefined && session.accessToken === undefined)) continue;
+    const [account] = summarizeSessions([session]).accounts;
     if (!account || account.accessTokens + account.refreshTokens === 0) continue;
     inSessions.add(account.homeAccountId);
     holders.push({

@@ -2,10 +2,9 @@ import assert from 'node:assert/strict';
 import { type EmulatorOptions, type RunningEmulator, startEmulator } from '../../emulator/index.ts';
 import { samples as definitions, type SampleName } from '../../samples/index.ts';
 import { EMULATOR_HOST, type Environment } from '../../shared/config/settings.ts';
-import type { SessionCensus } from '../../shared/core/session/sessions.ts';
-import type { TokenCacheSummary } from '../../shared/core/token-cache/serialized-cache.ts';
 import type { Logger } from '../../shared/run/emulator-link.ts';
 import { type RunningSample, startProject } from '../../shared/run/orchestrator.ts';
+import type { Inspection } from '../../shared/sample/inspector.ts';
 import type { Browser } from './browser.ts';
 import { FaultyProxy } from './faulty-proxy.ts';
 import { freeConsecutivePorts, freePorts } from './ports.ts';
@@ -131,7 +130,7 @@ export async function portsEnv() {
 }
 
 /** The sample's cache inspector, as JSON: its token cache, and how many sessions and `sid`s. */
-export async function cacheSummary(sampleUrl: string): Promise<TokenCacheSummary & SessionCensus> {
+export async function cacheSummary(sampleUrl: string): Promise<Inspection> {
   const response = await fetch(`${sampleUrl}/cache`, { headers: { Accept: 'application/json' } });
   if (!response.ok) throw new Error(`/cache answered ${response.status}`);
   return (await response.json()) as Awaited<ReturnType<typeof cacheSummary>>;

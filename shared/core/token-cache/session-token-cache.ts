@@ -44,15 +44,19 @@ export class SessionTokenCache implements TokenCacheOperations {
 
   /** Every session's cache, and the copies of an access token some apps keep beside it. */
   async summary(): Promise<TokenCacheSummary> {
-    const sessions = await this.sessions.all();
-    const copies = sessions.flatMap(({ user, accessToken }) =>
-      user && accessToken ? [{ ...user, times: timesOfCopy(accessToken) }] : [],
-    );
-    return summarize(
-      sessions.map((session) => session.tokenCache),
-      copies,
-    );
+    return summarizeSessions(await this.sessions.all());
   }
+}
+
+/** What sessions hold: the caches serialized in them, and the copies of an access token kept beside. */
+export function summarizeSessions(sessions: SessionData[]): TokenCacheSummary {
+  const copies = sessions.flatMap(({ user, accessToken }) =>
+    user && accessToken ? [{ ...user, times: timesOfCopy(accessToken) }] : [],
+  );
+  return summarize(
+    sessions.map((session) => session.tokenCache),
+    copies,
+  );
 }
 
 /**
