@@ -299,13 +299,28 @@ describe('samples in several terminals', () => {
 });
 
 describe('the comparison and the lesson', () => {
-  test('npm run compare prints the measured table and writes it with its chart', async () => {
+  test('npm run compare prints one matrix per browser era and writes nothing; with --write, the page and its chart', async () => {
     const folder = mkdtempSync(path.join(tmpdir(), 'comparison-'));
+    const mistyped = run('npm run compare -- --wirte', { COMPARISON_DOCS: folder });
+    assert.equal(await mistyped.exitCode(), 2, mistyped.output);
+    assert.match(mistyped.output, /unknown argument "--wirte"; the only one is --write/);
+
     const compare = run('npm run compare', { COMPARISON_DOCS: folder });
     assert.equal(await compare.exitCode(60_000), 0, compare.output);
-    assert.match(compare.output, /\| after… \| aspnetcore \| aspnet \| java \| python \|/);
-    assert.match(readFileSync(path.join(folder, 'comparison.md'), 'utf8'), /\| after… \|/);
-    assert.match(readFileSync(path.join(folder, 'comparison.svg'), 'utf8'), /^<svg /);
+    const header = /^sign-out +aspnetcore +aspnet +java +node +python +identity-web-today$/gm;
+    assert.equal(compare.output.match(header)?.length, 2, compare.output);
+    assert.match(compare.output, /Nothing written\. To write .*: npm run compare -- --write\n$/);
+    assert.deepEqual(readdirSync(folder), []);
+
+    const write = run('npm run compare -- --write', { COMPARISON_DOCS: folder });
+    assert.equal(await write.exitCode(60_000), 0, write.output);
+    assert.deepEqual(readdirSync(folder).sort(), ['comparison.md', 'comparison.svg']);
+    const page = readFileSync(path.join(folder, 'comparison.md'), 'utf8');
+    assert.match(
+      page,
+      /^\| sign-out \| aspnetcore \| aspnet \| java \| node \| python \| identity-web-today \|$/m,
+    );
+    assert.match(readFileSync(path.join(folder, 'comparison.svg'), 'utf8'), /^<svg [^>]*viewBox=/);
   });
 
   test('npm run load runs a bounded load and says what happened', async () => {

@@ -1,21 +1,32 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
+import { eras, table, terminalTable } from './comparison/matrix.ts';
 import {
-  formatMatrix,
+  type Column,
+  columns,
   type Matrix,
   type Outcome,
   runComparison,
   type Scenario,
+  scenarioNames,
+  specOf,
 } from './comparison/scenarios.ts';
-import { startRedis, type TestRedis } from './helpers/redis.ts';
+import { startRedis } from './helpers/redis.ts';
 
 /**
- * The behaviour matrix of the documentation page, measured: aspnetcore forgets the user on every
- * sign-out; aspnet, java and python forget them only on a sign-out started in themselves — today.
- * In a 2019 browser, python's logout URL got its session cookie and forgot the user too. Only an
- * administrator revoking the user's sessions stops the apps that kept a refresh token, and not
- * before their cached access token expires.
+ * The comparison of docs/comparison.md, measured and asserted cell by cell: aspnetcore forgets the
+ * user on every sign-out; the other samples only on a sign-out started in themselves — today. In
+ * a 2019 browser, python's logout URL got its session cookie and forgot the user too. The ASP.NET
+ * Core tab's code today (identity-web-today) removes the user's tokens on its own sign-out only: on
+ * a global one, its /signout-oidc signs the session out if the cookie comes (2019), and leaves the
+ * tokens. Only an administrator revoking the user's sessions stops the apps that kept a refresh
+ * token, and not before their cached access token expires.
  */
+
+/** The tokens node keeps for the user (msal's access, refresh and id token). */
+const NODE_TOKENS = 3;
+
+/** The app forgot the user: signed out, no token, must sign them in again. */
 const forgot: Outcome = {
   signedIn: false,
   tokensLeft: 0,
@@ -23,106 +34,114 @@ const forgot: Outcome = {
   tokensLeftAfterApiCall: 0,
   refreshTokenRedeemed: false,
 };
-const kept: Outcome = {
+/** The app kept the user signed in with their tokens, and calls the API with the refresh token. */
+const kept = (tokens = 3): Outcome => ({
   signedIn: true,
-  tokensLeft: 3,
+  tokensLeft: tokens,
   canCallApi: true,
-  tokensLeftAfterApiCall: 3,
+  tokensLeftAfterApiCall: tokens,
   refreshTokenRedeemed: true,
+});
+/** After the revocation: the refresh token refused, the app drops the tokens and asks for a sign-in. */
+const refused = (tokens = 3): Outcome => ({
+  ...kept(tokens),
+  canCallApi: false,
+  tokensLeftAfterApiCall: 0,
+  refreshTokenRedeemed: false,
+});
+/** After the revocation, with an access token of an hour: the cached one still works. */
+const cached = (tokens = 3): Outcome => ({ ...kept(tokens), refreshTokenRedeemed: false });
+/** The session ended, the tokens left in the cache, out of any session's reach. */
+const stranded: Outcome = { ...forgot, tokensLeft: 3, tokensLeftAfterApiCall: 3 };
+
+/** A row of the matrix: one outcome per column, in the columns' order. */
+const row = (...outcomes: Outcome[]) =>
+  Object.fromEntries(columns.map((column, index) => [column, outcomes[index]])) as Record<
+    Column,
+    Outcome
+  >;
+
+// Columns: aspnetcore, aspnet, java, node, python, identity-web-today.
+const oneInstance: Record<Scenario, Record<Column, Outcome>> = {
+  local: row(forgot, forgot, forgot, forgot, forgot, forgot),
+  'another-app': row(forgot, kept(), kept(), kept(NODE_TOKENS), kept(), kept()),
+  browser: row(forgot, kept(), kept(), kept(NODE_TOKENS), kept(), kept()),
+  revoked: row(forgot, refused(), refused(), refused(NODE_TOKENS), refused(), refused()),
+  'revoked-cached': row(forgot, cached(), cached(), cached(NODE_TOKENS), cached(), cached()),
+  'another-app-2019': row(forgot, kept(), kept(), kept(NODE_TOKENS), forgot, stranded),
+  'browser-2019': row(forgot, kept(), kept(), kept(NODE_TOKENS), forgot, stranded),
 };
 
-/** The one-instance comparison, measured once for both suites. */
-let oneInstance: Promise<Matrix> | undefined;
-const measureOneInstance = () => {
-  oneInstance ??= runComparison().then((matrix) => {
-    console.log(formatMatrix(matrix));
-    return matrix;
-  });
-  return oneInstance;
-};
-
-describe('comparison of the four samples', () => {
-  let measured: Matrix;
-  before(async () => {
-    measured = await measureOneInstance();
-  });
-  const matrix = new Proxy({} as Required<Matrix>, {
-    get: (_, scenario: Scenario) => measured[scenario] ?? assert.fail(`${scenario} not measured`),
-  });
-
-  test('after a local sign-out, no sample keeps the user signed in or any of their tokens', () => {
-    for (const [name, outcome] of Object.entries(matrix.local))
-      assert.deepEqual(outcome, forgot, name);
-  });
-
-  for (const scenario of ['another-app', 'browser'] as const) {
-    test(`after a global sign-out (${scenario}) in today's browser, only aspnetcore forgets the user`, () => {
-      assert.deepEqual(matrix[scenario].aspnetcore, forgot);
-      // The risk the docs show: the identity platform's sign-out did not revoke the refresh token.
-      for (const name of ['aspnet', 'java', 'python'] as const) {
-        assert.deepEqual(matrix[scenario][name], kept, name);
-      }
-    });
-  }
-
-  for (const scenario of ['another-app-2019', 'browser-2019'] as const) {
-    test(`in a 2019 browser (${scenario}), python's logout URL got the cookie: python forgot the user too`, () => {
-      assert.deepEqual(matrix[scenario].aspnetcore, forgot, 'aspnetcore finds the sid either way');
-      assert.deepEqual(matrix[scenario].python, forgot, 'python: session.clear() with the cookie');
-      assert.deepEqual(matrix[scenario].aspnet, kept, 'aspnet registered no logout URL');
-      assert.deepEqual(matrix[scenario].java, kept, "java's logout URL is served by no route");
-    });
-  }
-
-  test('revoking the sessions stops the refresh token; a cached access token works until it expires', () => {
-    assert.deepEqual(matrix.revoked.aspnetcore, forgot);
-    assert.deepEqual(matrix['revoked-cached'].aspnetcore, forgot);
-    for (const name of ['aspnet', 'java', 'python'] as const) {
+/** Every cell of `scenarios`, as `expected` says. */
+function assertCells(measured: Matrix, expected: Matrix, scenarios: readonly Scenario[]) {
+  for (const scenario of scenarios) {
+    for (const column of columns) {
       assert.deepEqual(
-        matrix.revoked[name],
-        // The refused refresh token: the app drops the user's tokens and asks for a sign-in.
-        { ...kept, canCallApi: false, tokensLeftAfterApiCall: 0, refreshTokenRedeemed: false },
-        name,
-      );
-      assert.deepEqual(
-        matrix['revoked-cached'][name],
-        { ...kept, refreshTokenRedeemed: false },
-        name,
+        measured[scenario]?.[column],
+        expected[scenario]?.[column],
+        `${column}, after: ${specOf(scenario).label}`,
       );
     }
+  }
+}
+
+const print = (matrix: Matrix) =>
+  console.log(eras.map(({ rows }) => terminalTable(table(matrix, rows))).join('\n\n'));
+
+describe('the comparison: five samples and the ASP.NET Core tab today', () => {
+  let measured: Matrix;
+  before(async () => {
+    measured = await runComparison();
+    print(measured);
+  });
+
+  test('after a local sign-out, no app keeps the user signed in or any of their tokens', () => {
+    assertCells(measured, oneInstance, ['local']);
+  });
+
+  test("after a global sign-out in today's browser, only aspnetcore forgets the user; node and identity-web-today keep the session and the tokens", () => {
+    assertCells(measured, oneInstance, ['another-app', 'browser']);
+  });
+
+  test('in a 2019 browser, python forgot the user; identity-web-today signed the session out and kept the tokens', () => {
+    assertCells(measured, oneInstance, ['another-app-2019', 'browser-2019']);
+  });
+
+  test('revoking the sessions stops the refresh token; a cached access token works until it expires', () => {
+    assertCells(measured, oneInstance, ['revoked', 'revoked-cached']);
+  });
+
+  test('every scenario is asserted', () => {
+    assert.deepEqual(Object.keys(measured).sort(), [...scenarioNames].sort());
   });
 });
 
 /**
- * Two instances of each sample over one Redis, every scenario: the user works through instance 2,
- * the sign-out lands on instance 1. Sessions are shared, so every sample that keeps its tokens in
+ * Two instances of each app over one Redis, every scenario: the user works through instance 2,
+ * the sign-out lands on instance 1. Sessions are shared, so every app that keeps its tokens in
  * Redis (in a partition or in the session) behaves as with one instance, and so does aspnet on a
  * global sign-out. aspnet's cache is in each process: its local sign-out on instance 1 ends the
  * session, but the user's tokens stay in instance 2's memory.
  */
-describe('comparison with two instances of each sample over Redis', () => {
-  let redis: TestRedis | undefined;
-  let one: Matrix = {};
-  let two: Matrix = {};
+describe('the comparison with two instances of each app over Redis', () => {
+  let measured: Matrix | undefined;
   before(async () => {
-    redis = await startRedis({ skip() {} });
+    const redis = await startRedis({ skip() {} });
     if (!redis) return;
-    const own = redis;
-    two = await runComparison({ instances: 2, redisUrl: own.url, flush: () => own.flush() });
-    console.log(formatMatrix(two));
-    one = await measureOneInstance();
+    measured = await runComparison({
+      instances: 2,
+      redisUrl: redis.url,
+      flush: () => redis.flush(),
+    }).finally(() => redis.close());
+    print(measured);
   });
-  after(() => redis?.close());
 
-  test('as with one instance, but for what aspnet keeps in the other process after a local sign-out', (t) => {
-    if (!redis) return t.skip('redis-server is not installed (see the message above)');
-    assert.deepEqual(two.local?.aspnet, { ...forgot, tokensLeft: 3, tokensLeftAfterApiCall: 3 });
-    assert.deepEqual(one.local?.aspnet, forgot);
-    const { local, ...rest } = two;
-    assert.deepEqual({ ...local, aspnet: one.local?.aspnet }, one.local);
-    for (const [scenario, outcomes] of Object.entries(rest) as Array<[Scenario, unknown]>) {
-      assert.deepEqual(outcomes, one[scenario], scenario);
-    }
-    assert.equal(Object.keys(two).length, Object.keys(one).length, 'every scenario');
+  test('as with one instance, but for the tokens aspnet keeps in the other process after a local sign-out', (t) => {
+    if (!measured) return t.skip('redis-server is not installed (see the message above)');
+    const twoInstances = {
+      ...oneInstance,
+      local: { ...oneInstance.local, aspnet: stranded },
+    };
+    assertCells(measured, twoInstances, scenarioNames);
   });
 });

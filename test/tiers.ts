@@ -23,12 +23,14 @@ import { fileURLToPath } from 'node:url';
 export const CORE = 'test/core/';
 
 /**
- * Besides test/core/: one end-to-end pass through each sample; the docs' links, and
- * docs/configuration.md's table of variables against shared/config/schema.ts (a change of code
- * often moves the lines a link names, or a variable the table lists).
+ * Besides test/core/: one end-to-end pass through each sample; the comparison, asserted cell by
+ * cell (the project's lesson, measured); the docs' links, and docs/configuration.md's table of
+ * variables against shared/config/schema.ts (a change of code often moves the lines a link names,
+ * or a variable the table lists).
  */
 export const FAST = [
   'test/samples.test.ts',
+  'test/comparison.test.ts',
   'test/docs-links.test.ts',
   'test/config-schema.test.ts',
 ];

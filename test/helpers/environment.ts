@@ -4,6 +4,7 @@ import { samples as definitions, type SampleName } from '../../samples/index.ts'
 import { EMULATOR_HOST, type Environment } from '../../shared/config/settings.ts';
 import type { Logger } from '../../shared/run/emulator-link.ts';
 import { type RunningSample, startProject } from '../../shared/run/orchestrator.ts';
+import type { SampleDefinition } from '../../shared/sample/contract.ts';
 import type { Inspection } from '../../shared/sample/inspector.ts';
 import type { Browser } from './browser.ts';
 import { FaultyProxy } from './faulty-proxy.ts';
@@ -23,8 +24,8 @@ export interface TestEnvironment {
   sample: RunningSample;
   /** Each sample's first instance. */
   samples: Partial<Record<SampleName, RunningSample>>;
-  /** Each sample's instances, when there are several (`instances`). */
-  instances: Partial<Record<SampleName, RunningSample[]>>;
+  /** Each sample's instances, when there are several (`instances`), and each app's of `apps`. */
+  instances: Partial<Record<string, RunningSample[]>>;
   close(): Promise<void>;
 }
 
@@ -37,6 +38,11 @@ interface EnvironmentOptions {
   customizeEmulator?: (options: EmulatorOptions) => EmulatorOptions;
   /** Instances of each sample, on ports of their own (several need REDIS_URL in `env`). */
   instances?: number;
+  /**
+   * Apps that are not samples, started beside them and registered at the emulator as a sample is
+   * (the comparison's identity-web-today).
+   */
+  apps?: readonly SampleDefinition[];
   /** Where the project's messages go (none by default). */
   log?: Logger;
 }
@@ -50,12 +56,14 @@ export async function startSamples(
   options: EnvironmentOptions = {},
 ): Promise<TestEnvironment> {
   const instances = options.instances ?? 1;
-  const [emulatorPort, graphPort, ...samplePorts] = await freePorts(2 + names.length * instances);
+  const apps = options.apps ?? [];
+  const run = [...names, ...apps.map((app) => app.registration.name)];
+  const [emulatorPort, graphPort, ...samplePorts] = await freePorts(2 + run.length * instances);
   const env: Environment = {
     EMULATOR_PORT: String(emulatorPort),
     GRAPH_PORT: String(graphPort),
     ...Object.fromEntries(
-      names.map((name, index) => [
+      run.map((name, index) => [
         `${name.toUpperCase()}_PORT`,
         samplePorts.slice(index * instances, (index + 1) * instances).join(','),
       ]),
@@ -64,8 +72,8 @@ export async function startSamples(
   };
   let emulatorOptions: EmulatorOptions | undefined;
   const project = await startProject({
-    definitions: Object.values(definitions),
-    run: names,
+    definitions: [...Object.values(definitions), ...apps],
+    run,
     env,
     emulator: 'own',
     ...(options.log ? { log: options.log } : {}),
@@ -85,7 +93,7 @@ export async function startSamples(
       .map((sample) => [sample.name, sample]),
   );
   const byName = Object.fromEntries(
-    names.map((name) => [name, project.samples.filter((sample) => sample.name === name)]),
+    run.map((name) => [name, project.samples.filter((sample) => sample.name === name)]),
   );
   const environment: TestEnvironment = {
     emulator,
