@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
+import { identityWebToday } from './comparison/identity-web-today/app.ts';
 import { eras, table, terminalTable } from './comparison/matrix.ts';
 import {
   type Column,
@@ -10,7 +11,10 @@ import {
   type Scenario,
   scenarioNames,
   specOf,
+  tokensLeft,
 } from './comparison/scenarios.ts';
+import { Browser } from './helpers/browser.ts';
+import { ssoSid, startSamples } from './helpers/environment.ts';
 import { startRedis } from './helpers/redis.ts';
 
 /**
@@ -144,4 +148,36 @@ describe('the comparison with two instances of each app over Redis', () => {
     };
     assertCells(measured, twoInstances, scenarioNames);
   });
+});
+
+/**
+ * What the 2019 cells of identity-web-today rest on, request by request: ASP.NET Core's
+ * RemoteSignOut signs out the session of the request's cookie, and only if its `sid` is the one
+ * named; the tokens stay.
+ */
+test("identity-web-today's /signout-oidc: only the cookie's own session, if of that sid; never a token", async () => {
+  const env = await startSamples([], { apps: [identityWebToday] });
+  try {
+    const app = env.instances[identityWebToday.registration.name]![0]!;
+    const user = env.emulator.users[0]!;
+    const browser = new Browser('2019');
+    await browser.signIn(app.url + app.routes.links.signIn, user.userPrincipalName, env.password);
+    await browser.get(app.url + app.routes.links.api.href);
+    const sid = await ssoSid(browser, env.emulator);
+    const signedIn = async () =>
+      (await browser.get(`${app.url}/`)).html.includes(`id="signed-in-user">`);
+    const frontChannel = `${app.url}${identityWebToday.registration.frontChannelLogoutPath}`;
+
+    // Another sid, with the cookie; the right sid, without it: nobody is signed out.
+    assert.equal((await browser.request(`${frontChannel}?sid=${crypto.randomUUID()}`)).status, 200);
+    assert.equal((await fetch(`${frontChannel}?sid=${sid}`)).status, 200);
+    assert.ok(await signedIn());
+
+    // The right sid, with the cookie: that session ends; the user's tokens stay in the cache.
+    assert.equal((await browser.request(`${frontChannel}?sid=${sid}`)).status, 200);
+    assert.equal(await signedIn(), false);
+    assert.equal(await tokensLeft(app, user.userPrincipalName), 3);
+  } finally {
+    await env.close();
+  }
 });

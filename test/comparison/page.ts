@@ -74,7 +74,8 @@ ASP.NET Core, ASP.NET, Java, Node.js and Python. The five samples reproduce the 
 Node.js tab points to it (Microsoft's Node sample, \`ms-identity-node\`).
 
 Today's ASP.NET Core tab shows no code: _"Microsoft.Identity.Web takes care of implementing
-sign-out for you"_. What that code does is the last column, \`identity-web-today\`
+sign-out for you"_, and it points to that library's source. What that code does is the last
+column, \`identity-web-today\`
 ([test/comparison/identity-web-today/](../test/comparison/identity-web-today/)). It is
 no sample: the comparison alone starts it, beside the samples, registered at the emulator as they
 are.

@@ -244,13 +244,7 @@ async function measure(
   signedOutAt: number,
 ): Promise<Outcome> {
   const home = await browser.get(`${app.url}/`);
-  const tokensLeft = async () => {
-    const account = (await cacheSummary(app.url)).accounts.find(
-      (entry) => entry.username === username,
-    );
-    return account ? account.accessTokens + account.refreshTokens + account.idTokens : 0;
-  };
-  const tokensBefore = await tokensLeft();
+  const tokensBefore = await tokensLeft(app, username);
   const canCallApi = await callApi(browser, app.url + app.routes.links.api.href);
   const refreshTokenRedeemed = env.emulator.tokenRequests
     .slice(signedOutAt)
@@ -264,9 +258,17 @@ async function measure(
     signedIn: home.html.includes(`id="signed-in-user">${username}<`),
     tokensLeft: tokensBefore,
     canCallApi,
-    tokensLeftAfterApiCall: await tokensLeft(),
+    tokensLeftAfterApiCall: await tokensLeft(app, username),
     refreshTokenRedeemed,
   };
+}
+
+/** The user's tokens (access, refresh, id) in the app's cache, as its inspector counts them. */
+export async function tokensLeft(app: RunningSample, username: string): Promise<number> {
+  const account = (await cacheSummary(app.url)).accounts.find(
+    (entry) => entry.username === username,
+  );
+  return account ? account.accessTokens + account.refreshTokens + account.idTokens : 0;
 }
 
 /**
