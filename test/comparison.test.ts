@@ -27,8 +27,13 @@ import { startRedis } from './helpers/redis.ts';
  * token, and not before their cached access token expires.
  */
 
-/** The tokens node keeps for the user (msal's access, refresh and id token). */
-const NODE_TOKENS = 3;
+/**
+ * The tokens node keeps for the user: msal's three, and the copy of the access token it keeps in
+ * the session beside msal's cache (`req.session.accessToken`, as Microsoft's Node sample).
+ */
+const NODE_TOKENS = 4;
+/** What a refused refresh token leaves of them: msal drops its three, not the session's copy. */
+const NODE_TOKENS_BESIDE_MSAL = NODE_TOKENS - 3;
 
 /** The app forgot the user: signed out, no token, must sign them in again. */
 const forgot: Outcome = {
@@ -47,10 +52,10 @@ const kept = (tokens = 3): Outcome => ({
   refreshTokenRedeemed: true,
 });
 /** After the revocation: the refresh token refused, the app drops the tokens and asks for a sign-in. */
-const refused = (tokens = 3): Outcome => ({
+const refused = (tokens = 3, left = 0): Outcome => ({
   ...kept(tokens),
   canCallApi: false,
-  tokensLeftAfterApiCall: 0,
+  tokensLeftAfterApiCall: left,
   refreshTokenRedeemed: false,
 });
 /** After the revocation, with an access token of an hour: the cached one still works. */
@@ -70,7 +75,14 @@ const oneInstance: Record<Scenario, Record<Column, Outcome>> = {
   local: row(forgot, forgot, forgot, forgot, forgot, forgot),
   'another-app': row(forgot, kept(), kept(), kept(NODE_TOKENS), kept(), kept()),
   browser: row(forgot, kept(), kept(), kept(NODE_TOKENS), kept(), kept()),
-  revoked: row(forgot, refused(), refused(), refused(NODE_TOKENS), refused(), refused()),
+  revoked: row(
+    forgot,
+    refused(),
+    refused(),
+    refused(NODE_TOKENS, NODE_TOKENS_BESIDE_MSAL),
+    refused(),
+    refused(),
+  ),
   'revoked-cached': row(forgot, cached(), cached(), cached(NODE_TOKENS), cached(), cached()),
   'another-app-2019': row(forgot, kept(), kept(), kept(NODE_TOKENS), forgot, stranded),
   'browser-2019': row(forgot, kept(), kept(), kept(NODE_TOKENS), forgot, stranded),

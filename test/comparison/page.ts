@@ -116,8 +116,9 @@ ${frontChannelUrls()}. \`python\`'s is its local sign-out; \`java\`'s is a path 
 Each cell says what the measured app still holds and does for the user after the sign-out:
 
 - **in** or **out**: its session still shows the user signed in, or not;
-- a number: the user's tokens left in its cache (access, refresh and id tokens); \`3→0\` when the
-  API call dropped them;
+- a number: the user's tokens left in its cache (access, refresh and id tokens; \`node\` also keeps
+  a copy of the access token in the session, beside msal's cache); \`3→0\` when the API call
+  dropped them (msal drops its three; \`node\`'s copy stays: \`4→1\`);
 - **✓** or **✗**: its API route still returns the user's data (after redirects on the app's own
   origin), or sends the user to sign in again;
 - **↻**: that call redeemed the refresh token the app had cached. Access tokens are issued for 60
@@ -148,9 +149,9 @@ In a 2019 browser the cookie arrived: \`python\` forgot the user, and \`identity
 the session out but left the user's tokens in its cache, where no session reaches them. Their code
 has not changed since; the browsers have.
 
-Revoking the user's sessions stops the refresh token (AADSTS50173: the apps drop the user's tokens
-and ask for a sign-in), but not a cached access token: until it expires (about an hour in Entra),
-the API still answers them.
+Revoking the user's sessions stops the refresh token (AADSTS50173: msal drops the user's tokens,
+not \`node\`'s copy, and the apps ask for a sign-in), but not a cached access token: until it
+expires (about an hour in Entra), the API still answers them.
 
 ## Two instances of each sample, over Redis
 
