@@ -43,7 +43,7 @@ export const eras = [
 ] as const;
 
 /** The same sign-out in today's browser: what a 2019 row is compared with. */
-export function todaysOf(scenario: Scenario): Scenario | undefined {
+function todaysOf(scenario: Scenario): Scenario | undefined {
   const { signOut, revoke } = specOf(scenario);
   return scenarioNames.find(
     (other) =>
