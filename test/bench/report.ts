@@ -144,7 +144,7 @@ export function formatReport(results: BenchResults): string {
     '',
     `For each sample, ${count(options.residue.cycles)} users (${options.residue.concurrency} at once) each sign in with a new browser, call the API route and sign out: locally (the sample's own sign-out), then globally ("Sign out everywhere" on the emulator's page, which reaches the sample through its front-channel logout URL if it has one). Then what the sample still holds, against before, and its process's heap after a garbage collection. Each measure runs in a process of its own (the samples, on memory stores), the emulator in another.`,
     '',
-    `Removal markers are what a sign-out leaves on purpose: for ${REMOVAL_MARKER_SECONDS / 60} minutes, a request that began before it cannot write the user back. In memory each holds about ${count(residue.markerBytes)} bytes (measured in this run); the heap is given as measured, and without what the markers the cycles left hold. aspnet, java and python keep the user's session after a global sign-out, as their 2019 originals do: that is the comparison's lesson, not residue, and it lasts until it expires ([lifetimes](redis.md#what-is-stored-where)).`,
+    `Removal markers are what a sign-out leaves on purpose: for ${REMOVAL_MARKER_SECONDS / 60} minutes, a request that began before it cannot write the user back. In memory each holds about ${count(residue.markerBytes)} bytes (measured in this run); the heap is given as measured, and without what the markers the cycles left hold. aspnet, java, node and python keep the user's session after a global sign-out, as their originals do: that is the comparison's lesson, not residue, and it lasts until it expires ([lifetimes](redis.md#what-is-stored-where)).`,
     '',
     '| sample | sign-out | sessions | `sid` records | entries of both, in all | token partitions | remembered users | removal markers alive (short-lived) | heap growth | without the markers |',
     '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|',
@@ -215,7 +215,7 @@ function targets({ silent, http, residue }: BenchResults): string[] {
       ? Number.NaN
       : Math.max(...counted.map((row) => row.heapGrowthWithoutMarkers));
   lines.push(
-    `| after the sign-in/sign-out cycles, nothing left but short-lived markers (every sample, local and global, but what aspnet, java and python keep by design) | ${count(left)} entries | ${mark(left === 0, left)} |`,
+    `| after the sign-in/sign-out cycles, nothing left but short-lived markers (every sample, local and global, but what aspnet, java, node and python keep by design) | ${count(left)} entries | ${mark(left === 0, left)} |`,
     `| the heap after a garbage collection within 5 MB of where it started (without the markers) | largest growth ${megabytes(heap)} | ${mark(heap <= 5 * 2 ** 20, heap)} |`,
   );
   return lines;

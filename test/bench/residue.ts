@@ -8,9 +8,10 @@
  *
  * Each measure runs in a process of its own (`residue-row.ts`: the samples, in memory; the
  * emulator in yet another, `samples-apart.ts`), so that the heap measured is that sample's
- * alone, and no other measure's removal markers expire meanwhile. A global sign-out does not reach aspnet (it registers no logout URL), nor java (its URL
- * is served by no route), nor python in today's browsers: what they keep then is the lesson of the
- * comparison, and is reported, not counted as residue.
+ * alone, and no other measure's removal markers expire meanwhile. A global sign-out does not reach
+ * aspnet or node (they register no logout URL), nor java (its URL is served by no route), nor python
+ * in today's browsers: what they keep then is the lesson of the comparison, and is reported, not
+ * counted as residue.
  */
 
 import { execFile } from 'node:child_process';
