@@ -12,15 +12,25 @@ import { allSamples } from './index.ts';
 import { createLandingApp } from './landing/app.ts';
 
 const emulatorOnly = process.argv.includes('--emulator-only');
+// With REDIS_URL, two instances of aspnetcore: a sign-out on one reaches the other. The emulator
+// alone registers them too, for an `npm start` in another terminal.
+const instancesWithRedis = { aspnetcore: 2 };
 
 await runCommand(async (log) => {
-  if (emulatorOnly) return startProject({ definitions: allSamples, run: [], emulator: 'own', log });
+  if (emulatorOnly) {
+    return startProject({
+      definitions: allSamples,
+      run: [],
+      emulator: 'own',
+      instancesWithRedis,
+      log,
+    });
+  }
   const project = await startProject({
     definitions: allSamples,
     emulator: 'shared',
     landing: true,
-    // With REDIS_URL, two instances of aspnetcore: a sign-out on one reaches the other.
-    instancesWithRedis: { aspnetcore: 2 },
+    instancesWithRedis,
     log,
   });
   const landing = createLandingApp(

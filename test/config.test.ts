@@ -458,6 +458,19 @@ describe('configuration', () => {
           'python:3004',
         ],
       );
+      // The emulator alone (`npm run emulator`, run: []) registers the URLs `npm start` would run
+      // at, each exactly: an emulator started first still follows instance 2's post-logout URI.
+      const alone = loadSettings(
+        registrations,
+        { REDIS_URL: redisUrl },
+        { run: [], instancesWithRedis: { aspnetcore: 2 } },
+      );
+      const registered = alone.emulator?.registeredSamples.find(
+        ({ registration }) => registration.name === 'aspnetcore',
+      );
+      assert.deepEqual(registered?.baseUrls, ['http://localhost:3001', 'http://localhost:3005']);
+      const [app] = emulatorApps(alone.emulator ?? assert.fail('emulator mode'));
+      assert.ok(app?.redirectUris.includes('http://localhost:3005/signout-callback-oidc'));
       // A third: past node's port too.
       const three = loadSettings(
         registrations,

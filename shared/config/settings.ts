@@ -168,9 +168,11 @@ export function loadSettings(
     { ...(redis ? instancesWithRedis : {}), ...instances },
     redis !== undefined,
   );
-  for (const registered of emulator?.registeredSamples ?? []) {
-    const urls = samples.filter(({ name }) => name === registered.registration.name);
-    registered.baseUrls = [...new Set([...registered.baseUrls, ...urls.map((url) => url.baseUrl)])];
+  if (emulator) {
+    registerInstanceUrls(read, emulator, samples, {
+      ...(redis ? instancesWithRedis : {}),
+      ...instances,
+    });
   }
   const landingPort = landing ? read.get('LANDING_PORT') : undefined;
   checkDistinctPorts(read, samples, emulator, landingPort);
@@ -235,18 +237,9 @@ function sampleInstances(
     }
     return { registration, variable, ports, count };
   });
-  // The extra instances' ports: up from the sample's own, past every port another instance of this
-  // command has (with all five samples, aspnetcore's second is 3005, clear of node's 3006).
-  const taken = new Set(planned.flatMap(({ ports }) => ports));
-  return planned.flatMap(({ registration, variable, ports, count }) => {
-    const all = [...ports];
-    let next = Math.max(...ports);
-    while (all.length < count) {
-      next += 1;
-      if (taken.has(next)) continue;
-      taken.add(next);
-      all.push(next);
-    }
+  const ports = instancePorts(planned);
+  return planned.flatMap(({ registration, variable, count }, index) => {
+    const all = ports[index] as number[];
     if (all.some((port) => port > 65535)) {
       read.problem(
         `${variable}: ${count} instances of ${registration.name} need ports up to ${Math.max(...all)}, past 65535: choose a lower port`,
@@ -263,6 +256,61 @@ function sampleInstances(
       baseUrl: behindOneOrigin ?? `http://localhost:${port}`,
       instance: { number: index + 1, of: all.length },
     }));
+  });
+}
+
+/**
+ * The ports of each sample's instances: those its `<SAMPLE>_PORT` lists, then, for the extra ones,
+ * the next ports up from its own that no other sample of this command has (with the five samples,
+ * aspnetcore's second instance is on 3005, clear of node's 3006).
+ */
+function instancePorts(planned: ReadonlyArray<{ ports: number[]; count: number }>): number[][] {
+  const taken = new Set(planned.flatMap(({ ports }) => ports));
+  return planned.map(({ ports, count }) => {
+    const all = [...ports];
+    let next = Math.max(...ports);
+    while (all.length < count) {
+      next += 1;
+      if (taken.has(next)) continue;
+      taken.add(next);
+      all.push(next);
+    }
+    return all;
+  });
+}
+
+/**
+ * Where the emulator registers each sample: at the URL of every instance it may run at, as a user
+ * registers each URL at Entra. Those of this command's instances, and those `npm start` would run
+ * with the same variables (so that an emulator started on its own, `npm run emulator`, knows
+ * them too). Only a sample started with `--instances` in another terminal can run where the
+ * emulator does not know: that instance's post-logout redirect URI is then not followed.
+ */
+function registerInstanceUrls(
+  read: EnvironmentReader,
+  emulator: EmulatorSettings,
+  samples: readonly SampleSettings[],
+  requested: Readonly<Record<string, number>>,
+): void {
+  const planned = emulator.registeredSamples.map(({ registration }) => {
+    const ports = read.getForSample('<SAMPLE>_PORT', registration);
+    return { ports, count: ports.length > 1 ? ports.length : (requested[registration.name] ?? 1) };
+  });
+  instancePorts(planned).forEach((ports, index) => {
+    const registered = emulator.registeredSamples[index];
+    if (!registered) return;
+    const { registration } = registered;
+    const origin = read.getForSample('<SAMPLE>_BASE_URL', registration);
+    const running = samples.filter(({ name }) => name === registration.name);
+    registered.baseUrls = [
+      ...new Set([
+        ...registered.baseUrls,
+        ...ports
+          .filter((port) => port <= 65535)
+          .map((port) => origin ?? `http://localhost:${port}`),
+        ...running.map(({ baseUrl }) => baseUrl),
+      ]),
+    ];
   });
 }
 

@@ -86,6 +86,14 @@ export function acquireToken(
         identityPlatformOrigin,
       );
       if ('signInAgain' in token) return signInAgain(app, user, token.signInAgain, lease);
+      const { source, expiresOn } = token;
+      emit({
+        type: 'token-acquired',
+        app,
+        user: who(user),
+        source,
+        ...(expiresOn ? { expiresOn } : {}),
+      });
       return token;
     } finally {
       lease.release();

@@ -42,6 +42,8 @@ export type CoreEvent = { app: string } & (
       /** When the token used expires (epoch ms), if known. */
       expiresOn?: number;
     }
+  /** An access token taken from the cache for the app to keep a copy of (see `acquireToken`). */
+  | { type: 'token-acquired'; user: EventUser; source: TokenSource; expiresOn?: number }
   | { type: 'sign-in-again'; user: EventUser; reason: SignInAgainReason }
   /** A user's tokens left the token cache (a sign-out): their partition was deleted. */
   | { type: 'tokens-removed'; homeAccountId: string }

@@ -20,6 +20,7 @@ export interface TimelineEvent {
     | 'signed-in'
     | 'sign-in-failed'
     | 'api-call'
+    | 'token-acquired'
     | 'sign-in-again'
     | 'tokens-removed'
     | 'sessions-ended'
@@ -132,6 +133,13 @@ export class Timeline {
         return {
           kind: 'api-call',
           text: `Called the API (${event.path}) for ${event.user.username} with ${describeToken(event)}`,
+          ...said,
+          token: event.source,
+        };
+      case 'token-acquired':
+        return {
+          kind: 'token-acquired',
+          text: `Took an access token for ${event.user.username} from the token cache, for the app to keep a copy of: ${describeToken(event)}`,
           ...said,
           token: event.source,
         };

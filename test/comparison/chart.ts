@@ -39,11 +39,11 @@ export function chart(matrix: Matrix): string {
   ).join(' ');
   const parts = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" aria-labelledby="title desc" font-family="sans-serif" font-size="12">`,
-    `<title id="title">${xmlText(title)} after each kind of sign-out</title>`,
+    `<title id="title">${xmlText(title)} after a local or a global sign-out (before any revocation)</title>`,
     `<desc id="desc">Each cell: in or out, the app's session; the tokens left; ✓ the app can still call the API for the user, ✗ it must sign them in again; ↻ it redeemed the refresh token; a pale bar, tokens it can no longer use. ${xmlText(desc)}</desc>`,
     `<rect width="${width}" height="${height}" fill="#fff"/>`,
     `<text x="8" y="20" font-size="14" font-weight="bold">${xmlText(title)}</text>`,
-    `<text x="8" y="38" fill="#444">after each kind of sign-out; pale: tokens it can no longer use</text>`,
+    `<text x="8" y="38" fill="#444">after a local or a global sign-out; pale: tokens it can no longer use</text>`,
   ];
   let y = top;
   for (const scenario of GROUPS) {

@@ -18,9 +18,12 @@ import {
 /** What a cell says, explained once wherever cells are shown. */
 export const NOTATION = [
   "in / out: the app's session still signed in, or signed out;",
-  "a number: the user's tokens left in the app's cache (access, refresh, id), 3→0 when the API",
-  'call dropped them; ✓: the app can still call the API for the user, ✗: it must sign them in',
-  'again; ↻: that call redeemed the refresh token the app cached before the sign-out.',
+  "a number: the user's tokens left (access, refresh, id; node's 4th is the copy of the access",
+  'token it keeps in the session), 3→0 when the API call dropped them; ✓: the app can still call',
+  'the API for the user, ✗: it must sign them in again; ↻: that call redeemed the refresh token',
+  'the app cached before the sign-out. revoked: the user’s sessions revoked after the sign-out,',
+  'with 60 s access tokens (1 h: an hour). identity-web-today: the ASP.NET Core tab’s code today',
+  '(Microsoft.Identity.Web), measured beside the samples. More: docs/comparison.md.',
 ];
 
 /** One cell: `in 3 ✓↻` (kept, and using, the user's tokens), `out 0 ✗` (forgot the user). */

@@ -118,9 +118,11 @@ Each cell says what the measured app still holds and does for the user after the
 - **in** or **out**: its session still shows the user signed in, or not;
 - a number: the user's tokens left in its cache (access, refresh and id tokens; \`node\` also keeps
   a copy of the access token in the session, beside msal's cache); \`3→0\` when the API call
-  dropped them (msal drops its three; \`node\`'s copy stays: \`4→1\`);
-- **✓** or **✗**: its API route still returns the user's data (after redirects on the app's own
-  origin), or sends the user to sign in again;
+  dropped them (a refresh token the identity platform refuses is worth nothing: every app here
+  drops the tokens of msal's cache then, not \`node\`'s copy: \`4→1\`);
+- **✓** or **✗**: its API link still returns the user's data (after redirects on the app's own
+  origin), or the page it led to before the sign-out does (\`node\`'s profile page, with the copy
+  in the session); or the app sends the user to sign in again;
 - **↻**: that call redeemed the refresh token the app had cached. Access tokens are issued for 60
   seconds, within msal's 5-minute renewal margin, so every API call after the sign-out needs the
   refresh token: ↻ shows that the identity platform's sign-out did not revoke it (refresh tokens
@@ -131,7 +133,7 @@ who signed out.
 
 ${oneInstance}
 
-![The user's tokens left in each app's cache after each kind of sign-out](comparison.svg)
+![The user's tokens left in each app's cache after a local or a global sign-out, in today's browser and in a 2019 browser](comparison.svg)
 
 ## What it shows
 
@@ -149,9 +151,10 @@ In a 2019 browser the cookie arrived: \`python\` forgot the user, and \`identity
 the session out but left the user's tokens in its cache, where no session reaches them. Their code
 has not changed since; the browsers have.
 
-Revoking the user's sessions stops the refresh token (AADSTS50173: msal drops the user's tokens,
-not \`node\`'s copy, and the apps ask for a sign-in), but not a cached access token: until it
-expires (about an hour in Entra), the API still answers them.
+Revoking the user's sessions stops the refresh token (AADSTS50173: the apps drop the tokens of
+their cache and ask for a sign-in), but not an access token already issued: until it expires
+(about an hour in Entra), the API still answers it. \`node\`'s profile page still calls the API
+with the copy in its session, which the sign-in again did not drop.
 
 ## Two instances of each sample, over Redis
 

@@ -153,7 +153,11 @@ test('acquireToken: the cached access token, with no call to anyone; forced, a n
   assert.equal(renewed.source, 'refresh token redeemed');
   assert.notEqual(renewed.accessToken, cached.accessToken);
   assert.equal(signed.refreshes(), 1);
-  assert.deepEqual(signed.events, [], 'no API call, nothing to tell');
+  assert.deepEqual(
+    signed.events.map((event) => (event.type === 'token-acquired' ? event.source : event.type)),
+    ['cached access token', 'refresh token redeemed'],
+    'each token taken is told, and no API call',
+  );
 });
 
 test('acquireToken: nothing in the cache, or a refused refresh token, is "sign in again", as for callApi', async (t) => {
@@ -177,11 +181,11 @@ test('callApiWithKeptToken: the call with the copy is told as such; a copy the A
   assert.equal((await me(copy.accessToken)).userPrincipalName, signed.user.username);
   assert.deepEqual(
     signed.events.map((event) => (event.type === 'api-called' ? event.source : event.type)),
-    ['access token kept in the session'],
+    ['token-acquired', 'access token kept in the session'],
   );
   await assert.rejects(
     me('not-a-token'),
     (error) => error instanceof GraphError && error.status === 401,
   );
-  assert.equal(signed.events.length, 1, 'a refused call is not told as a call');
+  assert.equal(signed.events.length, 2, 'a refused call is not told as a call');
 });
