@@ -184,6 +184,63 @@ describe('the API refuses an access token the cache still holds as valid', () =>
   });
 });
 
+describe('node: the API fails, or refuses the copy of the access token kept in the session', () => {
+  const node = SAMPLE_ROUTES.node;
+  let env: TestEnvironment;
+  let graph: FaultyProxy;
+  let close: () => Promise<void>;
+  before(async () => {
+    ({
+      env,
+      proxy: graph,
+      close,
+    } = await startBehindProxy(['node'], 'graph', {
+      env: { OUTBOUND_TIMEOUT_SECONDS: '1' },
+    }));
+  });
+  after(() => close());
+
+  const refreshes = () =>
+    env.emulator.tokenRequests.filter((request) => request.grantType === 'refresh_token').length;
+  async function signedIn(user: number) {
+    const browser = new Browser();
+    const name = env.emulator.users[user]!.userPrincipalName;
+    await browser.signIn(env.sample.url + node.signIn, name, env.password);
+    assert.equal((await browser.get(env.sample.url + node.acquireToken)).status, 200);
+    return browser;
+  }
+  const invalidToken = { status: 401, body: { error: { code: 'InvalidAuthenticationToken' } } };
+
+  test('a refused copy is renewed with the refresh token, once, and the page works', async () => {
+    const browser = await signedIn(0);
+    const before = refreshes();
+    graph.next(invalidToken);
+    const page = await browser.get(env.sample.url + node.api);
+    assert.equal(page.status, 200);
+    assert.equal(refreshes(), before + 1, 'one refresh, after the 401');
+  });
+
+  test('refused again, with the new copy too: 502, and no loop', async () => {
+    const browser = await signedIn(1);
+    const before = refreshes();
+    graph.next(invalidToken, 2);
+    const page = await browser.get(env.sample.url + node.api);
+    assert.equal(page.status, 502);
+    assert.equal(errorPage(page.html).title, 'The API call failed');
+    assert.equal(refreshes(), before + 1);
+  });
+
+  test('an API that does not answer: 503 naming it, the user still signed in', async () => {
+    const browser = await signedIn(2);
+    graph.next('hang');
+    const page = await browser.get(env.sample.url + node.api);
+    assert.equal(page.status, 503);
+    assert.equal(errorPage(page.html).title, 'The API is not available');
+    assert.equal(errorPage(page.html).signedInAs, env.emulator.users[2]!.userPrincipalName);
+    assert.equal((await browser.get(env.sample.url + node.api)).status, 200);
+  });
+});
+
 describe('the identity platform restarted: the tokens in the cache are worth nothing', () => {
   let env: TestEnvironment;
   before(async () => {

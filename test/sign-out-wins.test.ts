@@ -107,7 +107,7 @@ describe('signing in again while signed in', () => {
 });
 
 describe('a sign-out during a request in flight for the same session', () => {
-  for (const name of ['java', 'python'] as const) {
+  for (const name of ['java', 'node', 'python'] as const) {
     test(`${name}: the request in flight does not save the session, or its cache, back`, async () => {
       const browser = await signedIn(name, 2);
       const cookies = await browser.jar.getCookieString(env.samples[name]!.url);
