@@ -412,7 +412,7 @@ describe('configuration', () => {
       assert.doesNotMatch(bad, /do-not-print|short/);
     });
 
-    test('--instances N: the next ports up that no sample uses; a port list names them; both need REDIS_URL', () => {
+    test('--instances N: the next ports up that no other sample of the command uses; a port list names them; both need REDIS_URL', () => {
       const two = loadSettings(
         [samples.aspnetcore.registration],
         { REDIS_URL: redisUrl },

@@ -236,6 +236,7 @@ describe('node: the API fails, or refuses the copy of the access token kept in t
     const page = await browser.get(env.sample.url + node.api);
     assert.equal(page.status, 503);
     assert.equal(errorPage(page.html).title, 'The API is not available');
+    assert.match(errorPage(page.html).message ?? '', new RegExp(`the API at ${graph.url}`));
     assert.equal(errorPage(page.html).signedInAs, env.emulator.users[2]!.userPrincipalName);
     assert.equal((await browser.get(env.sample.url + node.api)).status, 200);
   });

@@ -96,6 +96,15 @@ test("node keeps a copy of the access token in the session, beside msal's cache:
   assert.equal(new URL(profile.url).pathname, SAMPLE_ROUTES.node.api);
   assert.match(profile.html, /access token kept in the session/);
   assert.deepEqual(await counts(), [2, 2, 2], 'and its copy, in the session');
+  const timeline = await (await fetch(`${sample.url}/cache`)).text();
+  assert.match(
+    timeline,
+    /Took an access token for [^ ]+ from the token cache, for the app to keep a copy of: the cached access token/,
+  );
+  assert.match(
+    timeline,
+    /Called the API \(\/v1.0\/me\) for [^ ]+ with the access token kept in the session/,
+  );
   await browser.get(sample.url + SAMPLE_ROUTES.node.signOut);
   assert.deepEqual(await counts(), [undefined, undefined, undefined], 'both gone with the session');
 });

@@ -82,9 +82,11 @@ export class TimelineFeed {
         this.ended.delete(oldest);
       }
     }
-    // An API call with the tokens of a session that has ended: what a sign-out left behind.
+    // An API call, or a token taken to call it with, with the tokens of a session that has ended:
+    // what a sign-out left behind.
     const [session] = event.sessions ?? [];
-    const afterSignOut = event.kind === 'api-call' && this.endedBefore(session, event.at);
+    const usesTokens = event.kind === 'api-call' || event.kind === 'token-acquired';
+    const afterSignOut = usesTokens && this.endedBefore(session, event.at);
     const added: LandingEvent = {
       ...event,
       id: ++this.id,

@@ -168,12 +168,9 @@ export function loadSettings(
     { ...(redis ? instancesWithRedis : {}), ...instances },
     redis !== undefined,
   );
-  if (emulator) {
-    registerInstanceUrls(read, emulator, samples, {
-      ...(redis ? instancesWithRedis : {}),
-      ...instances,
-    });
-  }
+  // Registered whether or not this command has REDIS_URL: an `npm start` in another terminal may.
+  if (emulator)
+    registerInstanceUrls(read, emulator, samples, { ...instancesWithRedis, ...instances });
   const landingPort = landing ? read.get('LANDING_PORT') : undefined;
   checkDistinctPorts(read, samples, emulator, landingPort);
   read.throwIfProblems();
@@ -282,9 +279,10 @@ function instancePorts(planned: ReadonlyArray<{ ports: number[]; count: number }
 /**
  * Where the emulator registers each sample: at the URL of every instance it may run at, as a user
  * registers each URL at Entra. Those of this command's instances, and those `npm start` would run
- * with the same variables (so that an emulator started on its own, `npm run emulator`, knows
- * them too). Only a sample started with `--instances` in another terminal can run where the
- * emulator does not know: that instance's post-logout redirect URI is then not followed.
+ * at with `REDIS_URL` (so that an emulator started on its own, `npm run emulator`, knows them too,
+ * with or without REDIS_URL in its terminal). Only a sample started with `--instances` in another
+ * terminal can run where the emulator does not know: that instance's post-logout redirect URI is
+ * then not followed.
  */
 function registerInstanceUrls(
   read: EnvironmentReader,

@@ -24,7 +24,7 @@ function sampleApp({
     displayName: registration.displayName,
     clientId: registration.emulatorClientId,
     clientSecret,
-    // Every instance's, as a user registers each URL they run at (see `sampleInstances`).
+    // Every instance's, as a user registers each URL they run at (see `registerInstanceUrls` in `shared/config/settings.ts`).
     redirectUris: [
       ...new Set(
         baseUrls.flatMap((url) => [

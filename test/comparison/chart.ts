@@ -1,5 +1,5 @@
 /**
- * docs/comparison.svg: the user's tokens left in each app's cache after each kind of sign-out, one
+ * docs/comparison.svg: the user's tokens left in each app's cache after a local or a global sign-out, one
  * horizontal bar per app, labelled with its name and its cell of the matrix, so that no colour has
  * to be told apart to read it. 360 px wide, as narrow as a phone's screen, and scaled down within
  * a narrower container (its viewBox).

@@ -195,7 +195,12 @@ async function run(
         throw new Error(`${name}: sign-in did not complete (at ${home.url})`);
       }
       const api = await browser.get(app.url + app.routes.links.api.href);
-      if (api.status !== 200) throw new Error(`${name}: API route answered ${api.status}`);
+      const onTheApp = new URL(api.url).origin === new URL(app.url).origin;
+      if (api.status !== 200 || !onTheApp || !api.html.includes('<table>')) {
+        throw new Error(
+          `${name}: API route answered ${api.status} at ${api.url}, not the user's data`,
+        );
+      }
       apiPages.set(name, api.url);
     }
 

@@ -158,6 +158,10 @@ test('acquireToken: the cached access token, with no call to anyone; forced, a n
     ['cached access token', 'refresh token redeemed'],
     'each token taken is told, and no API call',
   );
+  const told = JSON.stringify(signed.events);
+  for (const token of [cached.accessToken, renewed.accessToken]) {
+    assert.ok(!told.includes(token), 'an event names the token, never carries it');
+  }
 });
 
 test('acquireToken: nothing in the cache, or a refused refresh token, is "sign in again", as for callApi', async (t) => {
