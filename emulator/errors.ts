@@ -102,5 +102,9 @@ export const AADSTS = {
     return fail('invalid_request', 9002313, `Invalid request. Request is malformed or invalid: ${message ?? ''}`, status);
   },
   sessionsRevoked: (issuedAt: number, validFrom: number) => fail('invalid_grant', 50173, `The provided grant has expired due to it being revoked, a fresh auth token is needed. The user might have changed or reset their password. The grant was issued on '${new Date(issuedAt).toISOString()}' and the TokensValidFrom date (before which tokens are not valid) for this user is '${new Date(validFrom).toISOString()}'.`),
+  /** A disabled account, at the sign-in form and for its codes and refresh tokens. */
+  userDisabled: () => fail('invalid_grant', 50057, 'The user account is disabled.'),
+  /** A `claims` parameter that is not a JSON object of claims requests (or is too long). */
+  invalidClaims: (why: string) => fail('invalid_request', 9002313, `Invalid request. Request is malformed or invalid: the 'claims' parameter (${why}).`),
   malformedRefreshToken: () => fail('invalid_grant', 9002313, 'Invalid request. Request is malformed or invalid.'),
 };

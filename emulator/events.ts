@@ -20,6 +20,10 @@ export interface EmulatorEvent {
     | 'front-channel'
     | 'not-told'
     | 'revoked'
+    | 'account-disabled'
+    | 'account-enabled'
+    | 'password-reset'
+    | 'cae-challenge'
     | 'api-call';
   text: string;
   /** The user's sign-in name. */

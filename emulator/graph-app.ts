@@ -3,7 +3,20 @@ import { randomUUID } from 'node:crypto';
 import Router from '@koa/router';
 import { createLocalJWKSet, errors, jwtVerify } from 'jose';
 import Koa from 'koa';
+import getRawBody from 'raw-body';
+import { fromThisMachine, namedUser } from './admin.ts';
 import { answerOnlyAt } from './allowed-hosts.ts';
+import {
+  CAE_CHALLENGE_MESSAGE,
+  type CriticalEvent,
+  challengeHeader,
+  disableAccount,
+  EVENT_WORDS,
+  enableAccount,
+  eventAgainst,
+  eventSeconds,
+  revokeSessions,
+} from './critical-events.ts';
 import { GRAPH_APP_ID, mailboxOf } from './directory.ts';
 import { everyAnswer } from './http.ts';
 import { type EmulatorState, findApp, record } from './state.ts';
@@ -58,7 +71,12 @@ export function createGraphApp(state: EmulatorState): Koa<GraphState> {
       ...(caller ? { user: caller.user.userPrincipalName, app } : {}),
     });
   });
-  // Every request is authenticated first, whatever its path and however it is spelled.
+  // An administrator's two calls, before authentication: the Graph-like API has no administrators
+  // (see administration()).
+  const admin = administration(state);
+  app.use(admin.routes());
+  app.use(admin.allowedMethods());
+  // Every other request is authenticated first, whatever its path and however it is spelled.
   app.use(authenticate(state));
   app.use(router.routes());
   app.use((ctx) => {
@@ -89,6 +107,15 @@ function authenticate(state: EmulatorState): Koa.Middleware<GraphState> {
       if (!user) throw new Error('unknown oid');
       const scopes = String(payload.scp ?? '').split(' ');
       ctx.state.caller = { user, scopes, clientId: String(payload.appid ?? '') };
+      if (isCaeToken(payload.xms_cc)) {
+        const event = eventAgainst(state, user, Number(payload.iat ?? 0), Date.now());
+        if (event) {
+          // The claims challenge: the client must get a token issued after the event.
+          ctx.set('WWW-Authenticate', challengeHeader(state, event));
+          recordChallenge(state, ctx.state.caller, event);
+          return graphError(ctx, 401, 'InvalidAuthenticationToken', CAE_CHALLENGE_MESSAGE);
+        }
+      }
     } catch (error) {
       const expired = error instanceof errors.JWTExpired;
       const message = expired
@@ -99,6 +126,79 @@ function authenticate(state: EmulatorState): Koa.Middleware<GraphState> {
     ctx.remove('WWW-Authenticate');
     await next();
   };
+}
+
+/** A CAE token: `xms_cc` holds `cp1` (the emulator writes it so; any case is read). */
+function isCaeToken(xmsCc: unknown): boolean {
+  const values = Array.isArray(xmsCc) ? xmsCc : [xmsCc];
+  return values.some((value) => typeof value === 'string' && value.toLowerCase() === 'cp1');
+}
+
+/** For the timeline: a CAE token refused, the event it is older than, what the app must do. */
+function recordChallenge(state: EmulatorState, caller: Caller, event: CriticalEvent): void {
+  const app = findApp(state, caller.clientId)?.displayName ?? caller.clientId;
+  const user = caller.user.userPrincipalName;
+  state.events.record({
+    kind: 'cae-challenge',
+    text: `Graph-like API: ${app}'s CAE access token for ${user} was issued before the ${EVENT_WORDS[event.kind]} at ${new Date(event.at).toISOString().slice(11, 19)} UTC: refused (401, insufficient_claims); the app must get a token issued after it (claims nbf ${eventSeconds(event)})`,
+    user,
+    app,
+  });
+}
+
+/**
+ * Graph's two calls for an administrator that the emulator has: `PATCH /v1.0/users/{id}` with
+ * `{"accountEnabled": false|true}`, and `POST /v1.0/users/{id}/revokeSignInSessions`. Graph wants an
+ * administrator's token with `User.ReadWrite.All` / `User.RevokeSessions.All`; the Graph-like API
+ * has no administrators and grants apps no such permission, so these take no token, as the
+ * identity platform's "Revoke sessions" does: the emulator answers this machine only, and no
+ * other origin's page (`Origin`) may call them.
+ */
+function administration(state: EmulatorState): Router<GraphState> {
+  const router = new Router<GraphState>({ prefix: '/v1.0' });
+  router.post('/users/:user/revokeSignInSessions', (ctx) => {
+    if (!fromThisMachine(ctx, state, 'revoke sessions')) return;
+    const user = namedUser(ctx, state);
+    if (!user) return;
+    revokeSessions(state, user);
+    ctx.body = { '@odata.context': `${state.graphUrl}/v1.0/$metadata#Edm.Boolean`, value: true };
+  });
+  router.patch('/users/:user', async (ctx) => {
+    if (!fromThisMachine(ctx, state, 'update users')) return;
+    const user = namedUser(ctx, state);
+    if (!user) return;
+    const body = await readJson(ctx);
+    const keys = body ? Object.keys(body) : [];
+    if (!body || keys.length !== 1 || typeof body.accountEnabled !== 'boolean') {
+      const message =
+        'The Graph-like API updates one property of a user: {"accountEnabled": true|false}.';
+      return graphError(ctx, 400, 'Request_BadRequest', message);
+    }
+    if (body.accountEnabled) enableAccount(state, user);
+    else disableAccount(state, user);
+    ctx.status = 204;
+  });
+  return router;
+}
+
+/** A JSON object body of at most 64 KB; `undefined` if it is anything else. */
+async function readJson(ctx: GraphContext): Promise<Record<string, unknown> | undefined> {
+  if (!ctx.is('application/json')) return undefined;
+  const length = ctx.get('content-length') || null;
+  let text: string;
+  try {
+    text = await getRawBody(ctx.req, { limit: '64kb', length, encoding: 'utf-8' });
+  } catch {
+    return undefined;
+  }
+  try {
+    const parsed: unknown = JSON.parse(text);
+    return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)
+      ? (parsed as Record<string, unknown>)
+      : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Any one of the permissions will do (Graph accepts a more privileged one too). */

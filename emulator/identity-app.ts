@@ -1,19 +1,21 @@
 /** The identity platform's HTTP surface: Entra's per-tenant endpoints plus an SSO session page. */
 import Router from '@koa/router';
 import Koa from 'koa';
+import { ADMIN_ACTIONS, type AdminAction, adminAction } from './admin.ts';
 import { answerOnlyAt } from './allowed-hosts.ts';
 import { authorize } from './authorize.ts';
+import { criticalEventsOf, EVENT_WORDS } from './critical-events.ts';
 import { DEMO_USERS } from './directory.ts';
 import { discoveryDocument } from './discovery.ts';
 import { AADSTS, EntraError, newTrace } from './errors.ts';
 import { MAX_WAIT_MS, sessionLabel, TooManyReaders } from './events.ts';
 import { everyAnswer, renderPage } from './http.ts';
 import { logout } from './logout.ts';
-import { revokeSignInSessions } from './revoke.ts';
 import { signIn, signInPage } from './sign-in.ts';
-import { currentSsoSession } from './sso.ts';
+import { liveSsoSession } from './sso.ts';
 import { type EmulatorState, findApp } from './state.ts';
 import { tokenEndpoint } from './token-endpoint.ts';
+import type { DemoUser } from './types.ts';
 
 /** A padlock in Microsoft blue: the emulator's tabs look unlike the samples'. */
 const FAVICON =
@@ -22,7 +24,8 @@ const FAVICON =
   '<rect x="4" y="7" width="8" height="6" rx="1" fill="#fff"/></svg>';
 
 /** Endpoints called by programs, which get errors as JSON; the others are pages in a browser. */
-const MACHINE_ENDPOINTS = /\/(token|keys|openid-configuration|revokeSignInSessions|events)$/;
+const MACHINE_ENDPOINTS =
+  /\/(token|keys|openid-configuration|revokeSignInSessions|disable|enable|resetPassword|events)$/;
 
 export function createIdentityApp(state: EmulatorState): Koa {
   const router = new Router();
@@ -72,7 +75,9 @@ export function createIdentityApp(state: EmulatorState): Koa {
   router.post('/:tenant/oauth2/v2.0/token', tokenEndpoint(state));
   router.get('/:tenant/oauth2/v2.0/logout', logout(state));
   router.post('/:tenant/oauth2/v2.0/logout', logout(state));
-  router.post('/:tenant/users/:user/revokeSignInSessions', revokeSignInSessions(state));
+  for (const action of Object.keys(ADMIN_ACTIONS) as AdminAction[]) {
+    router.post(`/:tenant/users/:user/${action}`, adminAction(state, action));
+  }
   router.get('/:tenant/oauth2/v2.0/logoutsession', (ctx) =>
     renderPage(ctx, 'signed-out', 'Signed out'),
   );
@@ -111,12 +116,19 @@ function methodNotAllowed(): Error {
 /** GET /: who is signed in through this browser, and a way to sign out "from elsewhere". */
 function ssoSessionPage(state: EmulatorState): Koa.Middleware {
   return async (ctx) => {
-    const session = currentSsoSession(ctx, state);
-    // The notice after "Revoke sessions", only for a user whose sessions were revoked indeed.
-    const named = state.directory.byOid(new URLSearchParams(ctx.querystring).get('revoked'));
-    const revoked = named && state.revokedAt.has(named.oid) ? named : undefined;
+    // A disabled user's session still shows: it is there, it only signs nobody in.
+    const session = liveSsoSession(ctx, state);
+    // The notice after an administrator's action, only if the state says it happened indeed.
+    const query = new URLSearchParams(ctx.querystring);
+    const named = (notice: string, happened: (oid: string) => boolean) => {
+      const user = state.directory.byOid(query.get(notice));
+      return user && happened(user.oid) ? user : undefined;
+    };
     await renderPage(ctx, 'sso-session', 'SSO session', {
-      revoked,
+      revoked: named('revoked', (oid) => state.revokedAt.has(oid)),
+      disabled: named('disabled', (oid) => state.disabled.has(oid)),
+      enabled: named('enabled', (oid) => !state.disabled.has(oid)),
+      reset: named('reset', (oid) => state.passwords.has(oid)),
       wide: true,
       session,
       label: session ? sessionLabel(session.sid) : undefined,
@@ -129,8 +141,22 @@ function ssoSessionPage(state: EmulatorState): Koa.Middleware {
       graphUrl: state.graphUrl,
       users: DEMO_USERS,
       generatedUsers: state.directory.users.length - DEMO_USERS.length,
-      revokeAction: (oid: string) => `/${state.tenantId}/users/${oid}/revokeSignInSessions`,
+      adminAction: (oid: string, action: AdminAction) =>
+        `/${state.tenantId}/users/${oid}/${action}`,
+      // What the page says of each user: disabled or not, the password of their own, what happened.
+      isDisabled: (oid: string) => state.disabled.has(oid),
+      passwordOf: (oid: string) => state.passwords.get(oid),
+      eventsOf: (user: DemoUser) =>
+        criticalEventsOf(state, user)
+          .toReversed()
+          .map((event) => `${EVENT_WORDS[event.kind]} at ${clockTime(event.at)}`),
+      criticalEventDelaySeconds: state.criticalEventDelaySeconds,
       apps: state.apps,
     });
   };
+}
+
+/** `14:03:27 UTC`: when an administrator acted, as the page says it. */
+function clockTime(at: number): string {
+  return `${new Date(at).toISOString().slice(11, 19)} UTC`;
 }

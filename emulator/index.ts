@@ -39,6 +39,7 @@ export class EmulatorOptionsError extends Error {
 
 export async function startEmulator(options: EmulatorOptions): Promise<RunningEmulator> {
   checkApps(options.apps);
+  checkDurations(options);
   const signingKey = await createSigningKey();
   // Listen before building the apps: with port 0 the actual port, which is part of the issuer and
   // of every endpoint, is known only then. Each app's callback is taken once its routes are in place.
@@ -105,6 +106,22 @@ function checkApps(apps: readonly AppRegistration[]): void {
       );
     }
     byClientId.set(clientId, app);
+  }
+}
+
+/** Lifetimes are whole numbers of seconds above zero; the propagation delay may be zero. */
+function checkDurations(options: EmulatorOptions): void {
+  const durations = {
+    accessTokenLifetimeSeconds: [options.accessTokenLifetimeSeconds, 1],
+    caeAccessTokenLifetimeSeconds: [options.caeAccessTokenLifetimeSeconds, 1],
+    criticalEventDelaySeconds: [options.criticalEventDelaySeconds, 0],
+  } as const;
+  for (const [name, [value, min]] of Object.entries(durations)) {
+    if (value !== undefined && !(Number.isInteger(value) && value >= min)) {
+      throw new EmulatorOptionsError(
+        `${name} must be a whole number of seconds from ${min}: ${value}`,
+      );
+    }
   }
 }
 

@@ -1,6 +1,7 @@
 /** The sign-in form and the account picker: the only places where a person talks to the emulator. */
 import type Koa from 'koa';
 import { sendCode, sendError } from './authorization-response.ts';
+import { isDisabled, passwordOf } from './critical-events.ts';
 import { DEFAULT_PASSWORD, DEMO_USERS } from './directory.ts';
 import { AADSTS, type EntraError } from './errors.ts';
 import { type PagePolicy, readForm, renderPage } from './http.ts';
@@ -113,11 +114,22 @@ export function signIn(state: EmulatorState): Koa.Middleware {
 
     const username = form.get('login') ?? '';
     const user = state.directory.byUsername(username);
-    const passwordMatches = safeEqual(form.get('passwd') ?? '', state.password);
+    // The user's own password after an administrator reset it; the tenant's one otherwise.
+    const passwordMatches = safeEqual(
+      form.get('passwd') ?? '',
+      user ? passwordOf(state, user) : state.password,
+    );
     if (!user || !passwordMatches) {
       return showSignInForm(ctx, state, flowToken, pending, {
         username,
         error: AADSTS.invalidCredentials(),
+      });
+    }
+    // As Entra: the right password of a disabled account, and the form says why it is refused.
+    if (isDisabled(state, user)) {
+      return showSignInForm(ctx, state, flowToken, pending, {
+        username,
+        error: AADSTS.userDisabled(),
       });
     }
     state.flows.delete(flowToken);

@@ -1,6 +1,7 @@
 /** The browser's single sign-on session at the emulator, behind a cookie like Entra's ESTSAUTH. */
 import { randomUUID } from 'node:crypto';
 import type Koa from 'koa';
+import { isDisabled } from './critical-events.ts';
 import { randomToken } from './secrets.ts';
 import { type EmulatorState, revokedSince, type SsoSession } from './state.ts';
 import type { DemoUser } from './types.ts';
@@ -31,8 +32,21 @@ export function browserId(ctx: Koa.Context): string {
 
 const BROWSER_COOKIE = 'emulator.browser';
 
-/** This browser's SSO session, unless an administrator revoked its user's sessions since. */
+/**
+ * This browser's SSO session, unless an administrator revoked its user's sessions (or reset their
+ * password) since, or disabled the account: a disabled user's session signs nobody in, and the
+ * form then says why (AADSTS50057).
+ */
 export function currentSsoSession(ctx: Koa.Context, state: EmulatorState): SsoSession | undefined {
+  const session = liveSsoSession(ctx, state);
+  return session && isDisabled(state, session.user) ? undefined : session;
+}
+
+/**
+ * This browser's SSO session unless revoked, even if its user's account is disabled: what a
+ * sign-out ends and the emulator's page shows.
+ */
+export function liveSsoSession(ctx: Koa.Context, state: EmulatorState): SsoSession | undefined {
   const cookie = ctx.cookies.get(SSO_COOKIE);
   const session = cookie ? state.ssoSessions.get(cookie) : undefined;
   if (session && cookie && revokedSince(state, session.user, session.startedAt)) {
@@ -78,7 +92,7 @@ export function startSsoSession(
 
 /** Forgets the session and expires the cookie; returns the session that ended, if any. */
 export function endSsoSession(ctx: Koa.Context, state: EmulatorState): SsoSession | undefined {
-  const session = currentSsoSession(ctx, state);
+  const session = liveSsoSession(ctx, state);
   const cookie = ctx.cookies.get(SSO_COOKIE);
   if (cookie) state.ssoSessions.delete(cookie);
   ctx.cookies.set(SSO_COOKIE, null, COOKIE_OPTIONS);

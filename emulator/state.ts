@@ -61,6 +61,15 @@ export interface SsoSession {
   startedAt: number;
 }
 
+export type CriticalEventKind = 'sessions-revoked' | 'account-disabled' | 'password-reset';
+
+/** What an administrator did to a user that CAE evaluates tokens against (`critical-events.ts`). */
+export interface CriticalEvent {
+  kind: CriticalEventKind;
+  /** Epoch ms. */
+  at: number;
+}
+
 export interface EmulatorState {
   tenantId: string;
   identityUrl: string;
@@ -73,6 +82,10 @@ export interface EmulatorState {
   /** The logout page continues by itself once its frames have loaded, as Entra's does. */
   logoutAutoContinue: boolean;
   accessTokenLifetimeSeconds: number;
+  /** The lifetime of CAE access tokens (`xms_cc` `cp1`): long, since the API evaluates them. */
+  caeAccessTokenLifetimeSeconds: number;
+  /** How long a critical event takes to reach the Graph-like API (Entra: up to 15 minutes). */
+  criticalEventDelaySeconds: number;
   signingKey: SigningKey;
   /**
    * Authorize requests waiting for the sign-in form, by flow token, with the browser that made
@@ -90,6 +103,12 @@ export interface EmulatorState {
    * tokens, codes and SSO sessions from before then are no longer accepted.
    */
   revokedAt: Map<string, number>;
+  /** Critical events by user (oid), oldest first: what CAE evaluates tokens against. */
+  criticalEvents: Map<string, CriticalEvent[]>;
+  /** Users whose account an administrator disabled (oids). */
+  disabled: Set<string>;
+  /** Users' own passwords after an administrator reset them (by oid); the others have `password`. */
+  passwords: Map<string, string>;
   tokenRequests: RunningEmulator['tokenRequests'];
   graphRequests: RunningEmulator['graphRequests'];
   /** What happened, for the timeline (`GET /events`). */
@@ -111,6 +130,8 @@ export function createState(
     frontChannelLogoutIncludesIss: options.frontChannelLogoutIncludesIss ?? false,
     logoutAutoContinue: options.logoutAutoContinue ?? false,
     accessTokenLifetimeSeconds: options.accessTokenLifetimeSeconds ?? 3600,
+    caeAccessTokenLifetimeSeconds: options.caeAccessTokenLifetimeSeconds ?? ONE_DAY,
+    criticalEventDelaySeconds: options.criticalEventDelaySeconds ?? 0,
     signingKey,
     // Bounded, so that no flood of requests grows the emulator without end; far above what a
     // person (or the load test) has in flight at once.
@@ -119,6 +140,9 @@ export function createState(
     refreshTokens: new ExpiringMap(90 * ONE_DAY, 100_000),
     ssoSessions: new ExpiringMap(ONE_DAY, 10_000),
     revokedAt: new Map(),
+    criticalEvents: new Map(),
+    disabled: new Set(),
+    passwords: new Map(),
     tokenRequests: [],
     graphRequests: [],
     events: new EventLog(),

@@ -1,12 +1,13 @@
 /** POST /{tenant}/oauth2/v2.0/token: redeems authorization codes and refresh tokens. */
 import type Koa from 'koa';
+import { checkEnabled, parseClaims, type RequestedClaims } from './critical-events.ts';
 import { AADSTS, EntraError } from './errors.ts';
 import { sessionLabel } from './events.ts';
 import { readForm } from './http.ts';
 import { notConsented, parseScopes, responseScope, type Scopes } from './scopes.ts';
 import { randomToken, safeEqual, sha256 } from './secrets.ts';
 import { type EmulatorState, findApp, type Grant, record, revokedSince } from './state.ts';
-import { clientInfoOf, mintAccessToken, mintIdToken } from './tokens.ts';
+import { accessTokenLifetime, clientInfoOf, mintAccessToken, mintIdToken } from './tokens.ts';
 import type { AppRegistration } from './types.ts';
 
 export function tokenEndpoint(state: EmulatorState): Koa.Middleware {
@@ -16,10 +17,12 @@ export function tokenEndpoint(state: EmulatorState): Koa.Middleware {
     const grantType = form.get('grant_type') ?? '';
     try {
       const app = authenticateClient(state, client);
+      // Before the grant is used: a malformed `claims` leaves a code unredeemed.
+      const claims = parseClaims(form.get('claims'));
       const grant = redeem(state, app, grantType, form);
-      ctx.body = await tokenResponse(state, grant);
+      ctx.body = await tokenResponse(state, grant, claims.cp1);
       record(state.tokenRequests, { grantType, clientId: client.id, ok: true });
-      recordIssued(state, app, grant, grantType);
+      recordIssued(state, app, grant, grantType, claims);
     } catch (error) {
       record(state.tokenRequests, { grantType, clientId: client.id, ok: false });
       if (error instanceof EntraError) recordRefused(state, client.id, form, error);
@@ -34,17 +37,24 @@ function recordIssued(
   app: AppRegistration,
   grant: Grant,
   grantType: string,
+  claims: RequestedClaims,
 ): void {
   const user = grant.user.userPrincipalName;
-  const minutes = Math.round(state.accessTokenLifetimeSeconds / 60);
+  const minutes = Math.round(accessTokenLifetime(state, claims.cp1) / 60);
   const refresh = grant.scopes.oidc.includes('offline_access') ? ', a refresh token' : '';
-  const what = `an access token (${minutes} min)${refresh} and an id token`;
+  const kind = claims.cp1 ? 'a CAE access token (xms_cc cp1' : 'an access token (';
+  const what = `${kind}${claims.cp1 ? ', ' : ''}${minutes} min)${refresh} and an id token`;
+  // A claims challenge answered: the client asked for a token issued after the event.
+  const answering =
+    claims.nbf === undefined
+      ? ''
+      : `, answering a claims challenge (nbf ${new Date(claims.nbf * 1000).toISOString()})`;
   const byCode = grantType === 'authorization_code';
   state.events.record({
     kind: byCode ? 'tokens-issued' : 'refreshed',
     text: byCode
-      ? `${app.displayName} redeemed the code: ${what} for ${user}`
-      : `${app.displayName} redeemed ${user}'s refresh token: ${what}`,
+      ? `${app.displayName} redeemed the code${answering}: ${what} for ${user}`
+      : `${app.displayName} redeemed ${user}'s refresh token${answering}: ${what}`,
     user,
     app: app.displayName,
     sessions: [sessionLabel(grant.sid)],
@@ -135,6 +145,7 @@ function redeemCode(state: EmulatorState, app: AppRegistration, form: URLSearchP
   if (revokedSince(state, code.user, code.authenticatedAt)) {
     throw AADSTS.sessionsRevoked(code.authenticatedAt, state.revokedAt.get(code.user.oid) ?? 0);
   }
+  checkEnabled(state, code.user);
   // The OpenID Connect scopes are at most the sign-in's: a code issued without `offline_access`
   // never buys a refresh token, whatever the token request names.
   const requested = requestedScopes(app, form, code.scopes);
@@ -163,6 +174,9 @@ function redeemRefreshToken(
       state.revokedAt.get(refresh.user.oid) ?? 0,
     );
   }
+  // A disabled account's refresh tokens are refused while it is disabled, not revoked: once the
+  // account is enabled again they work, unless its sessions were revoked too.
+  checkEnabled(state, refresh.user);
   return { ...refresh, scopes: requestedScopes(app, form, refresh.scopes) };
 }
 
@@ -184,8 +198,8 @@ function requestedScopes(app: AppRegistration, form: URLSearchParams, earlier: S
  * Everything msal needs to cache the sign-in: without `id_token` and `client_info` it has no
  * account, without `refresh_token` it cannot refresh. Refresh responses carry them all too.
  */
-async function tokenResponse(state: EmulatorState, grant: Grant) {
-  const lifetime = state.accessTokenLifetimeSeconds;
+async function tokenResponse(state: EmulatorState, grant: Grant, cae: boolean) {
+  const lifetime = accessTokenLifetime(state, cae);
   // A refresh token only for offline_access, as in Entra. It is rotated, but the old one stays valid.
   const refreshToken = grant.scopes.oidc.includes('offline_access') ? randomToken(48) : undefined;
   if (refreshToken) state.refreshTokens.set(refreshToken, { ...grant, nonce: undefined });
@@ -194,7 +208,7 @@ async function tokenResponse(state: EmulatorState, grant: Grant) {
     scope: responseScope(grant.scopes),
     expires_in: lifetime,
     ext_expires_in: lifetime,
-    access_token: await mintAccessToken(state, grant),
+    access_token: await mintAccessToken(state, grant, cae),
     ...(refreshToken ? { refresh_token: refreshToken } : {}),
     id_token: await mintIdToken(state, grant),
     client_info: clientInfoOf(grant.user.oid, state.tenantId),

@@ -1,6 +1,7 @@
 /** Minting the id token for the app and the access token for the Graph-like API. */
 import { createHash } from 'node:crypto';
 import { type JWTPayload, SignJWT } from 'jose';
+import { earliestIssuedAt } from './critical-events.ts';
 import { GRAPH_APP_ID, loginHintOf } from './directory.ts';
 import { randomToken, sha256 } from './secrets.ts';
 import { type EmulatorState, findApp, type Grant } from './state.ts';
@@ -50,9 +51,21 @@ function leftHalfHash(value: string): string {
   return createHash('sha256').update(value).digest().subarray(0, 16).toString('base64url');
 }
 
-export function mintAccessToken(state: EmulatorState, grant: Grant): Promise<string> {
+/** How long an access token lives: CAE tokens (`xms_cc` `cp1`) much longer, as in Entra. */
+export function accessTokenLifetime(state: EmulatorState, cae: boolean): number {
+  return cae ? state.caeAccessTokenLifetimeSeconds : state.accessTokenLifetimeSeconds;
+}
+
+/**
+ * The access token for the Graph-like API. For a client that declared the capability `cp1`, a CAE
+ * token: `xms_cc: ["cp1"]` and the longer lifetime; the Graph-like API evaluates it against the
+ * user's critical events.
+ */
+export function mintAccessToken(state: EmulatorState, grant: Grant, cae = false): Promise<string> {
   const { user } = grant;
-  return sign(state, state.accessTokenLifetimeSeconds, {
+  const now = Math.floor(Date.now() / 1000);
+  const iat = earliestIssuedAt(state, user, now);
+  return sign(state, accessTokenLifetime(state, cae), {
     ver: '2.0',
     aud: GRAPH_APP_ID,
     sub: pairwiseSubject(user, grant.clientId),
@@ -63,15 +76,18 @@ export function mintAccessToken(state: EmulatorState, grant: Grant): Promise<str
     preferred_username: user.userPrincipalName,
     scp: grant.scopes.graph.join(' '),
     appid: grant.clientId,
+    ...(cae ? { xms_cc: ['cp1'] } : {}),
+    // After a critical event within this second: no earlier than the event (see critical-events.ts).
+    iat,
   });
 }
 
 function sign(state: EmulatorState, lifetimeSeconds: number, claims: JWTPayload): Promise<string> {
   const now = Math.floor(Date.now() / 1000);
   return new SignJWT({
+    iat: now,
     ...claims,
     iss: state.issuer,
-    iat: now,
     nbf: now,
     exp: now + lifetimeSeconds,
     uti: randomToken(16),

@@ -66,8 +66,19 @@ export interface EmulatorOptions {
    * same password.
    */
   generatedUsers?: number;
-  /** `expires_in` of access tokens; 3600 unless a test wants them short-lived. */
+  /** `expires_in` of ordinary access tokens; 3600 unless a test wants them short-lived. */
   accessTokenLifetimeSeconds?: number;
+  /**
+   * `expires_in` of CAE access tokens, those of a client that declared the capability `cp1` (its
+   * token request's `claims`): 86400 (24 h) unless told otherwise; Entra's reach 28 hours.
+   */
+  caeAccessTokenLifetimeSeconds?: number;
+  /**
+   * How long a critical event (sessions revoked, account disabled, password reset) takes to reach
+   * the Graph-like API, which then refuses CAE tokens issued before it: 0 unless told otherwise;
+   * Entra's take up to 15 minutes.
+   */
+  criticalEventDelaySeconds?: number;
 }
 
 /** A member of the emulated tenant. */
