@@ -73,9 +73,7 @@ export function createGraphApp(state: EmulatorState): Koa<GraphState> {
   });
   // An administrator's two calls, before authentication: the Graph-like API has no administrators
   // (see administration()).
-  const admin = administration(state);
-  app.use(admin.routes());
-  app.use(admin.allowedMethods());
+  app.use(administration(state).routes());
   // Every other request is authenticated first, whatever its path and however it is spelled.
   app.use(authenticate(state));
   app.use(router.routes());

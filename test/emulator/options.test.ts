@@ -57,3 +57,18 @@ test('generatedUsers adds users beyond the demo users, who sign in like them', a
     assert.equal(decodeJwt(tokens.body.id_token).oid, user.oid);
   });
 });
+
+test('token lifetimes and the propagation delay must be whole seconds (lifetimes above 0)', async () => {
+  for (const [name, value] of [
+    ['accessTokenLifetimeSeconds', 0],
+    ['caeAccessTokenLifetimeSeconds', 1.5],
+    ['criticalEventDelaySeconds', -1],
+  ] as const) {
+    const starting = startEmulator(emulatorOptions({ [name]: value }));
+    await starting.then((running) => running.close()).catch(() => {});
+    await assert.rejects(
+      starting,
+      (error: Error) => error instanceof EmulatorOptionsError && error.message.startsWith(name),
+    );
+  }
+});
