@@ -15,7 +15,7 @@ import { createIdentityApp } from './identity-app.ts';
 import { createSigningKey } from './keys.ts';
 import { GRAPH_PERMISSIONS } from './scopes.ts';
 import { ssoSessionNamedBy } from './sso.ts';
-import { createState } from './state.ts';
+import { createState, DEFAULT_DURATIONS } from './state.ts';
 import type { AppRegistration, EmulatorOptions, RunningEmulator } from './types.ts';
 
 export type { EmulatorEvent } from './events.ts';
@@ -30,6 +30,8 @@ export const EMULATOR_DEFAULTS = {
   tenantId: '9188040d-6c67-4c5b-b112-36a304b66dad',
   /** The demo users' password; the only one the sign-in page ever shows. */
   password: DEFAULT_PASSWORD,
+  /** Ordinary access tokens' lifetime, CAE access tokens' (`xms_cc` `cp1`), the propagation delay. */
+  ...DEFAULT_DURATIONS,
 } as const;
 
 /** Thrown before anything listens when the options cannot work (two apps with one client id…). */

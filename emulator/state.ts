@@ -9,6 +9,16 @@ import type { AppRegistration, DemoUser, EmulatorOptions, RunningEmulator } from
 const TEN_MINUTES = 10 * 60;
 const ONE_DAY = 24 * 60 * 60;
 
+/** Token lifetimes and the propagation delay unless the options say otherwise (seconds). */
+export const DEFAULT_DURATIONS = {
+  /** Entra's ordinary access tokens: about an hour. */
+  accessTokenLifetimeSeconds: 3600,
+  /** CAE access tokens: long, since the API evaluates them (Entra's reach 28 hours). */
+  caeAccessTokenLifetimeSeconds: ONE_DAY,
+  /** Entra's critical events take up to 15 minutes to reach a resource; here, none by default. */
+  criticalEventDelaySeconds: 0,
+} as const;
+
 export type ResponseMode = 'query' | 'fragment' | 'form_post';
 
 /** Where and how the authorization response goes back to the app. */
@@ -129,9 +139,12 @@ export function createState(
     apps: options.apps,
     frontChannelLogoutIncludesIss: options.frontChannelLogoutIncludesIss ?? false,
     logoutAutoContinue: options.logoutAutoContinue ?? false,
-    accessTokenLifetimeSeconds: options.accessTokenLifetimeSeconds ?? 3600,
-    caeAccessTokenLifetimeSeconds: options.caeAccessTokenLifetimeSeconds ?? ONE_DAY,
-    criticalEventDelaySeconds: options.criticalEventDelaySeconds ?? 0,
+    accessTokenLifetimeSeconds:
+      options.accessTokenLifetimeSeconds ?? DEFAULT_DURATIONS.accessTokenLifetimeSeconds,
+    caeAccessTokenLifetimeSeconds:
+      options.caeAccessTokenLifetimeSeconds ?? DEFAULT_DURATIONS.caeAccessTokenLifetimeSeconds,
+    criticalEventDelaySeconds:
+      options.criticalEventDelaySeconds ?? DEFAULT_DURATIONS.criticalEventDelaySeconds,
     signingKey,
     // Bounded, so that no flood of requests grows the emulator without end; far above what a
     // person (or the load test) has in flight at once.

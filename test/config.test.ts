@@ -14,7 +14,7 @@ import { describe, test } from 'node:test';
 import { allSamples, samples } from '../samples/index.ts';
 import { ConfigurationError, type Environment, loadSettings } from '../shared/config/settings.ts';
 import { instancesArgument } from '../shared/run/command-line.ts';
-import { emulatorApps } from '../shared/run/emulator-apps.ts';
+import { emulatorApps, emulatorOptions } from '../shared/run/emulator-apps.ts';
 import { SAMPLE_ROUTES } from './helpers/routes.ts';
 
 const tenantId = '11111111-2222-3333-4444-555555555555';
@@ -357,6 +357,32 @@ describe('configuration', () => {
         '\n',
       ),
       /EMULATOR_APPS.*entry 0.*"enableIdTokenIssuance" must be true or false/,
+    );
+  });
+
+  test("token lifetimes and the critical events' delay reach the emulator's options; a lifetime within msal's 5-minute margin is refused", () => {
+    const defaults = emulatorOptions(loadSettings(registrations, {}).emulator!);
+    assert.equal(defaults.accessTokenLifetimeSeconds, 3600);
+    assert.equal(defaults.caeAccessTokenLifetimeSeconds, 86400);
+    assert.equal(defaults.criticalEventDelaySeconds, 0);
+    const settings = loadSettings(registrations, {
+      EMULATOR_ACCESS_TOKEN_LIFETIME_SECONDS: '420',
+      EMULATOR_CAE_ACCESS_TOKEN_LIFETIME_SECONDS: '7200',
+      EMULATOR_CRITICAL_EVENT_DELAY_SECONDS: '60',
+    });
+    const options = emulatorOptions(settings.emulator!);
+    assert.equal(options.accessTokenLifetimeSeconds, 420);
+    assert.equal(options.caeAccessTokenLifetimeSeconds, 7200);
+    assert.equal(options.criticalEventDelaySeconds, 60);
+    assert.deepEqual(
+      problemsOf({
+        EMULATOR_ACCESS_TOKEN_LIFETIME_SECONDS: '300',
+        EMULATOR_CRITICAL_EVENT_DELAY_SECONDS: '901',
+      }),
+      [
+        'EMULATOR_ACCESS_TOKEN_LIFETIME_SECONDS must be a whole number of seconds from 301 to 86400 (got "300")',
+        'EMULATOR_CRITICAL_EVENT_DELAY_SECONDS must be a whole number of seconds from 0 to 900 (got "901")',
+      ],
     );
   });
 

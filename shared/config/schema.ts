@@ -317,6 +317,40 @@ export const variables = [
       'frame answered, until you press Continue',
   },
   {
+    // msal renews an access token 5 minutes before it expires: a shorter one is never served from
+    // its cache, and every API call would redeem the refresh token. Refused rather than surprising.
+    name: 'EMULATOR_ACCESS_TOKEN_LIFETIME_SECONDS',
+    type: 'seconds',
+    range: { min: 301, max: 86_400 },
+    mode: 'emulator',
+    default: EMULATOR_DEFAULTS.accessTokenLifetimeSeconds,
+    description:
+      "the lifetime of ordinary access tokens (Entra's are about an hour): a short one lets you " +
+      'watch a sample redeem its refresh token. Above 300 s, because msal renews a token 5 ' +
+      'minutes before it expires: a shorter one would never be served from its cache',
+  },
+  {
+    name: 'EMULATOR_CAE_ACCESS_TOKEN_LIFETIME_SECONDS',
+    type: 'seconds',
+    range: { min: 301, max: 100_800 },
+    mode: 'emulator',
+    default: EMULATOR_DEFAULTS.caeAccessTokenLifetimeSeconds,
+    description:
+      'the lifetime of CAE access tokens, those of an app that declares the client capability ' +
+      "`cp1`, which the Graph-like API evaluates against critical events (Entra's reach 28 hours)",
+  },
+  {
+    name: 'EMULATOR_CRITICAL_EVENT_DELAY_SECONDS',
+    type: 'seconds',
+    range: { min: 0, max: 900 },
+    mode: 'emulator',
+    default: EMULATOR_DEFAULTS.criticalEventDelaySeconds,
+    description:
+      'how long a critical event (sessions revoked, account disabled, password reset) takes to ' +
+      "reach the Graph-like API, which then refuses older CAE access tokens (Entra's take up to " +
+      '15 minutes)',
+  },
+  {
     name: 'ENV_FILE',
     type: 'file',
     mode: 'both',

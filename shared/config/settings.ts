@@ -102,6 +102,12 @@ export interface EmulatorSettings {
   logoutAutoContinue: boolean;
   /** Users beyond the demo users (EMULATOR_GENERATED_USERS): `loaduser00001@…`, for load runs. */
   generatedUsers: number;
+  /** EMULATOR_ACCESS_TOKEN_LIFETIME_SECONDS: ordinary access tokens, above msal's 5-minute margin. */
+  accessTokenLifetimeSeconds: number;
+  /** EMULATOR_CAE_ACCESS_TOKEN_LIFETIME_SECONDS: access tokens of apps that declare `cp1`. */
+  caeAccessTokenLifetimeSeconds: number;
+  /** EMULATOR_CRITICAL_EVENT_DELAY_SECONDS: how long a critical event takes to reach the API. */
+  criticalEventDelaySeconds: number;
   identityUrl: string;
   graphUrl: string;
 }
@@ -337,6 +343,9 @@ function emulatorSettings(
     frontChannelLogoutIncludesIss: read.get('EMULATOR_FRONTCHANNEL_ISS'),
     logoutAutoContinue: read.get('EMULATOR_LOGOUT_AUTO_CONTINUE'),
     generatedUsers: read.get('EMULATOR_GENERATED_USERS'),
+    accessTokenLifetimeSeconds: read.get('EMULATOR_ACCESS_TOKEN_LIFETIME_SECONDS'),
+    caeAccessTokenLifetimeSeconds: read.get('EMULATOR_CAE_ACCESS_TOKEN_LIFETIME_SECONDS'),
+    criticalEventDelaySeconds: read.get('EMULATOR_CRITICAL_EVENT_DELAY_SECONDS'),
     identityUrl: `http://${host}:${port}`,
     graphUrl: `http://${host}:${graphPort}`,
   };

@@ -57,5 +57,8 @@ export function emulatorOptions(emulator: EmulatorSettings): EmulatorOptions {
     frontChannelLogoutIncludesIss: emulator.frontChannelLogoutIncludesIss,
     logoutAutoContinue: emulator.logoutAutoContinue,
     generatedUsers: emulator.generatedUsers,
+    accessTokenLifetimeSeconds: emulator.accessTokenLifetimeSeconds,
+    caeAccessTokenLifetimeSeconds: emulator.caeAccessTokenLifetimeSeconds,
+    criticalEventDelaySeconds: emulator.criticalEventDelaySeconds,
   };
 }
