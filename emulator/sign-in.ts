@@ -38,6 +38,8 @@ export async function showSignInForm(
       generatedUsers: state.directory.users.length - DEMO_USERS.length,
       // A password chosen in EMULATOR_PASSWORD is never printed; the documented default may be.
       defaultPassword: state.password === DEFAULT_PASSWORD ? DEFAULT_PASSWORD : undefined,
+      // Users whose password an administrator reset have their own (on the emulator's page).
+      resetUsers: [...state.passwords.keys()].flatMap((oid) => state.directory.byOid(oid) ?? []),
     },
     answersTheApp(pending),
   );

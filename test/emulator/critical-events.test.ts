@@ -103,6 +103,9 @@ test("a password reset: a password of the user's own, shown on the page; the old
 
     const old = await (await trySignIn(e, adele.userPrincipalName)).response.text();
     assert.match(old, /AADSTS50126: /);
+    // The form says whose password is no longer the documented one, not what it is.
+    assert.match(old, /id="reset-users">Except AdeleV@contoso\.onmicrosoft\.com:/);
+    assert.ok(!old.includes(password));
     assertEntraError((await refresh(e, tokens.refresh_token)).body, 'invalid_grant', 50173);
     await signedInTokens(e, adele.userPrincipalName, password);
     // Only hers changed.
