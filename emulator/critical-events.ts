@@ -232,6 +232,14 @@ export function challengeHeader(state: EmulatorState, event: CriticalEvent): str
   ].join(', ');
 }
 
+/** What happened, as the timeline says it: "… was issued before <this>". */
+export const EVENT_CLAUSES: Record<CriticalEventKind, string> = {
+  'sessions-revoked': "the user's sessions were revoked",
+  'account-disabled': 'the account was disabled',
+  'password-reset': 'the password was reset',
+};
+
+/** What happened, as the emulator's page lists it. */
 export const EVENT_WORDS: Record<CriticalEventKind, string> = {
   'sessions-revoked': 'sessions revoked',
   'account-disabled': 'account disabled',

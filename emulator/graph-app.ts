@@ -11,7 +11,7 @@ import {
   type CriticalEvent,
   challengeHeader,
   disableAccount,
-  EVENT_WORDS,
+  EVENT_CLAUSES,
   enableAccount,
   eventAgainst,
   eventSeconds,
@@ -138,7 +138,7 @@ function recordChallenge(state: EmulatorState, caller: Caller, event: CriticalEv
   const user = caller.user.userPrincipalName;
   state.events.record({
     kind: 'cae-challenge',
-    text: `Graph-like API: ${app}'s CAE access token for ${user} was issued before the ${EVENT_WORDS[event.kind]} at ${new Date(event.at).toISOString().slice(11, 19)} UTC: refused (401, insufficient_claims); the app must get a token issued after it (claims nbf ${eventSeconds(event)})`,
+    text: `Graph-like API: ${app}'s CAE access token for ${user} was issued before ${EVENT_CLAUSES[event.kind]} (${new Date(event.at).toISOString().slice(11, 19)} UTC): refused (401, insufficient_claims); the app must get a token issued after it (claims nbf ${eventSeconds(event)})`,
     user,
     app,
   });

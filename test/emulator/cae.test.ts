@@ -190,7 +190,10 @@ describe('the Graph-like API evaluates CAE tokens', () => {
     const told = emulator().events.after(0, 0, new AbortController().signal);
     const challenge = (await told).findLast((event) => event.kind === 'cae-challenge');
     assert.ok(challenge, 'the timeline tells the challenge');
-    assert.match(challenge.text, /Web app's CAE access token for AdeleV@.+ sessions revoked/);
+    assert.match(
+      challenge.text,
+      /^Graph-like API: Web app's CAE access token for AdeleV@\S+ was issued before the user's sessions were revoked \(\d\d:\d\d:\d\d UTC\): refused \(401, insufficient_claims\)/,
+    );
     for (const token of [cae.access_token, cae.refresh_token]) {
       assert.ok(!challenge.text.includes(token));
     }
