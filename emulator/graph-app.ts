@@ -18,6 +18,7 @@ import {
   revokeSessions,
 } from './critical-events.ts';
 import { GRAPH_APP_ID, mailboxOf } from './directory.ts';
+import { sessionLabel } from './events.ts';
 import { everyAnswer } from './http.ts';
 import { type EmulatorState, findApp, record } from './state.ts';
 import type { DemoUser } from './types.ts';
@@ -110,7 +111,8 @@ function authenticate(state: EmulatorState): Koa.Middleware<GraphState> {
         if (event) {
           // The claims challenge: the client must get a token issued after the event.
           ctx.set('WWW-Authenticate', challengeHeader(state, event));
-          recordChallenge(state, ctx.state.caller, event);
+          const sid = state.caeTokenSessions.get(String(payload.uti ?? ''));
+          recordChallenge(state, ctx.state.caller, event, sid);
           return graphError(ctx, 401, 'InvalidAuthenticationToken', CAE_CHALLENGE_MESSAGE);
         }
       }
@@ -133,7 +135,12 @@ function isCaeToken(xmsCc: unknown): boolean {
 }
 
 /** For the timeline: a CAE token refused, the event it is older than, what the app must do. */
-function recordChallenge(state: EmulatorState, caller: Caller, event: CriticalEvent): void {
+function recordChallenge(
+  state: EmulatorState,
+  caller: Caller,
+  event: CriticalEvent,
+  sid: string | undefined,
+): void {
   const app = findApp(state, caller.clientId)?.displayName ?? caller.clientId;
   const user = caller.user.userPrincipalName;
   state.events.record({
@@ -141,6 +148,7 @@ function recordChallenge(state: EmulatorState, caller: Caller, event: CriticalEv
     text: `Graph-like API: ${app}'s CAE access token for ${user} was issued before ${EVENT_CLAUSES[event.kind]} (${new Date(event.at).toISOString().slice(11, 19)} UTC): refused (401, insufficient_claims); the app must get a token issued after it (claims nbf ${eventSeconds(event)})`,
     user,
     app,
+    ...(sid ? { sessions: [sessionLabel(sid)] } : {}),
   });
 }
 

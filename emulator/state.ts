@@ -119,6 +119,11 @@ export interface EmulatorState {
   disabled: Set<string>;
   /** Users' own passwords after an administrator reset them (by oid); the others have `password`. */
   passwords: Map<string, string>;
+  /**
+   * The SSO session (`sid`) each CAE access token came from, by its `uti`: the timeline names the
+   * session of a token the Graph-like API challenges (the token itself carries no `sid`).
+   */
+  caeTokenSessions: ExpiringMap<string>;
   tokenRequests: RunningEmulator['tokenRequests'];
   graphRequests: RunningEmulator['graphRequests'];
   /** What happened, for the timeline (`GET /events`). */
@@ -156,6 +161,10 @@ export function createState(
     criticalEvents: new Map(),
     disabled: new Set(),
     passwords: new Map(),
+    caeTokenSessions: new ExpiringMap(
+      options.caeAccessTokenLifetimeSeconds ?? DEFAULT_DURATIONS.caeAccessTokenLifetimeSeconds,
+      100_000,
+    ),
     tokenRequests: [],
     graphRequests: [],
     events: new EventLog(),

@@ -65,6 +65,8 @@ export function mintAccessToken(state: EmulatorState, grant: Grant, cae = false)
   const { user } = grant;
   const now = Math.floor(Date.now() / 1000);
   const iat = earliestIssuedAt(state, user, now);
+  const uti = randomToken(16);
+  if (cae) state.caeTokenSessions.set(uti, grant.sid);
   return sign(state, accessTokenLifetime(state, cae), {
     ver: '2.0',
     aud: GRAPH_APP_ID,
@@ -79,6 +81,7 @@ export function mintAccessToken(state: EmulatorState, grant: Grant, cae = false)
     ...(cae ? { xms_cc: ['cp1'] } : {}),
     // After a critical event within this second: no earlier than the event (see critical-events.ts).
     iat,
+    uti,
   });
 }
 
@@ -86,11 +89,11 @@ function sign(state: EmulatorState, lifetimeSeconds: number, claims: JWTPayload)
   const now = Math.floor(Date.now() / 1000);
   return new SignJWT({
     iat: now,
+    uti: randomToken(16),
     ...claims,
     iss: state.issuer,
     nbf: now,
     exp: now + lifetimeSeconds,
-    uti: randomToken(16),
   })
     .setProtectedHeader({ alg: 'RS256', typ: 'JWT', kid: state.signingKey.kid })
     .sign(state.signingKey.privateKey);

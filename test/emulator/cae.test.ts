@@ -190,6 +190,12 @@ describe('the Graph-like API evaluates CAE tokens', () => {
     const told = emulator().events.after(0, 0, new AbortController().signal);
     const challenge = (await told).findLast((event) => event.kind === 'cae-challenge');
     assert.ok(challenge, 'the timeline tells the challenge');
+    // With the session the token came from, as the sign-in's events name it.
+    const caeSessions = (await told)
+      .filter((event) => event.kind === 'tokens-issued' && /a CAE access token/.test(event.text))
+      .flatMap((event) => event.sessions ?? []);
+    assert.equal(challenge.sessions?.length, 1);
+    assert.ok(caeSessions.includes(challenge.sessions?.[0] ?? ''));
     assert.match(
       challenge.text,
       /^Graph-like API: Web app's CAE access token for AdeleV@\S+ was issued before the user's sessions were revoked \(\d\d:\d\d:\d\d UTC\): refused \(401, insufficient_claims\)/,
