@@ -35,9 +35,16 @@ import {
 
 useEmulator();
 
-/** What msal-node sends for `clientCapabilities: ['CP1']`, its default id token claims included. */
+/**
+ * What msal-node sends for `clientCapabilities: ['CP1']` (msal-common's `buildMergedClaims`), its
+ * default id token claims included.
+ */
 const MSAL_CP1_CLAIMS = JSON.stringify({
-  id_token: { signin_state: { essential: true } },
+  id_token: {
+    signin_state: { essential: false },
+    login_hint: { essential: false },
+    tenant_region_sub_scope: { essential: false },
+  },
   access_token: { xms_cc: { values: ['CP1'] } },
 });
 
