@@ -22,6 +22,7 @@ export interface TimelineEvent {
     | 'api-call'
     | 'token-acquired'
     | 'sign-in-again'
+    | 'claims-challenge'
     | 'tokens-removed'
     | 'sessions-ended'
     | 'local-sign-out'
@@ -148,6 +149,16 @@ export class Timeline {
           kind: 'sign-in-again',
           text: `No API call for ${event.user.username}: ${WHY[event.reason]}. Sent to sign in again.`,
           ...said,
+        };
+      case 'claims-challenge':
+        return {
+          kind: 'claims-challenge',
+          text:
+            event.outcome === 'renewed'
+              ? `The API refused ${event.user.username}'s access token with a claims challenge (Continuous Access Evaluation: an administrator acted); the token was dropped and msal redeemed the refresh token with the challenge's claims: new token, call made again`
+              : `The API refused ${event.user.username}'s access token with a claims challenge (Continuous Access Evaluation: sessions revoked, account disabled or password reset); the identity platform refused the refresh token too: tokens dropped, sent to sign in with the challenge's claims`,
+          ...said,
+          ...(event.outcome === 'sign-in-again' ? { outcome: 'removed' as const } : {}),
         };
       case 'tokens-removed': {
         const user = this.names.get(event.homeAccountId);

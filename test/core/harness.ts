@@ -158,6 +158,8 @@ export interface CoreAppOptions {
    * to an app: a form_post answer is a cross-site POST, which brings no SameSite=Lax cookie.
    */
   crossSite?: boolean;
+  /** msal's client capabilities (`['cp1']`: the app handles claims challenges); none by default. */
+  clientCapabilities?: string[];
 }
 
 /** A fresh app of the core, mounted on the file's server. */
@@ -294,6 +296,7 @@ function coreApp(
       discovered,
       { name, clientId: CLIENT_ID, clientSecret: CLIENT_SECRET },
       partition,
+      { clientCapabilities: options.clientCapabilities ?? [] },
     );
   const partitionPrefix = `${name}:msal:`;
   const tokenCache =
@@ -335,6 +338,7 @@ function coreApp(
             scopes: SCOPES,
             responseMode: query.responseMode === 'form_post' ? 'form_post' : 'query',
             returnTo: query.returnTo,
+            claims: ctx.session?.claimsChallenge,
             ...(query.prompt === 'login' || query.prompt === 'select_account'
               ? { prompt: query.prompt }
               : {}),
@@ -356,6 +360,13 @@ function coreApp(
             { user, session: ctx.session, notAfter: sessionExpiresAt(ctx) },
             { scopes: SCOPES, path: '/v1.0/me' },
           ));
+        if (called && 'signInAgain' in called) {
+          // A claims challenge that needs the user: the next sign-in carries its claims.
+          if (ctx.session) ctx.session.claimsChallenge = called.signInAgain.claims;
+          ctx.status = 401;
+          ctx.body = { signInAgain: 'with claims' };
+          return;
+        }
         ctx.status = called ? 200 : 401;
         ctx.body = called ? { me: called.answer, source: called.token.source } : {};
         return;
@@ -426,6 +437,8 @@ export interface Answer {
   message?: string;
   /** `GET /me`: Graph's answer, and where the access token came from. */
   me?: { userPrincipalName: string };
+  /** `GET /me`: a claims challenge that needs the user (the next sign-in carries its claims). */
+  signInAgain?: 'with claims';
   source?: string;
 }
 
