@@ -158,6 +158,8 @@ export interface CoreAppOptions {
    * to an app: a form_post answer is a cross-site POST, which brings no SameSite=Lax cookie.
    */
   crossSite?: boolean;
+  /** The API `GET /me` calls (the emulator's Graph-like API by default). */
+  graphUrl?: string;
   /** msal's client capabilities (`['cp1']`: the app handles claims challenges); none by default. */
   clientCapabilities?: string[];
 }
@@ -310,7 +312,8 @@ function coreApp(
           app: name,
         });
   const signIn = new OpenIdSignIn(settings, provider, sessions, msalClient, { app: name });
-  const api = callApi(new GraphClient(emulator.graphUrl, 10_000), provider.origin, { app: name });
+  const graph = new GraphClient(options.graphUrl ?? emulator.graphUrl, 10_000);
+  const api = callApi(graph, provider.origin, { app: name });
   const pendingSignOuts = new PendingSignOuts(
     (sid) => removeEverythingOf(sid, { tokenCache, sessions }),
     name,
@@ -332,19 +335,23 @@ function coreApp(
       case 'GET /':
         ctx.body = { user: ctx.session?.user?.username ?? null };
         return;
-      case 'GET /sign-in':
+      case 'GET /sign-in': {
+        // The claims of a challenge that sent the user here, taken once.
+        const claims = ctx.session?.claimsChallenge;
+        if (ctx.session && claims) delete ctx.session.claimsChallenge;
         ctx.redirect(
           await signIn.authorizationUrl(ctx, {
             scopes: SCOPES,
             responseMode: query.responseMode === 'form_post' ? 'form_post' : 'query',
             returnTo: query.returnTo,
-            claims: ctx.session?.claimsChallenge,
+            claims,
             ...(query.prompt === 'login' || query.prompt === 'select_account'
               ? { prompt: query.prompt }
               : {}),
           }),
         );
         return;
+      }
       case `GET ${REDIRECT_PATH}`:
         ctx.redirect(await signIn.complete(ctx, query, tokenCache));
         return;
