@@ -70,11 +70,11 @@ function claimsSent(t: TestContext, app: CoreApp) {
   const sent: Array<{ grantType: string; claims: Record<string, Record<string, unknown>> }> = [];
   const network = app.provider.networkClient;
   const original = network.sendPostRequestAsync;
-  network.sendPostRequestAsync = (url, options) => {
+  network.sendPostRequestAsync = <T>(url: string, options?: Parameters<typeof original>[1]) => {
     const form = new URLSearchParams(String(options?.body ?? ''));
     const claims = form.get('claims');
     sent.push({ grantType: form.get('grant_type') ?? '', claims: JSON.parse(claims ?? '{}') });
-    return original.call(network, url, options);
+    return original.call(network, url, options) as ReturnType<typeof original<T>>;
   };
   t.after(() => {
     network.sendPostRequestAsync = original;
