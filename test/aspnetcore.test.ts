@@ -107,6 +107,10 @@ describe('aspnetcore: removes the user from the token cache on sign-out', () => 
     assert.ok((params.get('state') ?? '').length >= 32);
     assert.ok((params.get('nonce') ?? '').length >= 32);
     assert.equal(params.get('redirect_uri'), env.sample.url + redirectPath);
+    // It declares cp1 (Continuous Access Evaluation), as Microsoft.Identity.Web's ClientCapabilities.
+    assert.deepEqual(JSON.parse(params.get('claims') ?? '{}').access_token, {
+      xms_cc: { values: ['cp1'] },
+    });
     // Only the identity platform may frame the front-channel URL; nobody may frame other pages.
     assert.match(response.headers.get('content-security-policy') ?? '', /frame-ancestors 'none'/);
     const frontChannel = await fetch(`${env.sample.url}${frontChannelPath}?sid=unknown`);

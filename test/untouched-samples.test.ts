@@ -90,6 +90,8 @@ for (const original of originals) {
       if (!original.authorize.response_mode)
         assert.equal(authorize.get('response_mode') ?? 'query', 'query');
       assert.equal(authorize.get('code_challenge_method'), 'S256');
+      // As its original, no client capability (no cp1): ordinary tokens, never evaluated (CAE).
+      assert.equal(JSON.parse(authorize.get('claims') ?? '{}').access_token, undefined);
 
       const home = await browser.signIn(
         sample().url + original.signIn,

@@ -48,10 +48,16 @@ export function createAspNetCoreRoutes(services: SampleServices): SampleRoutes {
   router.get('/', (ctx) => render(ctx, 'home'));
 
   router.get(signInPath, async (ctx) => {
+    // After a claims challenge msal could not meet silently (Continuous Access Evaluation), the
+    // sign-in carries its claims, as Microsoft.Identity.Web's challenge does: kept in the session
+    // by the refused API call, taken once.
+    const claims = ctx.session?.claimsChallenge;
+    if (ctx.session && claims) delete ctx.session.claimsChallenge;
     const url = await signIn.authorizationUrl(ctx, {
       scopes: registration.scopes,
       responseMode: 'form_post',
       returnTo: queryParams(ctx).redirectUri,
+      claims,
     });
     ctx.redirect(url);
   });
@@ -66,7 +72,8 @@ export function createAspNetCoreRoutes(services: SampleServices): SampleRoutes {
       scopes: registration.scopes,
       path: '/v1.0/me',
     });
-    // No usable token in the cache (e.g. removed by a sign-out elsewhere): sign in again.
+    // No usable token in the cache (e.g. removed by a sign-out elsewhere), or a claims challenge
+    // that needs the user (its claims kept in the session): sign in again.
     if (!profile) return challenge(ctx, profilePath);
     await render(ctx, 'profile', { title: 'Your profile (Graph /me)', record: profile });
   });

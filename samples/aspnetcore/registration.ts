@@ -17,4 +17,7 @@ export const registration = {
   scopes: ['User.Read'],
   // In the id token: `sid` (front-channel sign-out names it), `login_hint` (sign-out sends it back).
   optionalClaims: ['sid', 'login_hint'],
+  // Continuous Access Evaluation: it handles claims challenges, as an app declares with
+  // Microsoft.Identity.Web's `"ClientCapabilities": [ "cp1" ]` (its `AzureAd` configuration).
+  clientCapabilities: ['cp1'],
 } satisfies SampleRegistration;

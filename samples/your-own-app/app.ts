@@ -117,8 +117,8 @@ export async function createApp(settings: YourAppSettings) {
     const user = ctx.session?.user;
     const request = user && { user, notAfter: core.sessionExpiresAt(ctx) };
     const called = request && (await callApi<Profile>(tokenCache, request, me));
-    // Nothing usable in the cache (a sign-out elsewhere removed it): sign in again.
-    if (!called) return ctx.redirect(`${paths.signIn}?returnTo=${paths.profile}`);
+    // Nothing usable (a sign-out elsewhere removed it; a claims challenge): sign in again.
+    if (!called || !('answer' in called)) return ctx.redirect(`${paths.signIn}?returnTo=/profile`);
     const rows = shown.map((field) => `<dt>${field}<dd>${escapeHtml(called.answer[field] ?? '')}`);
     const token = `<p>Graph was called with a <b id="token">${called.token.source}</b>.</p>`;
     page(ctx, 'Your profile (Graph /me)', `<dl>${rows.join('')}</dl>${token}`);

@@ -8,15 +8,31 @@ import type { ClientLease, TokenCache, TokenCacheRequest } from './token-cache/t
 export type UsedToken = Extract<SilentToken, { accessToken: string }>;
 
 /**
+ * The user must sign in again, and the sign-in must carry `claims` (give them to
+ * `OpenIdSignIn.authorizationUrl`): the API answered with a claims challenge that msal could not
+ * meet silently (the refresh token was refused: sessions revoked, account disabled, password
+ * reset). Keep the claims on the server (the session), never in a URL the browser can change.
+ */
+export interface SignInAgainWithClaims {
+  signInAgain: { claims: string };
+}
+
+/**
  * Calls the API (Microsoft Graph) for the signed-in user with a token from their token cache:
  * the answer, and the token it used; `undefined` when the cache has nothing usable for the user
- * (the caller sends them to sign in again, as Microsoft.Identity.Web's `AuthorizeForScopes` does).
+ * (the caller sends them to sign in again, as Microsoft.Identity.Web's `AuthorizeForScopes` does);
+ * {@link SignInAgainWithClaims} when a claims challenge needs the user.
+ *
+ * A 401 is answered once per call, never more: with a claims challenge (Continuous Access
+ * Evaluation), the refused token is dropped and msal asked with the challenge's claims (it skips
+ * its cache then); without one, the token is renewed with the refresh token. A second refusal
+ * reaches the caller as the API's `GraphError`.
  */
 export type CallApi = <T>(
   tokenCache: TokenCache,
   request: TokenCacheRequest & { user: SessionUser },
   call: { scopes: string[]; path: string },
-) => Promise<{ answer: T; token: UsedToken } | undefined>;
+) => Promise<{ answer: T; token: UsedToken } | SignInAgainWithClaims | undefined>;
 
 export function callApi(
   api: GraphClient,
@@ -33,24 +49,41 @@ export function callApi(
     const lease = await tokenCache.lease(request);
     if (!lease) return signInAgain(app, user, 'no-account');
     try {
-      const token = (forceRefresh: boolean) =>
-        acquireTokenSilently(lease, { user, scopes, forceRefresh }, identityPlatformOrigin);
+      const token = (renew: { forceRefresh?: boolean; claims?: string | undefined }) =>
+        acquireTokenSilently(lease, { user, scopes, ...renew }, identityPlatformOrigin);
       const call = async (used: UsedToken) => {
         const answer = await api.get<T>(path, used.accessToken);
         const { source, expiresOn } = used;
         emitApiCalled(app, user, path, source, expiresOn);
         return { answer, token: used };
       };
-      const cached = await token(false);
+      const cached = await token({});
       if ('signInAgain' in cached) return signInAgain(app, user, cached.signInAgain, lease);
       try {
         return await call(cached);
       } catch (error) {
         if (!(error instanceof GraphError && error.status === 401)) throw error;
-        // The API refused an access token msal still holds as valid (the identity platform's
-        // signing key changed, say): get a new one with the refresh token, once.
-        const renewed = await token(true);
-        if ('signInAgain' in renewed) return signInAgain(app, user, renewed.signInAgain, lease);
+        const { claimsChallenge: claims } = error;
+        if (!claims) {
+          // The API refused an access token msal still holds as valid (the identity platform's
+          // signing key changed, say): get a new one with the refresh token, once.
+          const renewed = await token({ forceRefresh: true });
+          if ('signInAgain' in renewed) return signInAgain(app, user, renewed.signInAgain, lease);
+          return await call(renewed);
+        }
+        // A claims challenge: the token is refused for good (a critical event). The first level
+        // forgets it, msal skips its cache for a request with claims, and redeems the refresh
+        // token with them (and its client capabilities), once.
+        const renewed = await token({ claims });
+        if ('signInAgain' in renewed) {
+          emit({ type: 'claims-challenge', app, user: who(user), outcome: 'sign-in-again' });
+          // Nothing in the partition can meet the challenge, and its access token is refused:
+          // dropped, whatever msal said (the sign-in with the claims brings new ones).
+          await signInAgain(app, user, renewed.signInAgain, lease);
+          if (renewed.signInAgain !== 'refused') await lease.clear();
+          return { signInAgain: { claims } };
+        }
+        emit({ type: 'claims-challenge', app, user: who(user), outcome: 'renewed' });
         return await call(renewed);
       }
     } finally {

@@ -45,6 +45,14 @@ export type CoreEvent = { app: string } & (
   /** An access token taken from the cache for the app to keep a copy of (see `acquireToken`). */
   | { type: 'token-acquired'; user: EventUser; source: TokenSource; expiresOn?: number }
   | { type: 'sign-in-again'; user: EventUser; reason: SignInAgainReason }
+  /**
+   * The API refused the user's access token with a claims challenge (Continuous Access
+   * Evaluation: sessions revoked, account disabled, password reset…): the token was dropped, and
+   * msal asked again with the challenge's claims. `renewed`: it got a new token, and the call was
+   * made again; `sign-in-again`: the identity platform wants the user, who is sent to sign in with
+   * the claims. Never the claims themselves.
+   */
+  | { type: 'claims-challenge'; user: EventUser; outcome: 'renewed' | 'sign-in-again' }
   /** A user's tokens left the token cache (a sign-out): their partition was deleted. */
   | { type: 'tokens-removed'; homeAccountId: string }
   /** Sessions signed in through `sid` were ended (all of them, or one user's). */

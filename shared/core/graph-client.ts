@@ -1,3 +1,4 @@
+import { claimsChallengeOf } from './claims-challenge.ts';
 import { ServiceUnavailableError } from './errors.ts';
 import { fetchWithin, NoAnswer } from './outbound.ts';
 
@@ -7,6 +8,12 @@ export class GraphError extends Error {
     readonly status: number,
     readonly code: string,
     message: string,
+    /**
+     * A 401's claims challenge (Continuous Access Evaluation), as the JSON text msal takes in a
+     * request's `claims`; absent when the API asked for none, or in a header this client cannot
+     * read (then the 401 is a plain one). Never show it or log it: it is for the next token request.
+     */
+    readonly claimsChallenge?: string,
   ) {
     super(message);
     this.name = 'GraphError';
@@ -42,13 +49,19 @@ export class GraphClient {
       if (!(error instanceof NoAnswer)) throw error;
       throw new ServiceUnavailableError('the API', this.origin, error.reason, { cause: error });
     }
-    const { status, text } = answer;
+    const { status, text, headers } = answer;
     if (status === 429 || status >= 500) {
       throw new ServiceUnavailableError('the API', this.origin, `answered ${status}`);
     }
     const body = parseJson(text) as { error?: { code?: string; message?: string } } | undefined;
     if (status < 200 || status > 299) {
-      throw new GraphError(status, body?.error?.code ?? 'UnknownError', body?.error?.message ?? '');
+      const claims = status === 401 ? claimsChallengeOf(headers['www-authenticate']) : undefined;
+      throw new GraphError(
+        status,
+        body?.error?.code ?? 'UnknownError',
+        body?.error?.message ?? '',
+        claims,
+      );
     }
     if (body === undefined) {
       throw new ServiceUnavailableError(

@@ -12,13 +12,14 @@
  * (`onCoreEvent`); errors a person can act on.
  */
 export { allowedHosts } from './allowed-hosts.ts';
-export { type CallApi, callApi } from './call-api.ts';
+export { type CallApi, callApi, type SignInAgainWithClaims } from './call-api.ts';
+export { claimsChallengeOf } from './claims-challenge.ts';
 export { ServiceUnavailableError, StartupError } from './errors.ts';
 export { type CoreEvent, onCoreEvent } from './events.ts';
 export { GraphClient, GraphError } from './graph-client.ts';
 export { endSessionUrl } from './msal/end-session.ts';
 export { discoverIdentityProvider, type IdentityProvider } from './msal/identity-provider.ts';
-export { createMsalClient } from './msal/msal-client.ts';
+export { createMsalClient, type MsalClientOptions } from './msal/msal-client.ts';
 export { OpenIdSignIn, SignInError, type SignInRequest } from './msal/sign-in.ts';
 export { queryParams, readForm } from './read-form.ts';
 export { PendingSignOuts } from './session/pending-sign-outs.ts';

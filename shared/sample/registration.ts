@@ -41,4 +41,10 @@ export interface SampleRegistration {
    * the same value), and `login_hint`, which sign-out sends back as `logout_hint`.
    */
   optionalClaims: Array<'sid' | 'login_hint'>;
+  /**
+   * Not part of the registration: the client capabilities the app declares in its own
+   * configuration (Microsoft.Identity.Web's `ClientCapabilities`, msal's `clientCapabilities`).
+   * `['cp1']`: it handles claims challenges (Continuous Access Evaluation). None by default.
+   */
+  clientCapabilities?: string[];
 }

@@ -77,7 +77,9 @@ export function createSampleServices(
   const sessions = new Sessions(store, `${sample.name}:`, app);
   const postLogoutRedirectUri = sample.baseUrl + sample.registration.postLogoutRedirectPath;
   const msalClient = (partition: TokenCachePartition) =>
-    createMsalClient(provider, sample, partition);
+    createMsalClient(provider, sample, partition, {
+      clientCapabilities: sample.registration.clientCapabilities ?? [],
+    });
   const stores: KeyValueStore[] = [store];
   const graph = new GraphClient(identity.graphUrl, identity.outboundTimeoutMs);
   const services: SampleServices = {

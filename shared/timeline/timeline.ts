@@ -22,6 +22,7 @@ export interface TimelineEvent {
     | 'api-call'
     | 'token-acquired'
     | 'sign-in-again'
+    | 'claims-challenge'
     | 'tokens-removed'
     | 'sessions-ended'
     | 'local-sign-out'
@@ -149,6 +150,16 @@ export class Timeline {
           text: `No API call for ${event.user.username}: ${WHY[event.reason]}. Sent to sign in again.`,
           ...said,
         };
+      case 'claims-challenge':
+        return {
+          kind: 'claims-challenge',
+          text:
+            event.outcome === 'renewed'
+              ? `The API refused ${event.user.username}'s access token with a claims challenge (CAE: an administrator acted). Token dropped; msal redeemed the refresh token with the claims; new token, call made again`
+              : `The API refused ${event.user.username}'s access token with a claims challenge (CAE: sessions revoked, account disabled, password reset). msal could not meet it without the user: tokens dropped; sent to sign in with the claims`,
+          ...said,
+          ...(event.outcome === 'sign-in-again' ? { outcome: 'removed' as const } : {}),
+        };
       case 'tokens-removed': {
         const user = this.names.get(event.homeAccountId);
         return {
@@ -216,7 +227,8 @@ function describeToken({ source, expiresOn }: { source: TokenSource; expiresOn?:
 
 const WHY = {
   'no-account': 'the token cache holds nothing for them',
-  interaction: 'the identity platform wants the user (consent, MFA…); the cached tokens stay',
+  interaction:
+    'the identity platform wants the user (consent, MFA…); the refresh token itself was not refused',
   refused:
     'the identity platform refused the refresh token (revoked, expired, or from an identity platform since restarted); the cached tokens are dropped',
 } as const;

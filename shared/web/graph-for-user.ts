@@ -6,7 +6,8 @@ import type { TokenCache } from '../core/token-cache/token-cache.ts';
 
 /**
  * Calls Graph for this request's signed-in user, with a token from `tokenCache` (see `callApi`).
- * `undefined` means the cache has nothing usable for the user: the caller sends them to sign in.
+ * `undefined` means the cache has nothing usable for the user: the caller sends them to sign in
+ * (after a claims challenge, the session keeps its claims for that sign-in: `claimsChallenge`).
  * The page can show which token the call used (`ctx.state.tokenUsed`): its claims, decoded, never
  * itself.
  */
@@ -37,6 +38,12 @@ export function graphForUser(callApi: CallApi): GraphForUser {
       call,
     );
     if (!result) return undefined;
+    if ('signInAgain' in result) {
+      // A claims challenge that needs the user: the sign-in this leads to carries its claims,
+      // kept in the session (never in the URL), if the sample's sign-in route reads them.
+      if (ctx.session) ctx.session.claimsChallenge = result.signInAgain.claims;
+      return undefined;
+    }
     ctx.state.tokenUsed = tokenUsed(result.token);
     return result.answer;
   };

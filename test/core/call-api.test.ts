@@ -7,7 +7,13 @@
  */
 import assert from 'node:assert/strict';
 import { type TestContext, test } from 'node:test';
-import { acquireToken, callApi, callApiWithKeptToken } from '../../shared/core/call-api.ts';
+import {
+  acquireToken,
+  callApi,
+  callApiWithKeptToken,
+  type SignInAgainWithClaims,
+  type UsedToken,
+} from '../../shared/core/call-api.ts';
 import { GraphClient, GraphError } from '../../shared/core/graph-client.ts';
 import { Browser } from '../helpers/browser.ts';
 import { type CoreApp, eventsOf, SCOPES, secretsIn, serve, useCoreApps } from './harness.ts';
@@ -48,12 +54,21 @@ async function signedIn(t: TestContext, graphUrl?: string) {
   };
 }
 
+/** The API's answer, where `callApi` gave one (not "sign in again"). */
+function answered<T>(result: { answer: T; token: UsedToken } | SignInAgainWithClaims | undefined): {
+  answer: T;
+  token: UsedToken;
+} {
+  if (!result || 'signInAgain' in result) return assert.fail('an answer');
+  return result;
+}
+
 const grants = (app: CoreApp, grantType: string) =>
   app.emulator.tokenRequests.filter((request) => request.grantType === grantType).length;
 
 test('the access token the sign-in cached is used, with no call to the identity platform', async (t) => {
   const { app, user, events, me, refreshes } = await signedIn(t);
-  const result = (await me()) ?? assert.fail('an answer');
+  const result = answered(await me());
   assert.equal(result.answer.userPrincipalName, user.username);
   assert.equal(result.token.source, 'cached access token');
   assert.ok(
@@ -86,7 +101,7 @@ test('an access token the API refuses (401) is renewed with the refresh token, o
   const { app, events, me, refreshes, spoil, partitionKey } = await signedIn(t);
   await spoil('AccessToken'); // msal still holds it as valid; the API does not
   const calls = app.emulator.graphRequests.length;
-  const result = (await me()) ?? assert.fail('an answer');
+  const result = answered(await me());
   assert.equal(result.token.source, 'refresh token redeemed');
   assert.deepEqual(
     app.emulator.graphRequests.slice(calls).map((request) => request.status),

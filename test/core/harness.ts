@@ -158,6 +158,10 @@ export interface CoreAppOptions {
    * to an app: a form_post answer is a cross-site POST, which brings no SameSite=Lax cookie.
    */
   crossSite?: boolean;
+  /** The API `GET /me` calls (the emulator's Graph-like API by default). */
+  graphUrl?: string;
+  /** msal's client capabilities (`['cp1']`: the app handles claims challenges); none by default. */
+  clientCapabilities?: string[];
 }
 
 /** A fresh app of the core, mounted on the file's server. */
@@ -294,6 +298,7 @@ function coreApp(
       discovered,
       { name, clientId: CLIENT_ID, clientSecret: CLIENT_SECRET },
       partition,
+      { clientCapabilities: options.clientCapabilities ?? [] },
     );
   const partitionPrefix = `${name}:msal:`;
   const tokenCache =
@@ -307,7 +312,8 @@ function coreApp(
           app: name,
         });
   const signIn = new OpenIdSignIn(settings, provider, sessions, msalClient, { app: name });
-  const api = callApi(new GraphClient(emulator.graphUrl, 10_000), provider.origin, { app: name });
+  const graph = new GraphClient(options.graphUrl ?? emulator.graphUrl, 10_000);
+  const api = callApi(graph, provider.origin, { app: name });
   const pendingSignOuts = new PendingSignOuts(
     (sid) => removeEverythingOf(sid, { tokenCache, sessions }),
     name,
@@ -329,18 +335,23 @@ function coreApp(
       case 'GET /':
         ctx.body = { user: ctx.session?.user?.username ?? null };
         return;
-      case 'GET /sign-in':
+      case 'GET /sign-in': {
+        // The claims of a challenge that sent the user here, taken once.
+        const claims = ctx.session?.claimsChallenge;
+        if (ctx.session && claims) delete ctx.session.claimsChallenge;
         ctx.redirect(
           await signIn.authorizationUrl(ctx, {
             scopes: SCOPES,
             responseMode: query.responseMode === 'form_post' ? 'form_post' : 'query',
             returnTo: query.returnTo,
+            claims,
             ...(query.prompt === 'login' || query.prompt === 'select_account'
               ? { prompt: query.prompt }
               : {}),
           }),
         );
         return;
+      }
       case `GET ${REDIRECT_PATH}`:
         ctx.redirect(await signIn.complete(ctx, query, tokenCache));
         return;
@@ -356,6 +367,13 @@ function coreApp(
             { user, session: ctx.session, notAfter: sessionExpiresAt(ctx) },
             { scopes: SCOPES, path: '/v1.0/me' },
           ));
+        if (called && 'signInAgain' in called) {
+          // A claims challenge that needs the user: the next sign-in carries its claims.
+          if (ctx.session) ctx.session.claimsChallenge = called.signInAgain.claims;
+          ctx.status = 401;
+          ctx.body = { signInAgain: 'with claims' };
+          return;
+        }
         ctx.status = called ? 200 : 401;
         ctx.body = called ? { me: called.answer, source: called.token.source } : {};
         return;
@@ -426,6 +444,8 @@ export interface Answer {
   message?: string;
   /** `GET /me`: Graph's answer, and where the access token came from. */
   me?: { userPrincipalName: string };
+  /** `GET /me`: a claims challenge that needs the user (the next sign-in carries its claims). */
+  signInAgain?: 'with claims';
   source?: string;
 }
 

@@ -6,7 +6,7 @@ type Fault =
   | { kind: 'forward' }
   | { kind: 'hang' }
   | { kind: 'reset' }
-  | { kind: 'answer'; status: number; body: unknown }
+  | { kind: 'answer'; status: number; body: unknown; headers?: Record<string, string> }
   | { kind: 'hold'; arrived: () => void; released: Promise<void> };
 
 /**
@@ -48,13 +48,12 @@ export class FaultyProxy {
   }
 
   /** The next `count` requests get this fault; then requests are forwarded again. */
-  next(fault: 'hang' | 'reset' | { status: number; body: unknown }, count = 1): void {
+  next(
+    fault: 'hang' | 'reset' | { status: number; body: unknown; headers?: Record<string, string> },
+    count = 1,
+  ): void {
     for (let index = 0; index < count; index += 1) {
-      this.#faults.push(
-        typeof fault === 'string'
-          ? { kind: fault }
-          : { kind: 'answer', status: fault.status, body: fault.body },
-      );
+      this.#faults.push(typeof fault === 'string' ? { kind: fault } : { kind: 'answer', ...fault });
     }
   }
 
@@ -83,7 +82,7 @@ export class FaultyProxy {
       return;
     }
     if (fault.kind === 'answer') {
-      response.writeHead(fault.status, { 'content-type': 'application/json' });
+      response.writeHead(fault.status, { ...fault.headers, 'content-type': 'application/json' });
       response.end(JSON.stringify(fault.body));
       return;
     }

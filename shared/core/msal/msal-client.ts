@@ -25,10 +25,25 @@ export function createMsalClient(
   provider: IdentityProvider,
   app: Pick<AppSettings, 'name' | 'clientId' | 'clientSecret'>,
   partition: TokenCachePartition,
+  options: MsalClientOptions = {},
 ): ConfidentialClientApplication {
   return new ConfidentialClientApplication(
-    msalConfiguration(provider, app, cachePluginFor(partition)),
+    msalConfiguration(provider, app, cachePluginFor(partition), options),
   );
+}
+
+/** What an app may declare of its msal client beyond its registration. */
+export interface MsalClientOptions {
+  /**
+   * Client capabilities (msal's `auth.clientCapabilities`), none by default: `['cp1']` declares
+   * that the app handles claims challenges (Continuous Access Evaluation), as
+   * Microsoft.Identity.Web's `ClientCapabilities` setting does. msal then adds
+   * `{"access_token":{"xms_cc":{"values":["cp1"]}}}` to the `claims` of every request it sends
+   * (authorize URL, code redemption, refresh), merged with a request's own `claims`; the identity
+   * platform may then issue long-lived access tokens that a resource refuses with a claims
+   * challenge after a critical event (see `call-api.ts`).
+   */
+  clientCapabilities?: readonly string[];
 }
 
 /** The sample's msal configuration, over any cache plugin (the benchmark compares msal's own). */
@@ -36,9 +51,11 @@ export function msalConfiguration(
   provider: IdentityProvider,
   app: Pick<AppSettings, 'name' | 'clientId' | 'clientSecret'>,
   cachePlugin: ICachePlugin,
+  { clientCapabilities = [] }: MsalClientOptions = {},
 ): Configuration {
   return {
     auth: {
+      ...(clientCapabilities.length > 0 ? { clientCapabilities: [...clientCapabilities] } : {}),
       clientId: app.clientId,
       clientSecret: app.clientSecret,
       authority: provider.settings.authority,

@@ -39,6 +39,12 @@ export interface SignInRequest {
   prompt?: 'select_account' | 'login';
   /** A path of this app to return to afterwards; anything else is ignored (no open redirect). */
   returnTo?: string | undefined;
+  /**
+   * The claims of a claims challenge the user must meet (`SignInAgainWithClaims` of `callApi`),
+   * as JSON: sent as the authorize request's `claims`, merged by msal with the app's client
+   * capabilities. Only claims the core read from a challenge: never a value from the browser.
+   */
+  claims?: string | undefined;
 }
 
 const random = () => randomBytes(32).toString('base64url');
@@ -120,6 +126,7 @@ export class OpenIdSignIn {
       codeChallenge: challenge,
       codeChallengeMethod: 'S256',
       ...(request.prompt ? { prompt: request.prompt } : {}),
+      ...(request.claims ? { claims: request.claims } : {}),
     });
   }
 
@@ -161,9 +168,10 @@ export class OpenIdSignIn {
       );
     }
     if (params.error) {
+      const detail = `${params.error}: ${params.error_description ?? ''}`;
       throw new SignInError(
-        'The identity platform did not sign you in.',
-        `${params.error}: ${params.error_description ?? ''}`,
+        refusalMessage(detail, 'The identity platform did not sign you in.'),
+        detail,
       );
     }
     if (!params.code) throw new SignInError('The sign-in response carries no authorization code.');
@@ -185,9 +193,10 @@ export class OpenIdSignIn {
       const unreachable = unreachableOr(error, this.provider.origin);
       if (unreachable !== error) throw unreachable;
       if (error instanceof AuthError) {
+        const detail = `${error.errorCode}: ${error.errorMessage}`;
         throw new SignInError(
-          'The identity platform refused to redeem the authorization code.',
-          `${error.errorCode}: ${error.errorMessage}`,
+          refusalMessage(detail, 'The identity platform refused to redeem the authorization code.'),
+          detail,
         );
       }
       throw error;
@@ -243,6 +252,21 @@ export class OpenIdSignIn {
     });
     return transaction.returnTo;
   }
+}
+
+/**
+ * What a refused sign-in means for the user, where the identity platform's error code says it
+ * plainly: AADSTS50057, the account is disabled (an administrator disabled it; signing in again
+ * cannot help); otherwise `otherwise`.
+ */
+function refusalMessage(detail: string, otherwise: string): string {
+  if (/\bAADSTS50057\b/.test(detail)) {
+    return (
+      'Your account is disabled: the identity platform refuses to sign it in. Signing in again ' +
+      'will not help; ask an administrator of your organization to enable it.'
+    );
+  }
+  return otherwise;
 }
 
 function stringClaim(value: unknown): string | undefined {

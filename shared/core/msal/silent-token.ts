@@ -35,23 +35,37 @@ export type SilentToken =
  */
 export async function acquireTokenSilently(
   { client, tokens }: Pick<ClientLease, 'client' | 'tokens'>,
-  request: { user: SessionUser; scopes: string[]; forceRefresh?: boolean },
+  request: {
+    user: SessionUser;
+    scopes: string[];
+    forceRefresh?: boolean;
+    /**
+     * The claims of a claims challenge (JSON, see `claims-challenge.ts`): msal then skips its
+     * cache, and asks the identity platform for a token that satisfies them, with the refresh token.
+     */
+    claims?: string | undefined;
+  },
   identityPlatformOrigin: string,
 ): Promise<SilentToken> {
-  const { scopes, forceRefresh = false } = request;
+  const { scopes, forceRefresh = false, claims } = request;
   // What msal gave last for these scopes, from this very partition, if msal would still give it.
   const key = scopeKey(scopes);
-  // Forced: the API refused the token; it is never given again.
-  if (forceRefresh) tokens?.delete(key);
+  // Forced, or challenged: the API refused the token; it is never given again.
+  if (forceRefresh || claims) tokens?.delete(key);
   const remembered = tokens?.get(key);
-  if (remembered && remembered.usableUntil > Date.now()) {
+  if (!claims && remembered && remembered.usableUntil > Date.now()) {
     const { accessToken, expiresOn } = remembered;
     return { accessToken, source: 'cached access token', expiresOn };
   }
   const account = await accountOf(client, request.user);
   if (!account) return { signInAgain: 'no-account' };
   try {
-    const result = await client.acquireTokenSilent({ account, scopes, forceRefresh });
+    const result = await client.acquireTokenSilent({
+      account,
+      scopes,
+      forceRefresh,
+      ...(claims ? { claims } : {}),
+    });
     const expiresOn = result.expiresOn?.getTime();
     if (expiresOn) {
       // msal renews a token five minutes before it expires, or from its `refresh_in` on.

@@ -27,6 +27,7 @@ export function clearSessionData(session: SessionData): void {
   delete session.user;
   delete session.tokenCache;
   delete session.accessToken;
+  delete session.claimsChallenge;
 }
 
 /**

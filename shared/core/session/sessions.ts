@@ -44,6 +44,11 @@ export interface SessionData {
    * the token cache does not manage, which goes only with the session.
    */
   accessToken?: string;
+  /**
+   * The claims of a claims challenge the next sign-in must carry (`SignInAgainWithClaims` of
+   * `callApi`): kept here, on the server, between the refused API call and the sign-in it leads to.
+   */
+  claimsChallenge?: string;
 }
 
 export const SESSION_MAX_AGE_MS = 8 * 60 * 60 * 1000;

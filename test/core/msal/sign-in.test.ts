@@ -205,3 +205,25 @@ test('the return path is local: another origin becomes /, a local path is kept',
     prompt: 'login',
   } satisfies CoreEvent);
 });
+
+test('a disabled account (AADSTS50057): the sign-in failure says so plainly; nothing kept', async (t) => {
+  const app = await mount();
+  const events = eventsOf(t, app.name);
+  const browser = new Browser();
+  const answer = await app.signInUntilAnswer(browser);
+  const refusal = new URL(answer);
+  refusal.searchParams.delete('code');
+  refusal.searchParams.set('error', 'access_denied');
+  refusal.searchParams.set(
+    'error_description',
+    'AADSTS50057: The user account is disabled. Trace ID: 1 Correlation ID: 2',
+  );
+  const refused = await browser.request(refusal.href);
+  assert.equal(refused.status, 400);
+  const body = await answerOf(refused);
+  assert.equal(body.error, 'SignInError');
+  assert.match(body.message ?? '', /Your account is disabled/);
+  assert.deepEqual(await holds(app), { sessions: 0, accounts: 0 });
+  const failed = events.find((event) => event.type === 'sign-in-failed');
+  assert.match(failed?.type === 'sign-in-failed' ? failed.reason : '', /account is disabled/);
+});
