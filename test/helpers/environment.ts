@@ -79,7 +79,11 @@ export async function startSamples(
     ...(options.log ? { log: options.log } : {}),
     customizeEmulator: (start) => {
       const customize = options.customizeEmulator ?? ((same) => same);
-      emulatorOptions = customize({ ...start, ...options.emulator });
+      // A test that asks for short access tokens wants every client to renew them: aspnetcore's
+      // CAE tokens (it declares cp1) too, unless the test sets their lifetime itself.
+      const lifetime = options.emulator?.accessTokenLifetimeSeconds;
+      const cae = lifetime === undefined ? {} : { caeAccessTokenLifetimeSeconds: lifetime };
+      emulatorOptions = customize({ ...start, ...cae, ...options.emulator });
       return emulatorOptions;
     },
   });
