@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { cspViolations, launchChromium } from './helpers/chromium.ts';
 import {
+  caeChallengeAfterRevocation,
   eachSampleSignsInAndOut,
   type Journey,
   localSignOutInPython,
@@ -29,6 +30,8 @@ const journeys: Record<string, [(journey: Journey) => Promise<void>, Record<stri
     signOutContinuesByItself,
     { EMULATOR_LOGOUT_AUTO_CONTINUE: 'on' },
   ],
+  'CAE: revoked sessions; the API challenges aspnetcore (cp1), which sends the user to sign in with the claims; java still calls the API':
+    [caeChallengeAfterRevocation],
 };
 
 describe('browser journeys through npm start', () => {

@@ -288,3 +288,62 @@ export async function signOutContinuesByItself(journey: Journey): Promise<void> 
   assert.equal(await page.$('#signed-in-user'), null, 'aspnetcore: signed out');
   await page.close();
 }
+
+/**
+ * Continuous Access Evaluation, once: aspnetcore (which declares `cp1`, so its access token is a
+ * CAE token of 24 hours) and java (an ordinary client, an access token of an hour) call the API;
+ * an administrator revokes the user's sessions on the emulator's page; the Graph-like API then
+ * refuses aspnetcore's cached token with a claims challenge, msal cannot meet it with the revoked
+ * refresh token, and aspnetcore sends the user to sign in with the claims, which brings its page
+ * back. java's cached access token is not evaluated: java still calls the API with it.
+ */
+export async function caeChallengeAfterRevocation(journey: Journey): Promise<void> {
+  const { project, shoot } = journey;
+  const page = await journey.context.newPage();
+  // The token's lifetime, from the claims the API page shows.
+  const claim = async (name: string) =>
+    Number.parseInt((await page.textContent(`[data-claim="${name}"]`)) ?? '', 10);
+  const lifetime = async () => (await claim('exp')) - (await claim('iat'));
+  await page.goto(project.landingUrl);
+  await signIn(journey, page, 'aspnetcore', true);
+  await callApi(page, 'aspnetcore', 'cached access token');
+  assert.equal(await lifetime(), 24 * 60 * 60, 'aspnetcore (cp1): a CAE token of 24 hours');
+  await backToLanding(page);
+  await signIn(journey, page, 'java', false);
+  await callApi(page, 'java', 'cached access token');
+  assert.equal(await lifetime(), 60 * 60, 'java (no cp1): an ordinary token of an hour');
+  await backToLanding(page);
+
+  // The administrator's side: the emulator's page, "Revoke sessions" on the user's row.
+  await page.click('#sign-out-everywhere-link');
+  await page.click(`tr:has-text("${project.user}") button[id^="revoke-"]`);
+  await page.waitForSelector('#revoked');
+
+  // aspnetcore's API page: the API refuses the CAE token; the refresh token is revoked too, so
+  // aspnetcore sends the user to sign in, with the challenge's claims and cp1.
+  const aspnetcore = project.sampleUrls.aspnetcore;
+  await page.goto(aspnetcore + SAMPLE_ROUTES.aspnetcore.api);
+  await page.waitForSelector('input[name="passwd"]');
+  const authorize = new URL(page.url());
+  assert.equal(authorize.origin, new URL(project.emulatorUrl).origin, 'the sign-in form');
+  const claims = JSON.parse(authorize.searchParams.get('claims') ?? '{}');
+  assert.ok(claims.access_token?.nbf?.essential, "the challenge's claims (nbf)");
+  assert.deepEqual(claims.access_token?.xms_cc?.values, ['cp1'], 'and cp1');
+  await page.fill('input[name="login"]', project.user);
+  await page.fill('input[name="passwd"]', project.password);
+  await page.click('button[value="sign-in"]');
+  await page.waitForSelector('#token-used');
+  assert.equal(new URL(page.url()).pathname, SAMPLE_ROUTES.aspnetcore.api, 'its API page back');
+
+  // java: still signed in, and its cached access token still works.
+  await page.goto(project.sampleUrls.java + SAMPLE_ROUTES.java.api);
+  await page.waitForSelector('#token-used');
+  assert.match((await page.textContent('#token-source')) ?? '', /cached access token/, 'java');
+
+  await page.goto(project.landingUrl);
+  await waitForTimeline(page, 'identity platform', 'revoked');
+  await waitForTimeline(page, 'aspnetcore', 'claims-challenge', /sent to sign in with the claims/);
+  await waitForTimeline(page, 'java', 'api-call', /the cached access token/);
+  await shoot(page, 'landing-after-cae-challenge');
+  await page.close();
+}

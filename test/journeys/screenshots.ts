@@ -8,7 +8,12 @@ import { mkdirSync, renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { CHROMIUM_PATH, launchDebianChromium } from '../helpers/chromium.ts';
-import { eachSampleSignsInAndOut, localSignOutInPython, signOutEverywhere } from './journeys.ts';
+import {
+  caeChallengeAfterRevocation,
+  eachSampleSignsInAndOut,
+  localSignOutInPython,
+  signOutEverywhere,
+} from './journeys.ts';
 import { npmStart } from './npm-start.ts';
 
 const { values } = parseArgs({ options: { out: { type: 'string', default: 'docs/images' } } });
@@ -25,7 +30,12 @@ const browser = await launchDebianChromium().catch((error: Error) => {
 });
 const taken: string[] = [];
 try {
-  for (const journey of [signOutEverywhere, localSignOutInPython, eachSampleSignsInAndOut]) {
+  for (const journey of [
+    signOutEverywhere,
+    localSignOutInPython,
+    eachSampleSignsInAndOut,
+    caeChallengeAfterRevocation,
+  ]) {
     const project = await npmStart();
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     try {
