@@ -73,6 +73,26 @@ describe('npm start', () => {
     }
   });
 
+  test('EMULATOR_ACCESS_TOKEN_LIFETIME_SECONDS=301 npm start: two seconds later, java redeems its refresh token; aspnetcore (cp1) still uses its CAE token of a day', async () => {
+    const env = await portsEnv();
+    const start = run('npm start', { ...env, EMULATOR_ACCESS_TOKEN_LIFETIME_SECONDS: '301' });
+    await start.waitFor(/Open http:\/\/localhost:\d+/);
+    const browser = new Browser();
+    const user = 'AdeleV@contoso.onmicrosoft.com';
+    const javaUrl = `http://localhost:${env.JAVA_PORT}`;
+    const aspnetcoreUrl = `http://localhost:${env.ASPNETCORE_PORT}`;
+    await browser.signIn(aspnetcoreUrl + SAMPLE_ROUTES.aspnetcore.signIn, user, 'Passw0rd!');
+    await browser.signIn(javaUrl + SAMPLE_ROUTES.java.signIn);
+    // msal renews an access token 5 minutes before it expires (in whole seconds): one of 301 s,
+    // a second or two after.
+    await new Promise((resolve) => setTimeout(resolve, 2500));
+    const source = (html: string) => /id="token-source">From: <strong>([^<]+)</.exec(html)?.[1];
+    const java = await browser.get(javaUrl + SAMPLE_ROUTES.java.api);
+    assert.equal(source(java.html), 'refresh token redeemed', java.html);
+    const aspnetcore = await browser.get(aspnetcoreUrl + SAMPLE_ROUTES.aspnetcore.api);
+    assert.equal(source(aspnetcore.html), 'cached access token', aspnetcore.html);
+  });
+
   test('with bad configuration, names every problem of every sample at once and starts nothing', async () => {
     const env = await portsEnv();
     const start = run('npm start', { ...env, ASPNET_PORT: 'x', PYTHON_BASE_URL: 'nope' });
