@@ -127,7 +127,7 @@ export function formatReport(results: BenchResults): string {
   add(
     "## Each sample's API route against its cheap route",
     '',
-    `Requests per second over loopback, ${options.http.concurrency} requests in flight, ${options.http.seconds} s a measure, ${options.http.rounds} rounds, one signed-in user, access tokens of an hour. The API route takes a token from the cache, calls the Graph-like API and renders a page; the cheap route renders the home page. The samples run in the benchmark's process, the emulator and its Graph-like API in another, the load in a third (\`http-load.ts\`), as autocannon would; all share the same two cores.`,
+    `Requests per second over loopback, ${options.http.concurrency} requests in flight, ${options.http.seconds} s a measure, ${options.http.rounds} rounds, one signed-in user, access tokens of an hour (aspnetcore's, CAE tokens, of a day). The API route takes a token from the cache, calls the Graph-like API and renders a page; the cheap route renders the home page. The samples run in the benchmark's process, the emulator and its Graph-like API in another, the load in a third (\`http-load.ts\`), as autocannon would; all share the same two cores.`,
     '',
     '| sample | cheap route, req/s | API route, req/s | API / cheap |',
     '|---|---:|---:|---:|',
