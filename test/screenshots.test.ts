@@ -16,6 +16,7 @@ const IMAGES = [
   'emulator-logout',
   'landing-after-local-sign-out',
   'landing-after-sign-out',
+  'landing-after-cae-challenge',
 ];
 
 test('npm run screenshots writes the docs images from the browser journeys', {
