@@ -7,7 +7,8 @@
  * to sign in with the challenge's claims, and that sign-in brings its page back, or, for a
  * disabled account, ends on a page that says so. aspnet goes on calling the API with its cached
  * token, whose `exp` (read from its cache inspector, not waited for) is still most of an hour
- * away. A challenge for an account the sample no longer knows is a sign-in again, never a 500.
+ * away. A challenge for an account the sample no longer knows is a sign-in again, never a 500;
+ * one msal meets (an account disabled and enabled again: its refresh token works) is one refresh.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -20,12 +21,13 @@ import {
   startSamples,
   type TestEnvironment,
 } from './helpers/environment.ts';
+import type { FaultyProxy } from './helpers/faulty-proxy.ts';
 import { SAMPLE_ROUTES } from './helpers/routes.ts';
 
 const core = SAMPLE_ROUTES.aspnetcore;
 const ordinary = SAMPLE_ROUTES.aspnet;
 
-type Action = 'revokeSignInSessions' | 'disable' | 'resetPassword';
+type Action = 'revokeSignInSessions' | 'disable' | 'enable' | 'resetPassword';
 
 /** The administrator's action, as the emulator's page does it (a program on this machine). */
 async function act(env: TestEnvironment, user: DemoUser, action: Action): Promise<number> {
@@ -228,14 +230,56 @@ test('with a propagation delay of 2 s: aspnetcore calls the API within it, and i
   }
 });
 
-test('a challenge for an account the sample no longer knows (signed out while the call was in flight): sign in again, no 500, nothing left', async () => {
-  const { env, proxy, close } = await startBehindProxy(['aspnetcore'], 'graph');
-  try {
-    const user = env.emulator.users[0] ?? assert.fail('a demo user');
-    const app = env.sample.url;
+describe('CAE over HTTP, the API reached through a proxy that can hold a call', () => {
+  let env: TestEnvironment;
+  let proxy: FaultyProxy;
+  let close: () => Promise<void>;
+  before(async () => {
+    ({ env, proxy, close } = await startBehindProxy(['aspnetcore'], 'graph'));
+  });
+  after(() => close());
+
+  const userAt = (index: number) => env.emulator.users[index] ?? assert.fail('a demo user');
+  const signedIn = async (user: DemoUser) => {
     const browser = new Browser();
-    await browser.signIn(app + core.signIn, user.userPrincipalName, env.password);
-    await assertApiAnswers(browser, app + core.api, 'before');
+    await browser.signIn(env.sample.url + core.signIn, user.userPrincipalName, env.password);
+    await assertApiAnswers(browser, env.sample.url + core.api, 'before');
+    return browser;
+  };
+  const tokensOf = async (user: DemoUser) => {
+    const account = (await cacheSummary(env.sample.url)).accounts.find(
+      (each) => each.username === user.userPrincipalName,
+    );
+    return (account?.accessTokens ?? 0) + (account?.refreshTokens ?? 0);
+  };
+  const refreshes = () =>
+    env.emulator.tokenRequests.filter((request) => request.grantType === 'refresh_token');
+
+  test('an account disabled and enabled again: its CAE token from before is challenged, msal meets the challenge with the refresh token, the page works', async () => {
+    const user = userAt(1);
+    const browser = await signedIn(user);
+    await act(env, user, 'disable');
+    await act(env, user, 'enable');
+    const before = refreshes().length;
+    await assertApiAnswers(browser, env.sample.url + core.api, 'after');
+    assert.deepEqual(
+      refreshes()
+        .slice(before)
+        .map((request) => request.ok),
+      [true],
+      'one refresh, with the claims',
+    );
+    const told = await env.emulator.events.after(0, 0, new AbortController().signal);
+    assert.ok(told.some((event) => event.kind === 'cae-challenge'));
+    // The new token is after the event: no second challenge.
+    await assertApiAnswers(browser, env.sample.url + core.api, 'again');
+    assert.equal(refreshes().length, before + 1);
+  });
+
+  test('a challenge for an account the sample no longer knows (signed out while the call was in flight), msal refused: sign in again, no 500, nothing left', async () => {
+    const user = userAt(0);
+    const app = env.sample.url;
+    const browser = await signedIn(user);
     await act(env, user, 'revokeSignInSessions');
     // The API call is held at the proxy while the user signs out in another tab: the session and
     // the user's partition are gone when the real API's challenge comes back.
@@ -247,19 +291,38 @@ test('a challenge for an account the sample no longer knows (signed out while th
     held.release();
     const answer = await call;
     assert.equal(answer.status, 302, 'sign in again, not an error');
-    // It was the real API's claims challenge that came back.
-    const told = await env.emulator.events.after(0, 0, new AbortController().signal);
-    assert.ok(told.some((event) => event.kind === 'cae-challenge'));
     assert.equal(new URL(answer.headers.get('location') ?? '', app).pathname, core.signIn);
-    const account = (await cacheSummary(app)).accounts.find(
-      (each) => each.username === user.userPrincipalName,
-    );
-    assert.equal((account?.accessTokens ?? 0) + (account?.refreshTokens ?? 0), 0, 'nothing left');
+    assert.equal(await tokensOf(user), 0, 'nothing left');
     // The next sign-in works.
     const page = await browser.signIn(app + core.signIn, user.userPrincipalName, env.password);
     assert.match(page.html, new RegExp(`id="signed-in-user">${user.userPrincipalName}<`));
     await assertApiAnswers(browser, app + core.api, 'after');
-  } finally {
-    await close();
-  }
+  });
+
+  test('the same, the challenge met with the refresh token after the sign-out: the call begun before it ends, and writes nothing back', async () => {
+    const user = userAt(2);
+    const app = env.sample.url;
+    const browser = await signedIn(user);
+    // Its CAE token stays refused, its refresh token works again.
+    await act(env, user, 'disable');
+    await act(env, user, 'enable');
+    const before = refreshes().length;
+    const held = proxy.holdNext();
+    const call = browser.request(app + core.api);
+    await held.arrived;
+    assert.equal((await browser.request(app + core.signOut)).status, 302);
+    held.release();
+    const answer = await call;
+    // Begun before the sign-out, it ends as it began: the user's data, once.
+    assert.equal(answer.status, 200);
+    assert.deepEqual(
+      refreshes()
+        .slice(before)
+        .map((request) => request.ok),
+      [true],
+    );
+    assert.equal(await tokensOf(user), 0, 'the renewed tokens are not written back');
+    const home = await browser.get(`${app}/`);
+    assert.doesNotMatch(home.html, /id="signed-in-user">/);
+  });
 });
