@@ -24,7 +24,9 @@ import { startRedis } from './helpers/redis.ts';
  * Core tab's code today (identity-web-today) removes the user's tokens on its own sign-out only: on
  * a global one, its /signout-oidc signs the session out if the cookie comes (2019), and leaves the
  * tokens. Only an administrator revoking the user's sessions stops the apps that kept a refresh
- * token, and not before their cached access token expires.
+ * token, and not before their cached access token expires. An administrator's critical event
+ * (sessions revoked, account disabled, password reset) stops at once only the client that declares
+ * cp1 (aspnetcore: Continuous Access Evaluation); the others call on until their token's `exp`.
  */
 
 /**
@@ -63,6 +65,16 @@ const refused = (tokens = 3, left = 0): Outcome => ({
 });
 /** After the revocation, with an access token of an hour: the cached one still works. */
 const cached = (tokens = 3): Outcome => ({ ...kept(tokens), refreshTokenRedeemed: false });
+/**
+ * No sign-out, an administrator acted (a critical event), access tokens of an hour: an ordinary
+ * client's cached token works on, the API does not evaluate it; 60 minutes to go, by its `exp`.
+ */
+const ordinary = (tokens = 3): Outcome => ({ ...cached(tokens), apiCallableForMinutes: 60 });
+/**
+ * The same for a CAE-capable client (cp1, a token of 24 hours): the API challenges it, msal cannot
+ * meet the challenge (refresh token refused), the tokens are dropped, the user sent to sign in.
+ */
+const challenged: Outcome = refused();
 /** The session ended, the tokens left in the cache, out of any session's reach. */
 const stranded: Outcome = { ...forgot, tokensLeft: 3, tokensLeftAfterApiCall: 3 };
 
@@ -87,6 +99,30 @@ const oneInstance: Record<Scenario, Record<Column, Outcome>> = {
     refused(),
   ),
   'revoked-cached': row(forgot, cached(), cached(), cached(NODE_TOKENS), cached(), cached()),
+  'cae-revoked': row(
+    challenged,
+    ordinary(),
+    ordinary(),
+    ordinary(NODE_TOKENS),
+    ordinary(),
+    ordinary(),
+  ),
+  'cae-disabled': row(
+    challenged,
+    ordinary(),
+    ordinary(),
+    ordinary(NODE_TOKENS),
+    ordinary(),
+    ordinary(),
+  ),
+  'cae-reset': row(
+    challenged,
+    ordinary(),
+    ordinary(),
+    ordinary(NODE_TOKENS),
+    ordinary(),
+    ordinary(),
+  ),
   'another-app-2019': row(forgot, kept(), kept(), kept(NODE_TOKENS), forgot, stranded),
   'browser-2019': row(forgot, kept(), kept(), kept(NODE_TOKENS), forgot, stranded),
 };
@@ -128,6 +164,10 @@ describe('the comparison: five samples and the ASP.NET Core tab today', () => {
 
   test('revoking the sessions stops the refresh token; a cached access token works until it expires', () => {
     assertCells(measured, oneInstance, ['revoked', 'revoked-cached']);
+  });
+
+  test('an administrator acts on a signed-in user: aspnetcore (cp1) is challenged at once; the ordinary clients call the API for the hour their token has left', () => {
+    assertCells(measured, oneInstance, ['cae-revoked', 'cae-disabled', 'cae-reset']);
   });
 
   test('every scenario is asserted', () => {

@@ -22,8 +22,12 @@ export const NOTATION = [
   'token it keeps in the session), 3→0 when the API call dropped them; ✓: the app can still call',
   'the API for the user, ✗: it must sign them in again; ↻: that call redeemed the refresh token',
   'the app cached before the sign-out. revoked: the user’s sessions revoked after the sign-out,',
-  'with 60 s access tokens (1 h: an hour). identity-web-today: the ASP.NET Core tab’s code today',
-  '(Microsoft.Identity.Web), measured beside the samples. More: docs/comparison.md.',
+  'with 60 s access tokens (1 h: an hour). revoked, disabled, reset, no sign-out: an administrator',
+  'acts while the user is signed in everywhere (a critical event); aspnetcore declares cp1 and gets',
+  'CAE tokens of 24 h, the others ordinary ones of 1 h; 60m: the API callable for 60 more minutes',
+  'with the access token the app holds (its exp, read, not waited for). identity-web-today: the',
+  'ASP.NET Core tab’s code today (Microsoft.Identity.Web), measured beside the samples. More:',
+  'docs/comparison.md.',
 ];
 
 /** One cell: `in 3 ✓↻` (kept, and using, the user's tokens), `out 0 ✗` (forgot the user). */
@@ -31,7 +35,9 @@ export function cell(outcome: Outcome): string {
   const { tokensLeft: before, tokensLeftAfterApiCall: after } = outcome;
   const tokens = before === after ? `${before}` : `${before}→${after}`;
   const api = `${outcome.canCallApi ? '✓' : '✗'}${outcome.refreshTokenRedeemed ? '↻' : ''}`;
-  return `${outcome.signedIn ? 'in' : 'out'} ${tokens} ${api}`;
+  const until = outcome.apiCallableForMinutes;
+  const callable = until === undefined ? '' : ` ${until}m`;
+  return `${outcome.signedIn ? 'in' : 'out'} ${tokens} ${api}${callable}`;
 }
 
 export const MARK = '†';
@@ -47,12 +53,12 @@ export const eras = [
 
 /** The same sign-out in today's browser: what a 2019 row is compared with. */
 function todaysOf(scenario: Scenario): Scenario | undefined {
-  const { signOut, revoke } = specOf(scenario);
+  const { signOut, event } = specOf(scenario);
   return scenarioNames.find(
     (other) =>
       specOf(other).era === 'today' &&
       specOf(other).signOut === signOut &&
-      specOf(other).revoke === revoke,
+      specOf(other).event === event,
   );
 }
 

@@ -93,7 +93,7 @@ the tab's code does instead is measured here, as a column of its own.
 ## How it is measured
 
 Each run starts from empty caches, signs one browser in to the six apps in one SSO session, calls
-each app's API, then signs out one way (the rows):
+each app's API, then signs out one way, or not at all (the rows):
 
 - **local**: in the measured app itself;
 - **another app**: a local sign-out in another app; the identity platform tells the measured app
@@ -101,7 +101,14 @@ each app's API, then signs out one way (the rows):
 - **browser**: _Sign out everywhere_ on the emulator's SSO page;
 - **revoked**: as **browser**, then an administrator revokes the user's sessions (Graph's
   \`revokeSignInSessions\`);
-- **revoked (1 h token)**: the same, with access tokens of one hour instead of 60 seconds.
+- **revoked (1 h token)**: the same, with access tokens of one hour instead of 60 seconds;
+- **revoked, no sign-out**, **disabled, no sign-out**, **reset, no sign-out**: nobody signs out;
+  while the user is still signed in everywhere, an administrator revokes their sessions, disables
+  their account, or resets their password (the emulator's page, as the admin center's buttons):
+  the critical events of Continuous Access Evaluation (CAE). A sign-out is not one of them: these
+  rows start from a user signed in everywhere, with tokens in every cache.
+  \`aspnetcore\` declares the client capability \`cp1\` and gets CAE access tokens, of 24 hours as
+  the emulator issues them; the other apps declare none and get ordinary ones, of one hour here.
 
 The global sign-outs run in two browsers. **Today's**: the apps' cookies are \`SameSite=Lax\`,
 which no browser sends into a cross-site iframe (and browsers that block third-party cookies send
@@ -113,7 +120,8 @@ The front-channel logout URLs registered:
 ${frontChannelUrls()}. \`python\`'s is its local sign-out; \`java\`'s is a path no route serves
 (its route is \`sign_out\`).
 
-Each cell says what the measured app still holds and does for the user after the sign-out:
+Each cell says what the measured app still holds and does for the user after the sign-out
+(or the administrator's act):
 
 - **in** or **out**: its session still shows the user signed in, or not;
 - a number: the user's tokens left in its cache (access, refresh and id tokens; \`node\` also keeps
@@ -126,7 +134,11 @@ Each cell says what the measured app still holds and does for the user after the
 - **↻**: that call redeemed the refresh token the app had cached. Access tokens are issued for 60
   seconds, within msal's 5-minute renewal margin, so every API call after the sign-out needs the
   refresh token: ↻ shows that the identity platform's sign-out did not revoke it (refresh tokens
-  last 90 days in the emulator, and in Entra until they are unused for 90 days).
+  last 90 days in the emulator, and in Entra until they are unused for 90 days);
+- **60m** (the rows without a sign-out): the app can call the API for 60 more minutes with the
+  access token it holds for the user: the latest \`exp\` of its cache (its inspector's
+  \`accessTokenTimes\`), read when measured, not waited for. After that it needs its refresh
+  token, which the identity platform refuses. \`aspnetcore\`, challenged, holds none.
 
 \`out 0 ✗\` is an app that forgot the user; \`in 3 ✓↻\`, one that goes on calling the API for a user
 who signed out.
@@ -155,6 +167,17 @@ Revoking the user's sessions stops the refresh token (AADSTS50173: the apps drop
 their cache and ask for a sign-in), but not an access token already issued: until it expires
 (about an hour in Entra), the API still answers it. \`node\`'s profile page still calls the API
 with the copy in its session, which the sign-in again did not drop.
+
+An administrator's critical event, without any sign-out, stops at once only the app that
+declared \`cp1\`: the Graph-like API refuses \`aspnetcore\`'s CAE token with a claims challenge
+(\`401\`, \`error="insufficient_claims"\`), msal cannot meet it with the refresh token (refused:
+AADSTS50173 after a revocation or a reset, AADSTS50057 for a disabled account), so the app drops
+the user's tokens and sends them to sign in with the challenge's claims (a disabled account
+cannot sign in: the identity platform's form says so). Its token had 24 hours to go. The apps that declared nothing hold ordinary tokens, which
+the API does not evaluate: they call it for the hour their token has left, whatever the
+administrator did; then the refresh token is refused. Here the events reach the Graph-like API at
+once (the emulator's propagation delay is 0 by default); in Entra, within up to 15 minutes. CAE shortens the window after an administrator acts, not
+after a sign-out.
 
 ## Two instances of each sample, over Redis
 

@@ -11,8 +11,12 @@
  * - browser: with "Sign out everywhere" on the emulator's SSO session page;
  * in today's browser (SameSite, third-party cookies blocked: the front-channel iframes carry no
  * cookie) or in a 2019 browser (every cookie goes into every iframe, as for the originals' cookies,
- * which set no SameSite); and last, after a sign-out from the browser, an administrator revokes the
- * user's sessions.
+ * which set no SameSite); after a sign-out from the browser, an administrator revokes the user's
+ * sessions; and last, without any sign-out (the user still signed in everywhere), an administrator
+ * acts on the user: revokes their sessions, disables their account, or resets their password (the
+ * critical events of Continuous Access Evaluation). aspnetcore declares `cp1`: its access tokens
+ * are CAE tokens (24 h), which the API refuses after the event; the others' are ordinary (1 h),
+ * which it does not evaluate.
  *
  * Access tokens are issued for 60 s, inside msal's 5-minute renewal margin, so every API call
  * after the sign-out has to redeem the cached refresh token: "can still call the API" proves that
@@ -20,6 +24,7 @@
  * what a cached access token still does after the sessions are revoked.
  */
 
+import { DEFAULT_DURATIONS } from '../../emulator/state.ts';
 import { type SampleName, sampleNames } from '../../samples/index.ts';
 import type { RunningSample } from '../../shared/run/orchestrator.ts';
 import { Browser, type BrowserEra, parseForm } from '../helpers/browser.ts';
@@ -31,12 +36,26 @@ interface ScenarioSpec {
   row: string;
   /** What it does, in a sentence. */
   label: string;
-  signOut: 'local' | 'another-app' | 'browser';
+  /** `none`: nobody signs out; an administrator acts while the user is signed in everywhere. */
+  signOut: 'local' | 'another-app' | 'browser' | 'none';
   era: BrowserEra;
-  /** An administrator revokes the user's sessions after the sign-out. */
-  revoke?: boolean;
+  /** What an administrator does to the user after the sign-out (a critical event). */
+  event?: CriticalEvent;
+  /** Ordinary access tokens' lifetime; CAE tokens (aspnetcore's) get the same unless `cae`. */
   accessTokenLifetimeSeconds: number;
+  /** CAE tokens as the emulator issues them (24 h), not of `accessTokenLifetimeSeconds`. */
+  cae?: 'emulator default';
+  /** Its cells say until when the API is callable with the access token the app holds. */
+  until?: boolean;
 }
+
+/** An administrator's critical events, by the emulator's endpoint that does each. */
+export const criticalEvents = {
+  revoke: 'revokeSignInSessions',
+  disable: 'disable',
+  reset: 'resetPassword',
+} as const;
+export type CriticalEvent = keyof typeof criticalEvents;
 
 export const scenarios = {
   local: {
@@ -67,7 +86,7 @@ export const scenarios = {
       'global sign-out from the browser, then an administrator revokes the user’s sessions; access tokens of 60 s, so the API call needs the refresh token',
     signOut: 'browser',
     era: 'today',
-    revoke: true,
+    event: 'revoke',
     accessTokenLifetimeSeconds: 60,
   },
   'revoked-cached': {
@@ -75,8 +94,39 @@ export const scenarios = {
     label: 'the same, with access tokens of one hour: the cached one has not expired',
     signOut: 'browser',
     era: 'today',
-    revoke: true,
+    event: 'revoke',
     accessTokenLifetimeSeconds: 3600,
+  },
+  'cae-revoked': {
+    row: 'revoked, no sign-out',
+    label:
+      'no sign-out: an administrator revokes the sessions of a user signed in everywhere; ordinary access tokens of one hour, CAE tokens (aspnetcore) of 24 hours',
+    signOut: 'none',
+    era: 'today',
+    event: 'revoke',
+    accessTokenLifetimeSeconds: 3600,
+    cae: 'emulator default',
+    until: true,
+  },
+  'cae-disabled': {
+    row: 'disabled, no sign-out',
+    label: 'the same, but the administrator disables the account',
+    signOut: 'none',
+    era: 'today',
+    event: 'disable',
+    accessTokenLifetimeSeconds: 3600,
+    cae: 'emulator default',
+    until: true,
+  },
+  'cae-reset': {
+    row: 'reset, no sign-out',
+    label: 'the same, but the administrator resets the password',
+    signOut: 'none',
+    era: 'today',
+    event: 'reset',
+    accessTokenLifetimeSeconds: 3600,
+    cae: 'emulator default',
+    until: true,
   },
   'another-app-2019': {
     row: 'another app (2019)',
@@ -113,6 +163,12 @@ export interface Outcome {
   tokensLeftAfterApiCall: number;
   /** A refresh_token grant by this app succeeded after the sign-out. */
   refreshTokenRedeemed: boolean;
+  /**
+   * Scenarios that ask (`until`): whole minutes from the measure until the latest `exp` of the
+   * user's access tokens the app holds after the API call (its cache inspector's times, never
+   * waited for); `undefined` when it holds none, or cannot call the API.
+   */
+  apiCallableForMinutes?: number;
 }
 
 export type Matrix = Partial<Record<Scenario, Record<Column, Outcome>>>;
@@ -130,7 +186,7 @@ export type Topology =
 /** One run: which scenario, where its sign-out starts (an app, or the browser), whom it measures. */
 interface Run {
   scenario: Scenario;
-  signOutIn: Column | 'browser';
+  signOutIn: Column | 'browser' | 'nobody';
   measured: readonly Column[];
 }
 
@@ -152,6 +208,8 @@ function runsOf(scenario: Scenario): Run[] {
       ];
     case 'browser':
       return [{ scenario, signOutIn: 'browser', measured: columns }];
+    case 'none':
+      return [{ scenario, signOutIn: 'nobody', measured: columns }];
   }
 }
 
@@ -172,7 +230,12 @@ async function run(
   const spec = specOf(scenario);
   if (topology.instances === 2) await topology.flush();
   const env = await startSamples(sampleNames, {
-    emulator: { accessTokenLifetimeSeconds: spec.accessTokenLifetimeSeconds },
+    emulator: {
+      accessTokenLifetimeSeconds: spec.accessTokenLifetimeSeconds,
+      ...(spec.cae
+        ? { caeAccessTokenLifetimeSeconds: DEFAULT_DURATIONS.caeAccessTokenLifetimeSeconds }
+        : {}),
+    },
     apps: [identityWebToday],
     ...(topology.instances === 2 ? { instances: 2, env: { REDIS_URL: topology.redisUrl } } : {}),
   });
@@ -210,18 +273,19 @@ async function run(
         html.includes('sign-out-everywhere'),
       );
       await browser.post(form.action, form.fields);
-    } else {
+    } else if (signOutIn !== 'nobody') {
       const app = signOutSide(signOutIn);
       await browser.get(app.url + app.routes.links.signOut);
     }
-    if (spec.revoke) {
-      // As an administrator would, with Graph's revokeSignInSessions.
-      const revoke = `${env.emulator.identityUrl}/${env.emulator.tenantId}/users/${user.oid}/revokeSignInSessions`;
-      const response = await fetch(revoke, {
+    if (spec.event) {
+      // As an administrator would, from the emulator's page (Graph's revokeSignInSessions, …).
+      const action = criticalEvents[spec.event];
+      const url = `${env.emulator.identityUrl}/${env.emulator.tenantId}/users/${user.oid}/${action}`;
+      const response = await fetch(url, {
         method: 'POST',
         headers: { Accept: 'application/json' },
       });
-      if (!response.ok) throw new Error(`revokeSignInSessions answered ${response.status}`);
+      if (!response.ok) throw new Error(`${action} answered ${response.status}`);
     }
     const signedOutAt = env.emulator.tokenRequests.length;
 
@@ -231,6 +295,7 @@ async function run(
         username: user.userPrincipalName,
         signedOutAt,
         apiPage: apiPages.get(name),
+        until: spec.until === true,
       });
     }
     return outcomes;
@@ -243,7 +308,12 @@ async function measure(
   env: TestEnvironment,
   browser: Browser,
   app: RunningSample,
-  { username, signedOutAt, apiPage }: { username: string; signedOutAt: number; apiPage?: string },
+  {
+    username,
+    signedOutAt,
+    apiPage,
+    until,
+  }: { username: string; signedOutAt: number; apiPage?: string; until: boolean },
 ): Promise<Outcome> {
   const home = await browser.get(`${app.url}/`);
   const tokensBefore = await tokensLeft(app, username);
@@ -268,19 +338,28 @@ async function measure(
         request.ok &&
         request.clientId === app.settings.sample.clientId,
     );
-  return {
+  const outcome: Outcome = {
     signedIn: home.html.includes(`id="signed-in-user">${username}<`),
     tokensLeft: tokensBefore,
     canCallApi,
     tokensLeftAfterApiCall: await tokensLeft(app, username),
     refreshTokenRedeemed,
   };
+  if (!until || !canCallApi) return outcome;
+  const expiries = (await accountOf(app, username))?.accessTokenTimes.map((t) => t.expiresOn);
+  if (!expiries || expiries.length === 0) return outcome;
+  return {
+    ...outcome,
+    apiCallableForMinutes: Math.round((Math.max(...expiries) - Date.now()) / 60_000),
+  };
+}
+
+async function accountOf(app: RunningSample, username: string) {
+  return (await cacheSummary(app.url)).accounts.find((entry) => entry.username === username);
 }
 
 /** The user's tokens (access, refresh, id) in the app's cache, as its inspector counts them. */
 export async function tokensLeft(app: RunningSample, username: string): Promise<number> {
-  const account = (await cacheSummary(app.url)).accounts.find(
-    (entry) => entry.username === username,
-  );
+  const account = await accountOf(app, username);
   return account ? account.accessTokens + account.refreshTokens + account.idTokens : 0;
 }
