@@ -85,6 +85,16 @@ const row = (...outcomes: Outcome[]) =>
     Outcome
   >;
 
+/** A critical event with the user signed in everywhere: only the CAE client (aspnetcore) stops. */
+const administratorActs = row(
+  challenged,
+  ordinary(),
+  ordinary(),
+  ordinary(NODE_TOKENS),
+  ordinary(),
+  ordinary(),
+);
+
 // Columns: aspnetcore, aspnet, java, node, python, identity-web-today.
 const oneInstance: Record<Scenario, Record<Column, Outcome>> = {
   local: row(forgot, forgot, forgot, forgot, forgot, forgot),
@@ -99,30 +109,9 @@ const oneInstance: Record<Scenario, Record<Column, Outcome>> = {
     refused(),
   ),
   'revoked-cached': row(forgot, cached(), cached(), cached(NODE_TOKENS), cached(), cached()),
-  'cae-revoked': row(
-    challenged,
-    ordinary(),
-    ordinary(),
-    ordinary(NODE_TOKENS),
-    ordinary(),
-    ordinary(),
-  ),
-  'cae-disabled': row(
-    challenged,
-    ordinary(),
-    ordinary(),
-    ordinary(NODE_TOKENS),
-    ordinary(),
-    ordinary(),
-  ),
-  'cae-reset': row(
-    challenged,
-    ordinary(),
-    ordinary(),
-    ordinary(NODE_TOKENS),
-    ordinary(),
-    ordinary(),
-  ),
+  'cae-revoked': administratorActs,
+  'cae-disabled': administratorActs,
+  'cae-reset': administratorActs,
   'another-app-2019': row(forgot, kept(), kept(), kept(NODE_TOKENS), forgot, stranded),
   'browser-2019': row(forgot, kept(), kept(), kept(NODE_TOKENS), forgot, stranded),
 };

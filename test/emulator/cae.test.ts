@@ -7,14 +7,8 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { describe, test } from 'node:test';
-import {
-  type AccountInfo,
-  ConfidentialClientApplication,
-  CryptoProvider,
-  InteractionRequiredAuthError,
-} from '@azure/msal-node';
+import { type AccountInfo, CryptoProvider, InteractionRequiredAuthError } from '@azure/msal-node';
 import { decodeJwt } from 'jose';
-import type { AppRegistration, RunningEmulator } from '../../emulator/index.ts';
 import { Browser } from '../helpers/browser.ts';
 import {
   adele,
@@ -23,10 +17,10 @@ import {
   emulator,
   endpoint,
   json,
+  msalClient,
   redeemCode,
   redirectParameters,
   signIn,
-  TENANT_ID,
   tokenRequest,
   useEmulator,
   WEB,
@@ -261,26 +255,9 @@ describe('the Graph-like API evaluates CAE tokens', () => {
 });
 
 describe('msal-node with clientCapabilities', () => {
-  async function msalClient(e: RunningEmulator, app: AppRegistration) {
-    const host = new URL(e.identityUrl).host;
-    const metadata = await (
-      await fetch(endpoint('/v2.0/.well-known/openid-configuration', e))
-    ).text();
-    return new ConfidentialClientApplication({
-      auth: {
-        clientId: app.clientId,
-        clientSecret: app.clientSecret,
-        authority: `https://${host}/${TENANT_ID}`,
-        knownAuthorities: [host],
-        authorityMetadata: metadata,
-        clientCapabilities: ['CP1'],
-      },
-    });
-  }
-
   test('gets a CAE token served from its cache; after a revocation the challenge claims lead to interaction', async () => {
     await withEmulator({}, async (e) => {
-      const msal = await msalClient(e, WEB);
+      const msal = await msalClient(e, WEB, ['CP1']);
       const { verifier, challenge } = await new CryptoProvider().generatePkceCodes();
       const nonce = randomUUID();
       const redirectUri = WEB.redirectUris[0] ?? '';

@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before } from 'node:test';
+import { ConfidentialClientApplication } from '@azure/msal-node';
 import {
   type AppRegistration,
   EMULATOR_DEFAULTS,
@@ -202,4 +203,27 @@ export async function signedIn(app = WEB, browser = new Browser()) {
   const tokens = await redeemCode(app, redirect.get('code') ?? '');
   assert.equal(tokens.status, 200, JSON.stringify(tokens.body));
   return { browser, redirect, tokens: tokens.body };
+}
+
+/** msal-node's confidential client for `app`, against emulator `e` (its discovery document given). */
+export async function msalClient(
+  e: RunningEmulator,
+  app: AppRegistration,
+  clientCapabilities: string[] = [],
+): Promise<ConfidentialClientApplication> {
+  const host = new URL(e.identityUrl).host;
+  const metadata = await (
+    await fetch(endpoint('/v2.0/.well-known/openid-configuration', e))
+  ).text();
+  return new ConfidentialClientApplication({
+    auth: {
+      clientId: app.clientId,
+      clientSecret: app.clientSecret,
+      // msal wants an https authority; it is only an identifier, the endpoints come from the metadata.
+      authority: `https://${host}/${TENANT_ID}`,
+      knownAuthorities: [host],
+      authorityMetadata: metadata,
+      clientCapabilities,
+    },
+  });
 }

@@ -2,19 +2,14 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { describe, test } from 'node:test';
-import {
-  type AccountInfo,
-  ConfidentialClientApplication,
-  CryptoProvider,
-  InteractionRequiredAuthError,
-} from '@azure/msal-node';
-import { type AppRegistration, type RunningEmulator, startEmulator } from '../../emulator/index.ts';
+import { type AccountInfo, CryptoProvider, InteractionRequiredAuthError } from '@azure/msal-node';
+import { type RunningEmulator, startEmulator } from '../../emulator/index.ts';
 import { Browser } from '../helpers/browser.ts';
 import {
   adele,
   emulator,
   emulatorOptions,
-  endpoint,
+  msalClient,
   OTHER,
   redirectParameters,
   signIn,
@@ -26,23 +21,6 @@ import {
 useEmulator();
 
 describe('msal-node against the emulator', () => {
-  async function msalClient(e: RunningEmulator, app: AppRegistration) {
-    const host = new URL(e.identityUrl).host;
-    const metadata = await (
-      await fetch(endpoint('/v2.0/.well-known/openid-configuration', e))
-    ).text();
-    return new ConfidentialClientApplication({
-      auth: {
-        clientId: app.clientId,
-        clientSecret: app.clientSecret,
-        // msal wants an https authority; it is only an identifier, the endpoints come from the metadata.
-        authority: `https://${host}/${TENANT_ID}`,
-        knownAuthorities: [host],
-        authorityMetadata: metadata,
-      },
-    });
-  }
-
   /** getAuthCodeUrl with PKCE and a nonce, the form, then acquireTokenByCode. */
   async function msalSignIn(e: RunningEmulator, app = WEB) {
     const msal = await msalClient(e, app);
