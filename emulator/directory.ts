@@ -25,11 +25,31 @@ function member(oid: string, givenName: string, surname: string, jobTitle: strin
   };
 }
 
+/** The people the sign-in page offers to sign in as; none holds a directory role. */
 export const DEMO_USERS: readonly DemoUser[] = [
   member('fdcb490f-9093-4f6d-93fa-934b69178b38', 'Adele', 'Vance', 'Retail Manager'),
   member('5d619532-62c9-411f-8788-683a542a1520', 'Alex', 'Wilber', 'Marketing Assistant'),
   member('7874e0ae-d36b-4b3f-9d1a-1cf5d21de823', 'Megan', 'Bowen', 'Marketing Manager'),
 ];
+
+/** Entra's built-in role that may do everything, applications included. */
+export const GLOBAL_ADMINISTRATOR = 'Global Administrator';
+
+/**
+ * The tenant's administrator, named as Microsoft 365 demo tenants name it: a Global Administrator,
+ * the one user who may register applications (`applications.ts`). Not a demo user: the sign-in
+ * page does not offer it, though it signs in as any user does, with the same password.
+ */
+export const ADMINISTRATOR: DemoUser = {
+  oid: 'b5f0c9a2-6d1e-4c7b-8a3f-0e2d4c6b8a19',
+  displayName: 'MOD Administrator',
+  givenName: 'MOD',
+  surname: 'Administrator',
+  jobTitle: 'IT Administrator',
+  userPrincipalName: 'admin@contoso.onmicrosoft.com',
+  mail: 'admin@contoso.onmicrosoft.com',
+  directoryRoles: [GLOBAL_ADMINISTRATOR],
+};
 
 /** A message as Graph's `GET /me/messages` returns it (the fields the samples show). */
 export interface GraphMessage {
@@ -63,17 +83,22 @@ export function mailboxOf(oid: string): GraphMessage[] {
 }
 
 /**
- * The tenant's users: the demo users, and as many generated ones as asked for (load tests and
- * benchmarks sign in thousands of different users). Looked up by id or user name in constant time.
+ * The tenant's users: the demo users, the administrator, and as many generated ones as asked for
+ * (load tests and benchmarks sign in thousands of different users). Looked up by id or user name
+ * in constant time.
  */
 export class Directory {
   readonly users: readonly DemoUser[];
+  /** How many of {@link users} are generated (`loaduser00001@…`): the last ones. */
+  readonly generatedUsers: number;
   readonly #byOid = new Map<string, DemoUser>();
   readonly #byUsername = new Map<string, DemoUser>();
 
   constructor(generatedUsers = 0) {
+    this.generatedUsers = generatedUsers;
     this.users = [
       ...DEMO_USERS,
+      ADMINISTRATOR,
       ...Array.from({ length: generatedUsers }, (_, index) => generated(index + 1)),
     ];
     for (const user of this.users) {

@@ -88,6 +88,8 @@ export const AADSTS = {
   queryStringTooLong: () => fail('invalid_request', 90015, 'Requested query string is too long.'),
   flowTokenExpired: () => fail('invalid_request', 50089, 'Authentication failed due to flow token expired. Start the sign-in again from the application.'),
   missingClientSecret: () => fail('invalid_client', 7000218, "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.", 401),
+  /** A secret sent by a public client (the Azure CLI's password grant). */
+  publicClientWithSecret: () => fail('invalid_client', 700025, "Client is public so neither 'client_assertion' nor 'client_secret' should be presented.", 401),
   invalidClientSecret: (clientId: string) => fail('invalid_client', 7000215, `Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '${clientId}'.`, 401),
   unsupportedGrantType: (grantType: string) => fail('unsupported_grant_type', 70003, `The app requested an unsupported grant type '${grantType}'.`),
   codeExpired: () => fail('invalid_grant', 70008, 'The provided authorization code or refresh token has expired due to inactivity. Send a new interactive authorization request for this user and resource.'),

@@ -24,7 +24,8 @@ export interface EmulatorEvent {
     | 'account-enabled'
     | 'password-reset'
     | 'cae-challenge'
-    | 'api-call';
+    | 'api-call'
+    | 'application';
   text: string;
   /** The user's sign-in name. */
   user?: string;

@@ -1,5 +1,7 @@
-/** A Graph-like API: the three Microsoft Graph calls the samples make, with Graph's shapes and errors. */
-import { randomUUID } from 'node:crypto';
+/**
+ * A Graph-like API: the three Microsoft Graph calls the samples make, with Graph's shapes and
+ * errors; and the application calls of `graph-applications.ts`.
+ */
 import Router from '@koa/router';
 import { createLocalJWKSet, errors, jwtVerify } from 'jose';
 import Koa from 'koa';
@@ -19,19 +21,17 @@ import {
 } from './critical-events.ts';
 import { GRAPH_APP_ID, mailboxOf } from './directory.ts';
 import { sessionLabel } from './events.ts';
+import { graphApplications } from './graph-applications.ts';
+import {
+  type Caller,
+  caller,
+  type GraphContext,
+  type GraphState,
+  graphError,
+} from './graph-http.ts';
 import { everyAnswer } from './http.ts';
-import { type EmulatorState, findApp, record } from './state.ts';
+import { clientName, type EmulatorState, record } from './state.ts';
 import type { DemoUser } from './types.ts';
-
-/** Who calls, once `authenticate` has validated the access token. */
-interface Caller {
-  user: DemoUser;
-  scopes: string[];
-  /** The app the token was issued to (`appid`). */
-  clientId: string;
-}
-type GraphState = { caller?: Caller };
-type GraphContext = Koa.ParameterizedContext<GraphState>;
 
 export function createGraphApp(state: EmulatorState): Koa<GraphState> {
   const metadata = `${state.graphUrl}/v1.0/$metadata`;
@@ -63,9 +63,7 @@ export function createGraphApp(state: EmulatorState): Koa<GraphState> {
     await next();
     const caller = ctx.state.caller;
     record(state.graphRequests, { path: ctx.path, status: ctx.status, oid: caller?.user.oid });
-    const app = caller
-      ? (findApp(state, caller.clientId)?.displayName ?? caller.clientId)
-      : undefined;
+    const app = caller ? clientName(state, caller.clientId) : undefined;
     state.events.record({
       kind: 'api-call',
       text: `Graph-like API: ${ctx.method} ${ctx.path} answered ${ctx.status}${caller ? ` to ${app}, for ${caller.user.userPrincipalName}` : ''}`,
@@ -77,6 +75,8 @@ export function createGraphApp(state: EmulatorState): Koa<GraphState> {
   app.use(administration(state).routes());
   // Every other request is authenticated first, whatever its path and however it is spelled.
   app.use(authenticate(state));
+  // Graph's application API (`applications(uniqueName='…')`…): OData keys, matched by its own regex.
+  app.use(graphApplications(state));
   app.use(router.routes());
   app.use((ctx) => {
     const segment = ctx.path.split('/').at(-1);
@@ -141,7 +141,7 @@ function recordChallenge(
   event: CriticalEvent,
   sid: string | undefined,
 ): void {
-  const app = findApp(state, caller.clientId)?.displayName ?? caller.clientId;
+  const app = clientName(state, caller.clientId);
   const user = caller.user.userPrincipalName;
   state.events.record({
     kind: 'cae-challenge',
@@ -216,11 +216,6 @@ function requireScope(...accepted: string[]): Koa.Middleware<GraphState> {
   };
 }
 
-function caller(ctx: GraphContext): Caller {
-  if (!ctx.state.caller) throw new Error('authenticate() must run first');
-  return ctx.state.caller;
-}
-
 /** A user with the properties Graph returns by default. */
 function graphUser(user: DemoUser) {
   return {
@@ -235,22 +230,5 @@ function graphUser(user: DemoUser) {
     surname: user.surname,
     userPrincipalName: user.userPrincipalName,
     id: user.oid,
-  };
-}
-
-function graphError(ctx: GraphContext, status: number, code: string, message: string): void {
-  const requestId = randomUUID();
-  ctx.status = status;
-  ctx.set('request-id', requestId);
-  ctx.body = {
-    error: {
-      code,
-      message,
-      innerError: {
-        date: new Date().toISOString().slice(0, 19),
-        'request-id': requestId,
-        'client-request-id': ctx.get('client-request-id') || requestId,
-      },
-    },
   };
 }

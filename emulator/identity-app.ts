@@ -5,7 +5,7 @@ import { ADMIN_ACTIONS, type AdminAction, adminAction } from './admin.ts';
 import { answerOnlyAt } from './allowed-hosts.ts';
 import { authorize } from './authorize.ts';
 import { criticalEventsOf, EVENT_WORDS } from './critical-events.ts';
-import { DEMO_USERS } from './directory.ts';
+import { ADMINISTRATOR, DEMO_USERS } from './directory.ts';
 import { discoveryDocument } from './discovery.ts';
 import { AADSTS, EntraError, newTrace } from './errors.ts';
 import { MAX_WAIT_MS, sessionLabel, TooManyReaders } from './events.ts';
@@ -13,7 +13,7 @@ import { everyAnswer, renderPage } from './http.ts';
 import { logout } from './logout.ts';
 import { signIn, signInPage } from './sign-in.ts';
 import { liveSsoSession } from './sso.ts';
-import { type EmulatorState, findApp } from './state.ts';
+import { allApps, type EmulatorState, findApp } from './state.ts';
 import { tokenEndpoint } from './token-endpoint.ts';
 import type { DemoUser } from './types.ts';
 
@@ -140,7 +140,8 @@ function ssoSessionPage(state: EmulatorState): Koa.Middleware {
       issuer: state.issuer,
       graphUrl: state.graphUrl,
       users: DEMO_USERS,
-      generatedUsers: state.directory.users.length - DEMO_USERS.length,
+      generatedUsers: state.directory.generatedUsers,
+      administrator: ADMINISTRATOR,
       adminAction: (oid: string, action: AdminAction) =>
         `/${state.tenantId}/users/${oid}/${action}`,
       // What the page says of each user: disabled or not, the password of their own, what happened.
@@ -151,7 +152,7 @@ function ssoSessionPage(state: EmulatorState): Koa.Middleware {
           .toReversed()
           .map((event) => `${EVENT_WORDS[event.kind]} at ${clockTime(event.at)}`),
       criticalEventDelaySeconds: state.criticalEventDelaySeconds,
-      apps: state.apps,
+      apps: allApps(state),
     });
   };
 }

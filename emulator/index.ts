@@ -71,6 +71,10 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
     graphRequests: state.graphRequests,
     events: state.events,
     sidOf: (cookieHeader) => ssoSessionNamedBy(state, cookieHeader)?.sid,
+    applications: () =>
+      state.applications
+        .all()
+        .map(({ appId, displayName, uniqueName }) => ({ appId, displayName, uniqueName })),
     census: () => ({
       flows: state.flows.size,
       codes: state.codes.size,

@@ -3,7 +3,7 @@ import type Koa from 'koa';
 import { sessionLabel } from './events.ts';
 import { readParameters, renderPage } from './http.ts';
 import { endSsoSession } from './sso.ts';
-import type { EmulatorState, SsoSession } from './state.ts';
+import { allApps, type EmulatorState, type SsoSession } from './state.ts';
 
 /** An app signed in through the ending session, and the URL to tell it at, if it registered one. */
 export interface SignedInApp {
@@ -49,7 +49,7 @@ export function logout(state: EmulatorState): Koa.Middleware {
 }
 
 function signedInApps(state: EmulatorState, session: SsoSession): SignedInApp[] {
-  return state.apps.flatMap((app) => {
+  return allApps(state).flatMap((app) => {
     if (!session.clientIds.has(app.clientId)) return [];
     if (!app.frontChannelLogoutUrl) return [{ displayName: app.displayName }];
     const url = new URL(app.frontChannelLogoutUrl);
@@ -90,7 +90,7 @@ function recordSignOut(state: EmulatorState, session: SsoSession, apps: SignedIn
  */
 function continueUrl(state: EmulatorState, parameters: URLSearchParams): string {
   const requested = parameters.get('post_logout_redirect_uri');
-  if (!requested || !state.apps.some((app) => app.redirectUris.includes(requested))) {
+  if (!requested || !allApps(state).some((app) => app.redirectUris.includes(requested))) {
     return `${state.identityUrl}/${state.tenantId}/oauth2/v2.0/logoutsession`;
   }
   const url = new URL(requested);

@@ -17,6 +17,30 @@ export const GRAPH_PERMISSIONS: readonly string[] = [
   'Mail.Read',
 ];
 
+/**
+ * The ids of those permissions (Graph's `oauth2PermissionScopes`, the same in every tenant): what an
+ * application's `requiredResourceAccess` names them by.
+ */
+export const GRAPH_PERMISSION_IDS: Readonly<Record<string, string>> = {
+  'User.Read': 'e1fe6dd8-ba31-4d61-89e7-88639da4683d',
+  'User.ReadBasic.All': 'b340eb25-3456-403f-be2f-af7a0d370277',
+  'Mail.Read': '570282fd-fa5c-430d-a7fd-fc8dc98a9dca',
+};
+
+/** The delegated permission the Graph-like API's application calls need (`applications.ts`). */
+export const APPLICATION_READ_WRITE_ALL = 'Application.ReadWrite.All';
+
+/**
+ * The Azure CLI, a first-party public client of every tenant (no secret, not in the apps list):
+ * `az login -u … -p …` gets its token with the resource owner password grant
+ * (`password-grant.ts`). In the emulated tenant it is pre-authorized for these Graph permissions.
+ */
+export const AZURE_CLI = {
+  clientId: '04b07795-8ddb-461a-bbee-02f9e1bf7b46',
+  displayName: 'Microsoft Azure CLI',
+  graphPermissions: [APPLICATION_READ_WRITE_ALL, 'User.Read'],
+} as const;
+
 /** What Entra gives a new app registration: Microsoft Graph's `User.Read`. */
 export const DEFAULT_API_PERMISSIONS: readonly string[] = ['User.Read'];
 

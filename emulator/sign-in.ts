@@ -35,7 +35,7 @@ export async function showSignInForm(
       error: failure?.error.text,
       tenantId: state.tenantId,
       users: DEMO_USERS,
-      generatedUsers: state.directory.users.length - DEMO_USERS.length,
+      generatedUsers: state.directory.generatedUsers,
       // A password chosen in EMULATOR_PASSWORD is never printed; the documented default may be.
       defaultPassword: state.password === DEFAULT_PASSWORD ? DEFAULT_PASSWORD : undefined,
       // Users whose password an administrator reset have their own (on the emulator's page).

@@ -1,9 +1,11 @@
 /** Everything the emulator remembers: configuration, signing key, and what it issued, in memory. */
+import { Applications, registrationOf, secretMatches } from './applications.ts';
 import { Directory } from './directory.ts';
 import { EventLog } from './events.ts';
 import { ExpiringMap } from './expiring-map.ts';
 import type { SigningKey } from './keys.ts';
-import type { Scopes } from './scopes.ts';
+import { AZURE_CLI, type Scopes } from './scopes.ts';
+import { safeEqual } from './secrets.ts';
 import type { AppRegistration, DemoUser, EmulatorOptions, RunningEmulator } from './types.ts';
 
 const TEN_MINUTES = 10 * 60;
@@ -87,7 +89,10 @@ export interface EmulatorState {
   issuer: string;
   password: string;
   directory: Directory;
+  /** The apps of the options. */
   apps: readonly AppRegistration[];
+  /** The applications created through the Graph-like API since the emulator started. */
+  applications: Applications;
   frontChannelLogoutIncludesIss: boolean;
   /** The logout page continues by itself once its frames have loaded, as Entra's does. */
   logoutAutoContinue: boolean;
@@ -142,6 +147,7 @@ export function createState(
     password: options.password,
     directory: new Directory(options.generatedUsers ?? 0),
     apps: options.apps,
+    applications: new Applications(),
     frontChannelLogoutIncludesIss: options.frontChannelLogoutIncludesIss ?? false,
     logoutAutoContinue: options.logoutAutoContinue ?? false,
     accessTokenLifetimeSeconds:
@@ -190,6 +196,35 @@ export function revokedSince(state: EmulatorState, user: DemoUser, at: number): 
   return (state.revokedAt.get(user.oid) ?? -1) >= at;
 }
 
+/** The registered app with this client id: one of the options', or one created through Graph. */
 export function findApp(state: EmulatorState, clientId: string): AppRegistration | undefined {
-  return state.apps.find((app) => app.clientId === clientId);
+  const configured = state.apps.find((app) => app.clientId === clientId);
+  if (configured) return configured;
+  const created = state.applications.byAppId(clientId);
+  return created && registrationOf(created);
+}
+
+/** Every registered app: the options', then those created through Graph, oldest first. */
+export function allApps(state: EmulatorState): AppRegistration[] {
+  return [...state.apps, ...state.applications.all().map(registrationOf)];
+}
+
+/**
+ * Whether `secret` is a client secret of `app`: the options' `clientSecret`, or any password
+ * credential of an application created through Graph that has not expired. In constant time.
+ */
+export function clientSecretMatches(
+  state: EmulatorState,
+  app: AppRegistration,
+  secret: string,
+): boolean {
+  if (state.apps.includes(app)) return safeEqual(secret, app.clientSecret);
+  const created = state.applications.byAppId(app.clientId);
+  return created !== undefined && secretMatches(created, secret);
+}
+
+/** What the timeline calls a client: a registered app's name, the Azure CLI, or its bare id. */
+export function clientName(state: EmulatorState, clientId: string): string {
+  if (clientId === AZURE_CLI.clientId) return AZURE_CLI.displayName;
+  return findApp(state, clientId)?.displayName ?? clientId;
 }

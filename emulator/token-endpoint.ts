@@ -1,12 +1,23 @@
-/** POST /{tenant}/oauth2/v2.0/token: redeems authorization codes and refresh tokens. */
+/**
+ * POST /{tenant}/oauth2/v2.0/token: redeems authorization codes and refresh tokens; the Azure CLI's
+ * password grant is in `password-grant.ts`.
+ */
 import type Koa from 'koa';
 import { checkEnabled, parseClaims, type RequestedClaims } from './critical-events.ts';
 import { AADSTS, EntraError } from './errors.ts';
 import { sessionLabel } from './events.ts';
 import { readForm } from './http.ts';
+import { passwordGrant } from './password-grant.ts';
 import { notConsented, parseScopes, responseScope, type Scopes } from './scopes.ts';
 import { randomToken, safeEqual, sha256 } from './secrets.ts';
-import { type EmulatorState, findApp, type Grant, record, revokedSince } from './state.ts';
+import {
+  clientSecretMatches,
+  type EmulatorState,
+  findApp,
+  type Grant,
+  record,
+  revokedSince,
+} from './state.ts';
 import { accessTokenLifetime, clientInfoOf, mintAccessToken, mintIdToken } from './tokens.ts';
 import type { AppRegistration } from './types.ts';
 
@@ -15,6 +26,17 @@ export function tokenEndpoint(state: EmulatorState): Koa.Middleware {
     const form = await readForm(ctx);
     const client = clientCredentials(ctx, form);
     const grantType = form.get('grant_type') ?? '';
+    if (grantType === 'password') {
+      // The Azure CLI's (password-grant.ts), which records what it did or refused itself.
+      try {
+        ctx.body = await passwordGrant(state, client, form);
+        record(state.tokenRequests, { grantType, clientId: client.id, ok: true });
+      } catch (error) {
+        record(state.tokenRequests, { grantType, clientId: client.id, ok: false });
+        throw error;
+      }
+      return;
+    }
     try {
       const app = authenticateClient(state, client);
       // Before the grant is used: a malformed `claims` leaves a code unredeemed.
@@ -109,7 +131,9 @@ function authenticateClient(
   const app = findApp(state, client.id);
   if (!app) throw AADSTS.unknownClient(client.id, state.tenantId);
   if (!client.secret) throw AADSTS.missingClientSecret();
-  if (!safeEqual(client.secret, app.clientSecret)) throw AADSTS.invalidClientSecret(app.clientId);
+  if (!clientSecretMatches(state, app, client.secret)) {
+    throw AADSTS.invalidClientSecret(app.clientId);
+  }
   return app;
 }
 

@@ -90,6 +90,11 @@ export interface DemoUser {
   surname: string;
   jobTitle: string;
   mail: string;
+  /**
+   * Entra's built-in directory roles the user holds (`Global Administrator`…): the administrator
+   * has one, the demo and generated users none.
+   */
+  directoryRoles?: readonly string[];
 }
 
 export interface RunningEmulator {
@@ -113,6 +118,11 @@ export interface RunningEmulator {
    * platform) names. No page shows it: it is all a front-channel sign-out needs.
    */
   sidOf(cookieHeader: string): string | undefined;
+  /**
+   * The applications created through the Graph-like API since it started (`PATCH
+   * /v1.0/applications(uniqueName='…')`), oldest first: in memory only, gone when it stops.
+   */
+  applications(): Array<{ appId: string; displayName: string; uniqueName: string | null }>;
   /** How much it holds now: each kind of state is bounded, and expires. */
   census(): { flows: number; codes: number; refreshTokens: number; ssoSessions: number };
   close(): Promise<void>;

@@ -53,3 +53,10 @@ export type SampleName = keyof typeof samples;
 /** All five, in tab order. */
 export const allSamples: SampleDefinition[] = Object.values(samples);
 export const sampleNames = Object.keys(samples) as SampleName[];
+
+/**
+ * With REDIS_URL, `npm start` runs two instances of aspnetcore: a sign-out on one reaches the
+ * other. Every emulator registers their URLs (for an `npm start` in another terminal), and so does
+ * `npm run register`.
+ */
+export const instancesWithRedis: Readonly<Record<string, number>> = { aspnetcore: 2 };

@@ -8,13 +8,10 @@
 import { runCommand } from '../shared/run/command-line.ts';
 import { closeServer, listen } from '../shared/run/http-server.ts';
 import { startProject } from '../shared/run/orchestrator.ts';
-import { allSamples } from './index.ts';
+import { allSamples, instancesWithRedis } from './index.ts';
 import { createLandingApp } from './landing/app.ts';
 
 const emulatorOnly = process.argv.includes('--emulator-only');
-// With REDIS_URL, two instances of aspnetcore: a sign-out on one reaches the other. The emulator
-// alone registers them too, for an `npm start` in another terminal.
-const instancesWithRedis = { aspnetcore: 2 };
 
 await runCommand(async (log) => {
   if (emulatorOnly) {

@@ -292,7 +292,7 @@ function instancePorts(planned: ReadonlyArray<{ ports: number[]; count: number }
  */
 function registerInstanceUrls(
   read: EnvironmentReader,
-  emulator: EmulatorSettings,
+  emulator: { registeredSamples: Array<{ registration: SampleRegistration; baseUrls: string[] }> },
   samples: readonly SampleSettings[],
   requested: Readonly<Record<string, number>>,
 ): void {
@@ -316,6 +316,41 @@ function registerInstanceUrls(
       ]),
     ];
   });
+}
+
+/** What `npm run register` reads: where each sample runs, and where the emulator answers. */
+export interface RegistrationSettings {
+  /** Each sample's registration, and every URL it may run at: what the emulator registers too. */
+  samples: Array<{ registration: SampleRegistration; baseUrls: string[] }>;
+  emulator: Pick<EmulatorSettings, 'identityUrl' | 'graphUrl' | 'tenantId' | 'password'>;
+  outboundTimeoutMs: number;
+}
+
+/**
+ * The settings `npm run register` needs, read as `npm start` reads them: every URL a sample may
+ * run at (its own and its instances', as the emulator registers them), and the emulator's address.
+ */
+export function registrationSettings(
+  registrations: readonly SampleRegistration[],
+  env: Environment,
+  instancesWithRedis: Readonly<Record<string, number>>,
+): RegistrationSettings {
+  const read = new EnvironmentReader(env);
+  const samples = registrations.map((registration) => ({
+    registration,
+    baseUrls: [sampleBaseUrl(read, registration)],
+  }));
+  registerInstanceUrls(read, { registeredSamples: samples }, [], instancesWithRedis);
+  const host = read.get('EMULATOR_HOST');
+  const emulator = {
+    identityUrl: `http://${host}:${read.get('EMULATOR_PORT')}`,
+    graphUrl: `http://${host}:${read.get('GRAPH_PORT')}`,
+    tenantId: read.get('EMULATOR_TENANT_ID'),
+    password: read.get('EMULATOR_PASSWORD'),
+  };
+  const outboundTimeoutMs = read.get('OUTBOUND_TIMEOUT_SECONDS') * 1000;
+  read.throwIfProblems();
+  return { samples, emulator, outboundTimeoutMs };
 }
 
 function emulatorSettings(
@@ -367,7 +402,10 @@ function entraIdentity(read: EnvironmentReader): Omit<IdentitySettings, 'outboun
   return {
     mode: 'entra',
     tenantId,
-    authority: `${instance}/${tenantId}`,
+    // msal refuses an http authority: an http instance (the emulator playing a tenant, after
+    // `npm run register -- --emulator`) is named by an https identifier, as in emulator mode; msal
+    // calls the endpoints of the discovery document, fetched from the instance itself.
+    authority: `${instance.replace(/^http:/, 'https:')}/${tenantId}`,
     discoveryUrl: `${instance}/${tenantId}/v2.0/.well-known/openid-configuration`,
     discoveryHint: 'is ENTRA_TENANT_ID right?',
     graphUrl: read.get('GRAPH_URL'),

@@ -3,7 +3,7 @@ import https from 'node:https';
 
 /** A call to another service: what `fetchWithin` sends. */
 export interface OutboundRequest {
-  method?: 'GET' | 'POST';
+  method?: 'GET' | 'POST' | 'PATCH' | 'DELETE';
   headers?: Record<string, string>;
   body?: string;
 }

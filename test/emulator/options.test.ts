@@ -43,8 +43,9 @@ test('an API permission the Graph-like API does not have is refused before anyth
 
 test('generatedUsers adds users beyond the demo users, who sign in like them', async () => {
   await withEmulator({ generatedUsers: 3 }, async (generated) => {
-    assert.equal(generated.users.length, 6);
-    const user = generated.users[4]!;
+    // The three demo users, the administrator, then the generated ones.
+    assert.equal(generated.users.length, 7);
+    const user = generated.users[5]!;
     assert.equal(user.userPrincipalName, 'loaduser00002@contoso.onmicrosoft.com');
     assert.match(user.oid, /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
     const browser = new Browser();

@@ -49,7 +49,11 @@ export class FaultyProxy {
 
   /** The next `count` requests get this fault; then requests are forwarded again. */
   next(
-    fault: 'hang' | 'reset' | { status: number; body: unknown; headers?: Record<string, string> },
+    fault:
+      | 'forward'
+      | 'hang'
+      | 'reset'
+      | { status: number; body: unknown; headers?: Record<string, string> },
     count = 1,
   ): void {
     for (let index = 0; index < count; index += 1) {

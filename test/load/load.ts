@@ -75,7 +75,10 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
   }
 
   async function journey(index: number) {
-    const username = env.emulator.users[3 + index]!.userPrincipalName;
+    const generated = env.emulator.users.filter((user) =>
+      user.userPrincipalName.startsWith('loaduser'),
+    );
+    const username = generated[index]!.userPrincipalName;
     for (let round = 0; round < options.rounds; round += 1) {
       const browser = new Browser();
       const home = await step('sign-in', () =>
