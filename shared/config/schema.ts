@@ -140,14 +140,16 @@ export const variables = [
     type: 'origin',
     mode: 'entra',
     default: 'https://login.microsoftonline.com',
-    description: 'the cloud instance (national clouds)',
+    description:
+      "the cloud instance (national clouds); `npm run register -- --emulator` writes the emulator's",
   },
   {
     name: 'GRAPH_URL',
     type: 'origin',
     mode: 'entra',
     default: 'https://graph.microsoft.com',
-    description: "Microsoft Graph's base URL",
+    description:
+      "Microsoft Graph's base URL; `npm run register -- --emulator` writes the emulator's Graph-like API's",
   },
   {
     // At most a minute: a request makes at most four calls in a row, so it ends well within the
