@@ -11,7 +11,10 @@ import { GRAPH_PERMISSION_IDS } from './scopes.ts';
 import { safeEqual } from './secrets.ts';
 import type { AppRegistration } from './types.ts';
 
-/** Applications the emulator holds at most; beyond, a create is refused (400). */
+/**
+ * Applications the emulator holds at most, those in deleted items included; beyond, a create is
+ * refused (400).
+ */
 export const MAX_APPLICATIONS = 500;
 /** Password credentials per application at most; beyond, `addPassword` is refused (400). */
 export const MAX_PASSWORD_CREDENTIALS = 20;
@@ -100,17 +103,26 @@ export interface Application extends Writable {
   /** The users who own it: its creator (an Application Developer may change only its own). */
   owners: Set<string>;
   servicePrincipal?: ServicePrincipal;
+  /** When it was deleted: set while it waits in the tenant's deleted items. */
+  deletedDateTime?: string;
 }
 
 /** How a request names an application: its object id, or an alternate key. */
 export type ApplicationKey = { by: 'id' | 'appId' | 'uniqueName'; value: string };
 
-/** The applications created through the Graph-like API, by object id, client id and unique name. */
+/**
+ * The applications created through the Graph-like API, by object id, client id and unique name;
+ * and those deleted since, in the tenant's deleted items (`directory/deletedItems`) until deleted
+ * from there. Entra purges deleted items after 30 days; the emulator keeps them until it stops.
+ * Only the applications that are not deleted are found, sign in and are listed.
+ */
 export class Applications {
   readonly #byId = new Map<string, Application>();
+  readonly #deleted = new Map<string, Application>();
 
+  /** How many it holds, those in deleted items included: what {@link MAX_APPLICATIONS} bounds. */
   get size(): number {
-    return this.#byId.size;
+    return this.#byId.size + this.#deleted.size;
   }
 
   all(): Application[] {
@@ -133,6 +145,17 @@ export class Applications {
     return this.all().find((app) => app.servicePrincipal?.id === lower);
   }
 
+  /** The deleted application with this object id, in deleted items. */
+  deleted(id: string): Application | undefined {
+    return this.#deleted.get(id.toLowerCase());
+  }
+
+  /** Whether an application, deleted or not, holds this unique name (unique in the tenant). */
+  uniqueNameTaken(uniqueName: string): boolean {
+    const holds = (app: Application) => app.uniqueName === uniqueName;
+    return this.all().some(holds) || [...this.#deleted.values()].some(holds);
+  }
+
   create(
     properties: Partial<Writable> & { displayName: string },
     uniqueName: string | null,
@@ -152,8 +175,20 @@ export class Applications {
     return app;
   }
 
+  /**
+   * Deletes the application: it signs in no more, and waits in deleted items, its unique name
+   * taken. Its service principal is deleted with it, for good.
+   */
   delete(app: Application): void {
     this.#byId.delete(app.id);
+    app.servicePrincipal = undefined;
+    app.deletedDateTime = graphDate(new Date());
+    this.#deleted.set(app.id, app);
+  }
+
+  /** Deletes a deleted application from deleted items, for good: its unique name is free again. */
+  purge(app: Application): void {
+    this.#deleted.delete(app.id);
   }
 }
 
@@ -188,6 +223,7 @@ export function applicationJson(app: Application, graphUrl: string) {
   return {
     '@odata.context': `${graphUrl}/v1.0/$metadata#applications/$entity`,
     id: app.id,
+    deletedDateTime: app.deletedDateTime ?? null,
     appId: app.appId,
     uniqueName: app.uniqueName,
     displayName: app.displayName,
@@ -202,6 +238,16 @@ export function applicationJson(app: Application, graphUrl: string) {
       ...passwordCredentialJson(credential),
       secretText: null,
     })),
+  };
+}
+
+/** A deleted application as Graph returns it from `directory/deletedItems/{id}`. */
+export function deletedApplicationJson(app: Application, graphUrl: string) {
+  const { '@odata.context': _, ...properties } = applicationJson(app, graphUrl);
+  return {
+    '@odata.context': `${graphUrl}/v1.0/$metadata#directory/deletedItems/$entity`,
+    '@odata.type': '#microsoft.graph.application',
+    ...properties,
   };
 }
 

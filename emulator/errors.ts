@@ -91,6 +91,9 @@ export const AADSTS = {
   /** A secret sent by a public client (the Azure CLI's password grant). */
   publicClientWithSecret: () => fail('invalid_client', 700025, "Client is public so neither 'client_assertion' nor 'client_secret' should be presented.", 401),
   invalidClientSecret: (clientId: string) => fail('invalid_client', 7000215, `Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '${clientId}'.`, 401),
+  /** The client credentials grant's `scope`: one resource's `/.default`. */
+  clientCredentialsScope: (scope: string) => fail('invalid_scope', 1002012, `The provided value for scope ${scope} is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI).`),
+  resourceNotFound: (resource: string, tenant: string) => fail('invalid_resource', 500011, `The resource principal named ${resource} was not found in the tenant named ${tenant}. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You might have sent your authentication request to the wrong tenant.`),
   unsupportedGrantType: (grantType: string) => fail('unsupported_grant_type', 70003, `The app requested an unsupported grant type '${grantType}'.`),
   codeExpired: () => fail('invalid_grant', 70008, 'The provided authorization code or refresh token has expired due to inactivity. Send a new interactive authorization request for this user and resource.'),
   codeAlreadyRedeemed: () => fail('invalid_grant', 54005, 'OAuth2 Authorization code was already redeemed, please retry with a new valid code or use an existing refresh token.'),

@@ -61,13 +61,20 @@ export function createGraphApp(state: EmulatorState): Koa<GraphState> {
   app.use(answerOnlyAt([state.identityUrl, state.graphUrl]));
   app.use(async (ctx, next) => {
     await next();
-    const caller = ctx.state.caller;
+    const { caller, appOnly } = ctx.state;
     record(state.graphRequests, { path: ctx.path, status: ctx.status, oid: caller?.user.oid });
-    const app = caller ? clientName(state, caller.clientId) : undefined;
+    const clientId = caller?.clientId ?? appOnly;
+    const app = clientId === undefined ? undefined : clientName(state, clientId);
+    const to = caller
+      ? ` to ${app}, for ${caller.user.userPrincipalName}`
+      : appOnly !== undefined
+        ? ` to ${app}, app-only (no user)`
+        : '';
     state.events.record({
       kind: 'api-call',
-      text: `Graph-like API: ${ctx.method} ${ctx.path} answered ${ctx.status}${caller ? ` to ${app}, for ${caller.user.userPrincipalName}` : ''}`,
-      ...(caller ? { user: caller.user.userPrincipalName, app } : {}),
+      text: `Graph-like API: ${ctx.method} ${ctx.path} answered ${ctx.status}${to}`,
+      ...(caller ? { user: caller.user.userPrincipalName } : {}),
+      ...(app ? { app } : {}),
     });
   });
   // An administrator's two calls, before authentication: the Graph-like API has no administrators
@@ -102,6 +109,12 @@ function authenticate(state: EmulatorState): Koa.Middleware<GraphState> {
         audience: GRAPH_APP_ID,
         algorithms: ['RS256'],
       });
+      if (payload.idtyp === 'app') {
+        // An app-only token (client credentials): a valid token, that no call here takes.
+        ctx.remove('WWW-Authenticate');
+        ctx.state.appOnly = String(payload.appid ?? '');
+        return refuseAppOnly(ctx);
+      }
       const user = state.directory.byOid(payload.oid);
       if (!user) throw new Error('unknown oid');
       const scopes = String(payload.scp ?? '').split(' ');
@@ -126,6 +139,25 @@ function authenticate(state: EmulatorState): Koa.Middleware<GraphState> {
     ctx.remove('WWW-Authenticate');
     await next();
   };
+}
+
+/**
+ * Graph's answers to an app-only token without application permissions (the emulator grants
+ * none): `/me` has no user (`400`, Graph's words), every other call wants a permission the token
+ * has not (`403`).
+ */
+function refuseAppOnly(ctx: GraphContext): void {
+  if (/^\/v1\.0\/me(\/|$)/i.test(ctx.path)) {
+    const message = '/me request is only valid with delegated authentication flow.';
+    graphError(ctx, 400, 'BadRequest', message);
+    return;
+  }
+  graphError(
+    ctx,
+    403,
+    'Authorization_RequestDenied',
+    'Insufficient privileges to complete the operation.',
+  );
 }
 
 /** A CAE token: `xms_cc` holds `cp1` (the emulator writes it so; any case is read). */

@@ -2,7 +2,8 @@
  * Microsoft Graph's application API on the Graph-like API, the subset a registration script
  * needs: applications by object id or by the alternate keys `appId` and `uniqueName` (upsert with
  * `Prefer: create-if-missing`), `addPassword` and `removePassword`, service principals by object id
- * or `appId`. OData's key syntax (`applications(uniqueName='…')`) is matched here with a regex:
+ * or `appId`; a deleted application in the tenant's deleted items (`directory/deletedItems/{id}`),
+ * read or deleted for good. OData's key syntax (`applications(uniqueName='…')`) is matched here with a regex:
  * the router's paths cannot hold `(`.
  *
  * Who may: a token with `Application.ReadWrite.All` of a user holding one of the roles that may
@@ -17,6 +18,7 @@ import {
   type ApplicationKey,
   addPassword,
   applicationJson,
+  deletedApplicationJson,
   InvalidRequest,
   MAX_APPLICATIONS,
   parsePatch,
@@ -54,12 +56,17 @@ const APPLICATION_DEVELOPER = 'Application Developer';
 const PATH =
   /^\/v1\.0\/(applications|servicePrincipals)(?:\((appId|uniqueName)='((?:[^']|'')*)'\)|\/([^/()]+))(?:\/(addPassword|removePassword))?\/?$/i;
 
+/** `/v1.0/directory/deletedItems/{id}`: the deleted items the emulator has are applications. */
+const DELETED_ITEM = /^\/v1\.0\/directory\/deletedItems\/([^/()]+)\/?$/i;
+
 const INSUFFICIENT_PRIVILEGES = 'Insufficient privileges to complete the operation.';
 
 export function graphApplications(state: EmulatorState): Koa.Middleware<GraphState> {
   return async (ctx, next) => {
     // Some clients percent-encode the key's quotes and parentheses; OData reads them the same.
     const path = ctx.path.replace(/%2[789]/gi, (encoded) => decodeURIComponent(encoded));
+    const deletedItem = DELETED_ITEM.exec(path);
+    if (deletedItem) return deletedItems(state, ctx, deletedItem[1] ?? '');
     const match = PATH.exec(path);
     if (!match) return next();
     const [, collection = '', alternate, quoted, id, action] = match;
@@ -182,14 +189,14 @@ async function applications(
       : methodNotAllowed(ctx);
   if (route === 'DELETE ') {
     if (!mayChange(ctx, app)) return;
+    const sp = app.servicePrincipal ? ' and its service principal' : '';
     state.applications.delete(app);
     ctx.status = 204;
-    const sp = app.servicePrincipal ? ' and its service principal' : '';
     return recordChange(
       state,
       ctx,
       app,
-      `deleted the application "${app.displayName}"${sp}: it no longer signs in`,
+      `deleted the application "${app.displayName}"${sp}: it no longer signs in; it waits in deleted items, its uniqueName ${app.uniqueName ?? '(none)'} taken, until deleted from there`,
     );
   }
   if (route === 'POST addpassword') {
@@ -241,6 +248,13 @@ function create(
     );
   }
   const patch = parsePatch(body);
+  // Unique in the tenant, deleted applications included (Graph's words, as the issue threads
+  // report them: Microsoft does not document this error).
+  if (state.applications.uniqueNameTaken(uniqueName)) {
+    throw new InvalidRequest(
+      'Another object with the same value for property uniqueName already exists.',
+    );
+  }
   const { displayName } = patch;
   if (displayName === undefined) {
     throw new InvalidRequest(
@@ -248,7 +262,7 @@ function create(
     );
   }
   if (state.applications.size >= MAX_APPLICATIONS) {
-    const message = `The directory object quota limit for the Principal has been exceeded: the emulator holds at most ${MAX_APPLICATIONS} applications. Delete some first.`;
+    const message = `The directory object quota limit for the Principal has been exceeded: the emulator holds at most ${MAX_APPLICATIONS} applications, those in deleted items included. Delete some first (from directory/deletedItems too).`;
     graphError(ctx, 400, 'Directory_QuotaExceeded', message);
     return;
   }
@@ -265,6 +279,38 @@ function create(
     ctx,
     app,
     `registered the application "${app.displayName}" (uniqueName ${uniqueName}): it signs in at once`,
+  );
+}
+
+/**
+ * `GET` and `DELETE` `/v1.0/directory/deletedItems/{id}`: a deleted application, read, or deleted
+ * for good (its uniqueName free again). Restoring one (`…/restore`) is not emulated.
+ */
+async function deletedItems(state: EmulatorState, ctx: GraphContext, id: string): Promise<void> {
+  if (!mayManageApplications(caller(ctx))) {
+    return graphError(ctx, 403, 'Authorization_RequestDenied', INSUFFICIENT_PRIVILEGES);
+  }
+  if (ctx.method !== 'GET' && ctx.method !== 'DELETE') return methodNotAllowed(ctx);
+  let value: string;
+  try {
+    value = decodeURIComponent(id);
+  } catch {
+    return graphError(ctx, 400, 'BadRequest', 'The key in the request URL is malformed.');
+  }
+  const app = state.applications.deleted(value);
+  if (!app) return notFound(ctx, value);
+  if (ctx.method === 'GET') {
+    ctx.body = deletedApplicationJson(app, state.graphUrl);
+    return;
+  }
+  if (!mayChange(ctx, app)) return;
+  state.applications.purge(app);
+  ctx.status = 204;
+  recordChange(
+    state,
+    ctx,
+    app,
+    `deleted the application "${app.displayName}" from deleted items, for good: its uniqueName ${app.uniqueName ?? '(none)'} is free again`,
   );
 }
 

@@ -11,7 +11,11 @@ export interface Caller {
   /** The app the token was issued to (`appid`). */
   clientId: string;
 }
-export type GraphState = { caller?: Caller };
+/**
+ * `caller` once a user's token is validated; `appOnly`, the client id, for an app-only token (the
+ * client credentials grant), which no call here takes: it has no user.
+ */
+export type GraphState = { caller?: Caller; appOnly?: string };
 export type GraphContext = Koa.ParameterizedContext<GraphState>;
 
 export function caller(ctx: GraphContext): Caller {

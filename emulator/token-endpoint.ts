@@ -1,8 +1,9 @@
 /**
  * POST /{tenant}/oauth2/v2.0/token: redeems authorization codes and refresh tokens; the Azure CLI's
- * password grant is in `password-grant.ts`.
+ * password grant is in `password-grant.ts`, the client credentials grant in `client-credentials.ts`.
  */
 import type Koa from 'koa';
+import { clientCredentialsGrant } from './client-credentials.ts';
 import { checkEnabled, parseClaims, type RequestedClaims } from './critical-events.ts';
 import { AADSTS, EntraError } from './errors.ts';
 import { sessionLabel } from './events.ts';
@@ -39,6 +40,12 @@ export function tokenEndpoint(state: EmulatorState): Koa.Middleware {
     }
     try {
       const app = authenticateClient(state, client);
+      if (grantType === 'client_credentials') {
+        // The app itself, no user: records what it issued itself.
+        ctx.body = await clientCredentialsGrant(state, app, form);
+        record(state.tokenRequests, { grantType, clientId: client.id, ok: true });
+        return;
+      }
       // Before the grant is used: a malformed `claims` leaves a code unredeemed.
       const claims = parseClaims(form.get('claims'));
       const grant = redeem(state, app, grantType, form);

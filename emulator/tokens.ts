@@ -85,6 +85,31 @@ export function mintAccessToken(state: EmulatorState, grant: Grant, cae = false)
   });
 }
 
+/**
+ * An app-only access token for the Graph-like API (the client credentials grant): the app itself,
+ * no user. `idtyp` `app`, `roles` empty (the emulator grants no application permission), no `scp`;
+ * `oid` and `sub` the app's service principal's object id.
+ */
+export function mintAppOnlyAccessToken(
+  state: EmulatorState,
+  clientId: string,
+  servicePrincipalId: string,
+): Promise<string> {
+  return sign(state, accessTokenLifetime(state, false), {
+    ver: '2.0',
+    aud: GRAPH_APP_ID,
+    sub: servicePrincipalId,
+    oid: servicePrincipalId,
+    tid: state.tenantId,
+    idtyp: 'app',
+    roles: [],
+    appid: clientId,
+    azp: clientId,
+    // 1: the client authenticated with a secret.
+    azpacr: '1',
+  });
+}
+
 function sign(state: EmulatorState, lifetimeSeconds: number, claims: JWTPayload): Promise<string> {
   const now = Math.floor(Date.now() / 1000);
   return new SignJWT({

@@ -120,7 +120,8 @@ export interface RunningEmulator {
   sidOf(cookieHeader: string): string | undefined;
   /**
    * The applications created through the Graph-like API since it started (`PATCH
-   * /v1.0/applications(uniqueName='…')`), oldest first: in memory only, gone when it stops.
+   * /v1.0/applications(uniqueName='…')`), oldest first, not those deleted (in deleted items): in
+   * memory only, gone when it stops.
    */
   applications(): Array<{ appId: string; displayName: string; uniqueName: string | null }>;
   /** How much it holds now: each kind of state is bounded, and expires. */

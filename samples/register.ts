@@ -5,7 +5,6 @@
  * (`--unregister`) removes them. See docs/running.md, "Against a real Entra ID tenant".
  */
 import { randomBytes } from 'node:crypto';
-import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { EnvironmentReader } from '../shared/config/environment.ts';
@@ -20,7 +19,14 @@ import {
 } from '../shared/register/admin-token.ts';
 import { EnvFile } from '../shared/register/env-file.ts';
 import { dryRun, GraphError, GraphUnreachable, graphAt } from '../shared/register/graph.ts';
-import { NotPermitted, register, type Target, unregister } from '../shared/register/register.ts';
+import {
+  NotPermitted,
+  register,
+  TARGET_VARIABLES,
+  type Target,
+  unregister,
+} from '../shared/register/register.ts';
+import { SecretCheckFailed, secretCheckAt } from '../shared/register/secret-check.ts';
 import { allSamples, instancesWithRedis } from './index.ts';
 
 const USAGE = `Usage: npm run register [-- options]    npm run unregister [-- options]
@@ -82,12 +88,14 @@ async function main(): Promise<number> {
     print(
       `${removing ? 'Removing from' : 'Registering in'} tenant ${tenantId}, through ${where}, with a token from ${token.source}.`,
     );
+    refuseAnotherTarget(envPath, envValues, { tenantId, instance, graphUrl });
     graph = graphAt(graphUrl, token.token, settings.outboundTimeoutMs);
   }
   const samples = settings.samples;
-  const common = { graph, envFile: dry ? undefined : envFile, envValues, samples, print };
+  const pause = (ms: number) => new Promise<void>((done) => setTimeout(done, ms));
+  const common = { graph, envFile: dry ? undefined : envFile, envValues, samples, print, pause };
   if (removing) {
-    await unregister({ ...common, credentialName: '' });
+    await unregister(common);
     if (!dry) print(`\nRemoved from ${envPath}: the samples' client ids and secrets.`);
     return 0;
   }
@@ -95,7 +103,7 @@ async function main(): Promise<number> {
   const failed = await register({
     ...common,
     target,
-    credentialName: `npm run register: ${envPath} on ${hostname()}`,
+    secretWorks: dry ? undefined : secretCheckAt(instance, tenantId, settings.outboundTimeoutMs),
     secretLifetimeDays: 180,
     newSessionSecret: () => randomBytes(32).toString('base64url'),
   });
@@ -115,6 +123,36 @@ async function main(): Promise<number> {
   }
   print(`Now: npm start${envPath === resolve('.env') ? '' : ` (with ENV_FILE=${envPath})`}`);
   return 0;
+}
+
+/**
+ * The env file names the tenant its client ids and secrets are for: a run against another (another
+ * `az login`, `--emulator` on a real tenant's file) would overwrite them, or remove them, while
+ * their applications stay. Refused, before any request.
+ */
+function refuseAnotherTarget(
+  envPath: string,
+  values: Record<string, string>,
+  target: Target,
+): void {
+  const fields = {
+    ENTRA_TENANT_ID: 'tenantId',
+    ENTRA_INSTANCE: 'instance',
+    GRAPH_URL: 'graphUrl',
+  } as const;
+  const differing = TARGET_VARIABLES.filter((name) => {
+    const value = values[name]?.trim();
+    return value && value.toLowerCase() !== target[fields[name]].toLowerCase();
+  });
+  if (differing.length === 0) return;
+  const said = differing.map((name) => `${name}=${values[name]}`).join(', ');
+  throw new AnotherTarget(
+    `${envPath} holds the registrations of another tenant (${said}); this run is for tenant ${target.tenantId} at ${target.instance}. Run npm run unregister against that one first (with the options it was registered with), or give this run another --env-file.`,
+  );
+}
+
+class AnotherTarget extends Error {
+  override name = 'AnotherTarget';
 }
 
 /**
@@ -166,6 +204,8 @@ try {
     error instanceof NoToken ||
     error instanceof NotPermitted ||
     error instanceof GraphError ||
+    error instanceof AnotherTarget ||
+    error instanceof SecretCheckFailed ||
     error instanceof GraphUnreachable;
   if (error instanceof GraphUnreachable) {
     console.error(

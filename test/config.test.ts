@@ -176,6 +176,39 @@ describe('configuration', () => {
     assert.equal(settings.samples[0]?.cacheInspector, false);
   });
 
+  test('ENTRA_INSTANCE and GRAPH_URL in plain http on this machine only (the emulator as a tenant)', () => {
+    const entra = {
+      ENTRA_TENANT_ID: tenantId,
+      ENTRA_CLIENT_ID: clientId,
+      ENTRA_CLIENT_SECRET: clientSecret,
+      SESSION_SECRET: sessionSecret,
+    };
+    const local = aspnetcore({
+      ...entra,
+      ENTRA_INSTANCE: 'http://127.0.0.1:4000',
+      GRAPH_URL: 'http://localhost:4001',
+    });
+    // msal takes an https authority only: the instance's, as an identifier.
+    assert.equal(local.identity.authority, `https://127.0.0.1:4000/${tenantId}`);
+    assert.equal(
+      local.identity.discoveryUrl,
+      `http://127.0.0.1:4000/${tenantId}/v2.0/.well-known/openid-configuration`,
+    );
+    assert.deepEqual(
+      problemsOf({}, () =>
+        aspnetcore({
+          ...entra,
+          ENTRA_INSTANCE: 'http://login.contoso.test',
+          GRAPH_URL: 'http://graph.contoso.test',
+        }),
+      ),
+      [
+        'ENTRA_INSTANCE must be https (http only on this machine: localhost or 127.0.0.1), not http://login.contoso.test',
+        'GRAPH_URL must be https (http only on this machine: localhost or 127.0.0.1), not http://graph.contoso.test',
+      ],
+    );
+  });
+
   test('per-sample registration settings override the shared ones', () => {
     const own = '12345678-1234-1234-1234-123456789abc';
     const settings = loadSettings(registrations, {

@@ -6,13 +6,22 @@
  * finished by the next, and every refusal is said plainly, with no secret printed.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  lstatSync,
+  mkdtempSync,
+  readFileSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { parseEnv } from 'node:util';
 import { allSamples } from '../samples/index.ts';
 import { uniqueNameOf } from '../shared/register/application.ts';
+import { EnvFile } from '../shared/register/env-file.ts';
 import { Browser } from './helpers/browser.ts';
 import { Command } from './helpers/command.ts';
 import { cacheSummary, freePorts, portsEnv } from './helpers/environment.ts';
@@ -147,7 +156,12 @@ describe('npm run register -- --emulator', () => {
     const second = await finished(`npm run register -- --emulator --env-file ${envFile}`, env);
     assert.equal(second.code, 0, second.output);
     assert.equal(readFileSync(envFile, 'utf8'), before);
-    assert.equal(second.output.match(/still works; kept/g)?.length, SAMPLE_NAMES.length);
+    assert.equal(second.output.match(/works; kept/g)?.length, SAMPLE_NAMES.length);
+    assert.equal(
+      second.output.match(/found, as registration\.ts declares it/g)?.length,
+      SAMPLE_NAMES.length,
+      'no application changed',
+    );
     assert.doesNotMatch(second.output, /created/);
     for (const name of SAMPLE_NAMES) {
       assert.equal((await registered(name)).passwordCredentials.length, 1, name);
@@ -186,6 +200,11 @@ describe('npm run register -- --emulator', () => {
     const removed = await finished(`npm run unregister -- --emulator --env-file ${envFile}`, env);
     assert.equal(removed.code, 0, removed.output);
     for (const name of SAMPLE_NAMES) assert.equal(await application(name), undefined, name);
+    assert.equal(
+      removed.output.match(/and deleted from the deleted items: its uniqueName is free again/g)
+        ?.length,
+      SAMPLE_NAMES.length,
+    );
     const left = readEnvFile();
     for (const name of SAMPLE_NAMES)
       assert.equal(left[`${name.toUpperCase()}_CLIENT_ID`], undefined);
@@ -203,8 +222,15 @@ describe('npm run register -- --emulator', () => {
     assert.match(dry.output, /Authorization: Bearer \*\*\*/);
     const requests = parseRequests(dry.output);
     for (const { registration } of allSamples) {
-      const upsert = requests.find((r) =>
-        r.target.endsWith(`/v1.0/applications(uniqueName='${uniqueNameOf(registration)}')`),
+      const key = `/v1.0/applications(uniqueName='${uniqueNameOf(registration)}')`;
+      assert.ok(
+        requests.some((r) => r.method === 'GET' && r.target.endsWith(key)),
+        'found first',
+      );
+      const upsert = requests.find(
+        (r) =>
+          r.method === 'PATCH' &&
+          r.target.endsWith(`/v1.0/applications(uniqueName='${uniqueNameOf(registration)}')`),
       );
       assert.ok(upsert, registration.name);
       assert.equal(upsert.method, 'PATCH');
@@ -280,8 +306,11 @@ describe('npm run register -- --emulator', () => {
       JAVA_BASE_URL: 'http://java.contoso.test',
     });
     assert.equal(result.code, 1, result.output);
-    assert.match(result.output, /!! web\.logoutUrl refused by the tenant/);
-    assert.match(result.output, /!! web\.redirectUris refused by the tenant/);
+    assert.match(
+      result.output,
+      /!! web\.redirectUris refused by the tenant \(and the logout URL not set with them\): Invalid value specified for property 'web\.redirectUris'/,
+    );
+    assert.doesNotMatch(result.output, /redirect URI: http:\/\/java\.contoso\.test/);
     assert.match(result.output, /1 sample\(s\) not registered whole/);
     const java = await registered('java');
     assert.deepEqual(java.web.redirectUris, []);
@@ -307,8 +336,8 @@ describe('npm run register -- --emulator', () => {
     await proxy.start();
     try {
       const throughProxy = { ...env, GRAPH_PORT: String(proxyPort) };
-      // Seven requests pass (aspnetcore's and aspnet's three each, java's application), then the
-      // network fails.
+      // Seven requests pass (aspnetcore's four: find, create, service principal, secret; aspnet's
+      // first three), then the network fails: aspnet's application has no secret yet.
       proxy.next('forward', 7);
       proxy.next('reset', 100);
       const cut = await finished(`npm run register -- --emulator --env-file ${file}`, throughProxy);
@@ -321,7 +350,12 @@ describe('npm run register -- --emulator', () => {
         "aspnetcore's secret was written as soon as it was made",
       );
 
-      const again = await finished(`npm run register -- --emulator --env-file ${file}`, env);
+      // The network is back.
+      proxy.clearFaults();
+      const again = await finished(
+        `npm run register -- --emulator --env-file ${file}`,
+        throughProxy,
+      );
       assert.equal(again.code, 0, again.output);
       const written = parseEnv(readFileSync(file, 'utf8')) as Record<string, string>;
       assert.equal(written.ASPNETCORE_CLIENT_SECRET, afterCut.ASPNETCORE_CLIENT_SECRET, 'kept');
@@ -331,8 +365,12 @@ describe('npm run register -- --emulator', () => {
         assert.equal(app.passwordCredentials.length, 1, `${name}: one secret`);
       }
     } finally {
+      proxy.clearFaults();
+      await finished(`npm run unregister -- --emulator --env-file ${file}`, {
+        ...env,
+        GRAPH_PORT: String(proxyPort),
+      });
       await proxy.stop();
-      await finished(`npm run unregister -- --emulator --env-file ${file}`, env);
     }
   });
 
@@ -353,9 +391,84 @@ describe('npm run register -- --emulator', () => {
       again.output,
       /python:[\s\S]*client secret: a new one \(the env file had none\)[\s\S]*replaced: 1 earlier secret/,
     );
+    assertNoSecretIn(again.output, parseEnv(readFileSync(file, 'utf8')) as Record<string, string>);
     const python = await registered('python');
     assert.equal(python.passwordCredentials.length, 1, 'the lost one removed');
     await finished(`npm run unregister -- --emulator --env-file ${file}`, env);
+  });
+});
+
+describe('npm run register -- --emulator, once registered', () => {
+  const file = path.join(folder, 'moved.env');
+  before(async () => {
+    assert.equal(
+      (await finished(`npm run register -- --emulator --env-file ${file}`, env)).code,
+      0,
+    );
+  });
+  after(async () => {
+    await finished(`npm run unregister -- --emulator --env-file ${file}`, env);
+  });
+
+  test('a file moved elsewhere keeps its secrets: they are checked with the identity platform, not by name', async () => {
+    const moved = path.join(mkdtempSync(path.join(tmpdir(), 'register-moved-')), '.env');
+    writeFileSync(moved, readFileSync(file));
+    const again = await finished(`npm run register -- --emulator --env-file ${moved}`, env);
+    assert.equal(again.code, 0, again.output);
+    assert.equal(again.output.match(/works; kept/g)?.length, SAMPLE_NAMES.length);
+    assert.equal(readFileSync(moved, 'utf8'), readFileSync(file, 'utf8'));
+  });
+
+  test('a secret that no longer works, even with the right first characters, is replaced', async () => {
+    const text = readFileSync(file, 'utf8');
+    const secret = /^NODE_CLIENT_SECRET=(.*)$/m.exec(text)?.[1] ?? assert.fail('no secret');
+    const broken = `${secret.slice(0, 3)}${'x'.repeat(secret.length - 3)}`;
+    writeFileSync(file, text.replace(secret, broken));
+    const again = await finished(`npm run register -- --emulator --env-file ${file}`, env);
+    assert.equal(again.code, 0, again.output);
+    assert.match(
+      again.output,
+      /node:[\s\S]*client secret: a new one \(the identity platform refused the one in the env file\)/,
+    );
+    assert.equal((await registered('node')).passwordCredentials.length, 1);
+    assert.equal(again.output.match(/works; kept/g)?.length, SAMPLE_NAMES.length - 1);
+  });
+
+  test("a sample's URL that changed is set again, and what it had is said", async () => {
+    const moved = { ...env, ASPNETCORE_BASE_URL: 'https://aspnetcore.contoso.test' };
+    const again = await finished(`npm run register -- --emulator --env-file ${file}`, moved);
+    assert.equal(again.code, 0, again.output);
+    assert.match(
+      again.output,
+      /aspnetcore: application .* found \(client id [0-9a-f-]+\); set again: web/,
+    );
+    assert.match(
+      again.output,
+      new RegExp(`it had: redirect URIs http://localhost:${env.ASPNETCORE_PORT}/signin-oidc`),
+    );
+    assert.deepEqual(
+      (await registered('aspnetcore')).web.logoutUrl,
+      'https://aspnetcore.contoso.test/signout-oidc',
+    );
+    assert.equal(
+      (await finished(`npm run register -- --emulator --env-file ${file}`, env)).code,
+      0,
+    );
+  });
+
+  test('a run against another tenant than the file names is refused, and changes nothing', async () => {
+    const before = readFileSync(file, 'utf8');
+    const elsewhere = { ...env, GRAPH_ACCESS_TOKEN: await adminToken() };
+    for (const command of ['npm run register', 'npm run unregister']) {
+      const result = await finished(`${command} -- --env-file ${file}`, elsewhere);
+      assert.equal(result.code, 1, result.output);
+      assert.match(
+        result.output,
+        /holds the registrations of another tenant \(ENTRA_INSTANCE=http:\/\/127\.0\.0\.1:\d+, GRAPH_URL=/,
+      );
+      assert.equal(readFileSync(file, 'utf8'), before);
+    }
+    assert.ok(await application('aspnetcore'), 'the applications are untouched');
   });
 });
 
@@ -396,3 +509,34 @@ function parseRequests(output: string) {
     return { method, target, headers, body };
   });
 }
+
+describe('the env file', () => {
+  test('a value over several lines, an export, a symbolic link: kept as they are, the link followed', () => {
+    const real = path.join(folder, 'real.env');
+    const link = path.join(folder, 'link.env');
+    writeFileSync(
+      real,
+      'KEY="-----BEGIN-----\nNODE_CLIENT_ID=inside the value\n-----END-----"\nexport NODE_CLIENT_ID=old\n',
+    );
+    symlinkSync(real, link);
+    const file = EnvFile.read(link);
+    file.set('NODE_CLIENT_ID', 'new');
+    file.save();
+    assert.equal(
+      readFileSync(real, 'utf8'),
+      'KEY="-----BEGIN-----\nNODE_CLIENT_ID=inside the value\n-----END-----"\nexport NODE_CLIENT_ID=new\n',
+    );
+    assert.equal(lstatSync(link).isSymbolicLink(), true, 'still a link to the file');
+    assert.equal(readFileSync(link, 'utf8'), readFileSync(real, 'utf8'));
+    assert.equal(
+      parseEnv(readFileSync(real, 'utf8')).KEY,
+      '-----BEGIN-----\nNODE_CLIENT_ID=inside the value\n-----END-----',
+    );
+    file.remove('NODE_CLIENT_ID');
+    file.save();
+    assert.equal(
+      readFileSync(real, 'utf8'),
+      'KEY="-----BEGIN-----\nNODE_CLIENT_ID=inside the value\n-----END-----"\n',
+    );
+  });
+});

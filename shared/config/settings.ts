@@ -399,6 +399,18 @@ function emulatorIdentity(emulator: EmulatorSettings): Omit<IdentitySettings, 'o
 function entraIdentity(read: EnvironmentReader): Omit<IdentitySettings, 'outboundTimeoutMs'> {
   const tenantId = read.get('ENTRA_TENANT_ID') ?? '';
   const instance = read.get('ENTRA_INSTANCE');
+  const graphUrl = read.get('GRAPH_URL');
+  // The client secret and the users' tokens go there: in plain http only on this machine.
+  for (const [name, url] of [
+    ['ENTRA_INSTANCE', instance],
+    ['GRAPH_URL', graphUrl],
+  ] as const) {
+    if (url.startsWith('http:') && !isLoopback(new URL(url).hostname)) {
+      read.problem(
+        `${name} must be https (http only on this machine: localhost or 127.0.0.1), not ${url}`,
+      );
+    }
+  }
   return {
     mode: 'entra',
     tenantId,
@@ -408,8 +420,18 @@ function entraIdentity(read: EnvironmentReader): Omit<IdentitySettings, 'outboun
     authority: `${instance.replace(/^http:/, 'https:')}/${tenantId}`,
     discoveryUrl: `${instance}/${tenantId}/v2.0/.well-known/openid-configuration`,
     discoveryHint: 'is ENTRA_TENANT_ID right?',
-    graphUrl: read.get('GRAPH_URL'),
+    graphUrl,
   };
+}
+
+/** A host name that names this machine: `localhost` (and its subdomains) or a loopback address. */
+function isLoopback(hostname: string): boolean {
+  return (
+    hostname === 'localhost' ||
+    hostname.endsWith('.localhost') ||
+    /^127(\.\d{1,3}){3}$/.test(hostname) ||
+    hostname === '[::1]'
+  );
 }
 
 function sampleSettings(

@@ -1,38 +1,44 @@
 /**
  * The `.env` file `npm run register` writes the samples' settings to: its other lines are kept as
- * they are (comments, order, other variables), a variable it sets is changed where it stands (or
- * added at the end), one it removes is taken out. The file is replaced whole, through a new file
- * of mode 0600 renamed over it, so that it holds secrets readable by its owner only and is never
- * left half written.
+ * they are (comments, order, other variables, values over several lines), a variable it sets is
+ * changed where it stands (keeping an `export`), or added at the end; one it removes is taken out.
+ * The file is replaced whole, through a new file of mode 0600 renamed over it, so that it holds
+ * secrets readable by its owner only and is never left half written; a symbolic link is followed,
+ * and the file it names is the one replaced.
  */
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync, renameSync, writeFileSync } from 'node:fs';
 import { parseEnv } from 'node:util';
+
+/** One line of the file, and the variable it starts, if it starts one (not inside a value). */
+interface Line {
+  text: string;
+  variable?: string;
+  /** The lines after it that belong to its value (a quoted value over several lines). */
+  continuation?: string[];
+}
 
 export class EnvFile {
   readonly #path: string;
-  #lines: string[];
+  #lines: Line[];
 
   private constructor(path: string, text: string | undefined) {
     this.#path = path;
-    this.#lines = text === undefined ? [] : text.replace(/\n$/, '').split('\n');
+    this.#lines = text === undefined ? [] : parseLines(text.replace(/\n$/, ''));
   }
 
-  /** The file at `path`, or an empty one to be created there. */
+  /** The file at `path` (the one it links to, for a symbolic link), or one to be created there. */
   static read(path: string): EnvFile {
-    return new EnvFile(path, existsSync(path) ? readFileSync(path, 'utf8') : undefined);
+    const real = existsSync(path) ? realpathSync(path) : path;
+    return new EnvFile(real, existsSync(real) ? readFileSync(real, 'utf8') : undefined);
   }
 
   get path(): string {
     return this.#path;
   }
 
-  get exists(): boolean {
-    return existsSync(this.#path);
-  }
-
   /** What the file says now (node's own `.env` parser, as the samples read it). */
   values(): Record<string, string> {
-    return parseEnv(this.#lines.join('\n')) as Record<string, string>;
+    return parseEnv(this.#text()) as Record<string, string>;
   }
 
   get(name: string): string | undefined {
@@ -41,43 +47,68 @@ export class EnvFile {
 
   /** Sets `name`, where it stands or at the end (after `heading`, a comment, if it is the first). */
   set(name: string, value: string, heading?: string): void {
-    const line = `${name}=${quoted(value)}`;
-    const at = this.#lines.findIndex((existing) => definesVariable(existing, name));
+    const at = this.#lines.findIndex((line) => line.variable === name);
     if (at >= 0) {
-      this.#lines[at] = line;
-      this.#removeFrom(at + 1, name);
+      const existing = this.#lines[at] as Line;
+      const exported = /^\s*export\s/.test(existing.text) ? 'export ' : '';
+      this.#lines[at] = { text: `${exported}${name}=${quoted(value)}`, variable: name };
+      this.#lines = this.#lines.filter((line, index) => index <= at || line.variable !== name);
       return;
     }
-    if (heading && !this.#lines.includes(heading)) {
-      if (this.#lines.length > 0 && this.#lines.at(-1) !== '') this.#lines.push('');
-      this.#lines.push(heading);
+    if (heading && !this.#lines.some((line) => line.text === heading)) {
+      if (this.#lines.length > 0 && this.#lines.at(-1)?.text !== '') this.#lines.push({ text: '' });
+      this.#lines.push({ text: heading });
     }
-    this.#lines.push(line);
+    this.#lines.push({ text: `${name}=${quoted(value)}`, variable: name });
   }
 
-  /** Removes every line that sets `name`; whether there was one. */
-  remove(name: string): boolean {
-    const before = this.#lines.length;
-    this.#removeFrom(0, name);
-    return this.#lines.length < before;
+  /** Removes every line that sets `name` (with its value's other lines). */
+  remove(name: string): void {
+    this.#lines = this.#lines.filter((line) => line.variable !== name);
   }
 
   /** Writes the file: mode 0600, all at once. */
   save(): void {
     const temporary = `${this.#path}.${process.pid}.tmp`;
-    writeFileSync(temporary, `${this.#lines.join('\n')}\n`, { mode: 0o600 });
+    writeFileSync(temporary, `${this.#text()}\n`, { mode: 0o600 });
     renameSync(temporary, this.#path);
   }
 
-  #removeFrom(start: number, name: string): void {
-    this.#lines = this.#lines.filter(
-      (line, index) => index < start || !definesVariable(line, name),
-    );
+  #text(): string {
+    return this.#lines.flatMap((line) => [line.text, ...(line.continuation ?? [])]).join('\n');
   }
 }
 
-function definesVariable(line: string, name: string): boolean {
-  return new RegExp(`^\\s*(export\\s+)?${name}\\s*=`).test(line);
+const DEFINITION = /^\s*(?:export\s+)?([\w.-]+)\s*=\s*(.*)$/;
+
+/**
+ * The file's lines, each variable's value whole: a value that opens a quote it does not close on
+ * its line goes on to the line that closes it, as node's parser reads it.
+ */
+function parseLines(text: string): Line[] {
+  const lines: Line[] = [];
+  const all = text.split('\n');
+  for (let index = 0; index < all.length; index += 1) {
+    const text = all[index] as string;
+    const match = DEFINITION.exec(text);
+    if (!match) {
+      lines.push({ text });
+      continue;
+    }
+    const line: Line = { text, variable: match[1] as string, continuation: [] };
+    const value = match[2] as string;
+    const quote = /^["'`]/.exec(value)?.[0];
+    if (quote && !value.slice(1).includes(quote)) {
+      while (index + 1 < all.length) {
+        index += 1;
+        const next = all[index] as string;
+        line.continuation?.push(next);
+        if (next.includes(quote)) break;
+      }
+    }
+    lines.push(line);
+  }
+  return lines;
 }
 
 /** A value as it is written: bare when it is plain, in double quotes otherwise. */

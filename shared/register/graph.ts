@@ -105,7 +105,8 @@ function parse(text: string): Record<string, unknown> | undefined {
 
 /**
  * A dry run: prints each request as it would be sent to `graphUrl`, the token masked, and answers
- * as Graph answers a first run (every object new, with placeholders for the ids Graph assigns).
+ * as Graph answers a first run (nothing found, every object new, with placeholders for the ids
+ * Graph assigns).
  * Nothing is sent.
  */
 export function dryRun(graphUrl: string, print: (text: string) => void): Graph {
@@ -120,6 +121,10 @@ export function dryRun(graphUrl: string, print: (text: string) => void): Graph {
         lines.push('Content-Type: application/json', '', JSON.stringify(request.body, null, 2));
       }
       print(`${lines.join('\n')}\n`);
+      // A first run finds nothing: every object is made.
+      if (request.method === 'GET') {
+        throw new GraphError(request, 404, 'Request_ResourceNotFound', 'none yet (dry run)');
+      }
       return { status: request.method === 'PATCH' ? 201 : 200, json: placeholderAnswer(request) };
     },
   };

@@ -2,14 +2,14 @@
  * `npm run register` and `npm run unregister`, through Microsoft Graph: for each sample, one
  * application with exactly what its `registration.ts` declares, a service principal, a client
  * secret; their values in the env file. Every step can be run again: the application is found by
- * its `uniqueName` and set again (an upsert), the service principal likewise, and a secret is
- * added only when the env file has none that works — so a run that stopped half-way (the network,
- * Graph) is finished by the next, and a second run changes nothing.
+ * its `uniqueName` (and changed only where it differs), the service principal likewise, and a
+ * secret is added only when the env file has none that works — so a run that stopped half-way (the
+ * network, Graph) is finished by the next, and a second run changes nothing.
  */
 import type { SampleRegistration } from '../sample/registration.ts';
 import { type ApplicationBody, applicationFor, uniqueNameOf } from './application.ts';
 import type { EnvFile } from './env-file.ts';
-import { type Graph, GraphError } from './graph.ts';
+import { type Graph, GraphError, type GraphRequest } from './graph.ts';
 
 export interface SampleToRegister {
   registration: SampleRegistration;
@@ -26,6 +26,9 @@ export interface Target {
   graphUrl: string;
 }
 
+/** Whether a client secret works: the identity platform's answer to it. */
+export type SecretCheck = (clientId: string, secret: string) => Promise<boolean>;
+
 export interface RegisterRun {
   graph: Graph;
   /** `undefined` in a dry run: nothing is written. */
@@ -34,12 +37,14 @@ export interface RegisterRun {
   envValues: Record<string, string>;
   samples: SampleToRegister[];
   target: Target;
-  /** The display name of the secrets this run adds: another machine's or file's are left alone. */
-  credentialName: string;
+  /** `undefined` in a dry run, which checks nothing. */
+  secretWorks: SecretCheck | undefined;
   /** How long a new secret lives. */
   secretLifetimeDays: number;
   newSessionSecret: () => string;
   print: (line: string) => void;
+  /** Waits before a call is tried again (Entra takes seconds to know an object just made). */
+  pause: (ms: number) => Promise<void>;
 }
 
 /** Microsoft Graph refused the caller: no use going on with the other samples. */
@@ -47,14 +52,17 @@ export class NotPermitted extends Error {
   override name = 'NotPermitted';
 }
 
+/** The display name of every secret the command adds: the ones it replaces. */
+export const SECRET_NAME = 'npm run register';
+
 /** The variables the command writes for a sample. */
 export function sampleVariables(registration: SampleRegistration) {
   const prefix = registration.name.toUpperCase();
   return { clientId: `${prefix}_CLIENT_ID`, clientSecret: `${prefix}_CLIENT_SECRET` };
 }
 
-const HEADING = '# Written by npm run register (npm run unregister removes them)';
-const TARGET_VARIABLES = ['ENTRA_TENANT_ID', 'ENTRA_INSTANCE', 'GRAPH_URL'] as const;
+export const HEADING = '# Written by npm run register (npm run unregister removes them)';
+export const TARGET_VARIABLES = ['ENTRA_TENANT_ID', 'ENTRA_INSTANCE', 'GRAPH_URL'] as const;
 
 /** Registers every sample; how many could not be registered whole. */
 export async function register(run: RegisterRun): Promise<number> {
@@ -69,8 +77,8 @@ export async function register(run: RegisterRun): Promise<number> {
   let failed = 0;
   for (const sample of run.samples) {
     try {
-      const incomplete = await registerOne(run, sample);
-      if (incomplete) failed += 1;
+      const whole = await registerOne(run, sample);
+      if (!whole) failed += 1;
     } catch (error) {
       if (!(error instanceof GraphError) || error.status === 401 || error.status === 403) {
         throw explained(error);
@@ -83,26 +91,63 @@ export async function register(run: RegisterRun): Promise<number> {
   return failed;
 }
 
-/** One sample: its application, service principal and secret; whether a field was refused. */
+/** One sample: its application, service principal and secret; whether all of it was set. */
 async function registerOne(run: RegisterRun, sample: SampleToRegister): Promise<boolean> {
   const { graph, print } = run;
   const { registration } = sample;
-  const name = registration.name;
-  const application = applicationFor(registration, sample.baseUrls);
-  const key = `/applications(uniqueName='${uniqueNameOf(registration)}')`;
-  const { created, refused } = await upsertApplication(graph, key, application);
-  const app = created ?? (await graph.send({ method: 'GET', path: key })).json ?? {};
-  const id = String(app.id);
-  const appId = String(app.appId);
-  print(
-    `${name}: application "${application.displayName}" ${created ? 'created' : 'found, and set again to what registration.ts declares'} (client id ${appId})`,
-  );
-  for (const url of application.web.redirectUris) print(`  redirect URI: ${url}`);
-  print(`  front-channel logout URL: ${application.web.logoutUrl ?? 'none'}`);
-  for (const { field, message } of refused)
-    print(`  !! ${field} refused by the tenant: ${message}`);
+  const wanted = applicationFor(registration, sample.baseUrls);
+  const alternateKey = `/applications(uniqueName='${uniqueNameOf(registration)}')`;
+  const existing = await find(graph, alternateKey);
+  let app: Record<string, unknown>;
+  let refused: Refusal[] = [];
+  if (existing) {
+    app = existing;
+    const changed = differences(existing, wanted);
+    if (changed.length === 0) {
+      print(
+        `${registration.name}: application "${wanted.displayName}" found, as registration.ts declares it (client id ${existing.appId})`,
+      );
+    } else {
+      ({ refused } = await setApplication(
+        graph,
+        { method: 'PATCH', path: `/applications/${existing.id}` },
+        wanted,
+      ));
+      const set = changed.filter(
+        (field) => !refused.some((refusal) => refusal.fields.includes(field)),
+      );
+      print(
+        `${registration.name}: application "${wanted.displayName}" found (client id ${existing.appId}); set again: ${set.join(', ') || 'nothing'}`,
+      );
+      const before = existing.web as ApplicationBody['web'] | undefined;
+      if (set.includes('web') && before) {
+        print(
+          `  it had: redirect URIs ${before.redirectUris.join(', ') || 'none'}; logout URL ${before.logoutUrl ?? 'none'}`,
+        );
+      }
+    }
+  } else {
+    // Graph's answer (201) has the new application: Entra may not find it by its key yet.
+    const created = await setApplication(
+      graph,
+      { method: 'PATCH', path: alternateKey, createIfMissing: true },
+      wanted,
+    );
+    refused = created.refused;
+    app = created.json ?? {};
+    print(
+      `${registration.name}: application "${wanted.displayName}" created (client id ${app.appId})`,
+    );
+  }
+  const webRefused = refused.some((refusal) => refusal.fields.includes('web'));
+  if (!webRefused) {
+    for (const url of wanted.web.redirectUris) print(`  redirect URI: ${url}`);
+    print(`  front-channel logout URL: ${wanted.web.logoutUrl ?? 'none'}`);
+  }
+  for (const { label, message } of refused) print(`  !! ${label}: ${message}`);
 
-  const principal = await graph.send({
+  const appId = String(app.appId);
+  const principal = await soonAfterCreation(run, {
     method: 'PATCH',
     path: `/servicePrincipals(appId='${appId}')`,
     createIfMissing: true,
@@ -111,69 +156,150 @@ async function registerOne(run: RegisterRun, sample: SampleToRegister): Promise<
   });
   print(`  service principal ${principal.status === 201 ? 'created' : 'found'}`);
 
-  await ensureSecret(run, registration, id, appId, asCredentials(app.passwordCredentials));
-  return refused.length > 0;
+  await ensureSecret(
+    run,
+    registration,
+    String(app.id),
+    appId,
+    asCredentials(app.passwordCredentials),
+  );
+  return refused.length === 0;
+}
+
+/** The application with that key, or `undefined`: Graph's 404. */
+async function find(graph: Graph, path: string): Promise<Record<string, unknown> | undefined> {
+  try {
+    return (await graph.send({ method: 'GET', path })).json ?? {};
+  } catch (error) {
+    if (error instanceof GraphError && error.status === 404) return undefined;
+    throw error;
+  }
+}
+
+/** The fields of the application that differ from what the sample declares. */
+function differences(
+  app: Record<string, unknown>,
+  wanted: ApplicationBody,
+): Array<keyof ApplicationBody> {
+  const web = (app.web ?? {}) as Partial<ApplicationBody['web']>;
+  const claims =
+    ((app.optionalClaims ?? {}) as { idToken?: Array<{ name: string }> }).idToken ?? [];
+  const access = (app.requiredResourceAccess ?? []) as ApplicationBody['requiredResourceAccess'];
+  const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+  const sorted = (list: ApplicationBody['requiredResourceAccess']) =>
+    list.map(({ resourceAppId, resourceAccess }) => ({
+      resourceAppId,
+      resourceAccess: resourceAccess.map(({ id, type }) => `${type}:${id}`).sort(),
+    }));
+  const changed: Array<keyof ApplicationBody> = [];
+  for (const field of ['displayName', 'signInAudience', 'notes'] as const) {
+    if (app[field] !== wanted[field]) changed.push(field);
+  }
+  if (
+    !same(web.redirectUris, wanted.web.redirectUris) ||
+    (web.logoutUrl ?? null) !== wanted.web.logoutUrl ||
+    web.implicitGrantSettings?.enableIdTokenIssuance !== false ||
+    web.implicitGrantSettings?.enableAccessTokenIssuance !== false
+  ) {
+    changed.push('web');
+  }
+  const names = (list: Array<{ name: string }>) => list.map(({ name }) => name).sort();
+  if (!same(names(claims), names(wanted.optionalClaims.idToken))) changed.push('optionalClaims');
+  if (!same(sorted(access), sorted(wanted.requiredResourceAccess))) {
+    changed.push('requiredResourceAccess');
+  }
+  return changed;
+}
+
+interface Refusal {
+  /** The request's fields it covers. */
+  fields: Array<keyof ApplicationBody>;
+  /** What the terminal says was refused. */
+  label: string;
+  message: string;
 }
 
 /**
- * The upsert; when the tenant refuses it (400), the application is made with its name alone and
- * each field set on its own, so that one refused field (an `http` logout URL, say) is said by
- * name and the others are set all the same.
+ * Sets the application in one request; when the tenant refuses it (400), with its name alone and
+ * then each field on its own, so that one refused field (an `http` logout URL, say) is said by
+ * name and the others are set all the same. The logout URL is tried after the redirect URIs
+ * (a `web` without it), so a refusal is put on the right one.
  */
-async function upsertApplication(
+async function setApplication(
   graph: Graph,
-  key: string,
+  request: Omit<GraphRequest, 'body'>,
   application: ApplicationBody,
-): Promise<{ created: Record<string, unknown> | undefined; refused: Refusal[] }> {
+): Promise<{ json: Record<string, unknown> | undefined; refused: Refusal[] }> {
   try {
-    const answer = await graph.send({
-      method: 'PATCH',
-      path: key,
-      createIfMissing: true,
-      body: application,
-    });
-    return { created: answer.status === 201 ? answer.json : undefined, refused: [] };
+    return { json: (await graph.send({ ...request, body: application })).json, refused: [] };
   } catch (error) {
     if (!(error instanceof GraphError) || error.status !== 400) throw error;
   }
   const { displayName, signInAudience, notes, web, optionalClaims, requiredResourceAccess } =
     application;
-  const answer = await graph.send({
-    method: 'PATCH',
-    path: key,
-    createIfMissing: true,
-    body: { displayName, signInAudience, notes },
-  });
+  const { json } = await graph.send({ ...request, body: { displayName, signInAudience, notes } });
+  const update = { method: 'PATCH' as const, path: request.path };
   const refused: Refusal[] = [];
-  const attempt = async (field: string, body: Partial<ApplicationBody>): Promise<boolean> => {
+  const attempt = async (body: Partial<ApplicationBody>): Promise<string | undefined> => {
     try {
-      await graph.send({ method: 'PATCH', path: key, body });
-      return true;
+      await graph.send({ ...update, body });
+      return undefined;
     } catch (error) {
       if (!(error instanceof GraphError) || error.status !== 400) throw error;
-      refused.push({ field, message: error.graphMessage });
-      return false;
+      return error.graphMessage;
     }
   };
-  if (web.logoutUrl === null) await attempt('web.redirectUris', { web });
-  else if (!(await attempt('web.logoutUrl', { web }))) {
-    await attempt('web.redirectUris', { web: { ...web, logoutUrl: null } });
+  const withoutLogout = await attempt({ web: { ...web, logoutUrl: null } });
+  if (withoutLogout !== undefined) {
+    refused.push({
+      fields: ['web'],
+      label: 'web.redirectUris refused by the tenant (and the logout URL not set with them)',
+      message: withoutLogout,
+    });
+  } else if (web.logoutUrl !== null) {
+    const withLogout = await attempt({ web });
+    if (withLogout !== undefined) {
+      refused.push({
+        fields: [],
+        label: 'web.logoutUrl refused by the tenant',
+        message: withLogout,
+      });
+    }
   }
-  await attempt('optionalClaims', { optionalClaims });
-  await attempt('requiredResourceAccess', { requiredResourceAccess });
-  return { created: answer.status === 201 ? answer.json : undefined, refused };
+  for (const [field, body] of [
+    ['optionalClaims', { optionalClaims }],
+    ['requiredResourceAccess', { requiredResourceAccess }],
+  ] as const) {
+    const message = await attempt(body);
+    if (message !== undefined) {
+      refused.push({ fields: [field], label: `${field} refused by the tenant`, message });
+    }
+  }
+  return { json, refused };
 }
 
-interface Refusal {
-  field: string;
-  message: string;
+/**
+ * A call on an object made a moment ago: Entra may not know it yet everywhere (a 404, or a 400
+ * saying the application is no valid object) for a few seconds; tried again, up to about 15 s.
+ */
+async function soonAfterCreation(run: Pick<RegisterRun, 'graph' | 'pause'>, request: GraphRequest) {
+  for (let attempt = 0; ; attempt += 1) {
+    try {
+      return await run.graph.send(request);
+    } catch (error) {
+      const notYet =
+        error instanceof GraphError &&
+        (error.status === 404 ||
+          (error.status === 400 && /valid application/i.test(error.graphMessage)));
+      if (!notYet || attempt >= 4) throw error;
+      await run.pause(1000 * 2 ** attempt);
+    }
+  }
 }
 
 interface PasswordCredential {
   keyId: string;
   displayName: string | null;
-  hint: string | null;
-  endDateTime: string | null;
 }
 
 function asCredentials(value: unknown): PasswordCredential[] {
@@ -181,9 +307,9 @@ function asCredentials(value: unknown): PasswordCredential[] {
 }
 
 /**
- * Keeps the env file's secret when it is one of the app's (its first three characters, Graph's
- * `hint`) and lives a day more; otherwise adds one, writes it at once (Graph shows it only now),
- * then removes the secrets this file had before (same display name): replaced, and said so.
+ * Keeps the env file's secret when the identity platform takes it for this app (a client
+ * credentials request); otherwise adds one, writes it at once (Graph shows it only now), then
+ * removes the app's other secrets this command made: replaced, and said so.
  */
 async function ensureSecret(
   run: RegisterRun,
@@ -192,33 +318,24 @@ async function ensureSecret(
   appId: string,
   credentials: PasswordCredential[],
 ): Promise<void> {
-  const { graph, envFile, envValues, print } = run;
+  const { envFile, envValues, print } = run;
   const variables = sampleVariables(registration);
   const secret = envValues[variables.clientSecret];
   const sameApp = envValues[variables.clientId] === appId;
-  const tomorrow = Date.now() + 24 * 3600_000;
-  const ours = credentials.filter(({ displayName }) => displayName === run.credentialName);
-  const kept =
-    sameApp &&
-    secret !== undefined &&
-    ours.some(
-      ({ hint, endDateTime }) =>
-        hint !== null && secret.startsWith(hint) && Date.parse(endDateTime ?? '') > tomorrow,
-    );
-  if (kept) {
+  const file = envFile?.path ?? 'the env file';
+  if (sameApp && secret && run.secretWorks && (await run.secretWorks(appId, secret))) {
     envFile?.set(variables.clientId, appId, HEADING);
-    print(
-      `  client secret: the one in ${envFile?.path ?? 'the env file'} (${variables.clientSecret}) still works; kept`,
-    );
+    print(`  client secret: the one in ${file} (${variables.clientSecret}) works; kept`);
     return;
   }
   const endDateTime = new Date(Date.now() + run.secretLifetimeDays * 24 * 3600_000).toISOString();
-  const added = await graph.send({
+  const added = await soonAfterCreation(run, {
     method: 'POST',
     path: `/applications/${id}/addPassword`,
-    body: { passwordCredential: { displayName: run.credentialName, endDateTime } },
+    body: { passwordCredential: { displayName: SECRET_NAME, endDateTime } },
   });
   const secretText = added.json?.secretText;
+  const keyId = added.json?.keyId;
   if (typeof secretText !== 'string')
     throw new Error(`${registration.name}: addPassword returned no secret`);
   if (envFile) {
@@ -230,59 +347,80 @@ async function ensureSecret(
     secret === undefined
       ? 'the env file had none'
       : sameApp
-        ? 'the env file lost the one it had (or it expires within a day)'
+        ? 'the identity platform refused the one in the env file'
         : "the env file held another app's";
   print(
-    `  client secret: a new one (${why}), valid until ${endDateTime.slice(0, 10)}, written to ${envFile?.path ?? 'the env file'} as ${variables.clientSecret}`,
+    `  client secret: a new one (${why}), valid until ${endDateTime.slice(0, 10)}, written to ${file} as ${variables.clientSecret}`,
   );
-  for (const { keyId } of ours) {
-    await graph.send({
+  const earlier = credentials.filter(
+    (credential) => credential.displayName === SECRET_NAME && credential.keyId !== keyId,
+  );
+  for (const { keyId } of earlier) {
+    await run.graph.send({
       method: 'POST',
       path: `/applications/${id}/removePassword`,
       body: { keyId },
     });
   }
-  if (ours.length > 0)
-    print(`  replaced: ${ours.length} earlier secret(s) of this env file removed from the app`);
+  if (earlier.length > 0) {
+    print(
+      `  replaced: ${earlier.length} earlier secret(s) made by npm run register removed from the app (another env file that held one needs npm run register again)`,
+    );
+  }
 }
 
-/** Removes what {@link register} made: each application (its service principal with it), for good. */
+/** Removes what {@link register} made: each application and its service principal, for good. */
 export async function unregister(
-  run: Omit<RegisterRun, 'target' | 'secretLifetimeDays' | 'newSessionSecret'>,
+  run: Pick<RegisterRun, 'graph' | 'envFile' | 'samples' | 'print' | 'pause'>,
 ): Promise<void> {
   const { graph, envFile, print } = run;
   for (const { registration } of run.samples) {
-    const key = `/applications(uniqueName='${uniqueNameOf(registration)}')`;
-    let app: Record<string, unknown>;
-    try {
-      app = (await graph.send({ method: 'GET', path: `${key}?$select=id,appId` })).json ?? {};
-    } catch (error) {
-      if (error instanceof GraphError && error.status === 404) {
-        print(`${registration.name}: no application to remove`);
-        forget(envFile, registration);
-        continue;
-      }
+    const app = await find(
+      graph,
+      `/applications(uniqueName='${uniqueNameOf(registration)}')`,
+    ).catch((error: unknown) => {
       throw explained(error);
+    });
+    if (!app) {
+      print(`${registration.name}: no application to remove`);
+      forget(envFile, registration);
+      continue;
     }
     const id = String(app.id);
     await deleteIfThere(graph, `/servicePrincipals(appId='${app.appId}')`);
     await graph.send({ method: 'DELETE', path: `/applications/${id}` });
-    // A deleted application waits 30 days in the tenant's deleted items, its uniqueName taken:
-    // deleted from there too, a later `npm run register` can make it again.
-    await deleteIfThere(graph, `/directory/deletedItems/${id}`);
     print(
-      `${registration.name}: application and service principal removed (client id ${app.appId})`,
+      `${registration.name}: application and service principal deleted (client id ${app.appId})`,
     );
     forget(envFile, registration);
+    await purge(run, id);
   }
   if (envFile) {
     const left = run.samples.some(({ registration }) =>
       envFile.get(sampleVariables(registration).clientId),
     );
-    if (!left) {
-      for (const name of TARGET_VARIABLES) envFile.remove(name);
-    }
+    if (!left) for (const name of TARGET_VARIABLES) envFile.remove(name);
     envFile.save();
+  }
+}
+
+/**
+ * A deleted application waits 30 days in the tenant's deleted items, its `uniqueName` taken:
+ * deleted from there too, a later `npm run register` can make it again. Entra may take a few
+ * seconds to list it there.
+ */
+async function purge(
+  run: Pick<RegisterRun, 'graph' | 'print' | 'pause'>,
+  id: string,
+): Promise<void> {
+  try {
+    await soonAfterCreation(run, { method: 'DELETE', path: `/directory/deletedItems/${id}` });
+    run.print('  and deleted from the deleted items: its uniqueName is free again');
+  } catch (error) {
+    if (!(error instanceof GraphError && error.status === 404)) throw error;
+    run.print(
+      '  !! not found in the deleted items: it may wait there 30 days, its uniqueName taken (Entra admin center, App registrations, Deleted applications, to delete it for good)',
+    );
   }
 }
 

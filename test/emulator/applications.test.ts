@@ -463,3 +463,249 @@ describe('Graph application API', () => {
     assert.equal((await graph('DELETE', path)).status, 404);
   });
 });
+
+describe('deleted items', () => {
+  test('a deleted application waits in deleted items, its uniqueName taken, until deleted from there', async () => {
+    const uniqueName = `deleted-${randomUUID()}`;
+    const app = (await upsert(uniqueName, { displayName: 'To be deleted' })).body;
+    await graph('PATCH', `/v1.0/servicePrincipals(appId='${app.appId}')`, {
+      body: {},
+      headers: CREATE,
+    });
+    const seq =
+      (await emulator().events.after(0, 0, new AbortController().signal)).at(-1)?.seq ?? 0;
+    assert.equal((await graph('DELETE', `/v1.0/applications(appId='${app.appId}')`)).status, 204);
+    for (const path of [
+      `/v1.0/applications/${app.id}`,
+      `/v1.0/applications(uniqueName='${uniqueName}')`,
+      `/v1.0/applications(appId='${app.appId}')`,
+      `/v1.0/servicePrincipals(appId='${app.appId}')`,
+    ]) {
+      assert.equal((await graph('GET', path)).status, 404, path);
+    }
+    assert.equal(
+      (await graph('PATCH', `/v1.0/applications/${app.id}`, { body: { notes: 'x' } })).status,
+      404,
+    );
+
+    const item = await graph('GET', `/v1.0/directory/deletedItems/${app.id}`);
+    assert.equal(item.status, 200, JSON.stringify(item.body));
+    assert.match(
+      item.body['@odata.context'],
+      /\/v1\.0\/\$metadata#directory\/deletedItems\/\$entity$/,
+    );
+    assert.equal(item.body['@odata.type'], '#microsoft.graph.application');
+    assert.deepEqual(
+      [item.body.id, item.body.appId, item.body.uniqueName, item.body.displayName],
+      [app.id, app.appId, uniqueName, 'To be deleted'],
+    );
+    assert.match(item.body.deletedDateTime, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+    assert.equal(app.deletedDateTime, null, 'null while it is not deleted');
+
+    const again = await upsert(uniqueName, { displayName: 'Again' });
+    assert.equal(again.status, 400);
+    assert.deepEqual(graphErrorOf(again), {
+      code: 'Request_BadRequest',
+      message: 'Another object with the same value for property uniqueName already exists.',
+    });
+
+    assert.equal((await graph('DELETE', `/v1.0/directory/deletedItems/${app.id}`)).status, 204);
+    assert.equal((await graph('GET', `/v1.0/directory/deletedItems/${app.id}`)).status, 404);
+    const purged = await graph('DELETE', `/v1.0/directory/deletedItems/${app.id}`);
+    assert.equal(purged.status, 404);
+    assert.equal(purged.body.error.code, 'Request_ResourceNotFound');
+
+    const recreated = await upsert(uniqueName, { displayName: 'Again' });
+    assert.equal(recreated.status, 201, JSON.stringify(recreated.body));
+    assert.notEqual(recreated.body.appId, app.appId);
+    assert.notEqual(recreated.body.id, app.id);
+
+    const events = (await emulator().events.after(seq, 0, new AbortController().signal)).filter(
+      (event) => event.kind === 'application',
+    );
+    assert.deepEqual(
+      events.map((event) => /deleted items/.test(event.text)),
+      [true, true, false],
+      events.map((event) => event.text).join('\n'),
+    );
+  });
+
+  test('deleted items: an unknown id 404; who may not, 403', async () => {
+    const unknown = await graph('DELETE', `/v1.0/directory/deletedItems/${randomUUID()}`);
+    assert.equal(unknown.status, 404);
+    assert.equal(unknown.body.error.code, 'Request_ResourceNotFound');
+    assert.equal((await graph('GET', `/v1.0/directory/deletedItems/${randomUUID()}`)).status, 404);
+    // An application that is not deleted is not in deleted items.
+    const app = await created();
+    assert.equal((await graph('GET', `/v1.0/directory/deletedItems/${app.id}`)).status, 404);
+    assert.equal((await graph('DELETE', `/v1.0/directory/deletedItems/${app.id}`)).status, 404);
+    assert.equal((await graph('GET', `/v1.0/applications/${app.id}`)).status, 200);
+
+    assert.equal((await graph('DELETE', `/v1.0/applications/${app.id}`)).status, 204);
+    const alex = emulator().users[1]?.userPrincipalName ?? '';
+    const demoUser = (await cliToken(alex)).body.access_token;
+    for (const method of ['GET', 'DELETE']) {
+      const refused = await graph(method, `/v1.0/directory/deletedItems/${app.id}`, {
+        token: demoUser,
+      });
+      assert.equal(refused.status, 403, method);
+      assert.deepEqual(graphErrorOf(refused), {
+        code: 'Authorization_RequestDenied',
+        message: DENIED,
+      });
+    }
+    assert.equal((await graph('GET', `/v1.0/directory/deletedItems/${app.id}`)).status, 200);
+  });
+});
+
+describe('the client credentials grant', () => {
+  function clientCredentials(clientId: string, clientSecret: string, scope = GRAPH_DEFAULT) {
+    return tokenRequest({
+      grant_type: 'client_credentials',
+      client_id: clientId,
+      client_secret: clientSecret,
+      scope,
+    });
+  }
+  const GRAPH_DEFAULT = 'https://graph.microsoft.com/.default';
+
+  async function withSecret() {
+    const app = await created();
+    const added = await graph('POST', `/v1.0/applications/${app.id}/addPassword`, { body: {} });
+    assert.equal(added.status, 200);
+    return { app, secret: added.body as { keyId: string; secretText: string } };
+  }
+
+  test('a correct secret: an app-only token for Graph, no user, no permission', async () => {
+    const { app, secret } = await withSecret();
+    const seq =
+      (await emulator().events.after(0, 0, new AbortController().signal)).at(-1)?.seq ?? 0;
+    const answer = await clientCredentials(app.appId, secret.secretText);
+    assert.equal(answer.status, 200, JSON.stringify(answer.body));
+    assert.deepEqual(Object.keys(answer.body).sort(), [
+      'access_token',
+      'expires_in',
+      'ext_expires_in',
+      'token_type',
+    ]);
+    assert.equal(answer.body.token_type, 'Bearer');
+    assert.equal(answer.body.expires_in, 3600);
+    const claims = decodeJwt(answer.body.access_token);
+    assert.equal(claims.aud, GRAPH);
+    assert.equal(claims.iss, emulator().issuer);
+    assert.equal(claims.tid, emulator().tenantId);
+    assert.equal(claims.appid, app.appId);
+    assert.equal(claims.azp, app.appId);
+    assert.equal(claims.idtyp, 'app');
+    assert.deepEqual(claims.roles, []);
+    assert.equal(claims.scp, undefined);
+    assert.equal(claims.upn, undefined);
+    assert.match(String(claims.oid), /^[0-9a-f-]{36}$/);
+    // Stable: the same app, the same oid; with Graph's app id as the resource too.
+    const byAppId = await clientCredentials(app.appId, secret.secretText, `${GRAPH}/.default`);
+    assert.equal(byAppId.status, 200);
+    assert.equal(decodeJwt(byAppId.body.access_token).oid, claims.oid);
+    // An app of the options, with its secret.
+    const options = await clientCredentials(WEB.clientId, WEB.clientSecret);
+    assert.equal(options.status, 200);
+    assert.equal(decodeJwt(options.body.access_token).appid, WEB.clientId);
+
+    const events = await emulator().events.after(seq, 0, new AbortController().signal);
+    const issued = events.filter((event) => event.kind === 'tokens-issued');
+    assert.ok(issued.some((event) => /client credentials/.test(event.text)));
+    const text = JSON.stringify(events);
+    assert.ok(!text.includes(secret.secretText) && !text.includes(answer.body.access_token));
+
+    // The Graph-like API: a valid token, with no user and no application permission.
+    const me = await graph('GET', '/v1.0/me', { token: answer.body.access_token });
+    assert.equal(me.status, 400);
+    assert.deepEqual(graphErrorOf(me), {
+      code: 'BadRequest',
+      message: '/me request is only valid with delegated authentication flow.',
+    });
+    for (const path of [
+      `/v1.0/applications(uniqueName='x')`,
+      `/v1.0/applications/${app.id}`,
+      '/v1.0/users',
+    ]) {
+      const refused = await graph('GET', path, { token: answer.body.access_token });
+      assert.equal(refused.status, 403, path);
+      assert.deepEqual(graphErrorOf(refused), {
+        code: 'Authorization_RequestDenied',
+        message: DENIED,
+      });
+    }
+    const create = await upsert(
+      `app-only-${randomUUID()}`,
+      { displayName: 'x' },
+      answer.body.access_token,
+    );
+    assert.equal(create.status, 403);
+  });
+
+  test('anything but a correct, current secret: invalid_client; scope without /.default', async () => {
+    const { app, secret } = await withSecret();
+    const wrong = await clientCredentials(app.appId, `${secret.secretText}x`);
+    assert.equal(wrong.status, 401);
+    assertEntraError(wrong.body, 'invalid_client', 7000215);
+    const options = await clientCredentials(WEB.clientId, 'not-the-secret');
+    assert.equal(options.status, 401);
+    assertEntraError(options.body, 'invalid_client', 7000215);
+    const missing = await tokenRequest({
+      grant_type: 'client_credentials',
+      client_id: app.appId,
+      scope: GRAPH_DEFAULT,
+    });
+    assertEntraError(missing.body, 'invalid_client', 7000218);
+
+    for (const scope of [
+      'https://graph.microsoft.com/User.Read',
+      'User.Read',
+      `${GRAPH_DEFAULT} openid`,
+    ]) {
+      const answer = await clientCredentials(app.appId, secret.secretText, scope);
+      assert.equal(answer.status, 400, scope);
+      assertEntraError(answer.body, 'invalid_scope', 1002012);
+      assert.match(
+        answer.body.error_description,
+        /Client credential flows must have a scope value with \/\.default suffixed/,
+      );
+    }
+    const otherResource = await clientCredentials(
+      app.appId,
+      secret.secretText,
+      'https://api.contoso.com/.default',
+    );
+    assertEntraError(otherResource.body, 'invalid_resource', 500011);
+
+    const expired = await graph('POST', `/v1.0/applications/${app.id}/addPassword`, {
+      body: {
+        passwordCredential: {
+          startDateTime: '2020-01-01T00:00:00Z',
+          endDateTime: '2021-01-01T00:00:00Z',
+        },
+      },
+    });
+    const old = await clientCredentials(app.appId, expired.body.secretText);
+    assert.equal(old.status, 401);
+    assertEntraError(old.body, 'invalid_client', 7000215);
+
+    await graph('POST', `/v1.0/applications/${app.id}/removePassword`, {
+      body: { keyId: secret.keyId },
+    });
+    const removed = await clientCredentials(app.appId, secret.secretText);
+    assert.equal(removed.status, 401);
+    assertEntraError(removed.body, 'invalid_client', 7000215);
+
+    const { app: doomed, secret: doomedSecret } = await withSecret();
+    assert.equal((await clientCredentials(doomed.appId, doomedSecret.secretText)).status, 200);
+    assert.equal((await graph('DELETE', `/v1.0/applications/${doomed.id}`)).status, 204);
+    const deleted = await clientCredentials(doomed.appId, doomedSecret.secretText);
+    assertEntraError(deleted.body, 'unauthorized_client', 700016);
+    const unknown = await clientCredentials(randomUUID(), 'a secret');
+    assertEntraError(unknown.body, 'unauthorized_client', 700016);
+
+    const refused = await emulator().events.after(0, 0, new AbortController().signal);
+    assert.ok(refused.some((event) => /client_credentials request refused/.test(event.text)));
+  });
+});

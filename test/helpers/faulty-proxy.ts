@@ -61,6 +61,11 @@ export class FaultyProxy {
     }
   }
 
+  /** The faults not yet spent are dropped: requests are forwarded again. */
+  clearFaults(): void {
+    this.#faults = [];
+  }
+
   /**
    * Holds the next request: resolves `arrived` once it is in, and forwards it when `release()` is
    * called. A test can then do something else (sign out) while that request is in flight.
