@@ -8,7 +8,11 @@ import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { EnvironmentReader } from '../shared/config/environment.ts';
-import { ConfigurationError, registrationSettings } from '../shared/config/settings.ts';
+import {
+  ConfigurationError,
+  plainHttpElsewhere,
+  registrationSettings,
+} from '../shared/config/settings.ts';
 import {
   type AdminToken,
   azureCliToken,
@@ -20,6 +24,7 @@ import {
 import { EnvFile } from '../shared/register/env-file.ts';
 import { dryRun, GraphError, GraphUnreachable, graphAt } from '../shared/register/graph.ts';
 import {
+  ForeignApplication,
   NotPermitted,
   register,
   TARGET_VARIABLES,
@@ -75,9 +80,17 @@ async function main(): Promise<number> {
 
   const print = (line: string) => console.log(line);
   const where = emulator ? `the emulator at ${graphUrl}` : `Microsoft Graph at ${graphUrl}`;
-  let graph = dryRun(graphUrl, print);
+  for (const [name, url] of [
+    ['ENTRA_INSTANCE', instance],
+    ['GRAPH_URL', graphUrl],
+  ] as const) {
+    const problem = plainHttpElsewhere(name, url);
+    if (problem) throw new ConfigurationError([problem]);
+  }
+  let graph = dryRun(graphUrl, print, { registered: removing });
   let tenantId = wantedTenant ?? '{tenant id: the token says}';
   if (dry) {
+    refuseAnotherTarget(envPath, envValues, { tenantId: wantedTenant, instance, graphUrl });
     print(
       `Dry run: the requests ${removing ? 'npm run unregister' : 'a first npm run register'} sends to ${where}; none is sent, nothing is written.\n`,
     );
@@ -109,6 +122,7 @@ async function main(): Promise<number> {
   });
   print('');
   if (dry) {
+    refuseAnotherTarget(envPath, envValues, { tenantId: wantedTenant, instance, graphUrl });
     print(
       `Would write to ${envPath}: ENTRA_TENANT_ID, ENTRA_INSTANCE=${instance}, GRAPH_URL=${graphUrl}, SESSION_SECRET (if none), and each sample's <NAME>_CLIENT_ID and <NAME>_CLIENT_SECRET=***.`,
     );
@@ -133,7 +147,7 @@ async function main(): Promise<number> {
 function refuseAnotherTarget(
   envPath: string,
   values: Record<string, string>,
-  target: Target,
+  target: Omit<Target, 'tenantId'> & { tenantId: string | undefined },
 ): void {
   const fields = {
     ENTRA_TENANT_ID: 'tenantId',
@@ -142,12 +156,13 @@ function refuseAnotherTarget(
   } as const;
   const differing = TARGET_VARIABLES.filter((name) => {
     const value = values[name]?.trim();
-    return value && value.toLowerCase() !== target[fields[name]].toLowerCase();
+    const wanted = target[fields[name]];
+    return value && wanted !== undefined && value.toLowerCase() !== wanted.toLowerCase();
   });
   if (differing.length === 0) return;
   const said = differing.map((name) => `${name}=${values[name]}`).join(', ');
   throw new AnotherTarget(
-    `${envPath} holds the registrations of another tenant (${said}); this run is for tenant ${target.tenantId} at ${target.instance}. Run npm run unregister against that one first (with the options it was registered with), or give this run another --env-file.`,
+    `${envPath} holds the registrations of another tenant (${said}); this run is for tenant ${target.tenantId ?? '(the one the token names)'} at ${target.instance}. Run npm run unregister against that one first (with the options it was registered with), or give this run another --env-file.`,
   );
 }
 
@@ -205,6 +220,7 @@ try {
     error instanceof NotPermitted ||
     error instanceof GraphError ||
     error instanceof AnotherTarget ||
+    error instanceof ForeignApplication ||
     error instanceof SecretCheckFailed ||
     error instanceof GraphUnreachable;
   if (error instanceof GraphUnreachable) {

@@ -203,8 +203,8 @@ describe('configuration', () => {
         }),
       ),
       [
-        'ENTRA_INSTANCE must be https (http only on this machine: localhost or 127.0.0.1), not http://login.contoso.test',
-        'GRAPH_URL must be https (http only on this machine: localhost or 127.0.0.1), not http://graph.contoso.test',
+        'ENTRA_INSTANCE must be https (http only on this machine: localhost, 127.0.0.1 or [::1]), not http://login.contoso.test',
+        'GRAPH_URL must be https (http only on this machine: localhost, 127.0.0.1 or [::1]), not http://graph.contoso.test',
       ],
     );
   });

@@ -383,6 +383,7 @@ describe('npm run register -- --emulator', () => {
     );
     const text = readFileSync(file, 'utf8');
     assert.match(text, /^# my settings\nCACHE_INSPECTOR=on\n/);
+    assert.equal(statSync(file).mode & 0o777, 0o600, 'secrets in it now: mode 0600');
     const lost = text.replace(/^PYTHON_CLIENT_SECRET=.*\n/m, '');
     writeFileSync(file, lost);
     const again = await finished(`npm run register -- --emulator --env-file ${file}`, env);
@@ -419,11 +420,22 @@ describe('npm run register -- --emulator, once registered', () => {
     assert.equal(readFileSync(moved, 'utf8'), readFileSync(file, 'utf8'));
   });
 
-  test('a secret that no longer works, even with the right first characters, is replaced', async () => {
+  test('a secret the identity platform refuses is replaced; one made minutes ago, with the right first characters, is given time', async () => {
     const text = readFileSync(file, 'utf8');
     const secret = /^NODE_CLIENT_SECRET=(.*)$/m.exec(text)?.[1] ?? assert.fail('no secret');
-    const broken = `${secret.slice(0, 3)}${'x'.repeat(secret.length - 3)}`;
-    writeFileSync(file, text.replace(secret, broken));
+    // Its first characters are Graph's hint of the secret made minutes ago: Entra may not take a
+    // new secret at once, so it is kept, not replaced under a sample that may use it.
+    const young = `${secret.slice(0, 3)}${'x'.repeat(secret.length - 3)}`;
+    writeFileSync(file, text.replace(secret, young));
+    const patient = await finished(`npm run register -- --emulator --env-file ${file}`, env);
+    assert.equal(patient.code, 0, patient.output);
+    assert.match(
+      patient.output,
+      /node:[\s\S]*client secret: the one in .* was made minutes ago and is not taken yet; kept/,
+    );
+    // Another value altogether: refused, replaced.
+    const wrong = `zz${'y'.repeat(secret.length - 2)}`;
+    writeFileSync(file, readFileSync(file, 'utf8').replace(young, wrong));
     const again = await finished(`npm run register -- --emulator --env-file ${file}`, env);
     assert.equal(again.code, 0, again.output);
     assert.match(
@@ -472,6 +484,163 @@ describe('npm run register -- --emulator, once registered', () => {
   });
 });
 
+describe('npm run register -- --emulator, when things go wrong', () => {
+  /** A proxy in front of the emulator's Graph, and the environment that sends the command through it. */
+  async function graphProxy() {
+    const [port] = await freePorts(1);
+    const proxy = new FaultyProxy(
+      port as number,
+      `http://127.0.0.1:${env.GRAPH_PORT}`,
+      '127.0.0.1',
+    );
+    await proxy.start();
+    return { proxy, env: { ...env, GRAPH_PORT: String(port) } };
+  }
+
+  test('Graph does not know a new application yet (404 on its service principal): tried again, and done', async () => {
+    const file = path.join(folder, 'slow.env');
+    const { proxy, env: slow } = await graphProxy();
+    try {
+      // aspnetcore: found nowhere, created; then its service principal, refused once.
+      proxy.next('forward', 2);
+      proxy.next({
+        status: 404,
+        body: { error: { code: 'Request_ResourceNotFound', message: 'Resource does not exist.' } },
+      });
+      const result = await finished(`npm run register -- --emulator --env-file ${file}`, slow);
+      assert.equal(result.code, 0, result.output);
+      assert.match(
+        result.output,
+        /aspnetcore: application [^\n]* created[\s\S]*service principal created/,
+      );
+    } finally {
+      proxy.clearFaults();
+      await finished(`npm run unregister -- --emulator --env-file ${file}`, slow);
+      await proxy.stop();
+    }
+  });
+
+  test('an unregister cut off half-way leaves in the file only what is still registered; the next finishes', async () => {
+    const file = path.join(folder, 'half.env');
+    const { proxy, env: cut } = await graphProxy();
+    try {
+      assert.equal(
+        (await finished(`npm run register -- --emulator --env-file ${file}`, cut)).code,
+        0,
+      );
+      // aspnetcore's four requests (find, service principal, application, deleted item), then the network fails.
+      proxy.next('forward', 4);
+      proxy.next('reset', 100);
+      const half = await finished(`npm run unregister -- --emulator --env-file ${file}`, cut);
+      assert.equal(half.code, 1, half.output);
+      const left = parseEnv(readFileSync(file, 'utf8')) as Record<string, string>;
+      assert.equal(
+        left.ASPNETCORE_CLIENT_ID,
+        undefined,
+        "aspnetcore's application is gone, and its lines",
+      );
+      assert.ok(left.ASPNET_CLIENT_ID, "aspnet's is still registered, and in the file");
+      assert.ok(left.ENTRA_TENANT_ID);
+      proxy.clearFaults();
+      const rest = await finished(`npm run unregister -- --emulator --env-file ${file}`, cut);
+      assert.equal(rest.code, 0, rest.output);
+      const none = parseEnv(readFileSync(file, 'utf8')) as Record<string, string>;
+      assert.deepEqual(
+        Object.keys(none).filter((name) => name !== 'SESSION_SECRET'),
+        [],
+      );
+      for (const name of SAMPLE_NAMES) assert.equal(await application(name), undefined, name);
+    } finally {
+      proxy.clearFaults();
+      await proxy.stop();
+    }
+  });
+
+  test('an env file of another tenant (its id), or naming an application the command did not make, is left as it is', async () => {
+    const other = path.join(folder, 'other-tenant.env');
+    const text = `ENTRA_TENANT_ID=0b7a5c1e-4d2f-4a8b-9c3d-6e5f4a3b2c1d\nASPNETCORE_CLIENT_ID=x\n`;
+    writeFileSync(other, text);
+    const refused = await finished(`npm run register -- --emulator --env-file ${other}`, env);
+    assert.equal(refused.code, 1, refused.output);
+    assert.match(
+      refused.output,
+      /holds the registrations of another tenant \(ENTRA_TENANT_ID=0b7a5c1e/,
+    );
+    assert.equal(readFileSync(other, 'utf8'), text);
+
+    // Someone's own application, its client id and secret entered by hand.
+    const own = await fetch(
+      `http://127.0.0.1:${env.GRAPH_PORT}/v1.0/applications(uniqueName='someone-elses-app')`,
+      {
+        method: 'PATCH',
+        headers: {
+          authorization: `Bearer ${await adminToken()}`,
+          'content-type': 'application/json',
+          prefer: 'create-if-missing',
+        },
+        body: JSON.stringify({ displayName: 'My own app' }),
+      },
+    );
+    assert.equal(own.status, 201);
+    const { appId, id } = (await own.json()) as { appId: string; id: string };
+    const mine = path.join(folder, 'mine.env');
+    const handWritten = `JAVA_CLIENT_ID=${appId}\nJAVA_CLIENT_SECRET=my-own-secret-entered-by-hand\n`;
+    writeFileSync(mine, handWritten);
+    const result = await finished(`npm run register -- --emulator --env-file ${mine}`, env);
+    assert.equal(result.code, 1, result.output);
+    assert.match(
+      result.output,
+      /java: JAVA_CLIENT_ID=[0-9a-f-]+ in the env file is an application npm run register did not make \("My own app"\)/,
+    );
+    assert.equal(
+      parseEnv(readFileSync(mine, 'utf8')).JAVA_CLIENT_SECRET,
+      'my-own-secret-entered-by-hand',
+    );
+    await finished(`npm run unregister -- --emulator --env-file ${mine}`, env);
+    await fetch(`http://127.0.0.1:${env.GRAPH_PORT}/v1.0/applications/${id}`, {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${await adminToken()}` },
+    });
+  });
+
+  test('plain http to another machine is refused before any request: the token and the secrets would cross it', async () => {
+    const result = await finished('npm run register -- --dry-run', {
+      ENTRA_INSTANCE: 'http://10.1.2.3:4000',
+      GRAPH_URL: 'http://10.1.2.3:4001',
+    });
+    assert.equal(result.code, 1, result.output);
+    assert.match(result.output, /ENTRA_INSTANCE must be https \(http only on this machine/);
+    assert.doesNotMatch(result.output, /PATCH/);
+  });
+
+  test('npm run unregister -- --dry-run shows the requests that remove a registration', async () => {
+    const dry = await finished('npm run unregister -- --emulator --dry-run', env);
+    assert.equal(dry.code, 0, dry.output);
+    const requests = parseRequests(dry.output);
+    for (const { registration } of allSamples) {
+      assert.ok(
+        requests.some(
+          (r) =>
+            r.method === 'GET' && r.target.endsWith(`(uniqueName='${uniqueNameOf(registration)}')`),
+        ),
+      );
+    }
+    assert.equal(
+      requests.filter(
+        (r) => r.method === 'DELETE' && /\/applications\/\{applicationId\}$/.test(r.target),
+      ).length,
+      SAMPLE_NAMES.length,
+    );
+    assert.equal(
+      requests.filter(
+        (r) =>
+          r.method === 'DELETE' && /\/directory\/deletedItems\/\{applicationId\}$/.test(r.target),
+      ).length,
+      SAMPLE_NAMES.length,
+    );
+  });
+});
+
 describe('npm run register against Entra ID', () => {
   test('--dry-run needs no token and names Microsoft Graph', async () => {
     const dry = await finished('npm run register -- --dry-run', {});
@@ -505,7 +674,9 @@ function parseRequests(output: string) {
     const [head = '', json] = block.split('\n\n');
     const [requestLine = '', ...headers] = head.split('\n');
     const [method = '', target = ''] = requestLine.split(' ');
-    const body = json ? JSON.parse(json.slice(0, json.indexOf('\n}') + 2)) : undefined;
+    const body = json?.startsWith('{')
+      ? JSON.parse(json.slice(0, json.indexOf('\n}') + 2))
+      : undefined;
     return { method, target, headers, body };
   });
 }

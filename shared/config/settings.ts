@@ -341,10 +341,11 @@ export function registrationSettings(
     baseUrls: [sampleBaseUrl(read, registration)],
   }));
   registerInstanceUrls(read, { registeredSamples: samples }, [], instancesWithRedis);
-  const host = read.get('EMULATOR_HOST');
+  // The emulator listens on 127.0.0.1 whatever EMULATOR_HOST says: the samples reach it there as
+  // a tenant (an http ENTRA_INSTANCE must name this machine), its pages keep EMULATOR_HOST.
   const emulator = {
-    identityUrl: `http://${host}:${read.get('EMULATOR_PORT')}`,
-    graphUrl: `http://${host}:${read.get('GRAPH_PORT')}`,
+    identityUrl: `http://127.0.0.1:${read.get('EMULATOR_PORT')}`,
+    graphUrl: `http://127.0.0.1:${read.get('GRAPH_PORT')}`,
     tenantId: read.get('EMULATOR_TENANT_ID'),
     password: read.get('EMULATOR_PASSWORD'),
   };
@@ -405,11 +406,8 @@ function entraIdentity(read: EnvironmentReader): Omit<IdentitySettings, 'outboun
     ['ENTRA_INSTANCE', instance],
     ['GRAPH_URL', graphUrl],
   ] as const) {
-    if (url.startsWith('http:') && !isLoopback(new URL(url).hostname)) {
-      read.problem(
-        `${name} must be https (http only on this machine: localhost or 127.0.0.1), not ${url}`,
-      );
-    }
+    const problem = plainHttpElsewhere(name, url);
+    if (problem) read.problem(problem);
   }
   return {
     mode: 'entra',
@@ -424,14 +422,16 @@ function entraIdentity(read: EnvironmentReader): Omit<IdentitySettings, 'outboun
   };
 }
 
-/** A host name that names this machine: `localhost` (and its subdomains) or a loopback address. */
-function isLoopback(hostname: string): boolean {
-  return (
-    hostname === 'localhost' ||
-    hostname.endsWith('.localhost') ||
-    /^127(\.\d{1,3}){3}$/.test(hostname) ||
-    hostname === '[::1]'
-  );
+/**
+ * What is wrong with `url` as `name` (ENTRA_INSTANCE, GRAPH_URL): plain http to another machine,
+ * where secrets and tokens go. `undefined` for https, or http to `localhost`, `127.0.0.1`, `[::1]`.
+ */
+export function plainHttpElsewhere(name: string, url: string): string | undefined {
+  const { protocol, hostname } = new URL(url);
+  if (protocol !== 'http:' || ['localhost', '127.0.0.1', '[::1]'].includes(hostname)) {
+    return undefined;
+  }
+  return `${name} must be https (http only on this machine: localhost, 127.0.0.1 or [::1]), not ${url}`;
 }
 
 function sampleSettings(

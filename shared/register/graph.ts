@@ -106,10 +106,14 @@ function parse(text: string): Record<string, unknown> | undefined {
 /**
  * A dry run: prints each request as it would be sent to `graphUrl`, the token masked, and answers
  * as Graph answers a first run (nothing found, every object new, with placeholders for the ids
- * Graph assigns).
+ * Graph assigns), or, `registered`, an unregister after one (every application found).
  * Nothing is sent.
  */
-export function dryRun(graphUrl: string, print: (text: string) => void): Graph {
+export function dryRun(
+  graphUrl: string,
+  print: (text: string) => void,
+  { registered = false }: { registered?: boolean } = {},
+): Graph {
   return {
     async send(request) {
       const lines = [
@@ -121,8 +125,8 @@ export function dryRun(graphUrl: string, print: (text: string) => void): Graph {
         lines.push('Content-Type: application/json', '', JSON.stringify(request.body, null, 2));
       }
       print(`${lines.join('\n')}\n`);
-      // A first run finds nothing: every object is made.
-      if (request.method === 'GET') {
+      // A first run finds nothing: every object is made. An unregister finds what a run made.
+      if (request.method === 'GET' && !registered) {
         throw new GraphError(request, 404, 'Request_ResourceNotFound', 'none yet (dry run)');
       }
       return { status: request.method === 'PATCH' ? 201 : 200, json: placeholderAnswer(request) };

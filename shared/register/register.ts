@@ -97,9 +97,10 @@ async function registerOne(run: RegisterRun, sample: SampleToRegister): Promise<
   const { registration } = sample;
   const wanted = applicationFor(registration, sample.baseUrls);
   const alternateKey = `/applications(uniqueName='${uniqueNameOf(registration)}')`;
+  await refuseToOverwrite(run, registration);
   const existing = await find(graph, alternateKey);
   let app: Record<string, unknown>;
-  let refused: Refusal[] = [];
+  let outcome: Outcome = { refused: [], redirectsSet: true, logoutSet: true };
   if (existing) {
     app = existing;
     const changed = differences(existing, wanted);
@@ -108,43 +109,32 @@ async function registerOne(run: RegisterRun, sample: SampleToRegister): Promise<
         `${registration.name}: application "${wanted.displayName}" found, as registration.ts declares it (client id ${existing.appId})`,
       );
     } else {
-      ({ refused } = await setApplication(
-        graph,
-        { method: 'PATCH', path: `/applications/${existing.id}` },
-        wanted,
-      ));
-      const set = changed.filter(
-        (field) => !refused.some((refusal) => refusal.fields.includes(field)),
+      outcome = await setApplication(run, `/applications/${existing.id}`, wanted, 'update');
+      const set = changed.filter((field) =>
+        field === 'web' ? outcome.redirectsSet : !outcome.refused.some((r) => r.field === field),
       );
       print(
         `${registration.name}: application "${wanted.displayName}" found (client id ${existing.appId}); set again: ${set.join(', ') || 'nothing'}`,
       );
-      const before = existing.web as ApplicationBody['web'] | undefined;
-      if (set.includes('web') && before) {
+      const before = existing.web as Partial<ApplicationBody['web']> | undefined;
+      if (set.includes('web')) {
         print(
-          `  it had: redirect URIs ${before.redirectUris.join(', ') || 'none'}; logout URL ${before.logoutUrl ?? 'none'}`,
+          `  it had: redirect URIs ${before?.redirectUris?.join(', ') || 'none'}; front-channel logout URL ${before?.logoutUrl ?? 'none'}`,
         );
       }
     }
   } else {
-    // Graph's answer (201) has the new application: Entra may not find it by its key yet.
-    const created = await setApplication(
-      graph,
-      { method: 'PATCH', path: alternateKey, createIfMissing: true },
-      wanted,
-    );
-    refused = created.refused;
-    app = created.json ?? {};
+    outcome = await setApplication(run, alternateKey, wanted, 'create');
+    app = outcome.created ?? {};
     print(
       `${registration.name}: application "${wanted.displayName}" created (client id ${app.appId})`,
     );
   }
-  const webRefused = refused.some((refusal) => refusal.fields.includes('web'));
-  if (!webRefused) {
+  if (outcome.redirectsSet) {
     for (const url of wanted.web.redirectUris) print(`  redirect URI: ${url}`);
-    print(`  front-channel logout URL: ${wanted.web.logoutUrl ?? 'none'}`);
   }
-  for (const { label, message } of refused) print(`  !! ${label}: ${message}`);
+  if (outcome.logoutSet) print(`  front-channel logout URL: ${wanted.web.logoutUrl ?? 'none'}`);
+  for (const { label, message } of outcome.refused) print(`  !! ${label}: ${message}`);
 
   const appId = String(app.appId);
   const principal = await soonAfterCreation(run, {
@@ -163,7 +153,33 @@ async function registerOne(run: RegisterRun, sample: SampleToRegister): Promise<
     appId,
     asCredentials(app.passwordCredentials),
   );
-  return refused.length === 0;
+  return outcome.refused.length === 0;
+}
+
+/**
+ * The env file names, for this sample, an application the command did not make (a registration
+ * of the reader's own, entered by hand): its secret could not be had again once overwritten.
+ * Refused, before anything is written; one that no longer exists (the emulator restarted) is not
+ * in the way.
+ */
+async function refuseToOverwrite(
+  run: RegisterRun,
+  registration: SampleRegistration,
+): Promise<void> {
+  const variable = sampleVariables(registration).clientId;
+  const clientId = run.envValues[variable];
+  if (!clientId || !/^[0-9a-f-]{36}$/i.test(clientId)) return;
+  const app = await find(run.graph, `/applications(appId='${clientId}')`);
+  if (app && app.uniqueName !== uniqueNameOf(registration)) {
+    throw new ForeignApplication(
+      `${registration.name}: ${variable}=${clientId} in the env file is an application npm run register did not make ("${app.displayName}"); writing this sample's would lose its secret. Remove its two lines from the file, or give another --env-file, and run this again.`,
+    );
+  }
+}
+
+/** The env file holds another application's client id and secret. */
+export class ForeignApplication extends Error {
+  override name = 'ForeignApplication';
 }
 
 /** The application with that key, or `undefined`: Graph's 404. */
@@ -196,7 +212,8 @@ function differences(
     if (app[field] !== wanted[field]) changed.push(field);
   }
   if (
-    !same(web.redirectUris, wanted.web.redirectUris) ||
+    // Entra keeps redirect URIs as a set: their order is not theirs to keep.
+    !same([...(web.redirectUris ?? [])].sort(), [...wanted.web.redirectUris].sort()) ||
     (web.logoutUrl ?? null) !== wanted.web.logoutUrl ||
     web.implicitGrantSettings?.enableIdTokenIssuance !== false ||
     web.implicitGrantSettings?.enableAccessTokenIssuance !== false
@@ -212,55 +229,80 @@ function differences(
 }
 
 interface Refusal {
-  /** The request's fields it covers. */
-  fields: Array<keyof ApplicationBody>;
+  field: keyof ApplicationBody;
   /** What the terminal says was refused. */
   label: string;
   message: string;
 }
 
+interface Outcome {
+  /** The application made, as Graph returned it (on a create). */
+  created?: Record<string, unknown>;
+  refused: Refusal[];
+  redirectsSet: boolean;
+  logoutSet: boolean;
+}
+
 /**
- * Sets the application in one request; when the tenant refuses it (400), with its name alone and
- * then each field on its own, so that one refused field (an `http` logout URL, say) is said by
- * name and the others are set all the same. The logout URL is tried after the redirect URIs
- * (a `web` without it), so a refusal is put on the right one.
+ * Sets the application in one request (`PATCH` of the fields, or an upsert that creates it);
+ * when the tenant refuses it (400), with its name alone and then each field on its own, so that
+ * one refused field (an `http` logout URL, say) is said by name and the others are set all the
+ * same. The logout URL is tried after the redirect URIs (a `web` without it), so a refusal is put
+ * on the right one.
  */
 async function setApplication(
-  graph: Graph,
-  request: Omit<GraphRequest, 'body'>,
+  run: RegisterRun,
+  path: string,
   application: ApplicationBody,
-): Promise<{ json: Record<string, unknown> | undefined; refused: Refusal[] }> {
+  kind: 'create' | 'update',
+): Promise<Outcome> {
+  const request = { method: 'PATCH' as const, path, createIfMissing: kind === 'create' };
   try {
-    return { json: (await graph.send({ ...request, body: application })).json, refused: [] };
+    const { json } = await run.graph.send({ ...request, body: application });
+    return {
+      created: await createdApplication(run, path, kind, json),
+      refused: [],
+      redirectsSet: true,
+      logoutSet: true,
+    };
   } catch (error) {
     if (!(error instanceof GraphError) || error.status !== 400) throw error;
+    if (/uniqueName/i.test(error.graphMessage)) throw uniqueNameTaken(error);
   }
   const { displayName, signInAudience, notes, web, optionalClaims, requiredResourceAccess } =
     application;
-  const { json } = await graph.send({ ...request, body: { displayName, signInAudience, notes } });
-  const update = { method: 'PATCH' as const, path: request.path };
-  const refused: Refusal[] = [];
+  const { json } = await run.graph.send({
+    ...request,
+    body: { displayName, signInAudience, notes },
+  });
+  const created = await createdApplication(run, path, kind, json);
+  // By its object id: Entra may not find a new application by its uniqueName for a few seconds.
+  const update = { method: 'PATCH' as const, path: created ? `/applications/${created.id}` : path };
   const attempt = async (body: Partial<ApplicationBody>): Promise<string | undefined> => {
     try {
-      await graph.send({ ...update, body });
+      await soonAfterCreation(run, { ...update, body });
       return undefined;
     } catch (error) {
       if (!(error instanceof GraphError) || error.status !== 400) throw error;
       return error.graphMessage;
     }
   };
+  const outcome: Outcome = { created, refused: [], redirectsSet: true, logoutSet: true };
   const withoutLogout = await attempt({ web: { ...web, logoutUrl: null } });
   if (withoutLogout !== undefined) {
-    refused.push({
-      fields: ['web'],
+    outcome.redirectsSet = false;
+    outcome.logoutSet = false;
+    outcome.refused.push({
+      field: 'web',
       label: 'web.redirectUris refused by the tenant (and the logout URL not set with them)',
       message: withoutLogout,
     });
   } else if (web.logoutUrl !== null) {
     const withLogout = await attempt({ web });
     if (withLogout !== undefined) {
-      refused.push({
-        fields: [],
+      outcome.logoutSet = false;
+      outcome.refused.push({
+        field: 'web',
         label: 'web.logoutUrl refused by the tenant',
         message: withLogout,
       });
@@ -272,10 +314,37 @@ async function setApplication(
   ] as const) {
     const message = await attempt(body);
     if (message !== undefined) {
-      refused.push({ fields: [field], label: `${field} refused by the tenant`, message });
+      outcome.refused.push({ field, label: `${field} refused by the tenant`, message });
     }
   }
-  return { json, refused };
+  return outcome;
+}
+
+/**
+ * The application an upsert made: Graph's answer (201). A 204 means one existed after all (made
+ * by a run at the same moment, or not yet found by the GET): it is looked up again.
+ */
+async function createdApplication(
+  run: RegisterRun,
+  path: string,
+  kind: 'create' | 'update',
+  json: Record<string, unknown> | undefined,
+): Promise<Record<string, unknown> | undefined> {
+  if (kind === 'update') return undefined;
+  if (json?.appId) return json;
+  const found = await soonAfterCreation(run, { method: 'GET', path });
+  if (!found.json?.appId) throw new Error(`${path}: Graph gave no application`);
+  return found.json;
+}
+
+/** An application deleted in the last 30 days holds the name, in the tenant's deleted items. */
+function uniqueNameTaken(error: GraphError): Error {
+  return new GraphError(
+    error.request,
+    error.status,
+    error.code,
+    `${error.graphMessage} An application deleted within 30 days may hold the name: delete it for good (Entra admin center, App registrations, Deleted applications; or DELETE /directory/deletedItems/{id}), then run this again.`,
+  );
 }
 
 /**
@@ -300,7 +369,12 @@ async function soonAfterCreation(run: Pick<RegisterRun, 'graph' | 'pause'>, requ
 interface PasswordCredential {
   keyId: string;
   displayName: string | null;
+  hint: string | null;
+  startDateTime: string | null;
 }
+
+/** How long a new secret may go unaccepted by the identity platform (Entra takes a moment). */
+const NEW_SECRET_GRACE_MS = 10 * 60_000;
 
 function asCredentials(value: unknown): PasswordCredential[] {
   return Array.isArray(value) ? (value as PasswordCredential[]) : [];
@@ -323,10 +397,27 @@ async function ensureSecret(
   const secret = envValues[variables.clientSecret];
   const sameApp = envValues[variables.clientId] === appId;
   const file = envFile?.path ?? 'the env file';
-  if (sameApp && secret && run.secretWorks && (await run.secretWorks(appId, secret))) {
-    envFile?.set(variables.clientId, appId, HEADING);
-    print(`  client secret: the one in ${file} (${variables.clientSecret}) works; kept`);
-    return;
+  if (sameApp && secret && run.secretWorks) {
+    if (await run.secretWorks(appId, secret)) {
+      envFile?.set(variables.clientId, appId, HEADING);
+      print(`  client secret: the one in ${file} (${variables.clientSecret}) works; kept`);
+      return;
+    }
+    // Refused, but made minutes ago: Entra may not take it yet everywhere. Kept, not replaced
+    // (replacing it would remove the secret a running sample may already use).
+    const fresh = credentials.find(
+      ({ displayName, hint, startDateTime }) =>
+        displayName === SECRET_NAME &&
+        hint !== null &&
+        secret.startsWith(hint) &&
+        Date.now() - Date.parse(startDateTime ?? '') < NEW_SECRET_GRACE_MS,
+    );
+    if (fresh) {
+      print(
+        `  client secret: the one in ${file} was made minutes ago and is not taken yet; kept (run this again later to check it)`,
+      );
+      return;
+    }
   }
   const endDateTime = new Date(Date.now() + run.secretLifetimeDays * 24 * 3600_000).toISOString();
   const added = await soonAfterCreation(run, {
@@ -373,27 +464,11 @@ async function ensureSecret(
 export async function unregister(
   run: Pick<RegisterRun, 'graph' | 'envFile' | 'samples' | 'print' | 'pause'>,
 ): Promise<void> {
-  const { graph, envFile, print } = run;
-  for (const { registration } of run.samples) {
-    const app = await find(
-      graph,
-      `/applications(uniqueName='${uniqueNameOf(registration)}')`,
-    ).catch((error: unknown) => {
-      throw explained(error);
-    });
-    if (!app) {
-      print(`${registration.name}: no application to remove`);
-      forget(envFile, registration);
-      continue;
-    }
-    const id = String(app.id);
-    await deleteIfThere(graph, `/servicePrincipals(appId='${app.appId}')`);
-    await graph.send({ method: 'DELETE', path: `/applications/${id}` });
-    print(
-      `${registration.name}: application and service principal deleted (client id ${app.appId})`,
-    );
-    forget(envFile, registration);
-    await purge(run, id);
+  const { envFile } = run;
+  try {
+    for (const { registration } of run.samples) await unregisterOne(run, registration);
+  } catch (error) {
+    throw explained(error);
   }
   if (envFile) {
     const left = run.samples.some(({ registration }) =>
@@ -402,6 +477,29 @@ export async function unregister(
     if (!left) for (const name of TARGET_VARIABLES) envFile.remove(name);
     envFile.save();
   }
+}
+
+/** One sample's application: deleted, purged, and its lines out of the env file at once. */
+async function unregisterOne(
+  run: Pick<RegisterRun, 'graph' | 'envFile' | 'print' | 'pause'>,
+  registration: SampleRegistration,
+): Promise<void> {
+  const { graph, envFile, print } = run;
+  const app = await find(graph, `/applications(uniqueName='${uniqueNameOf(registration)}')`);
+  if (!app) {
+    print(`${registration.name}: no application to remove`);
+  } else {
+    const id = String(app.id);
+    await deleteIfThere(graph, `/servicePrincipals(appId='${app.appId}')`);
+    await graph.send({ method: 'DELETE', path: `/applications/${id}` });
+    print(
+      `${registration.name}: application and service principal deleted (client id ${app.appId})`,
+    );
+  }
+  // Saved before the purge: the application is gone, whatever happens next.
+  forget(envFile, registration);
+  envFile?.save();
+  if (app) await purge(run, String(app.id));
 }
 
 /**
@@ -443,7 +541,7 @@ function explained(error: unknown): unknown {
   if (!(error instanceof GraphError)) return error;
   if (error.status === 403) {
     return new NotPermitted(
-      `Microsoft Graph refused: ${error.status} ${error.code}: ${error.graphMessage}\nRegistering applications takes the delegated permission Application.ReadWrite.All (the Azure CLI's token has it) and an account that may register applications: one with the role Application Developer (its own apps), Cloud Application Administrator or Application Administrator — or any member, where the tenant lets users register applications. Sign in with such an account (az login) and run this again.`,
+      `Microsoft Graph refused: ${error.status} ${error.code}: ${error.graphMessage}\nRegistering and removing applications takes the delegated permission Application.ReadWrite.All (the Azure CLI's token has it) and an account that may register applications: one with the role Application Developer (its own apps), Cloud Application Administrator or Application Administrator — or any member, where the tenant lets users register applications. Sign in with such an account (az login) and run this again.`,
     );
   }
   if (error.status === 401) {
