@@ -11,6 +11,8 @@
  */
 import type Koa from 'koa';
 import { disableAccount, enableAccount, resetPassword, revokeSessions } from './critical-events.ts';
+import { readForm } from './http.ts';
+import { loopbackReturnUrl } from './redirect-uris.ts';
 import { type EmulatorState, graphLikeError } from './state.ts';
 import type { DemoUser } from './types.ts';
 
@@ -61,8 +63,10 @@ export function adminAction(state: EmulatorState, action: AdminAction): Koa.Midd
     if (!user) return;
     act(state, user);
     if (ctx.accepts('json', 'html') === 'html') {
-      // The emulator's page: back to it, which says what happened.
-      ctx.redirect(`/?${notice}=${encodeURIComponent(user.oid)}`);
+      // The emulator's page: back to it, which says what happened (and keeps its way back).
+      const back = loopbackReturnUrl((await readForm(ctx)).get('return'));
+      const query = new URLSearchParams({ [notice]: user.oid, ...(back ? { return: back } : {}) });
+      ctx.redirect(`/?${query}`);
       return;
     }
     ctx.body = { '@odata.context': `${state.graphUrl}/v1.0/$metadata#Edm.Boolean`, value: true };

@@ -123,7 +123,7 @@ async function sendToClient(
     return renderPage(
       ctx,
       'form-post',
-      'Working...',
+      'Returning to the application',
       { action: reply.redirectUri, fields: Object.entries(fields) },
       { script: true, formAction: [reply.redirectUri] },
     );

@@ -11,6 +11,7 @@ import { AADSTS, EntraError, newTrace } from './errors.ts';
 import { MAX_WAIT_MS, sessionLabel, TooManyReaders } from './events.ts';
 import { everyAnswer, renderPage } from './http.ts';
 import { logout } from './logout.ts';
+import { loopbackReturnUrl } from './redirect-uris.ts';
 import { signIn, signInPage } from './sign-in.ts';
 import { liveSsoSession } from './sso.ts';
 import { allApps, type EmulatorState, findApp } from './state.ts';
@@ -78,9 +79,15 @@ export function createIdentityApp(state: EmulatorState): Koa {
   for (const action of Object.keys(ADMIN_ACTIONS) as AdminAction[]) {
     router.post(`/:tenant/users/:user/${action}`, adminAction(state, action));
   }
-  router.get('/:tenant/oauth2/v2.0/logoutsession', (ctx) =>
-    renderPage(ctx, 'signed-out', 'Signed out'),
-  );
+  // "You signed out": with a way back to where the person came from, if the SSO session page was
+  // opened with a `return` on this machine (the landing page's "Sign out everywhere").
+  router.get('/:tenant/oauth2/v2.0/logoutsession', (ctx) => {
+    const back = loopbackReturnUrl(new URLSearchParams(ctx.querystring).get('return'));
+    return renderPage(ctx, 'signed-out', 'Signed out', {
+      back,
+      sessionPage: back ? `/?${new URLSearchParams({ return: back })}` : '/',
+    });
+  });
 
   const app = new Koa();
   // A client that went away mid-request (a body cut short) is not worth a stack trace in the log.
@@ -100,7 +107,7 @@ export function createIdentityApp(state: EmulatorState): Koa {
       const trace = newTrace(ctx.get('client-request-id'));
       ctx.status = error.status;
       if (MACHINE_ENDPOINTS.test(ctx.path)) ctx.body = error.body(trace);
-      else await renderPage(ctx, 'error', 'Sign-in error', { error, trace });
+      else await renderPage(ctx, 'error', `Error AADSTS${error.code}`, { error, trace });
     }
   });
   app.use(router.routes());
@@ -124,7 +131,11 @@ function ssoSessionPage(state: EmulatorState): Koa.Middleware {
       const user = state.directory.byOid(query.get(notice));
       return user && happened(user.oid) ? user : undefined;
     };
-    await renderPage(ctx, 'sso-session', 'SSO session', {
+    await renderPage(ctx, 'sso-session', 'Your SSO session', {
+      currentPage: '/',
+      // Where the person came from (`?return=`, on this machine only): a link back, carried
+      // through the page's forms to the signed-out page.
+      back: loopbackReturnUrl(query.get('return')),
       revoked: named('revoked', (oid) => state.revokedAt.has(oid)),
       disabled: named('disabled', (oid) => state.disabled.has(oid)),
       enabled: named('enabled', (oid) => !state.disabled.has(oid)),

@@ -2,6 +2,7 @@
 import type Koa from 'koa';
 import { sessionLabel } from './events.ts';
 import { readParameters, renderPage } from './http.ts';
+import { loopbackReturnUrl } from './redirect-uris.ts';
 import { endSsoSession } from './sso.ts';
 import { allApps, type EmulatorState, type SsoSession } from './state.ts';
 
@@ -27,15 +28,14 @@ export function logout(state: EmulatorState): Koa.Middleware {
     const apps = session ? signedInApps(state, session) : [];
     if (session) recordSignOut(state, session, apps);
     // Loaded inside a frame: an app's front-channel logout URL redirected its frame here (python's
-    // `/logout` is its local sign-out route). A small page, and nothing to continue to; only the
-    // emulator's own sign-out page may frame it.
+    // `/logout`). A small page, nothing to continue to; only the emulator's own page may frame it.
     if (ctx.get('Sec-Fetch-Dest') === 'iframe')
-      return renderPage(ctx, 'logout-framed', 'Signed out', {}, { framedBySelf: true });
+      return renderPage(ctx, 'logout-framed', 'Signed out, in a frame', {}, { framedBySelf: true });
     // Its script times the frames, which load each app's front-channel logout URL.
     await renderPage(
       ctx,
       'logout',
-      'Signing out',
+      'Sign out',
       {
         wide: true,
         user: session?.user,
@@ -84,14 +84,17 @@ function recordSignOut(state: EmulatorState, session: SsoSession, apps: SignedIn
 
 /**
  * The post-logout redirect URI only if some app registered it exactly (no open redirect), else the
- * "signed out" page, where the browser stays, as in Entra. Exactly: the request need not name its
+ * "signed out" page, where the browser stays, as in Entra (with a link back to the `return` the
+ * emulator's own SSO session page posts, a URL on this machine: not Entra's). Exactly: the request need not name its
  * app (Microsoft's Node sample sends the URI alone), so a loopback URI on another port would be
  * some other app's, not a second instance of its own (see `isRegisteredRedirectUri`).
  */
 function continueUrl(state: EmulatorState, parameters: URLSearchParams): string {
   const requested = parameters.get('post_logout_redirect_uri');
   if (!requested || !allApps(state).some((app) => app.redirectUris.includes(requested))) {
-    return `${state.identityUrl}/${state.tenantId}/oauth2/v2.0/logoutsession`;
+    const signedOut = `${state.identityUrl}/${state.tenantId}/oauth2/v2.0/logoutsession`;
+    const back = loopbackReturnUrl(parameters.get('return'));
+    return back ? `${signedOut}?${new URLSearchParams({ return: back })}` : signedOut;
   }
   const url = new URL(requested);
   const clientState = parameters.get('state');

@@ -25,3 +25,22 @@ function withoutLoopbackPort(uri: string): string | undefined {
   url.port = '';
   return url.href;
 }
+
+/**
+ * Where a person came from, to offer a way back (the SSO session page's and the signed-out page's
+ * "Back to …" link): an http(s) URL on this machine (`localhost`, `127.0.0.1`, `[::1]`), without
+ * credentials; anything else is ignored, so that no other site can make the emulator's pages link
+ * anywhere else. A link the person follows, never a redirect.
+ */
+export function loopbackReturnUrl(value: string | null | undefined): string | undefined {
+  if (!value) return undefined;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return undefined;
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return undefined;
+  if (!LOOPBACK_HOSTS.has(url.hostname) || url.username || url.password) return undefined;
+  return url.href;
+}

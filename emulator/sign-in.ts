@@ -26,7 +26,8 @@ export async function showSignInForm(
   await renderPage(
     ctx,
     'sign-in',
-    'Sign in',
+    // A failed attempt is a page of its own for the reader: its title says so first.
+    failure ? `Sign in: error AADSTS${failure.error.code}` : 'Sign in',
     {
       action: `/${state.tenantId}/login`,
       flowToken,

@@ -13,6 +13,7 @@ import {
   eachSampleSignsInAndOut,
   type Journey,
   localSignOutInPython,
+  refreshTokenAfterSignOut,
   signOutContinuesByItself,
   signOutEverywhere,
 } from './journeys/journeys.ts';
@@ -30,6 +31,8 @@ const journeys: Record<string, [(journey: Journey) => Promise<void>, Record<stri
     signOutContinuesByItself,
     { EMULATOR_LOGOUT_AUTO_CONTINUE: 'on' },
   ],
+  'EMULATOR_ACCESS_TOKEN_LIFETIME_SECONDS=301: after a sign-out everywhere, java redeems the refresh token it kept, and the timeline says so':
+    [refreshTokenAfterSignOut, { EMULATOR_ACCESS_TOKEN_LIFETIME_SECONDS: '301' }],
   'CAE: revoked sessions; the API challenges aspnetcore (cp1), which sends the user to sign in with the claims; java still calls the API':
     [caeChallengeAfterRevocation],
 };

@@ -7,26 +7,29 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { Page } from 'playwright-core';
 import { sampleNames } from '../samples/index.ts';
 import { launchChromium } from './helpers/chromium.ts';
-import { audit, type Finding, report } from './helpers/every-reader.ts';
+import { audit, type Finding, report, sameTitles } from './helpers/every-reader.ts';
 import { SAMPLE_ROUTES } from './helpers/routes.ts';
 import { framesAnswered, pressContinue } from './journeys/journeys.ts';
 import { npmStart, type StartedProject } from './journeys/npm-start.ts';
 
 const TENANT = '9188040d-6c67-4c5b-b112-36a304b66dad';
 
-test('every page: axe-core finds nothing at 390 px and 1,280 px, and no page is wider than its window from 360 px to 1,920 px', { timeout: 300_000 }, async (t) => {
+test('every page: axe-core finds nothing at 390 px and 1,280 px, and no page is wider than its window from 360 px to 1,920 px', {
+  timeout: 300_000,
+}, async (t) => {
   const chromium = await launchChromium(t);
   if (!chromium) return;
   let project: StartedProject | undefined;
   const findings: Finding[] = [];
+  const titles: Array<{ name: string; url: string; title: string }> = [];
   try {
     project = await npmStart();
     const context = await chromium.newContext({ viewport: { width: 1280, height: 800 } });
     const page = await context.newPage();
     const check = async (name: string) => {
+      titles.push({ name, url: page.url(), title: await page.title() });
       findings.push(...(await audit(page, name)));
     };
     const { landingUrl, emulatorUrl, sampleUrls, user, password } = project;
@@ -58,7 +61,7 @@ test('every page: axe-core finds nothing at 390 px and 1,280 px, and no page is 
     for (const id of sampleNames) {
       const url = sampleUrls[id];
       if (id !== 'aspnetcore') {
-        await page.goto(url + (SAMPLE_ROUTES[id].signIn));
+        await page.goto(url + SAMPLE_ROUTES[id].signIn);
         if (id === 'python') await page.click('#sign-in-link');
         if (id === 'java') {
           await page.waitForSelector('#continue-as');
@@ -95,16 +98,20 @@ test('every page: axe-core finds nothing at 390 px and 1,280 px, and no page is 
     await check('aspnetcore: signed out');
 
     // Error pages: a sign-in response the sample did not ask for; a client the emulator does not know.
-    await page.goto(`${sampleUrls.java}${SAMPLE_ROUTES.java.redirect}?code=forged&state=forged`);
-    await check('java: error page (a response it did not ask for)');
-    await page.goto(`${emulatorUrl}/${TENANT}/oauth2/v2.0/authorize?client_id=00000000-0000-0000-0000-000000000000&response_type=code&redirect_uri=http://localhost/&scope=openid`);
+    await page.goto(
+      `${sampleUrls.python}${SAMPLE_ROUTES.python.redirect}?code=forged&state=forged`,
+    );
+    assert.match(await page.title(), /^Sign-in failed — python/);
+    await check('python: error page (a response it did not ask for)');
+    await page.goto(
+      `${emulatorUrl}/${TENANT}/oauth2/v2.0/authorize?client_id=00000000-0000-0000-0000-000000000000&response_type=code&redirect_uri=http://localhost/&scope=openid`,
+    );
     await check('emulator: error page');
     await context.close();
   } finally {
     await chromium.close();
     await project?.stop();
   }
+  findings.push(...sameTitles(titles));
   assert.equal(findings.length, 0, `\n${report(findings)}`);
 });
-
-export type { Page };

@@ -17,6 +17,8 @@ const IMAGES = [
   'landing-after-local-sign-out',
   'landing-after-sign-out',
   'landing-after-cae-challenge',
+  'landing-on-a-phone',
+  'landing-refresh-token-redeemed',
 ];
 
 test('npm run screenshots writes the docs images from the browser journeys', {

@@ -290,6 +290,47 @@ describe('the timeline: what happened, from the samples and the identity platfor
     assert.fail("The new emulator's events never reached the timeline");
   });
 
+  test('an emulator that restarts: a sample signed in before says so, with no tokens, and why', async () => {
+    const startedAt = Date.now();
+    const browser = new Browser();
+    const user = env.emulator.users[1]!.userPrincipalName;
+    await browser.signIn(env.samples.python!.url + paths.python.signIn, user, env.password);
+    await env.restartEmulator();
+    const restarted = await eventually(
+      landing,
+      (event) =>
+        event.source === 'identity platform' && event.kind === 'restarted' && event.at >= startedAt,
+      'the restart, told',
+    );
+    assert.match(restarted.text, /knows none of the sessions/);
+    // The refresh token is refused by the new emulator: python drops the tokens, its session stays.
+    const page = await browser.get(env.samples.python!.url + paths.python.api);
+    assert.match(page.url, /\/login$/, 'sent to sign in again');
+    await eventually(
+      landing,
+      (event) => event.source === 'python' && event.kind === 'sign-in-again' && event.user === user,
+      "python's tokens dropped",
+    );
+    await eventually(
+      landing,
+      (event) =>
+        event.source === 'identity platform' &&
+        event.kind === 'refused' &&
+        event.at >= restarted.at &&
+        /^python .*refresh_token request refused/.test(event.text),
+      "the new emulator's refusal of the refresh token",
+    );
+    const python = (await cards(landing)).python!;
+    assert.ok(
+      python.signedIn.some((each) => each.user === user),
+      'still signed in',
+    );
+    assert.equal(python.card.state, 'signed-in-without-tokens', 'never "nobody is signed in"');
+    const without = python.card.withoutTokens.find((each) => each.user === user);
+    assert.match(without?.why ?? '', /restarted since/);
+    assert.ok((without?.at ?? 0) >= restarted.at);
+  });
+
   test("python in a 2019 browser: the cookie comes into the frame, and python's sign-out shows green", async () => {
     const browser = new Browser('2019');
     const user = env.emulator.users[2]!.userPrincipalName;

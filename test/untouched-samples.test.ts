@@ -28,7 +28,7 @@ const originals: Array<{
     signIn: SAMPLE_ROUTES.aspnet.signIn,
     authorize: { response_mode: 'form_post', redirect_uri: SAMPLE_ROUTES.aspnet.redirect },
     api: SAMPLE_ROUTES.aspnet.api,
-    apiShows: () => /Your mail[\s\S]*<td>/,
+    apiShows: () => /Your mail[\s\S]*<td[ >]/,
     signOut: SAMPLE_ROUTES.aspnet.signOut,
     postLogout: SAMPLE_ROUTES.aspnet.postLogout,
   },

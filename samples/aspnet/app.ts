@@ -43,7 +43,7 @@ export function createAspNetRoutes(services: SampleServices): SampleRoutes {
   };
 
   const router = new Router();
-  router.get('/', (ctx) => render(ctx, 'home'));
+  router.get('/', (ctx) => render(ctx, 'home', { title: 'Home' }));
   // The redirect URI is the site root: OWIN's middleware picks the form_post response up there.
   router.post(registration.redirectPath, async (ctx) => {
     ctx.redirect(await signIn.complete(ctx, await readForm(ctx), tokenCache));

@@ -45,7 +45,7 @@ export function createAspNetCoreRoutes(services: SampleServices): SampleRoutes {
   // A session whose identity platform session has a sign-out waiting here is signed out first.
   router.use(pendingSignOuts.middleware());
 
-  router.get('/', (ctx) => render(ctx, 'home'));
+  router.get('/', (ctx) => render(ctx, 'home', { title: 'Home' }));
 
   router.get(signInPath, async (ctx) => {
     // After a claims challenge msal could not meet silently (Continuous Access Evaluation), the
@@ -81,7 +81,7 @@ export function createAspNetCoreRoutes(services: SampleServices): SampleRoutes {
   router.get(signOutPath, (ctx) => signOut(ctx, { tokenCache, sessions, identityPlatform }));
   // The identity platform sends the browser here after sign-out, then we show the signed-out page.
   router.get(registration.postLogoutRedirectPath, (ctx) => ctx.redirect(signedOutPath));
-  router.get(signedOutPath, (ctx) => render(ctx, 'signed-out'));
+  router.get(signedOutPath, (ctx) => render(ctx, 'signed-out', { title: 'Signed out' }));
 
   // The front-channel logout URL registered for this app: GET (Entra) or form POST.
   const frontChannel = frontChannelSignOut({ identityPlatform, pendingSignOuts });

@@ -38,11 +38,12 @@ export function createJavaRoutes(services: SampleServices): SampleRoutes {
 
   const router = new Router();
   router.get('/', (ctx) => ctx.redirect(homePath));
-  router.get(homePath, (ctx) => render(ctx, 'home'));
+  router.get(homePath, (ctx) => render(ctx, 'home', { title: 'Home' }));
 
   router.get(securePath, async (ctx) => {
     if (!ctx.session?.user) return challenge(ctx);
-    await render(ctx, 'home');
+    // The original's secure page: the home page's content, under its own path and title.
+    await render(ctx, 'home', { title: 'Secure page' });
   });
   router.post(securePath, async (ctx) => {
     ctx.redirect(await signIn.complete(ctx, await readForm(ctx), tokenCache));

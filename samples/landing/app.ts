@@ -37,7 +37,15 @@ export function createLandingApp(
   const feed = new TimelineFeed(samples, emulatorUrl);
   const streams = new Set<ServerResponse>();
   const router = new Router();
-  router.get('/', (ctx) => render(ctx, 'landing', { samples, emulatorUrl }, null));
+  // The emulator's pages link back here after a sign-out everywhere (its `return` parameter).
+  router.get('/', (ctx) =>
+    render(
+      ctx,
+      'landing',
+      { samples, emulatorUrl, landingUrl: `${ctx.protocol}://${ctx.host}/` },
+      null,
+    ),
+  );
   router.get('/favicon.ico', (ctx) => {
     ctx.type = 'image/svg+xml';
     ctx.body = FAVICON;
@@ -52,7 +60,7 @@ export function createLandingApp(
         try {
           return [
             sample.id,
-            { ...summary, card: cardOf(summary, feed, emulatorUrl !== undefined) },
+            { ...summary, card: cardOf(summary, feed, emulatorUrl !== undefined, sample.id) },
           ];
         } catch {
           return [sample.id, { error: 'answered something else than its inspector' }];

@@ -2,7 +2,9 @@
  * The landing page's timeline: the samples' own timelines (in this process) and the identity
  * platform's (the emulator's `GET /events`, long-polled), merged in the order things happened.
  * It also remembers which identity platform sessions have ended (signed out, or revoked by an
- * administrator): tokens a sample still holds for one of those were left behind by a sign-out.
+ * administrator): tokens a sample still holds for one of those were left behind by a sign-out;
+ * and when the emulator restarted (a new one, which knows none of the sessions and tokens before).
+ * The emulator's events of its Graph-like API are the API's rows, not the identity platform's.
  */
 import type { EmulatorEvent } from '../../emulator/index.ts';
 import type { Timeline, TimelineEvent } from '../../shared/timeline/timeline.ts';
@@ -11,9 +13,10 @@ export interface LandingEvent {
   /** 1, 2, 3… on this page (the SSE event id). */
   id: number;
   at: number;
-  /** A sample (`aspnetcore`, `aspnetcore-2`…) or `identity platform`. */
+  /** A sample (`aspnetcore`, `aspnetcore-2`…), `identity platform` or `Graph-like API`. */
   source: string;
-  kind: TimelineEvent['kind'] | EmulatorEvent['kind'];
+  /** `restarted`: this page found another emulator than before. */
+  kind: TimelineEvent['kind'] | EmulatorEvent['kind'] | 'restarted';
   text: string;
   user?: string;
   sessions?: string[];
@@ -27,6 +30,12 @@ export interface EndedSession {
 }
 
 export const IDENTITY_PLATFORM = 'identity platform';
+/** The emulator's Graph-like API: its events come with the identity platform's (`GET /events`). */
+export const GRAPH_API = 'Graph-like API';
+const GRAPH_KINDS: ReadonlySet<string> = new Set(['api-call', 'cae-challenge', 'application']);
+const GRAPH_PREFIX = `${GRAPH_API}: `;
+/** Restarts of the emulator remembered. */
+const RESTARTS_KEPT = 100;
 /** Events kept, and ended sessions remembered; the oldest go first. */
 const KEPT = 500;
 const ENDED_KEPT = 10_000;
@@ -35,6 +44,8 @@ const RETRY_MS = 2_000;
 
 export class TimelineFeed {
   readonly ended = new Map<string, EndedSession>();
+  /** When this page found the emulator restarted (epoch ms), oldest first. */
+  private readonly restarts: number[] = [];
   private readonly events: LandingEvent[] = [];
   private readonly listeners = new Set<(event: LandingEvent) => void>();
   private readonly stops: Array<() => void> = [];
@@ -71,6 +82,11 @@ export class TimelineFeed {
   endedBefore(label: string | undefined, at: number): EndedSession | undefined {
     const ended = label ? this.ended.get(label) : undefined;
     return ended && ended.at <= at ? ended : undefined;
+  }
+
+  /** When the emulator last restarted after `at`, if it did (as far as this page saw). */
+  restartedSince(at: number): number | undefined {
+    return this.restarts.findLast((restart) => restart > at);
   }
 
   private add(event: Omit<LandingEvent, 'id'>): void {
@@ -126,7 +142,10 @@ export class TimelineFeed {
         if (!response.ok) throw new Error(`answered ${response.status}`);
         const page = (await response.json()) as { log: string; events: EmulatorEvent[] };
         // Another emulator than before (it restarted): its events start again at 1.
-        if (page.log !== log) after = 0;
+        if (page.log !== log) {
+          after = 0;
+          if (log !== undefined) this.restarted(page.events);
+        }
         log = page.log;
         for (const event of page.events) {
           this.add(fromEmulator(event));
@@ -139,6 +158,19 @@ export class TimelineFeed {
         await this.pause();
       }
     }
+  }
+
+  /** Tells the timeline that the emulator restarted, before the new one's first events. */
+  private restarted(first: EmulatorEvent[]): void {
+    const at = Math.min(Date.now(), ...first.map((event) => event.at));
+    this.restarts.push(at);
+    if (this.restarts.length > RESTARTS_KEPT) this.restarts.shift();
+    this.add({
+      at,
+      source: IDENTITY_PLATFORM,
+      kind: 'restarted',
+      text: 'The identity platform restarted (another emulator than before): it knows none of the sessions, codes and refresh tokens it issued before, and its new signing key does not sign the tokens the apps cached; they are refused when used',
+    });
   }
 
   private pause(): Promise<void> {
@@ -155,5 +187,13 @@ function fromSample({ seq: _seq, session, ...event }: TimelineEvent): Omit<Landi
  * does not tell may have removed its tokens itself, at a local sign-out).
  */
 function fromEmulator({ seq: _seq, app: _app, ...event }: EmulatorEvent): Omit<LandingEvent, 'id'> {
+  // The Graph-like API's own events (its calls, its claims challenges, its applications): its
+  // name is their source, and no longer starts their text.
+  if (GRAPH_KINDS.has(event.kind) || event.text.startsWith(GRAPH_PREFIX)) {
+    const text = event.text.startsWith(GRAPH_PREFIX)
+      ? event.text.slice(GRAPH_PREFIX.length)
+      : event.text;
+    return { ...event, text, source: GRAPH_API };
+  }
   return { ...event, source: IDENTITY_PLATFORM };
 }

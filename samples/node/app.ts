@@ -50,7 +50,7 @@ export function createNodeRoutes(services: SampleServices): SampleRoutes {
   };
 
   const router = new Router();
-  router.get('/', (ctx) => render(ctx, 'home'));
+  router.get('/', (ctx) => render(ctx, 'home', { title: 'Home' }));
   router.get(signInPath, (ctx) => challenge(ctx, '/'));
   // The one reply URL: a form_post response, state checked before the code is redeemed.
   router.post(registration.redirectPath, async (ctx) => {

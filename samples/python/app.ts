@@ -27,13 +27,15 @@ export function createPythonRoutes(services: SampleServices): SampleRoutes {
   const router = new Router();
   router.get('/', async (ctx) => {
     if (!ctx.session?.user) return ctx.redirect(loginPath);
-    await render(ctx, 'home');
+    await render(ctx, 'home', { title: 'Home' });
   });
 
   // A page with a sign-in link (not a redirect), as the original's. Its link starts the sign-in:
   // the original's pointed at the identity platform directly, with a state it had just stored,
   // but showing a page must not keep anything on the server for whoever asks for it.
-  router.get(loginPath, (ctx) => render(ctx, 'login', { authUrl: loginStartPath }));
+  router.get(loginPath, (ctx) =>
+    render(ctx, 'login', { title: 'Sign in', authUrl: loginStartPath }),
+  );
   router.get(loginStartPath, async (ctx) => {
     const authUrl = await signIn.authorizationUrl(ctx, {
       scopes: registration.scopes,

@@ -41,9 +41,9 @@ export async function errorPages(ctx: Koa.Context, next: Koa.Next): Promise<void
       const retry =
         ctx.method === 'GET' && page.status >= 500 ? safeReturnPath(ctx.originalUrl) : undefined;
       // In a frame (the identity platform's sign-out page shows the front-channel one), the
-      // error alone, without the header of every page.
-      const layout = ctx.get('Sec-Fetch-Dest') === 'iframe' ? null : 'layout';
-      await render(ctx, 'error', { ...page, retry }, layout);
+      // error alone, without the header of every page: still a document, titled.
+      const framed = ctx.get('Sec-Fetch-Dest') === 'iframe';
+      await render(ctx, 'error', { ...page, retry, framed });
     }
   }
 }

@@ -62,7 +62,7 @@ export function cacheInspector(
       ctx.body = summary;
     } else {
       const events = timeline.all().slice(-30).reverse();
-      await render(ctx, 'cache', { summary, events, cacheUrl });
+      await render(ctx, 'cache', { title: 'Token cache', summary, events, cacheUrl });
     }
   });
 }

@@ -5,7 +5,7 @@ import { sessionMiddleware } from '../core/session/session-middleware.ts';
 import { labelOf } from '../timeline/timeline.ts';
 import { pageHeaders } from '../web/page-headers.ts';
 import type {} from '../web/page-state.ts';
-import { FAVICON } from '../web/render.ts';
+import { FAVICON, framedTextPage } from '../web/render.ts';
 import type { SampleDefinition, SampleRoutes } from './contract.ts';
 import { errorPages } from './error-pages.ts';
 import { cacheInspector } from './inspector.ts';
@@ -36,6 +36,7 @@ export function createSampleApp(
   app.use(allowedHosts([settings.baseUrl]));
   app.use(layoutState(settings.registration.displayName, routes.links, landingUrl));
   app.use(errorPages);
+  if (frontChannelLogoutPath) app.use(frontChannelAnswerAsPage(frontChannelLogoutPath));
   if (https) app.use(onlyThroughTheProxy(settings));
   app.use(
     sessionMiddleware(app, {
@@ -101,6 +102,21 @@ function layoutState(
   return async (ctx, next) => {
     Object.assign(ctx.state, { sample, links, landingUrl, user: undefined, tokenUsed: undefined });
     await next();
+  };
+}
+
+/**
+ * The front-channel logout URL's answer (the core's, in plain text) is what the identity
+ * platform's sign-out page shows in its frame: there, a page of its own, with a title and a
+ * language, that a screen reader can name. Its status and headers stay the core's.
+ */
+function frontChannelAnswerAsPage(path: string): Koa.Middleware {
+  return async (ctx, next) => {
+    await next();
+    if (ctx.path !== path || !ctx.response.is('text/plain') || typeof ctx.body !== 'string') return;
+    const page = framedTextPage(ctx.state.sample ?? '', 'Front-channel sign-out', ctx.body);
+    ctx.type = 'html';
+    ctx.body = page;
   };
 }
 

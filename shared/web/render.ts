@@ -33,7 +33,28 @@ export async function renderView(
   return ejs.renderFile(path.join(viewsDirectory, `${layout}.ejs`), { ...locals, body }, options);
 }
 
-/** Sets the response to an HTML page rendered by {@link renderView}. */
+/**
+ * A short text as a page of its own, with a title, a language and a heading: for a frame of the
+ * identity platform's sign-out page, where a bare text would be a document without a title or a
+ * language. No style, so no nonce: the same text is the same page, byte for byte, whoever asks.
+ */
+export function framedTextPage(sample: string, title: string, text: string): string {
+  const [name, page, body] = [sample, title, text].map((each) => ejs.escapeXML(each));
+  return [
+    '<!doctype html>',
+    '<html lang="en">',
+    '<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">',
+    `<title>${page} — ${name}</title></head>`,
+    `<body><main><h1>${page}</h1><p>${body}</p></main></body>`,
+    '</html>',
+    '',
+  ].join('\n');
+}
+
+/**
+ * Sets the response to an HTML page rendered by {@link renderView}. In the layout, `locals.title`
+ * names the page (its `<title>` is "title — sample"), and `framed: true` leaves the header out.
+ */
 export async function render(
   ctx: Koa.Context,
   view: string,

@@ -122,6 +122,62 @@ describe('sign-out', () => {
     );
   });
 
+  test('a return URL on this machine: a link back on the SSO session page, carried through sign-out to the signed-out page; any other is ignored', async () => {
+    const back = 'http://localhost:3000/';
+    const { browser } = await signedInEverywhere();
+    const html = await (
+      await browser.request(`${emulator().identityUrl}/?return=${encodeURIComponent(back)}`)
+    ).text();
+    assert.match(
+      html,
+      /<a href="http:\/\/localhost:3000\/" id="back">Back to http:\/\/localhost:3000\/<\/a>/,
+    );
+    assert.match(html, /<input type="hidden" name="return" value="http:\/\/localhost:3000\/">/);
+    // The sign-out form posts it; an app's registered post_logout_redirect_uri would still win.
+    const { next } = logoutPage(
+      await (await browser.requestForm(endpoint('/oauth2/v2.0/logout'), { return: back })).text(),
+    );
+    assert.equal(
+      next,
+      `${endpoint('/oauth2/v2.0/logoutsession')}?return=${encodeURIComponent(back)}`,
+    );
+    const signedOut = await (await fetch(next ?? '')).text();
+    assert.match(
+      signedOut,
+      /<a href="http:\/\/localhost:3000\/" id="back" class="button">Back to http:\/\/localhost:3000\/<\/a>/,
+    );
+    const withRegistered = logoutPage(
+      await (
+        await new Browser().requestForm(endpoint('/oauth2/v2.0/logout'), {
+          return: back,
+          post_logout_redirect_uri: WEB.redirectUris[1] ?? '',
+        })
+      ).text(),
+    );
+    assert.equal(withRegistered.next, WEB.redirectUris[1]);
+
+    for (const elsewhere of [
+      'https://evil.example/',
+      'http://localhost.evil.example/',
+      'http://user:pass@localhost/',
+      'javascript:alert(1)//localhost',
+      'file://localhost/etc/passwd',
+      '/relative',
+    ]) {
+      const query = `?return=${encodeURIComponent(elsewhere)}`;
+      const page = await (await new Browser().request(`${emulator().identityUrl}/${query}`)).text();
+      assert.ok(!page.includes('id="back"') && !page.includes('name="return"'), elsewhere);
+      const out = await (await fetch(endpoint(`/oauth2/v2.0/logoutsession${query}`))).text();
+      assert.ok(!out.includes('id="back"'), elsewhere);
+      const { next: plain } = logoutPage(
+        await (
+          await new Browser().requestForm(endpoint('/oauth2/v2.0/logout'), { return: elsewhere })
+        ).text(),
+      );
+      assert.equal(plain, endpoint('/oauth2/v2.0/logoutsession'), elsewhere);
+    }
+  });
+
   test('frontChannelLogoutIncludesIss adds the issuer, as OIDC Front-Channel Logout 1.0 says', async () => {
     const withIss = await startEmulator(emulatorOptions({ frontChannelLogoutIncludesIss: true }));
     try {

@@ -78,6 +78,23 @@ test('the SSO page has a button for it; another site cannot use it; an unknown u
   assert.equal((await revoke('nobody@contoso.onmicrosoft.com')).status, 404);
 });
 
+test("the SSO page's way back (a return URL on this machine) survives an administrator's action", async () => {
+  const browser = new Browser();
+  const back = 'http://127.0.0.1:3000/';
+  const page = await browser.get(`${emulator().identityUrl}/?return=${encodeURIComponent(back)}`);
+  const action = /<form method="post" action="([^"]+)">\s*<button[^>]*id="revoke-/.exec(page.html);
+  assert.ok(action);
+  const revoked = await browser.post(new URL(action[1] ?? '', emulator().identityUrl).href, {
+    return: back,
+  });
+  assert.match(revoked.html, /id="revoked"/);
+  assert.match(revoked.html, /<a href="http:\/\/127\.0\.0\.1:3000\/" id="back">/);
+  const elsewhere = await browser.post(new URL(action[1] ?? '', emulator().identityUrl).href, {
+    return: 'https://evil.example/',
+  });
+  assert.doesNotMatch(elsewhere.html, /id="back"/);
+});
+
 test('a code issued before the revocation is refused too', async () => {
   const browser = new Browser();
   const redirect = redirectParameters(await signIn(browser, authorizeUrl(WEB)));

@@ -8,7 +8,46 @@ import { createRequire } from 'node:module';
 import type { Frame, Page } from 'playwright-core';
 
 /** axe-core's script, from npm: evaluated in the page (as devtools would), so no CSP blocks it. */
-const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+const AXE_SOURCE = readFileSync(
+  createRequire(import.meta.url).resolve('axe-core/axe.min.js'),
+  'utf8',
+);
+
+/**
+ * The little of the DOM the checks below use, typed here: the project compiles without the DOM's
+ * types (they clash with Node's). The functions run in the page, so each names it itself.
+ */
+interface InPageElement {
+  tagName: string;
+  id: string;
+  classList: Iterable<string> & { length: number };
+  clientWidth: number;
+  scrollWidth: number;
+  textContent: string | null;
+  href?: string;
+  getBoundingClientRect(): { right: number };
+  getAttribute(name: string): string | null;
+}
+interface InPage {
+  document: {
+    documentElement: { scrollWidth: number };
+    querySelectorAll(selector: string): Iterable<InPageElement>;
+  };
+  getComputedStyle(element: InPageElement): { overflowX: string; position: string };
+  axe?: {
+    run(
+      context: unknown,
+      options: unknown,
+    ): Promise<{
+      violations: Array<{
+        id: string;
+        impact?: string | null;
+        help: string;
+        nodes: Array<{ target: string[] }>;
+      }>;
+    }>;
+  };
+}
 
 /** The widths every page must fit: a small phone, a phone, a laptop, a wide screen. */
 export const FIT_WIDTHS = [360, 390, 1280, 1920];
@@ -34,22 +73,107 @@ export async function audit(page: Page, name: string): Promise<Finding[]> {
   for (const width of FIT_WIDTHS) {
     await page.setViewportSize({ width, height: 800 });
     const overflow = await widestElements(page.mainFrame(), width);
-    if (overflow) findings.push({ page: name, width, rule: 'overflow', impact: 'serious', detail: overflow });
+    if (overflow)
+      findings.push({ page: name, width, rule: 'overflow', impact: 'serious', detail: overflow });
+    const clipped = await clippedText(page.mainFrame());
+    if (clipped)
+      findings.push({ page: name, width, rule: 'clipped', impact: 'serious', detail: clipped });
     if (!AXE_WIDTHS.includes(width)) continue;
     for (const frame of page.frames()) {
       for (const violation of await axe(frame)) {
-        const where = frame === page.mainFrame() ? '' : ` (in the frame ${new URL(frame.url()).pathname})`;
+        const where =
+          frame === page.mainFrame() ? '' : ` (in the frame ${new URL(frame.url()).pathname})`;
         findings.push({ page: name + where, width, ...violation });
       }
     }
   }
   await page.setViewportSize({ width: 1280, height: 800 });
+  const links = await sameNameLinks(page.mainFrame());
+  if (links)
+    findings.push({
+      page: name,
+      width: 1280,
+      rule: 'link-names',
+      impact: 'serious',
+      detail: links,
+    });
+  return findings;
+}
+
+/** Text cut off by its box (`overflow: hidden` or `clip`, and wider than the box); or nothing. */
+async function clippedText(frame: Frame): Promise<string | undefined> {
+  return frame.evaluate(() => {
+    const { document, getComputedStyle } = globalThis as unknown as InPage;
+    const cut = [...document.querySelectorAll('body *')].filter((element) => {
+      const style = getComputedStyle(element);
+      const hides = ['hidden', 'clip'].includes(style.overflowX);
+      // A visually-hidden element (1 px, for screen readers) is meant to be so.
+      const visible = element.clientWidth > 1 && style.position !== 'absolute';
+      return (
+        hides &&
+        visible &&
+        element.scrollWidth > element.clientWidth + 1 &&
+        element.textContent?.trim()
+      );
+    });
+    if (cut.length === 0) return undefined;
+    return cut
+      .slice(0, 3)
+      .map(
+        (element) =>
+          `${element.tagName.toLowerCase()}${element.id ? `#${element.id}` : ''} shows ${element.clientWidth} of ${element.scrollWidth} px`,
+      )
+      .join('; ');
+  });
+}
+
+/** Links that share a name but lead to different places: a screen reader's list of links cannot tell them apart. */
+async function sameNameLinks(frame: Frame): Promise<string | undefined> {
+  return frame.evaluate(() => {
+    const { document } = globalThis as unknown as InPage;
+    const byName = new Map<string, Set<string>>();
+    for (const link of document.querySelectorAll('a[href]')) {
+      const name = (link.getAttribute('aria-label') ?? link.textContent ?? '')
+        .replace(/\s+/g, ' ')
+        .trim();
+      byName.set(name, (byName.get(name) ?? new Set()).add(link.href ?? ''));
+    }
+    const shared = [...byName]
+      .filter(([, hrefs]) => hrefs.size > 1)
+      .map(([name, hrefs]) => `"${name}" (${hrefs.size} places)`);
+    return shared.length > 0
+      ? `links named alike, to different places: ${shared.join(', ')}`
+      : undefined;
+  });
+}
+
+/** Pages of one site (origin) under different paths that share a title. */
+export function sameTitles(pages: Array<{ name: string; url: string; title: string }>): Finding[] {
+  const seen = new Map<string, { path: string; name: string }>();
+  const findings: Finding[] = [];
+  for (const { name, url, title } of pages) {
+    const { origin, pathname } = new URL(url);
+    const key = `${origin} ${title}`;
+    const first = seen.get(key);
+    if (first && first.path !== pathname) {
+      findings.push({
+        page: name,
+        width: 1280,
+        rule: 'page-titles',
+        impact: 'serious',
+        detail: `titled "${title}", as "${first.name}" is`,
+      });
+    } else if (!first) {
+      seen.set(key, { path: pathname, name });
+    }
+  }
   return findings;
 }
 
 /** The page's width past the window's, and the elements that stick out furthest; or nothing. */
 async function widestElements(frame: Frame, width: number): Promise<string | undefined> {
   return frame.evaluate((window) => {
+    const { document } = globalThis as unknown as InPage;
     const page = document.documentElement.scrollWidth;
     if (page <= window) return undefined;
     const out = [...document.querySelectorAll('body *')]
@@ -69,21 +193,26 @@ async function widestElements(frame: Frame, width: number): Promise<string | und
 /** axe-core's violations in one frame (a frame that closed or navigated meanwhile has none). */
 async function axe(frame: Frame): Promise<Array<Omit<Finding, 'page' | 'width'>>> {
   try {
-    const loaded = await frame.evaluate(() => 'axe' in window);
+    const loaded = await frame.evaluate(() => 'axe' in globalThis);
     if (!loaded) await frame.evaluate(AXE_SOURCE);
     const violations = await frame.evaluate(async () => {
-      const run = (window as unknown as { axe: { run: (context: unknown, options: unknown) => Promise<any> } }).axe.run;
+      const { axe, document } = globalThis as unknown as InPage;
+      if (!axe) throw new Error('axe-core is not loaded');
+      const run = axe.run.bind(axe);
       const results = await run(document, {
-        runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice'] },
+        runOnly: {
+          type: 'tag',
+          values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice'],
+        },
         // Frames are audited on their own, in their own documents.
         iframes: false,
       });
-      return results.violations.map((violation: any) => ({
-        rule: violation.id as string,
-        impact: (violation.impact ?? '') as string,
+      return results.violations.map((violation) => ({
+        rule: violation.id,
+        impact: violation.impact ?? '',
         detail: `${violation.help}: ${violation.nodes
           .slice(0, 4)
-          .map((node: any) => node.target.join(' '))
+          .map((node) => node.target.join(' '))
           .join(', ')}`,
       }));
     });
@@ -97,6 +226,9 @@ async function axe(frame: Frame): Promise<Array<Omit<Finding, 'page' | 'width'>>
 /** The findings as a person reads them: one line each. */
 export function report(findings: Finding[]): string {
   return findings
-    .map(({ page, width, rule, impact, detail }) => `${page} @${width}px: ${rule} (${impact}): ${detail}`)
+    .map(
+      ({ page, width, rule, impact, detail }) =>
+        `${page} @${width}px: ${rule} (${impact}): ${detail}`,
+    )
     .join('\n');
 }

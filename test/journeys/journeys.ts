@@ -14,7 +14,7 @@ export interface Journey {
   project: StartedProject;
   context: BrowserContext;
   /** Saves a screenshot of the page for the docs, under this name (`npm run screenshots`). */
-  shoot(page: Page, name: string): Promise<void>;
+  shoot(page: Page, name: string, options?: { fullPage?: boolean }): Promise<void>;
 }
 
 /** What the timeline on the landing page shows: source, kind, outcome, text. */
@@ -163,8 +163,10 @@ export async function signOutEverywhere(journey: Journey): Promise<void> {
   await shoot(page, 'emulator-logout');
   await pressContinue(page);
   await page.waitForSelector('text=You signed out of your account');
-
-  await page.goto(project.landingUrl);
+  // The way back the landing page's link asked for.
+  await page.click('#back');
+  await page.waitForSelector('#timeline');
+  assert.equal(page.url(), `${project.landingUrl}/`);
   await waitForTimeline(page, 'identity platform', 'signed-out');
   await waitForTimeline(page, 'identity platform', 'not-told', /aspnet \(/);
   await waitForTimeline(page, 'identity platform', 'not-told', /node \(/);
@@ -196,6 +198,13 @@ export async function signOutEverywhere(journey: Journey): Promise<void> {
   await backToLanding(page);
   await waitForTimeline(page, 'java', 'api-call', /after session \S+ signed out/);
   await shoot(page, 'landing-after-sign-out');
+  // The same on a phone: the cards one under the other, the timeline stacked.
+  const window = page.viewportSize();
+  await page.setViewportSize({ width: 390, height: 844 });
+  // What a phone shows first (the whole page is many screens long).
+  await page.mouse.wheel(0, -100_000);
+  await shoot(page, 'landing-on-a-phone', { fullPage: false });
+  if (window) await page.setViewportSize(window);
   // aspnetcore: signed out, and nothing left to call the API with.
   await page.click('#sample-aspnetcore h2 a');
   assert.equal(await page.$('#signed-in-user'), null, 'aspnetcore: signed out');
@@ -345,5 +354,37 @@ export async function caeChallengeAfterRevocation(journey: Journey): Promise<voi
   await waitForTimeline(page, 'aspnetcore', 'claims-challenge', /sent to sign in with the claims/);
   await waitForTimeline(page, 'java', 'api-call', /the cached access token/);
   await shoot(page, 'landing-after-cae-challenge');
+  await page.close();
+}
+
+/**
+ * The README's walkthrough of the refresh token a sample keeps: with access tokens that msal
+ * renews after a second (EMULATOR_ACCESS_TOKEN_LIFETIME_SECONDS=301), java signs in, the user signs
+ * out everywhere, and java's next API call redeems the refresh token it kept: the identity
+ * platform answers it, as Entra does (sign-out revokes no refresh token), and the timeline says so.
+ */
+export async function refreshTokenAfterSignOut(journey: Journey): Promise<void> {
+  const { project, shoot } = journey;
+  const page = await journey.context.newPage();
+  await page.goto(project.landingUrl);
+  await signIn(journey, page, 'java', true);
+  await backToLanding(page);
+  await page.click('#sign-out-everywhere-link');
+  await page.click('#sign-out-everywhere');
+  await framesAnswered(page);
+  await pressContinue(page);
+  await page.waitForSelector('text=You signed out of your account');
+  // msal renews an access token 5 minutes before it expires: this one, after a second.
+  await page.waitForTimeout(1_500);
+  await page.goto(project.landingUrl);
+  await page.click('#sample-java h2 a');
+  await callApi(page, 'java', 'refresh token redeemed');
+  await backToLanding(page);
+  await waitForTimeline(page, 'java', 'api-call', /the cached refresh token was redeemed/);
+  const redeemed = (await timeline(page)).find(
+    (event) => event.source === 'java' && /the cached refresh token was redeemed/.test(event.text),
+  );
+  assert.match(redeemed?.text ?? '', /after session \S+ signed out/, 'after the sign-out, said so');
+  await shoot(page, 'landing-refresh-token-redeemed');
   await page.close();
 }

@@ -11,7 +11,9 @@ import { CHROMIUM_PATH, launchDebianChromium } from '../helpers/chromium.ts';
 import {
   caeChallengeAfterRevocation,
   eachSampleSignsInAndOut,
+  type Journey,
   localSignOutInPython,
+  refreshTokenAfterSignOut,
   signOutEverywhere,
 } from './journeys.ts';
 import { npmStart } from './npm-start.ts';
@@ -30,20 +32,22 @@ const browser = await launchDebianChromium().catch((error: Error) => {
 });
 const taken: string[] = [];
 try {
-  for (const journey of [
-    signOutEverywhere,
-    localSignOutInPython,
-    eachSampleSignsInAndOut,
-    caeChallengeAfterRevocation,
-  ]) {
-    const project = await npmStart();
+  const journeys: Array<[(journey: Journey) => Promise<void>, Record<string, string>?]> = [
+    [signOutEverywhere],
+    [localSignOutInPython],
+    [eachSampleSignsInAndOut],
+    [caeChallengeAfterRevocation],
+    [refreshTokenAfterSignOut, { EMULATOR_ACCESS_TOKEN_LIFETIME_SECONDS: '301' }],
+  ];
+  for (const [journey, env] of journeys) {
+    const project = await npmStart(env);
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     try {
       await journey({
         project,
         context,
-        shoot: async (page, name) => {
-          await page.screenshot({ path: path.join(staging, `${name}.png`), fullPage: true });
+        shoot: async (page, name, { fullPage = true } = {}) => {
+          await page.screenshot({ path: path.join(staging, `${name}.png`), fullPage });
           taken.push(name);
         },
       });
