@@ -112,6 +112,12 @@ export function createIdentityApp(state: EmulatorState): Koa {
   });
   app.use(router.routes());
   app.use(router.allowedMethods({ throw: true, notImplemented: methodNotAllowed }));
+  // A path no endpoint serves: a page a person can read, and leave.
+  app.use(async (ctx) => {
+    ctx.status = 404;
+    await renderPage(ctx, 'not-found', 'Page not found', { path: ctx.path });
+    ctx.status = 404;
+  });
   return app;
 }
 

@@ -45,6 +45,12 @@ test('every page: axe-core finds nothing at 390 px and 1,280 px, and no page is 
     }
     await page.goto(`${sampleUrls.python}${SAMPLE_ROUTES.python.signIn}`);
     await check('python: its login page');
+    await page.goto(`${sampleUrls.aspnet}/cache`);
+    await check('aspnet: /cache, nobody signed in');
+    await page.goto(`${sampleUrls.aspnetcore}/no-such-page`);
+    await check('aspnetcore: a page it does not have (404)');
+    await page.goto(`${emulatorUrl}/no-such-page`);
+    await check('emulator: a page it does not have (404)');
 
     // The emulator's sign-in form, then each sample signed in, its API page, its /cache page.
     await page.goto(sampleUrls.aspnetcore + SAMPLE_ROUTES.aspnetcore.signIn);
@@ -78,22 +84,52 @@ test('every page: axe-core finds nothing at 390 px and 1,280 px, and no page is 
       await page.goto(`${url}/cache`);
       await check(`${id}: /cache`);
     }
+    await page.goto(`${sampleUrls.node}${SAMPLE_ROUTES.node.id}`);
+    await check('node: /users/id');
     await page.goto(landingUrl);
     await page.waitForSelector('#sample-python[data-state="signed-in"]');
     await check('landing page, five samples signed in');
-    await page.goto(emulatorUrl);
-    await check('emulator: SSO session page, signed in');
+    // A second tab keeps the landing page open: what it announces as the verdicts change.
+    const watcher = await context.newPage();
+    await watcher.goto(landingUrl);
+    await watcher.waitForSelector('#sample-python[data-state="signed-in"]');
+    assert.equal(await watcher.textContent('#announcer'), '', 'nothing said on first load');
 
-    // Sign out everywhere: the emulator's sign-out page and its frames, then the signed-out page.
+    // Sign out everywhere, by the landing page's link: the emulator's SSO page (with the way
+    // back), its sign-out page and the samples' frames, the signed-out page, and back.
+    await page.click('#sign-out-everywhere-link');
+    await page.waitForSelector('#sign-out-everywhere');
+    await check('emulator: SSO session page, signed in, with a way back');
     await page.click('#sign-out-everywhere');
     await framesAnswered(page);
     await check("emulator: sign-out page, with the samples' frames");
     await pressContinue(page);
     await page.waitForSelector('text=You signed out of your account');
-    await check('emulator: signed out');
-    await page.goto(landingUrl);
+    await check('emulator: signed out, with a way back');
+    await page.click('#back');
     await page.waitForSelector('#sample-java[data-state="left-behind"]');
     await check('landing page, after a sign-out');
+    // The verdicts, said once each, in one polite announcement: not every line of the timeline.
+    await watcher.waitForSelector('#sample-python[data-state="left-behind"]');
+    const said = (await watcher.textContent('#announcer')) ?? '';
+    assert.equal(said.match(/aspnetcore forgot/g)?.length, 1, said);
+    for (const id of ['aspnet', 'java', 'node', 'python']) {
+      assert.equal(
+        said.match(new RegExp(`${id}: tokens left behind after a sign-out`, 'g'))?.length,
+        1,
+        said,
+      );
+    }
+    assert.doesNotMatch(said, /Front-channel|Code redeemed|\d\d:\d\d:\d\d/, said);
+    await watcher.close();
+    await page.goto(`${emulatorUrl}/${TENANT}/oauth2/v2.0/logout`);
+    await check('emulator: sign-out page, nobody signed in');
+    // python's local sign-out, after the global one: its session (and the cache in it) cleared.
+    await page.goto(`${sampleUrls.python}${SAMPLE_ROUTES.python.signOut}`);
+    await page.waitForSelector('#continue');
+    await pressContinue(page);
+    await page.waitForURL(`${sampleUrls.python}/**`);
+    await check('python: after its local sign-out');
     await page.goto(sampleUrls.aspnetcore + SAMPLE_ROUTES.aspnetcore.signedOut);
     await check('aspnetcore: signed out');
 

@@ -27,9 +27,13 @@ interface InPageElement {
   href?: string;
   getBoundingClientRect(): { right: number };
   getAttribute(name: string): string | null;
+  querySelectorAll(selector: string): Iterable<InPageElement>;
+  closest(selector: string): InPageElement | null;
 }
 interface InPage {
+  innerWidth: number;
   document: {
+    getElementById(id: string): InPageElement | null;
     documentElement: { scrollWidth: number };
     querySelectorAll(selector: string): Iterable<InPageElement>;
   };
@@ -65,39 +69,37 @@ export interface Finding {
 }
 
 /**
- * Audits the page as it is now: its width at every width of {@link FIT_WIDTHS}, axe-core at
- * {@link AXE_WIDTHS} (in every frame too). Returns what is wrong; the window is left at 1280.
+ * Audits the page as it is now, and each of its frames in its own window: its width at every
+ * width of {@link FIT_WIDTHS} (wider than its window, or text cut off), link names, and axe-core
+ * at {@link AXE_WIDTHS}. Returns what is wrong; the window is left at 1280.
  */
 export async function audit(page: Page, name: string): Promise<Finding[]> {
   const findings: Finding[] = [];
+  const where = (frame: Frame) =>
+    frame === page.mainFrame() ? name : `${name} (in the frame ${new URL(frame.url()).pathname})`;
   for (const width of FIT_WIDTHS) {
     await page.setViewportSize({ width, height: 800 });
-    const overflow = await widestElements(page.mainFrame(), width);
-    if (overflow)
-      findings.push({ page: name, width, rule: 'overflow', impact: 'serious', detail: overflow });
-    const clipped = await clippedText(page.mainFrame());
-    if (clipped)
-      findings.push({ page: name, width, rule: 'clipped', impact: 'serious', detail: clipped });
-    if (!AXE_WIDTHS.includes(width)) continue;
     for (const frame of page.frames()) {
+      if (frame.isDetached() || frame.url() === 'about:blank') continue;
+      const found = (rule: string, detail: string | undefined) => {
+        if (detail) findings.push({ page: where(frame), width, rule, impact: 'serious', detail });
+      };
+      found('overflow', await widestElements(frame));
+      found('clipped', await clippedText(frame));
+      found('link-names', await sameNameLinks(frame));
+      if (!AXE_WIDTHS.includes(width)) continue;
       for (const violation of await axe(frame)) {
-        const where =
-          frame === page.mainFrame() ? '' : ` (in the frame ${new URL(frame.url()).pathname})`;
-        findings.push({ page: name + where, width, ...violation });
+        findings.push({ page: where(frame), width, ...violation });
       }
     }
   }
   await page.setViewportSize({ width: 1280, height: 800 });
-  const links = await sameNameLinks(page.mainFrame());
-  if (links)
-    findings.push({
-      page: name,
-      width: 1280,
-      rule: 'link-names',
-      impact: 'serious',
-      detail: links,
-    });
-  return findings;
+  // One finding per page and rule: the same fault at several widths is said once, at the first.
+  const seen = new Set<string>();
+  return findings.filter(({ page, rule, detail }) => {
+    const key = `${page} ${rule} ${detail}`;
+    return !seen.has(key) && Boolean(seen.add(key));
+  });
 }
 
 /** Text cut off by its box (`overflow: hidden` or `clip`, and wider than the box); or nothing. */
@@ -108,7 +110,7 @@ async function clippedText(frame: Frame): Promise<string | undefined> {
       const style = getComputedStyle(element);
       const hides = ['hidden', 'clip'].includes(style.overflowX);
       // A visually-hidden element (1 px, for screen readers) is meant to be so.
-      const visible = element.clientWidth > 1 && style.position !== 'absolute';
+      const visible = element.clientWidth > 1;
       return (
         hides &&
         visible &&
@@ -133,7 +135,19 @@ async function sameNameLinks(frame: Frame): Promise<string | undefined> {
     const { document } = globalThis as unknown as InPage;
     const byName = new Map<string, Set<string>>();
     for (const link of document.querySelectorAll('a[href]')) {
-      const name = (link.getAttribute('aria-label') ?? link.textContent ?? '')
+      // Its accessible name, as far as links here go: aria-label, aria-labelledby, or its text
+      // and images' alt, without what is hidden from assistive technology.
+      const labelledBy = (link.getAttribute('aria-labelledby') ?? '')
+        .split(/\s+/)
+        .map((id) => document.getElementById(id)?.textContent ?? '')
+        .join(' ');
+      const text = [...link.querySelectorAll('*')]
+        .filter((part) => part.closest('[aria-hidden="true"]') !== null)
+        .reduce((all, hidden) => all.replace(hidden.textContent ?? '', ''), link.textContent ?? '');
+      const alt = [...link.querySelectorAll('img[alt]')]
+        .map((img) => img.getAttribute('alt'))
+        .join(' ');
+      const name = (link.getAttribute('aria-label') ?? (labelledBy.trim() || `${text} ${alt}`))
         .replace(/\s+/g, ' ')
         .trim();
       byName.set(name, (byName.get(name) ?? new Set()).add(link.href ?? ''));
@@ -170,10 +184,10 @@ export function sameTitles(pages: Array<{ name: string; url: string; title: stri
   return findings;
 }
 
-/** The page's width past the window's, and the elements that stick out furthest; or nothing. */
-async function widestElements(frame: Frame, width: number): Promise<string | undefined> {
-  return frame.evaluate((window) => {
-    const { document } = globalThis as unknown as InPage;
+/** The document's width past its window's, and the elements that stick out furthest; or nothing. */
+async function widestElements(frame: Frame): Promise<string | undefined> {
+  return frame.evaluate(() => {
+    const { document, innerWidth: window } = globalThis as unknown as InPage;
     const page = document.documentElement.scrollWidth;
     if (page <= window) return undefined;
     const out = [...document.querySelectorAll('body *')]
@@ -187,7 +201,7 @@ async function widestElements(frame: Frame, width: number): Promise<string | und
         return `${element.tagName.toLowerCase()}${id}${classes} to ${Math.round(right)} px`;
       });
     return `${page} px wide in a ${window} px window: ${out.join('; ')}`;
-  }, width);
+  });
 }
 
 /** axe-core's violations in one frame (a frame that closed or navigated meanwhile has none). */
@@ -218,7 +232,9 @@ async function axe(frame: Frame): Promise<Array<Omit<Finding, 'page' | 'width'>>
     });
     return violations;
   } catch (error) {
-    if (/detached|closed|navigat|destroyed/i.test(String(error))) return [];
+    // A frame that went away meanwhile (a page navigating) has nothing left to audit; any other
+    // failure is the audit's, and fails the test.
+    if (frame.isDetached()) return [];
     throw error;
   }
 }
