@@ -7,15 +7,11 @@
  * refresh token issued.
  */
 import { checkEnabled, passwordOf } from './critical-events.ts';
-import { GRAPH_APP_ID } from './directory.ts';
 import { AADSTS, EntraError } from './errors.ts';
-import { AZURE_CLI, responseScope, type Scopes } from './scopes.ts';
+import { AZURE_CLI, parseScopesAmong, responseScope } from './scopes.ts';
 import { safeEqual } from './secrets.ts';
 import { clientSecretMatches, type EmulatorState, findApp, type Grant } from './state.ts';
 import { accessTokenLifetime, clientInfoOf, mintAccessToken, mintIdToken } from './tokens.ts';
-
-const OIDC_SCOPES = ['openid', 'profile', 'email', 'offline_access'];
-const GRAPH_PREFIXES = ['https://graph.microsoft.com/', `${GRAPH_APP_ID}/`];
 
 /** The token response; throws an {@link EntraError}, recorded on the timeline, when it refuses. */
 export async function passwordGrant(
@@ -82,7 +78,8 @@ function authenticate(
   if (!password) throw AADSTS.missingParameter('password');
   const scope = form.get('scope');
   if (!scope) throw AADSTS.missingParameter('scope');
-  const scopes = parseCliScopes(scope);
+  // The CLI is pre-authorized for its permissions: `.default`, or nothing named, means them all.
+  const scopes = parseScopesAmong(scope, AZURE_CLI.graphPermissions, AZURE_CLI.graphPermissions);
   const user = state.directory.byUsername(username);
   // Compared whether the user exists or not: the time taken says nothing of which.
   const matches = safeEqual(password, user ? passwordOf(state, user) : state.password);
@@ -104,33 +101,4 @@ function refuseOtherClient(state: EmulatorState, client: { id: string; secret?: 
     throw AADSTS.invalidClientSecret(app.clientId);
   }
   throw AADSTS.unsupportedGrantType('password');
-}
-
-/**
- * The CLI's `scope`: OpenID Connect scopes, and Graph's `.default` or the permissions the CLI is
- * pre-authorized for, with Graph's prefix or without. Naming no Graph permission means all of them.
- */
-function parseCliScopes(scope: string): Scopes {
-  const oidc = new Set<string>();
-  const graph = new Set<string>();
-  for (const requested of scope.split(' ').filter(Boolean)) {
-    const lower = requested.toLowerCase();
-    if (OIDC_SCOPES.includes(lower)) {
-      oidc.add(lower);
-      continue;
-    }
-    const prefix = GRAPH_PREFIXES.find((candidate) => lower.startsWith(candidate));
-    const name = prefix ? lower.slice(prefix.length) : lower;
-    const permissions: readonly string[] =
-      prefix !== undefined && name === '.default'
-        ? AZURE_CLI.graphPermissions
-        : AZURE_CLI.graphPermissions.filter((p) => p.toLowerCase() === name);
-    if (permissions.length === 0) throw AADSTS.invalidScope(requested);
-    for (const permission of permissions) graph.add(permission);
-  }
-  const all = [...AZURE_CLI.graphPermissions];
-  return {
-    oidc: [...oidc],
-    graph: graph.size > 0 ? all.filter((permission) => graph.has(permission)) : all,
-  };
 }

@@ -65,6 +65,19 @@ export function apiPermissionsOf(app: AppRegistration): string[] {
  * permission of the app's registration.
  */
 export function parseScopes(scope: string, app: AppRegistration): Scopes {
+  return parseScopesAmong(scope, GRAPH_PERMISSIONS, apiPermissionsOf(app));
+}
+
+/**
+ * Parses a `scope` parameter: OpenID Connect scopes, and the Graph permissions of `known`, with
+ * Graph's prefix or without; anything else is `invalid_scope` (AADSTS70011). Graph's `.default`,
+ * and a request that names no Graph permission, mean those of `granted`.
+ */
+export function parseScopesAmong(
+  scope: string,
+  known: readonly string[],
+  granted: readonly string[],
+): Scopes {
   const oidc = new Set<string>();
   const graph = new Set<string>();
   for (const requested of scope.split(' ').filter(Boolean)) {
@@ -76,13 +89,11 @@ export function parseScopes(scope: string, app: AppRegistration): Scopes {
     const prefix = GRAPH_PREFIXES.find((candidate) => lower.startsWith(candidate));
     const name = prefix ? lower.slice(prefix.length) : lower;
     const isDefault = prefix !== undefined && name === '.default';
-    const permissions = isDefault
-      ? apiPermissionsOf(app)
-      : GRAPH_PERMISSIONS.filter((p) => p.toLowerCase() === name);
+    const permissions = isDefault ? granted : known.filter((p) => p.toLowerCase() === name);
     if (!isDefault && permissions.length === 0) throw AADSTS.invalidScope(requested);
     for (const permission of permissions) graph.add(permission);
   }
-  return { oidc: [...oidc], graph: graph.size > 0 ? [...graph] : apiPermissionsOf(app) };
+  return { oidc: [...oidc], graph: graph.size > 0 ? [...graph] : [...granted] };
 }
 
 /** The Graph permissions of `scopes` that the app's registration does not list: never granted. */

@@ -16,7 +16,7 @@
  */
 import { AzureCliCredential, CredentialUnavailableError } from '@azure/identity';
 import { decodeJwt } from 'jose';
-import { fetchWithin, NoAnswer } from '../core/outbound.ts';
+import { fetchWithin, NoAnswer, type OutboundAnswer } from '../core/outbound.ts';
 
 /** The Azure CLI's client id: a public client, pre-authorized for Graph in every tenant. */
 export const AZURE_CLI_CLIENT_ID = '04b07795-8ddb-461a-bbee-02f9e1bf7b46';
@@ -55,17 +55,9 @@ export async function emulatorToken(
     password: emulator.password,
     scope: 'https://graph.microsoft.com/.default',
   });
-  let answer: Awaited<ReturnType<typeof fetchWithin>>;
+  let answer: OutboundAnswer;
   try {
-    answer = await fetchWithin(
-      tokenUrl,
-      {
-        method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        body: form.toString(),
-      },
-      { timeoutMs },
-    );
+    answer = await postForm(tokenUrl, form, timeoutMs);
   } catch (error) {
     if (!(error instanceof NoAnswer)) throw error;
     throw new NoToken(
@@ -110,6 +102,23 @@ export async function azureCliToken(
       `No token from the Azure CLI: ${firstLine(why)}\nSign in with \`${login}\` as a user who may register applications, or pass a token for Microsoft Graph in GRAPH_ACCESS_TOKEN. To register in the embedded emulator instead: npm run register -- --emulator.`,
     );
   }
+}
+
+/** A form POSTed to a token endpoint, within the timeout (a {@link NoAnswer} when none came). */
+export function postForm(
+  tokenUrl: string,
+  form: URLSearchParams,
+  timeoutMs: number,
+): Promise<OutboundAnswer> {
+  return fetchWithin(
+    tokenUrl,
+    {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: form.toString(),
+    },
+    { timeoutMs },
+  );
 }
 
 /** The `tid` claim, read without verifying the token: only to write the tenant's id. */

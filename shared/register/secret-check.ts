@@ -4,7 +4,8 @@
  * of the app. Graph never shows a secret again, only its first three characters: that is no proof.
  * The token it returns is dropped unread.
  */
-import { fetchWithin, NoAnswer } from '../core/outbound.ts';
+import { NoAnswer, type OutboundAnswer } from '../core/outbound.ts';
+import { postForm } from './admin-token.ts';
 import type { SecretCheck } from './register.ts';
 
 /** The identity platform gave no answer on a secret: the run stops, to be run again. */
@@ -25,17 +26,9 @@ export function secretCheckAt(instance: string, tenantId: string, timeoutMs: num
       client_secret: secret,
       scope: GRAPH_DEFAULT_SCOPE,
     });
-    let answer: Awaited<ReturnType<typeof fetchWithin>>;
+    let answer: OutboundAnswer;
     try {
-      answer = await fetchWithin(
-        tokenUrl,
-        {
-          method: 'POST',
-          headers: { 'content-type': 'application/x-www-form-urlencoded' },
-          body: body.toString(),
-        },
-        { timeoutMs },
-      );
+      answer = await postForm(tokenUrl, body, timeoutMs);
     } catch (error) {
       if (!(error instanceof NoAnswer)) throw error;
       throw new SecretCheckFailed(
