@@ -13,6 +13,7 @@ import { describe, type TestContext, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createClient } from 'redis';
 import { EncryptedStore } from '../shared/core/store/encrypted-store.ts';
+import { tag } from '../shared/core/store/hash-slot.ts';
 import { NAMESPACE, RedisStore } from '../shared/core/store/redis-store.ts';
 import { Browser, parseForm } from './helpers/browser.ts';
 import { cacheSummary, startEnvironment, type TestEnvironment } from './helpers/environment.ts';
@@ -214,7 +215,7 @@ test('a partition refreshed late in a session lives no longer than the session',
   await client.connect();
   try {
     const store = new EncryptedStore(raw, [ENCRYPTION_KEY]);
-    const key = `aspnetcore:session:${sessionKey}`;
+    const key = `aspnetcore:session:${tag('x', sessionKey)}`;
     const session = JSON.parse((await store.get(key))!) as { _expire: number };
     session._expire = Date.now() + 5 * 3600_000;
     await store.write([{ set: key, value: JSON.stringify(session), ttlSeconds: 5 * 3600 + 10 }]);

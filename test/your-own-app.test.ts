@@ -27,6 +27,7 @@ import { createClient } from 'redis';
 import { EMULATOR_DEFAULTS } from '../emulator/index.ts';
 import { paths } from '../samples/your-own-app/app.ts';
 import { type Started, start } from '../samples/your-own-app/main.ts';
+import { NAMESPACE } from '../shared/core/store/redis-store.ts';
 import { Browser, parseForm } from './helpers/browser.ts';
 import { Command } from './helpers/command.ts';
 import { freePorts } from './helpers/environment.ts';
@@ -358,7 +359,7 @@ describe('the commands of docs/your-own-koa-app.md', { concurrency: true }, () =
     const client = createClient({ url: redis.url }).on('error', () => {});
     await client.connect();
     try {
-      const partitions = () => client.keys('single-sign-out:your-own-app:msal:*');
+      const partitions = () => client.keys(`${NAMESPACE}your-own-app:msal:*`);
       const [partition, ...others] = await partitions();
       assert.equal(others.length, 0);
       const sealed = (await client.get(partition ?? '')) ?? '';

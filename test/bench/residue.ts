@@ -19,6 +19,7 @@ import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { type SampleName, sampleNames } from '../../samples/index.ts';
+import { tag } from '../../shared/core/store/hash-slot.ts';
 import { MemoryStore } from '../../shared/core/store/key-value-store.ts';
 import { Browser, parseForm } from '../helpers/browser.ts';
 import { cacheSummary } from '../helpers/environment.ts';
@@ -175,7 +176,8 @@ async function bytesPerMarker(): Promise<number> {
   await store.remove(
     Array.from(
       { length: count },
-      (_, index) => `aspnetcore:session:${randomBytes(32).toString('base64url')}${index}`,
+      (_, index) =>
+        `aspnetcore:session:${tag('x', `${randomBytes(32).toString('base64url')}${index}`)}`,
     ),
   );
   const bytes = (heapAfterGc() - before) / count;

@@ -30,6 +30,7 @@ import { createMsalClient, msalConfiguration } from '../../shared/core/msal/msal
 import { acquireTokenSilently } from '../../shared/core/msal/silent-token.ts';
 import type { SessionUser } from '../../shared/core/session/sessions.ts';
 import { EncryptedStore } from '../../shared/core/store/encrypted-store.ts';
+import { tag } from '../../shared/core/store/hash-slot.ts';
 import { type KeyValueStore, MemoryStore } from '../../shared/core/store/key-value-store.ts';
 import { RedisStore } from '../../shared/core/store/redis-store.ts';
 import { PerUserTokenCache } from '../../shared/core/token-cache/per-user-token-cache.ts';
@@ -366,7 +367,7 @@ async function fill(
       partitions.slice(index, index + 1000).map((partition) =>
         store.write([
           {
-            set: `bench:msal:${partition.homeAccountId}`,
+            set: `bench:msal:${tag('u', partition.homeAccountId)}`,
             value: partition.serialized,
             ttlSeconds: 3600,
           },

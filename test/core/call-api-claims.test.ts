@@ -91,7 +91,7 @@ async function signedIn(t: TestContext, graphUrl: string, options: CoreAppOption
   const session = (await app.sessionOf(browser)) ?? assert.fail('signed in');
   const user = session.user ?? assert.fail('a user');
   const call = callApi(new GraphClient(graphUrl, 10_000), app.provider.origin, { app: app.name });
-  const partitionKey = app.partitionPrefix + user.homeAccountId;
+  const partitionKey = app.partitionKey(user.homeAccountId);
   return {
     app,
     browser,

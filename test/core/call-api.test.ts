@@ -31,7 +31,7 @@ async function signedIn(t: TestContext, graphUrl?: string) {
   const api = new GraphClient(graphUrl ?? app.emulator.graphUrl, 10_000);
   const call = callApi(api, app.provider.origin, { app: app.name });
   const events = eventsOf(t, app.name);
-  const partitionKey = app.partitionPrefix + user.homeAccountId;
+  const partitionKey = app.partitionKey(user.homeAccountId);
   const refreshesBefore = grants(app, 'refresh_token');
   return {
     app,
@@ -72,7 +72,7 @@ test('the access token the sign-in cached is used, with no call to the identity 
   assert.equal(result.answer.userPrincipalName, user.username);
   assert.equal(result.token.source, 'cached access token');
   assert.ok(
-    secretsIn(await app.store.get(app.partitionPrefix + user.homeAccountId)).includes(
+    secretsIn(await app.store.get(app.partitionKey(user.homeAccountId))).includes(
       result.token.accessToken,
     ),
   );

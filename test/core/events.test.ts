@@ -80,7 +80,7 @@ test('the events of a sign-in, an API call and a front-channel sign-out carry no
   const me = await browser.request(`${app.url}/me`);
   assert.equal((await answerOf(me)).source, 'cached access token');
   const user = (await app.sessionOf(browser))?.user ?? assert.fail('signed in');
-  const partition = await app.store.get(app.partitionPrefix + user.homeAccountId);
+  const partition = await app.store.get(app.partitionKey(user.homeAccountId));
   const cookies = await browser.jar.getCookies(app.url);
   const secrets = [
     ...secretsIn(partition),

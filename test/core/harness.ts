@@ -30,11 +30,13 @@ import {
 } from '../../shared/core/session/sessions.ts';
 import type { AppSettings } from '../../shared/core/settings.ts';
 import { frontChannelLogout, removeEverythingOf } from '../../shared/core/sign-out.ts';
-import { MemoryStore, type Write } from '../../shared/core/store/key-value-store.ts';
+import { tag } from '../../shared/core/store/hash-slot.ts';
+import type { MemoryStore, Write } from '../../shared/core/store/key-value-store.ts';
 import type { TokenCachePartition } from '../../shared/core/token-cache/cache-plugin.ts';
 import { PerUserTokenCache } from '../../shared/core/token-cache/per-user-token-cache.ts';
 import { SessionTokenCache } from '../../shared/core/token-cache/session-token-cache.ts';
 import { type Browser, type Page, parseForm } from '../helpers/browser.ts';
+import { SlotCheckingStore } from './slot-checking-store.ts';
 
 /** The emulator's demo users' password. */
 export const PASSWORD = 'core-test-password';
@@ -63,7 +65,7 @@ export async function serve(
 }
 
 /** Every store write, in order, by key: where a test sees what was kept, and when. */
-export class WatchedStore extends MemoryStore {
+export class WatchedStore extends SlotCheckingStore {
   readonly written: string[] = [];
 
   override async write(...args: Parameters<MemoryStore['write']>): Promise<boolean> {
@@ -174,8 +176,10 @@ export interface CoreApp {
   store: WatchedStore;
   sessions: Sessions;
   tokenCache: PerUserTokenCache | SessionTokenCache;
-  /** The key prefix of the per-user partitions: `${prefix}${homeAccountId}`. */
+  /** The key prefix of the per-user partitions: `${prefix}{u:<homeAccountId>}`. */
   partitionPrefix: string;
+  /** The store key of a user's partition (`partitionPrefix` and the user's hash tag). */
+  partitionKey(homeAccountId: string | undefined): string;
   /** The session key this browser's cookie holds, if any. */
   sessionKeyOf(browser: Browser): Promise<string | undefined>;
   /** The session this browser's cookie leads to, as stored. */
@@ -405,6 +409,7 @@ function coreApp(
     sessions,
     tokenCache,
     partitionPrefix,
+    partitionKey: (homeAccountId) => partitionPrefix + tag('u', homeAccountId ?? ''),
     sessionKeyOf,
     async sessionOf(browser) {
       const key = await sessionKeyOf(browser);

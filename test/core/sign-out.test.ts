@@ -14,12 +14,13 @@ import { queryParams } from '../../shared/core/read-form.ts';
 import { PendingSignOuts } from '../../shared/core/session/pending-sign-outs.ts';
 import { type SessionData, Sessions } from '../../shared/core/session/sessions.ts';
 import { frontChannelLogout, removeEverythingOf } from '../../shared/core/sign-out.ts';
-import { type KeyValueStore, MemoryStore } from '../../shared/core/store/key-value-store.ts';
+import type { KeyValueStore } from '../../shared/core/store/key-value-store.ts';
 import { RedisStore } from '../../shared/core/store/redis-store.ts';
 import { PerUserTokenCache } from '../../shared/core/token-cache/per-user-token-cache.ts';
 import { Browser } from '../helpers/browser.ts';
 import { startRedis } from '../helpers/redis.ts';
 import { answerOf, eventsOf, ISSUER, serve, sessionKoa, sessionUser, tokensOf } from './harness.ts';
+import { SlotCheckingStore } from './slot-checking-store.ts';
 
 const SID = 'sid-ended';
 const OTHER_SID = 'sid-other';
@@ -46,7 +47,7 @@ function reach(store: KeyValueStore, app = 'signout') {
 }
 
 const stores: Record<string, (t: TestContext) => Promise<KeyValueStore | undefined>> = {
-  memory: async () => new MemoryStore(),
+  memory: async () => new SlotCheckingStore(),
   Redis: async (t) => {
     const redis = await startRedis({ skip: (message) => t.skip(message) });
     if (!redis) return undefined;
@@ -115,7 +116,7 @@ for (const [name, open] of Object.entries(stores)) {
 }
 
 /** A store whose removals of a `sid`'s records fail, while `failing` (Redis gone mid-way). */
-class FailingStore extends MemoryStore {
+class FailingStore extends SlotCheckingStore {
   failing = true;
 
   override async remove(keys: readonly string[], markerSeconds?: number): Promise<void> {
@@ -146,7 +147,7 @@ test('stopped half-way, the sessions that lead to the tokens are left, and runni
  * browser in (a session and its tokens), `/` says who is signed in.
  */
 async function frontChannelApp(t: TestContext) {
-  const store = new MemoryStore();
+  const store = new SlotCheckingStore();
   const { sessions, tokenCache, accounts } = reach(store);
   const pendingSignOuts = new PendingSignOuts(
     (sid) => removeEverythingOf(sid, { tokenCache, sessions }),

@@ -1,5 +1,6 @@
 import { emit } from '../events.ts';
-import type { KeyValueStore, Write, WriteGuard } from '../store/key-value-store.ts';
+import { tag } from '../store/hash-slot.ts';
+import type { KeyValueStore } from '../store/key-value-store.ts';
 
 /** What the inspector shows of the sessions (counts only). */
 export interface SessionCensus {
@@ -84,6 +85,11 @@ const ENDED_SID_SECONDS = 15 * 60;
  * after the request that saves it began — or, for a `sid` the identity platform ended, at all. A
  * request still running when the user signs out (a slow token refresh, koa-session renewing the
  * session on its way out, a sign-in completing) cannot bring the session back.
+ *
+ * The keys (hash tags, `hash-slot.ts`): a session `<prefix>session:{x:<id>}`; a `sid`'s index
+ * `<prefix>sid:{s:<sid>}:sessions` and its markers `<prefix>sid:{s:<sid>}`, `…:user:<home account
+ * id>`, `…:ended`. Each step below touches one tag only, so each is one script on one hash slot of
+ * a Redis Cluster; the order of the steps is what keeps a sign-out winning (see `save`, `endBySid`).
  */
 export class Sessions {
   private readonly ttlSeconds = SESSION_MAX_AGE_MS / 1000;
@@ -94,7 +100,10 @@ export class Sessions {
     private readonly keyPrefix: string,
     /** Names this app (this instance) in the events it emits (`sessions-ended`). */
     private readonly app: string,
-  ) {}
+  ) {
+    // A brace would make the prefix, not the tag, what Redis Cluster hashes the keys by.
+    if (/[{}]/.test(keyPrefix)) throw new Error(`A key prefix has no braces: ${keyPrefix}`);
+  }
 
   /** The store's clock: a request's start, for `save` (see `KeyValueStore.now`). */
   now(): number {
@@ -108,9 +117,19 @@ export class Sessions {
 
   /**
    * Saves a session (koa-session calls this at the end of a request) and, when someone is signed
-   * in, indexes it by `sid`, with its user: all in one step. Refused (`false`) if the session, its
-   * `sid`, or its user's sessions of that `sid` were ended after `requestStartedAt`, or if the
-   * identity platform ended the `sid`.
+   * in, indexes it by `sid`, with its user. Refused (`false`) if the session, its `sid`, or its
+   * user's sessions of that `sid` were ended after `requestStartedAt`, or if the identity platform
+   * ended the `sid`.
+   *
+   * Two steps, each one guarded write on one hash slot (the `sid`'s, then the session's), in this
+   * order: **the index first**. The index must never lag a session it leads to: a session written
+   * first could be missed by an `endBySid` that marks the `sid` and reads the index between the two
+   * steps, and it would stay signed in. Index first, `endBySid` either runs before step 1 (its `sid`
+   * marker refuses step 1: nothing is written), or reads an index that lists this session, and
+   * removes it with a marker whether or not step 2 has written it yet (see `endBySid`): step 2 is
+   * then refused by that marker, or the session it wrote is deleted. Stopped between the steps
+   * (the store failed), an index entry is left without a session: harmless, it reads as a session
+   * already gone, and goes with the next `endBySid` or with the index.
    */
   async save(
     sessionKey: string,
@@ -118,25 +137,32 @@ export class Sessions {
     ttlSeconds: number,
     requestStartedAt: number,
   ): Promise<boolean> {
-    const key = this.sessionKey(sessionKey);
-    const writes: Write[] = [{ set: key, value: JSON.stringify(data), ttlSeconds }];
-    const guards: WriteGuard[] = [{ unlessRemoved: key, since: requestStartedAt }];
     const user = data.user;
     if (user?.sid && isSid(user.sid)) {
       const { sid, homeAccountId } = user;
-      writes.push({
-        addToSet: this.sidSessionsKey(sid),
-        member: sessionKey,
-        // As long as the session itself: the index never goes before a session it leads to.
-        ttlSeconds: Math.max(ttlSeconds, this.ttlSeconds),
-      });
-      guards.push(
-        { unlessRemoved: this.sidKey(sid), since: requestStartedAt },
-        { unlessRemoved: this.sidUserKey(sid, homeAccountId), since: requestStartedAt },
-        { unlessRemoved: this.endedSidKey(sid), since: 0 },
+      const indexed = await this.store.write(
+        [
+          {
+            addToSet: this.sidSessionsKey(sid),
+            member: sessionKey,
+            // As long as the session itself, from before it is written: the index never goes
+            // before a session it leads to.
+            ttlSeconds: Math.max(ttlSeconds, this.ttlSeconds),
+          },
+        ],
+        [
+          { unlessRemoved: this.sidKey(sid), since: requestStartedAt },
+          { unlessRemoved: this.sidUserKey(sid, homeAccountId), since: requestStartedAt },
+          { unlessRemoved: this.endedSidKey(sid), since: 0 },
+        ],
       );
+      if (!indexed) return false;
     }
-    return this.store.write(writes, guards);
+    const key = this.sessionKey(sessionKey);
+    return this.store.write(
+      [{ set: key, value: JSON.stringify(data), ttlSeconds }],
+      [{ unlessRemoved: key, since: requestStartedAt }],
+    );
   }
 
   /**
@@ -185,7 +211,17 @@ export class Sessions {
     const ended = (await this.sessionsOf(sid)).filter(
       ({ user }) => !onlyUser || user === undefined || user === onlyUser,
     );
-    await this.store.remove(ended.flatMap(({ key, user }) => (user ? [this.sessionKey(key)] : [])));
+    // Every session the index lists, those that read as absent too: `save` indexes a session
+    // (step 1) before it writes it (step 2), so "absent" may be "not written yet". Trace: step 1
+    // adds the id → this marks the `sid` → reads the index (the id is there) → reads the session:
+    // not yet written, no user → were it skipped, step 2 would find no marker of its own and write
+    // a signed-in session that outlived this sign-out. With the marker, step 2 is refused (the
+    // marker is after its request began), or, if it ran in between, the session is deleted here.
+    // The cost: a marker (five minutes) per id already gone; and with `onlyUser`, an absent id
+    // could be another user's save in flight under the same claimed `sid`, whose sign-in is then
+    // refused (it errs toward signing out, and only for a `sid` claimed by two users).
+    // One script per hash slot (each session its own), every one done before the index is touched.
+    await this.store.remove(ended.map(({ key }) => this.sessionKey(key)));
     // Only the entries read (and those of sessions already gone): a session saved since (a new
     // sign-in, after a local sign-out) stays indexed.
     for (const { key } of ended) await this.store.removeFromSet(this.sidSessionsKey(sid), key);
@@ -213,7 +249,7 @@ export class Sessions {
 
   /** Every live session, for samples whose token cache lives in the session (the inspector). */
   async all(): Promise<SessionData[]> {
-    const keys = await this.store.keys(this.sessionKey(''));
+    const keys = await this.store.keys(`${this.keyPrefix}session:`);
     const sessions = await Promise.all(keys.map((key) => this.store.get(key)));
     return sessions.flatMap((value) => (value ? [JSON.parse(value) as SessionData] : []));
   }
@@ -224,10 +260,10 @@ export class Sessions {
    * sign-outs (the inspector; what is left behind).
    */
   async census(): Promise<SessionCensus> {
-    const sids = await this.store.keys(this.sidKey(''));
+    const sids = await this.store.keys(`${this.keyPrefix}sid:`);
     const [sessions, index] = await Promise.all([
-      this.store.stats(this.sessionKey('')),
-      this.store.stats(this.sidKey('')),
+      this.store.stats(`${this.keyPrefix}session:`),
+      this.store.stats(`${this.keyPrefix}sid:`),
     ]);
     return {
       sessions: sessions.entries,
@@ -237,27 +273,29 @@ export class Sessions {
     };
   }
 
+  /** A session: on its own hash slot, `{x:<id>}`. */
   private sessionKey(sessionKey: string): string {
-    return `${this.keyPrefix}session:${sessionKey}`;
+    return `${this.keyPrefix}session:${tag('x', sessionKey)}`;
   }
 
   /** Only ever a removal marker: every session of this `sid` was ended. */
   private sidKey(sid: string): string {
-    return `${this.keyPrefix}sid:${sid}`;
+    return `${this.keyPrefix}sid:${tag('s', sid)}`;
   }
 
   /** Only ever a removal marker: this user's sessions of this `sid` were ended (their sign-out). */
   private sidUserKey(sid: string, homeAccountId: string): string {
-    return `${this.keyPrefix}sid:${sid}:user:${homeAccountId}`;
+    return `${this.sidKey(sid)}:user:${homeAccountId}`;
   }
 
+  /** The index, on the `sid`'s hash slot with its markers. */
   private sidSessionsKey(sid: string): string {
-    return `${this.keyPrefix}sid:${sid}:sessions`;
+    return `${this.sidKey(sid)}:sessions`;
   }
 
   /** Only ever a removal marker: the identity platform ended this `sid`. */
   private endedSidKey(sid: string): string {
-    return `${this.keyPrefix}sid:${sid}:ended`;
+    return `${this.sidKey(sid)}:ended`;
   }
 }
 

@@ -6,6 +6,7 @@ import {
   SocketClosedUnexpectedlyError,
 } from 'redis';
 import { ServiceUnavailableError, StartupError } from '../errors.ts';
+import { groupBySlot } from './hash-slot.ts';
 import {
   type KeyValueStore,
   REMOVAL_MARKER_SECONDS,
@@ -15,7 +16,10 @@ import {
 
 /**
  * The store on Redis, for several instances of a sample (node-redis). Every key lives under
- * `single-sign-out:`; a removal marker for `key` under `single-sign-out:removed:<key>`.
+ * `single-sign-out:2:`; a removal marker for `key` under `single-sign-out:2:removed:<key>`.
+ *
+ * Keys carry hash tags (`hash-slot.ts`): every script's keys lie in one Redis Cluster hash slot,
+ * a key and its marker always do, and `remove` runs one script per slot.
  *
  * What must be one step is one step: a guarded write (check the markers, then write) and a removal
  * (delete, then leave the marker) are each a Lua script, which Redis runs with nothing in between.
@@ -186,12 +190,20 @@ export class RedisStore implements KeyValueStore {
     return (await this.script(DELETE_IF_UNCHANGED, [NAMESPACE + key], [expected])) === 1;
   }
 
+  /**
+   * One REMOVE script per hash slot of `keys` (each key with its marker, which shares its slot), all
+   * at once: keys of several slots are removed together, not atomically (nothing needs it: each key
+   * is guarded by its own marker), and this resolves once every one of them is removed.
+   */
   async remove(keys: readonly string[], markerSeconds = REMOVAL_MARKER_SECONDS): Promise<void> {
-    if (keys.length === 0) return;
-    await this.script(
-      REMOVE,
-      [...keys.map((key) => NAMESPACE + key), ...keys.map(markerKey)],
-      [String(markerSeconds * 1000)],
+    await Promise.all(
+      groupBySlot(keys.map((key) => NAMESPACE + key)).map((group) =>
+        this.script(
+          REMOVE,
+          [...group, ...group.map((key) => MARKERS + key.slice(NAMESPACE.length))],
+          [String(markerSeconds * 1000)],
+        ),
+      ),
     );
   }
 
@@ -348,11 +360,15 @@ async function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T> {
   }
 }
 
-/** Every key of the samples in Redis starts with this. */
-export const NAMESPACE = 'single-sign-out:';
+/**
+ * Every key of the samples in Redis starts with this. `2`: the layout with hash tags (`hash-slot.ts`);
+ * the keys of the first layout (`single-sign-out:<sample>:…`) are never read (docs/redis.md).
+ */
+export const NAMESPACE = 'single-sign-out:2:';
 const MARKERS = `${NAMESPACE}removed:`;
 
-function markerKey(key: string): string {
+/** Where Redis keeps the removal marker of `key` (as the store names it: without the namespace). */
+export function markerKey(key: string): string {
   return MARKERS + key;
 }
 

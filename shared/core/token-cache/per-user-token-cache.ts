@@ -1,5 +1,6 @@
 import type { ConfidentialClientApplication } from '@azure/msal-node';
 import { emit } from '../events.ts';
+import { tag } from '../store/hash-slot.ts';
 import type { KeyValueStore } from '../store/key-value-store.ts';
 import type { TokenCachePartition } from './cache-plugin.ts';
 import { FirstLevel, type FirstLevelAccess } from './first-level.ts';
@@ -48,6 +49,10 @@ export class PerUserTokenCache implements TokenCacheOperations {
     private readonly options: PerUserTokenCacheOptions,
   ) {
     const { warmUsers = 0 } = options;
+    // A brace would make the prefix, not the user's tag, what Redis Cluster hashes the key by.
+    if (/[{}]/.test(options.keyPrefix)) {
+      throw new Error(`A key prefix has no braces: ${options.keyPrefix}`);
+    }
     this.firstLevel = warmUsers > 0 ? new FirstLevel(warmUsers) : undefined;
     this.app = options.app;
   }
@@ -200,8 +205,9 @@ export class PerUserTokenCache implements TokenCacheOperations {
     return access;
   }
 
+  /** The user's partition: on the user's hash slot, `{u:<home account id>}`, with its marker. */
   private key(homeAccountId: string): string {
-    return this.options.keyPrefix + homeAccountId;
+    return this.options.keyPrefix + tag('u', homeAccountId);
   }
 
   /** A partition's lifetime: the cache's own, or less, to end no later than `notAfter`. */

@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { decodeJwt } from 'jose';
 import type { CoreEvent } from '../../../shared/core/events.ts';
+import { tag } from '../../../shared/core/store/hash-slot.ts';
 import { Browser } from '../../helpers/browser.ts';
 import { answerOf, type CoreApp, eventsOf, PASSWORD, secretsIn, useCoreApps } from '../harness.ts';
 
@@ -43,10 +44,10 @@ test('a complete sign-in: the user in a new session, indexed under their sid; th
   assert.equal(session?.tokenCache, undefined, 'no tokens in the session: they are in a partition');
 
   // The partition holds this user's tokens, and was written after the session (and its sid index).
-  const partitionKey = app.partitionPrefix + user.homeAccountId;
+  const partitionKey = app.partitionKey(user.homeAccountId);
   const partition = await app.store.get(partitionKey);
   assert.equal(secretsIn(partition).length, 3, 'an access, a refresh and an id token');
-  const sessionKey = `${app.name}:session:${await app.sessionKeyOf(browser)}`;
+  const sessionKey = `${app.name}:session:${tag('x', (await app.sessionKeyOf(browser)) ?? '')}`;
   const order = app.store.written.filter((key) => key === sessionKey || key === partitionKey);
   // (koa-session's own commit at the end of the request writes the same session once more.)
   assert.deepEqual(order.slice(0, 2), [sessionKey, partitionKey]);
@@ -98,7 +99,7 @@ test('the authorize request carries state, nonce and an S256 PKCE challenge; the
 
   await browser.signIn(authorize.href, app.emulator.users[0]!.userPrincipalName, PASSWORD);
   const user = (await app.sessionOf(browser))?.user;
-  const partition = await app.store.get(app.partitionPrefix + user?.homeAccountId);
+  const partition = await app.store.get(app.partitionKey(user?.homeAccountId));
   const [idToken] = secretsIn(partition, ['IdToken']);
   assert.equal(decodeJwt(idToken ?? '').nonce, asked.nonce);
 });

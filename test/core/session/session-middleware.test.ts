@@ -9,15 +9,15 @@ import { test } from 'node:test';
 import type Koa from 'koa';
 import { ServiceUnavailableError } from '../../../shared/core/errors.ts';
 import { Sessions } from '../../../shared/core/session/sessions.ts';
-import { MemoryStore } from '../../../shared/core/store/key-value-store.ts';
 import { Browser } from '../../helpers/browser.ts';
 import { answerOf, serve, sessionKoa, sessionUser } from '../harness.ts';
+import { SlotCheckingStore } from '../slot-checking-store.ts';
 
 const SID = 'sid-1';
 const COOKIE = 'app.session';
 
 /** A store that can stop answering (Redis down), or fail otherwise. */
-class UnreliableStore extends MemoryStore {
+class UnreliableStore extends SlotCheckingStore {
   failure: Error | undefined;
 
   override async get(key: string): Promise<string | undefined> {

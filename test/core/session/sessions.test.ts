@@ -10,10 +10,11 @@ import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type SessionData, Sessions } from '../../../shared/core/session/sessions.ts';
 import { removeEverythingOf } from '../../../shared/core/sign-out.ts';
-import { type KeyValueStore, MemoryStore } from '../../../shared/core/store/key-value-store.ts';
+import type { KeyValueStore } from '../../../shared/core/store/key-value-store.ts';
 import { RedisStore } from '../../../shared/core/store/redis-store.ts';
 import { PerUserTokenCache } from '../../../shared/core/token-cache/per-user-token-cache.ts';
 import { startRedis, type TestRedis } from '../../helpers/redis.ts';
+import { SlotCheckingStore } from '../slot-checking-store.ts';
 
 const SID = 'sid-of-the-identity-platform-session';
 
@@ -48,7 +49,7 @@ class InterleavedSessions extends Sessions {
 }
 
 const stores: Array<[string, () => Promise<{ store: KeyValueStore; stop(): Promise<void> }>]> = [
-  ['memory', async () => ({ store: new MemoryStore(), async stop() {} })],
+  ['memory', async () => ({ store: new SlotCheckingStore(), async stop() {} })],
   [
     'Redis',
     async () => {
@@ -144,7 +145,7 @@ for (const [name, open] of stores) {
 }
 
 test('a session another user claimed is read as its own user, and one of another sid is nobody of this one', async () => {
-  const sessions = new Sessions(new MemoryStore(), 'x:', 'test');
+  const sessions = new Sessions(new SlotCheckingStore(), 'x:', 'test');
   await sessions.save('k', sessionOf('adele', 'other-sid'), 60, sessions.now());
   assert.deepEqual(await sessions.usersOf(SID), []);
   assert.deepEqual(await sessions.usersOf('other-sid'), ['adele']);

@@ -33,7 +33,7 @@ async function accountSwitch(
   assert.equal(alexs?.username, alex?.userPrincipalName, 'Alex is signed in');
   assert.equal(await app.sessions.get(adelesKey), undefined, "Adele's session here ended");
   assert.deepEqual(await app.sessions.usersOf(adeles.sid), []);
-  const partitionOf = (homeAccountId = '') => app.store.get(app.partitionPrefix + homeAccountId);
+  const partitionOf = (homeAccountId = '') => app.store.get(app.partitionKey(homeAccountId));
   assert.ok(await partitionOf(alexs?.homeAccountId), "Alex's tokens kept");
   return {
     adelesPartition: await partitionOf(adeles.homeAccountId),
@@ -73,7 +73,7 @@ test('the same user signing in again keeps her partition (written anew), in a ne
   assert.notEqual(second, first, 'a new key (no session fixation)');
   assert.equal(await app.sessions.get(first ?? ''), undefined);
   const user = (await app.sessionOf(browser))?.user;
-  assert.ok(await app.store.get(app.partitionPrefix + user?.homeAccountId));
+  assert.ok(await app.store.get(app.partitionKey(user?.homeAccountId)));
   assert.deepEqual(
     events.filter((event) => event.type === 'tokens-removed'),
     [],

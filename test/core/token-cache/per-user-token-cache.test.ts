@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { MemoryStore } from '../../../shared/core/store/key-value-store.ts';
 import { PerUserTokenCache } from '../../../shared/core/token-cache/per-user-token-cache.ts';
+import { SlotCheckingStore } from '../slot-checking-store.ts';
 
 /** These tests drive partitions directly: no msal client is ever built. */
-const newCache = (store = new MemoryStore(), warmUsers = 0) =>
+const newCache = (store = new SlotCheckingStore(), warmUsers = 0) =>
   new PerUserTokenCache(store, {
     keyPrefix: 'test:msal:',
     app: 'test',
@@ -112,7 +112,7 @@ async function remember(cache: PerUserTokenCache, user: string, accessToken: str
 }
 
 test('the first level gives a remembered token while the partition is unchanged, without a msal client', async () => {
-  const store = new MemoryStore();
+  const store = new SlotCheckingStore();
   const cache = newCache(store, 10);
   const user = 'uid-1.utid';
   await keep(cache, cacheOf(user));
@@ -137,7 +137,7 @@ test('the first level gives a remembered token while the partition is unchanged,
 });
 
 test('the first level remembers at most warmUsers users, the least recently used going first', async () => {
-  const cache = newCache(new MemoryStore(), 2);
+  const cache = newCache(new SlotCheckingStore(), 2);
   for (const user of ['a.t', 'b.t', 'c.t']) await keep(cache, cacheOf(user));
   await remember(cache, 'a.t', 'at-a');
   await remember(cache, 'b.t', 'at-b');
@@ -153,7 +153,7 @@ test('the first level remembers at most warmUsers users, the least recently used
 
 /** A user with a token remembered ('at-1'), and two requests of theirs at once. */
 async function twoRequestsAtOnce() {
-  const cache = newCache(new MemoryStore(), 10);
+  const cache = newCache(new SlotCheckingStore(), 10);
   const user = 'uid-1.utid';
   await keep(cache, cacheOf(user));
   await remember(cache, user, 'at-1');
@@ -182,7 +182,7 @@ test('a token forgotten by one request is forgotten for the requests beside it',
 
 test("after one request's msal wrote the partition, a request still on the old one adds nothing", async () => {
   // The lease's partition stands for msal's: its plugin loads and saves it.
-  const cache = newCache(new MemoryStore(), 10);
+  const cache = newCache(new SlotCheckingStore(), 10);
   const user = 'uid-1.utid';
   await keep(cache, cacheOf(user));
   await remember(cache, user, 'at-old');
