@@ -10,6 +10,7 @@ import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type SessionData, Sessions } from '../../../shared/core/session/sessions.ts';
 import { removeEverythingOf } from '../../../shared/core/sign-out.ts';
+import { tag } from '../../../shared/core/store/hash-slot.ts';
 import type { KeyValueStore } from '../../../shared/core/store/key-value-store.ts';
 import { RedisStore } from '../../../shared/core/store/redis-store.ts';
 import { PerUserTokenCache } from '../../../shared/core/token-cache/per-user-token-cache.ts';
@@ -45,6 +46,38 @@ class InterleavedSessions extends Sessions {
     this.beforeEndingSid = undefined;
     await before?.();
     return super.endBySid(...args);
+  }
+}
+
+/**
+ * A store that runs `afterIndexing` once, right after the next write to a `sid` index succeeds:
+ * between the two steps of `Sessions.save` (the index, then the session). Over any store.
+ */
+class BetweenSaveSteps implements KeyValueStore {
+  afterIndexing: (() => Promise<void>) | undefined;
+
+  constructor(private readonly inner: KeyValueStore) {}
+
+  now = () => this.inner.now();
+  get: KeyValueStore['get'] = (...args) => this.inner.get(...args);
+  deleteIfUnchanged: KeyValueStore['deleteIfUnchanged'] = (...args) =>
+    this.inner.deleteIfUnchanged(...args);
+  remove: KeyValueStore['remove'] = (...args) => this.inner.remove(...args);
+  removeFromSet: KeyValueStore['removeFromSet'] = (...args) => this.inner.removeFromSet(...args);
+  setMembers: KeyValueStore['setMembers'] = (...args) => this.inner.setMembers(...args);
+  keys: KeyValueStore['keys'] = (...args) => this.inner.keys(...args);
+  stats: KeyValueStore['stats'] = (...args) => this.inner.stats(...args);
+  close = async () => {};
+
+  async write(...args: Parameters<KeyValueStore['write']>): Promise<boolean> {
+    const wrote = await this.inner.write(...args);
+    const indexing = args[0].some((write) => 'addToSet' in write);
+    const after = this.afterIndexing;
+    if (wrote && indexing && after) {
+      this.afterIndexing = undefined;
+      await after();
+    }
+    return wrote;
   }
 }
 
@@ -126,6 +159,48 @@ for (const [name, open] of stores) {
       assert.deepEqual(await left(), { accounts: 0, sessions: 0 });
       // And a sign-in of that sid completing now keeps no session.
       assert.equal(await sessions.save('s2', sessionOf('alex'), 60, sessions.now()), false);
+    });
+
+    test('a sign-out between the two steps of a save (index, then session) leaves nobody signed in', async () => {
+      for (const onlyUser of [undefined, 'alex']) {
+        round += 1;
+        const between = new BetweenSaveSteps(store);
+        const sessions = new Sessions(between, `t${round}:`, 'test');
+        const startedAt = sessions.now(); // the request that saves the session begins…
+        await tick();
+        // …its session is indexed under the sid (step 1); before the session is written (step
+        // 2), the sign-out runs: it finds the id in the index, with no session behind it yet.
+        between.afterIndexing = async () => {
+          assert.equal(await sessions.get('s1'), undefined, 'not written yet');
+          assert.deepEqual(await sessions.endBySid(SID, onlyUser ? { onlyUser } : {}), []);
+        };
+        const saved = await sessions.save('s1', sessionOf('alex'), 60, startedAt);
+        assert.equal(between.afterIndexing, undefined, 'the sign-out ran between the steps');
+        assert.equal(saved, false, `step 2 refused (${onlyUser ? 'local' : 'front-channel'})`);
+        assert.equal(await sessions.get('s1'), undefined);
+        assert.deepEqual(await sessions.usersOf(SID), []);
+        assert.equal((await sessions.census()).sessions, 0);
+      }
+    });
+
+    test('a save stopped between its steps leaves an index entry, which a sign-out ends as a session', async () => {
+      round += 1;
+      const between = new BetweenSaveSteps(store);
+      const sessions = new Sessions(between, `t${round}:`, 'test');
+      const startedAt = sessions.now();
+      await tick();
+      between.afterIndexing = async () => {
+        throw new Error('the store failed before step 2');
+      };
+      await assert.rejects(sessions.save('s1', sessionOf('alex'), 60, startedAt));
+      // Listed, absent: nobody's yet, and no user to sign out.
+      assert.deepEqual(await sessions.usersOf(SID), []);
+      await tick();
+      assert.deepEqual(await sessions.endBySid(SID, { onlyUser: 'alex' }), []);
+      // The id listed was removed with its marker: a write of it begun before is refused…
+      assert.equal(await sessions.save('s1', {}, 60, startedAt), false);
+      // …and the entry left the index.
+      assert.deepEqual(await store.setMembers(`t${round}:sid:${tag('s', SID)}:sessions`), []);
     });
 
     test('a sid claimed by a second user names both; a user ending their sessions of it ends no one else', async () => {
