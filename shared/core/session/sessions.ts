@@ -138,8 +138,9 @@ export class Sessions {
     requestStartedAt: number,
   ): Promise<boolean> {
     const user = data.user;
-    if (user?.sid && isSid(user.sid)) {
-      const { sid, homeAccountId } = user;
+    const sid = user?.sid && isSid(user.sid) ? user.sid : undefined;
+    if (user && sid) {
+      const { homeAccountId } = user;
       const indexed = await this.store.write(
         [
           {
@@ -159,10 +160,15 @@ export class Sessions {
       if (!indexed) return false;
     }
     const key = this.sessionKey(sessionKey);
-    return this.store.write(
+    const saved = await this.store.write(
       [{ set: key, value: JSON.stringify(data), ttlSeconds }],
       [{ unlessRemoved: key, since: requestStartedAt }],
     );
+    // Refused: the session was ended since this request began (`destroy`, which took its entry
+    // out of the index, perhaps before step 1 put it back). The entry goes too, so that nothing is
+    // left behind: nobody saves this session id again (a session not found gets a new id).
+    if (!saved && sid) await this.store.removeFromSet(this.sidSessionsKey(sid), sessionKey);
+    return saved;
   }
 
   /**
