@@ -49,7 +49,8 @@ describe('RedisStore on a Redis Cluster', () => {
       await store.write([set('a{t}', 'two')], [{ unlessRemoved: 'a{t}', since }]),
       false,
     );
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    // now() errs early by up to a round trip of the slowest clock measure (start-up: tens of ms).
+    await new Promise((resolve) => setTimeout(resolve, 300));
     assert.equal(
       await store.write([set('a{t}', 'three')], [{ unlessRemoved: 'a{t}', since: store.now() }]),
       true,
@@ -170,7 +171,8 @@ describe('RedisStore on a Redis Cluster', () => {
         } catch (error) {
           assert.ok(error instanceof ServiceUnavailableError, String(error));
           ok = false;
-          await new Promise((resolve) => setTimeout(resolve, 20));
+          // now() errs early by up to a round trip of the slowest clock measure (start-up: tens of ms).
+          await new Promise((resolve) => setTimeout(resolve, 300));
         }
         results.push({ at: started, ms: Date.now() - started, ok });
       }
