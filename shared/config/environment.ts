@@ -164,6 +164,16 @@ const redisUrl: TypeReader<string> = {
   },
 };
 
+/** `redis://` URLs separated by commas (seed nodes of a cluster); never quoted. */
+const redisUrls: TypeReader<string[]> = {
+  expected: `${redisUrl.expected}, or several separated by commas`,
+  quotes: false,
+  parse(value) {
+    const each = value.split(',').map((one) => redisUrl.parse(one.trim()));
+    return each.every((one) => one !== undefined) ? each : undefined;
+  },
+};
+
 /** The reader of a variable's type (and, for a whole number, of its range). */
 function readerOf(variable: Variable): TypeReader<unknown> {
   switch (variable.type) {
@@ -193,6 +203,8 @@ function readerOf(variable: Variable): TypeReader<unknown> {
       return secrets;
     case 'redis-url':
       return redisUrl;
+    case 'redis-urls':
+      return redisUrls;
   }
 }
 

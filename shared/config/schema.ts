@@ -39,6 +39,8 @@ export interface Values {
   /** Secrets of at least 32 characters, separated by commas: the first is used, all accepted. */
   secrets: string[];
   'redis-url': string;
+  /** `redis://` URLs separated by commas. */
+  'redis-urls': string[];
 }
 
 export type Type = keyof Values;
@@ -223,12 +225,24 @@ export const variables = [
       'instance of a sample ([several instances](redis.md)). Its password is never printed',
   },
   {
+    name: 'REDIS_CLUSTER_NODES',
+    type: 'redis-urls',
+    mode: 'both',
+    // They may hold a password.
+    secret: true,
+    defaultText: '—',
+    description:
+      'instead of `REDIS_URL` (not with it): seed nodes of a Redis Cluster, which the client ' +
+      "discovers the rest from; the first URL's user, password and `rediss:` apply to every node. " +
+      'Every key a sign-out step names must share a slot ([On a Redis Cluster](redis.md#on-a-redis-cluster))',
+  },
+  {
     name: 'REDIS_ENCRYPTION_KEY',
     type: 'secrets',
     mode: 'both',
     secret: true,
     defaultText:
-      'required with `REDIS_URL` in Entra mode; a random key per process in emulator mode',
+      'required with `REDIS_URL` or `REDIS_CLUSTER_NODES` in Entra mode; a random key per process in emulator mode',
     description:
       'encrypts every value stored in Redis (AES-256-GCM). Several, separated by commas, to ' +
       'rotate: the first seals, all open',

@@ -65,7 +65,10 @@ export interface SampleSettings {
 
 /** Where several instances of a sample share their sessions and token caches (REDIS_URL). */
 export interface RedisSettings {
-  url: string;
+  /** REDIS_URL: one Redis (with or without replicas). */
+  url?: string;
+  /** REDIS_CLUSTER_NODES: the seed nodes of a Redis Cluster, instead. */
+  clusterNodes?: string[];
   /** REDIS_ENCRYPTION_KEY: the first seals what is stored, all open it. */
   encryptionKeys: string[];
   /** How long a command or a connection may take before the page says Redis is not available. */
@@ -194,15 +197,22 @@ function redisSettings(
   mode: IdentitySettings['mode'],
 ): RedisSettings | undefined {
   const url = read.get('REDIS_URL');
+  const clusterNodes = read.get('REDIS_CLUSTER_NODES');
   const keys = read.get('REDIS_ENCRYPTION_KEY');
-  if (url === undefined) return undefined;
+  if (url === undefined && clusterNodes === undefined) return undefined;
+  const variable = url === undefined ? 'REDIS_CLUSTER_NODES' : 'REDIS_URL';
+  if (url !== undefined && clusterNodes !== undefined) {
+    read.problem(
+      'REDIS_URL and REDIS_CLUSTER_NODES are both set: give one Redis (REDIS_URL) or the nodes of a Redis Cluster (REDIS_CLUSTER_NODES), not both',
+    );
+  }
   if (keys === undefined && mode === 'entra') {
     read.problem(
-      'REDIS_ENCRYPTION_KEY is required with REDIS_URL and ENTRA_TENANT_ID (at least 32 random characters): it encrypts the tokens and sessions stored in Redis',
+      `REDIS_ENCRYPTION_KEY is required with ${variable} and ENTRA_TENANT_ID (at least 32 random characters): it encrypts the tokens and sessions stored in Redis`,
     );
   }
   return {
-    url,
+    ...(url !== undefined ? { url } : { clusterNodes: clusterNodes as string[] }),
     // Emulator mode without a key: a fresh one per process (what another process stored does not open).
     encryptionKeys: keys ?? [randomBytes(32).toString('base64url')],
     timeoutMs: REDIS_TIMEOUT_MS,

@@ -144,17 +144,25 @@ async function openStore(
   { tellPersistence }: { tellPersistence: boolean },
 ): Promise<KeyValueStore> {
   if (!project.redis) return new MemoryStore();
-  const { url, timeoutMs, encryptionKeys } = project.redis;
-  const redis = await RedisStore.connect(url, {
+  const { url, clusterNodes, timeoutMs, encryptionKeys } = project.redis;
+  const options = {
     timeoutMs,
-    variable: 'REDIS_URL',
-    log: (message) => log.warn(`${sample.registration.displayName}: ${message}`),
+    log: (message: string) => log.warn(`${sample.registration.displayName}: ${message}`),
     // The partitions of the users whose tokens the first level remembers.
     cachedEntries: sample.warmUsers,
-  });
+  };
+  const redis =
+    url !== undefined
+      ? await RedisStore.connect(url, { ...options, variable: 'REDIS_URL' })
+      : await RedisStore.connectCluster(clusterNodes ?? [], {
+          ...options,
+          variable: 'REDIS_CLUSTER_NODES',
+        });
   // Whether a restart of Redis, or a crash of its machine, could undo sign-outs.
   if (tellPersistence) {
-    const warning = persistenceWarning(redactedUrl(url), await redis.persistence());
+    const where =
+      url !== undefined ? redactedUrl(url) : (clusterNodes ?? []).map(redactedUrl).join(', ');
+    const warning = persistenceWarning(where, await redis.persistence());
     if (warning) log.warn(warning);
   }
   return new EncryptedStore(redis, encryptionKeys);

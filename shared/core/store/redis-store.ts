@@ -3,6 +3,8 @@ import {
   ClientClosedError,
   ClientOfflineError,
   createClient,
+  createCluster,
+  ErrorReply,
   SocketClosedUnexpectedlyError,
 } from 'redis';
 import { ServiceUnavailableError, StartupError } from '../errors.ts';
@@ -33,17 +35,34 @@ import {
  *
  * Redis down is a {@link ServiceUnavailableError} (a 503 page) within `timeoutMs`, never a hang:
  * commands are not queued while disconnected, and the client reconnects by itself.
+ *
+ * On a Redis Cluster ({@link RedisStore.connectCluster}) each script goes to the primary of its
+ * first key's slot (all its keys must share that slot); `TRYAGAIN`, `CLUSTERDOWN` and a node's
+ * connection being down are retried within `timeoutMs`. With replicas (a cluster's, or one
+ * primary's outside a cluster), a removal is confirmed by `WAIT 1`: see {@link RedisStore.remove}.
  */
 export class RedisStore implements KeyValueStore {
   /** Redis's clock minus this process's, in milliseconds, less the measure's uncertainty. */
   private offsetMs = 0;
+  /** Each node's offset, as last measured: `offsetMs` is the earliest. */
+  private readonly clocks = new Map<string, number>();
   private readonly clockSync: NodeJS.Timeout;
 
+  /** Replicas each primary's connection (of `durable`) reported, and when it was asked. */
+  private readonly replicasOf = new WeakMap<RedisClient, { count: number; askedAt: number }>();
+  private spreadLogged = false;
+
   private constructor(
-    private readonly client: RedisClient,
+    /** The commands, routed: a client, or a cluster (each command to its key's primary). */
+    private readonly client: Commands,
+    /** Removals and their `WAIT`, on connections of their own (a `WAIT` blocks its connection). */
+    private readonly durable: Commands,
+    private readonly topology: Topology,
     /** What messages call this Redis: its URL without a password. */
     private readonly where: string,
     private readonly timeoutMs: number,
+    private readonly waitMs: number,
+    private readonly log: (message: string) => void,
   ) {
     this.clockSync = setInterval(() => this.syncClock().catch(() => {}), 10_000).unref();
   }
@@ -64,6 +83,8 @@ export class RedisStore implements KeyValueStore {
        * 0 for none (every read asks Redis).
        */
       cachedEntries?: number;
+      /** How long a removal waits for a replica's acknowledgement (`WAIT`), default 500 ms. */
+      waitMs?: number;
     },
   ): Promise<RedisStore> {
     const where = redactedUrl(url);
@@ -97,13 +118,44 @@ export class RedisStore implements KeyValueStore {
       if (down) options.log(`Redis at ${where} is back`);
       down = false;
     });
-    const store = new RedisStore(client as RedisClient, where, options.timeoutMs);
+    // Removals, and the WAIT that confirms them on a replica, on a connection of their own.
+    const durable = createClient({
+      url,
+      RESP: 3,
+      disableOfflineQueue: true,
+      commandsQueueMaxLength: 1_000,
+      socket: {
+        connectTimeout: options.timeoutMs,
+        reconnectStrategy: (retries, cause) =>
+          connected ? Math.min(100 * 2 ** retries, 2_000) : cause,
+      },
+    }).on('error', () => {});
+    const single = client as RedisClient;
+    const store = new RedisStore(
+      clientCommands(single),
+      clientCommands(durable as RedisClient),
+      {
+        primaries: async () => [single],
+        durablePrimaryFor: async () => durable as RedisClient,
+        replicaOptions: (host, port) => ({ ...credentialsOf(url), socket: { host, port } }),
+        isOpen: () => single.isOpen,
+        close: () => Promise.all([single.close(), durable.close()]).then(() => {}),
+        destroy: () => {
+          single.destroy();
+          durable.destroy();
+        },
+      },
+      where,
+      options.timeoutMs,
+      options.waitMs ?? DEFAULT_WAIT_MS,
+      options.log,
+    );
     try {
       // The connection, the handshake (AUTH…) and one command, all within the timeout: a
       // listener that accepts and never answers is no Redis.
       await withDeadline(
         (async () => {
-          await client.connect();
+          await Promise.all([client.connect(), durable.connect()]);
           await store.syncClock();
         })(),
         options.timeoutMs,
@@ -111,6 +163,131 @@ export class RedisStore implements KeyValueStore {
     } catch (error) {
       clearInterval(store.clockSync);
       client.destroy();
+      durable.destroy();
+      const reason =
+        error instanceof DeadlineExceeded ? 'it did not answer in time' : (error as Error).message;
+      throw new StartupError(`${options.variable}: no Redis answers at ${where} (${reason})`, {
+        cause: error,
+      });
+    }
+    connected = true;
+    return store;
+  }
+
+  /**
+   * Connects to a Redis Cluster through its seed nodes (`nodes`: `redis://host:port` URLs; the
+   * first one's user name, password and `rediss:` apply to every node), or throws a
+   * {@link StartupError} naming `variable` (REDIS_CLUSTER_NODES) if none answers within
+   * `timeoutMs`. node-redis discovers the other nodes, follows MOVED and ASK, and finds the new
+   * primary after a failover (it asks again for the topology every 500 ms while a node's
+   * connection is down). Every key a script names must be in one slot (a hash tag).
+   */
+  static async connectCluster(
+    nodes: readonly string[],
+    options: {
+      timeoutMs: number;
+      variable: string;
+      log: (message: string) => void;
+      cachedEntries?: number;
+      waitMs?: number;
+    },
+  ): Promise<RedisStore> {
+    const where = `Redis Cluster (${nodes.map(redactedUrl).join(', ')})`;
+    const cachedEntries = options.cachedEntries ?? 10_000;
+    const first = nodes[0];
+    if (first === undefined) throw new StartupError(`${options.variable}: no node given`);
+    let connected = false;
+    const down = new Set<string>();
+    const tls = first.startsWith('rediss:');
+    const defaults = {
+      ...credentialsOf(first),
+      disableOfflineQueue: true,
+      commandsQueueMaxLength: 1_000,
+      socket: {
+        connectTimeout: options.timeoutMs,
+        ...(tls && { tls: true as const }),
+        // A node's connection lost: try again soon (the failover takes a few seconds), and ask
+        // for the topology meanwhile (topologyRefreshOnReconnectionAttemptStrategy).
+        reconnectStrategy: (retries: number, cause: Error) =>
+          connected ? Math.min(50 * 2 ** retries, 250) : cause,
+      },
+    };
+    const make = (cache: boolean) =>
+      createCluster({
+        rootNodes: nodes.map((url) => ({ url })),
+        defaults,
+        RESP: 3,
+        // Never replicas for reads: a replica may still hold what a sign-out removed.
+        useReplicas: false,
+        topologyRefreshOnReconnectionAttemptStrategy: 500,
+        ...(cache &&
+          cachedEntries > 0 && {
+            clientSideCache: { maxEntries: cachedEntries, evictPolicy: 'LRU' as const },
+          }),
+      });
+    const cluster = make(true);
+    const durable = make(false);
+    cluster.on('node-error', (error: Error, node: { host: string; port: number }) => {
+      const address = `${node.host}:${node.port}`;
+      if (connected && !down.has(address)) {
+        down.add(address);
+        options.log(
+          `Redis node ${address} of ${where} is not reachable (${error.message}); reconnecting…`,
+        );
+      }
+    });
+    cluster.on('error', () => {});
+    durable.on('node-error', () => {}).on('error', () => {});
+    const store = new RedisStore(
+      clusterCommands(cluster as unknown as RedisCluster),
+      clusterCommands(durable as unknown as RedisCluster),
+      {
+        primaries: () =>
+          Promise.all(
+            cluster.masters.map(
+              (node) => cluster.nodeClient(node) as unknown as Promise<RedisClient>,
+            ),
+          ),
+        durablePrimaryFor: (key) =>
+          durable.getNodeClientForKey(key, false) as unknown as Promise<RedisClient>,
+        replicaOptions: (host, port) => ({
+          ...credentialsOf(first),
+          socket: { host, port, ...(tls && { tls: true as const }) },
+        }),
+        barrier: async (key) => {
+          await (await cluster.getNodeClientForKey(key, false)).ping();
+        },
+        isOpen: () => cluster.isOpen,
+        close: () => Promise.all([cluster.close(), durable.close()]).then(() => {}),
+        destroy: () => {
+          cluster.destroy();
+          durable.destroy();
+        },
+        cluster: true,
+      },
+      where,
+      options.timeoutMs,
+      options.waitMs ?? DEFAULT_WAIT_MS,
+      options.log,
+    );
+    cluster.on('node-ready', (node: { host: string; port: number }) => {
+      const address = `${node.host}:${node.port}`;
+      if (down.delete(address)) options.log(`Redis node ${address} of ${where} is back`);
+      // A node never measured (a new primary, a promoted replica): its clock counts from now.
+      if (connected) store.syncClock().catch(() => {});
+    });
+    try {
+      await withDeadline(
+        (async () => {
+          await Promise.all([cluster.connect(), durable.connect()]);
+          await store.syncClock();
+        })(),
+        options.timeoutMs,
+      );
+    } catch (error) {
+      clearInterval(store.clockSync);
+      cluster.destroy();
+      durable.destroy();
       const reason =
         error instanceof DeadlineExceeded ? 'it did not answer in time' : (error as Error).message;
       throw new StartupError(`${options.variable}: no Redis answers at ${where} (${reason})`, {
@@ -132,9 +309,11 @@ export class RedisStore implements KeyValueStore {
    */
   async persistence(): Promise<RedisPersistence> {
     try {
-      const reply = (await this.run(() =>
-        this.client.sendCommand(['CONFIG', 'GET', 'append*']),
-      )) as unknown;
+      // On a cluster, one primary's: they are started alike, as a rule.
+      const reply = (await this.run(async () => {
+        const [primary] = await this.topology.primaries();
+        return primary?.sendCommand(['CONFIG', 'GET', 'append*']);
+      })) as unknown;
       // RESP3 answers a map (an object, or a Map, as node-redis is told to type it); RESP2 a flat
       // list of names and values.
       const config: Record<string, unknown> = Array.isArray(reply)
@@ -159,16 +338,49 @@ export class RedisStore implements KeyValueStore {
    * Measures Redis's clock against this one with `TIME`: the offset, less half the round trip
    * (the measure's uncertainty) and a millisecond, so that `now()` is never later than Redis's
    * time: a write's `since` then errs early, and a removal at the same moment still wins.
+   *
+   * Every node that may write a marker is measured — every primary, and every replica a primary
+   * reports (`INFO replication`: a replica promoted by a failover brings its own clock) — and
+   * `now()` uses the earliest clock of all those ever measured: whichever node writes a marker,
+   * it is then never earlier than a `since` taken before the removal. A node not answering keeps
+   * the offset it had; at least one must answer.
    */
-  private async syncClock(): Promise<void> {
-    const sent = Date.now();
-    const [seconds, microseconds] = (await this.run(() => this.client.sendCommand(['TIME']))) as [
-      string,
-      string,
-    ];
-    const received = Date.now();
-    const redisMs = Number(seconds) * 1000 + Math.floor(Number(microseconds) / 1000);
-    this.offsetMs = redisMs - (sent + received) / 2 - (received - sent) / 2 - 1;
+  async syncClock(): Promise<void> {
+    const primaries = await this.run(() => this.topology.primaries());
+    const measured = await Promise.allSettled(
+      primaries.map(async (primary) => {
+        const own = await this.run(() => measureClock(primary));
+        this.clocks.set(addressOf(primary), own);
+        const replicas = await this.run(() => replicasOf(primary));
+        this.replicasOf.set(primary, { count: replicas.length, askedAt: Date.now() });
+        await Promise.allSettled(
+          replicas.map(async ({ host, port }) => {
+            const replica = createClient({ ...this.topology.replicaOptions(host, port), RESP: 3 });
+            replica.on('error', () => {});
+            try {
+              await this.run(async () => {
+                await replica.connect();
+                this.clocks.set(`${host}:${port}`, await measureClock(replica as RedisClient));
+              });
+            } finally {
+              replica.destroy();
+            }
+          }),
+        );
+      }),
+    );
+    if (measured.every((result) => result.status === 'rejected')) {
+      throw (measured[0] as PromiseRejectedResult | undefined)?.reason ?? new Error('no primary');
+    }
+    const offsets = [...this.clocks.values()];
+    this.offsetMs = Math.min(...offsets);
+    const spread = Math.max(...offsets) - this.offsetMs;
+    if (spread > 250 && !this.spreadLogged) {
+      this.spreadLogged = true;
+      this.log(
+        `The clocks of the nodes of ${this.where} differ by ${Math.round(spread)} ms: a sign-in that starts within that time after a sign-out elsewhere is refused. Synchronise their clocks (NTP).`,
+      );
+    }
   }
 
   /**
@@ -178,11 +390,14 @@ export class RedisStore implements KeyValueStore {
    * the connection is lost). Other reads always ask Redis.
    */
   async get(key: string, options: { cacheable?: boolean } = {}): Promise<string | undefined> {
-    const value = await this.run(() =>
-      options.cacheable
-        ? this.client.get(NAMESPACE + key)
-        : (this.client.sendCommand(['GET', NAMESPACE + key]) as Promise<string | null>),
-    );
+    const value = await this.run(async () => {
+      if (!options.cacheable) return this.client.getUncached(NAMESPACE + key);
+      // On a cluster, the key's invalidations come on its node's connection, not on the one a
+      // session was just read on: a PING there first, so that any invalidation Redis sent before
+      // is read before the cache is looked in.
+      await this.topology.barrier?.(NAMESPACE + key);
+      return this.client.get(NAMESPACE + key);
+    });
     return value ?? undefined;
   }
 
@@ -191,20 +406,45 @@ export class RedisStore implements KeyValueStore {
   }
 
   /**
-   * One REMOVE script per hash slot of `keys` (each key with its marker, which shares its slot), all
-   * at once: keys of several slots are removed together, not atomically (nothing needs it: each key
-   * is guarded by its own marker), and this resolves once every one of them is removed.
+   * Removes the keys and leaves their markers: one REMOVE script per hash slot of `keys` (each key
+   * with its marker, which shares its slot), all at once, on the durable connection. Keys of several
+   * slots are removed together, not atomically (nothing needs it: each key is guarded by its own
+   * marker). When a slot's primary has a replica (`INFO replication`: `connected_slaves`, asked once
+   * a connection to that primary is new and every ten seconds), then `WAIT 1 <waitMs>` on that same
+   * connection: the removal is on a replica before this returns, so a failover cannot undo it. No
+   * replica acknowledging in time is a {@link ServiceUnavailableError} (the removal stays on the
+   * primary; doing it again is harmless). A primary without replicas: no `WAIT`, as a lone Redis.
    */
   async remove(keys: readonly string[], markerSeconds = REMOVAL_MARKER_SECONDS): Promise<void> {
-    await Promise.all(
-      groupBySlot(keys.map((key) => NAMESPACE + key)).map((group) =>
-        this.script(
-          REMOVE,
-          [...group, ...group.map((key) => MARKERS + key.slice(NAMESPACE.length))],
-          [String(markerSeconds * 1000)],
-        ),
+    if (keys.length === 0) return;
+    const groups = groupBySlot(keys.map((key) => NAMESPACE + key));
+    const acknowledged = await Promise.all(
+      groups.map((group) =>
+        this.run(async () => {
+          const names = [...group, ...group.map((key) => markerKey(key.slice(NAMESPACE.length)))];
+          await this.evalScript(this.durable, REMOVE, names, [String(markerSeconds * 1000)]);
+          const primary = await this.topology.durablePrimaryFor(names[0] as string);
+          let known = this.replicasOf.get(primary);
+          if (!known || Date.now() - known.askedAt > 10_000) {
+            known = { count: (await replicasOf(primary)).length, askedAt: Date.now() };
+            this.replicasOf.set(primary, known);
+          }
+          if (known.count === 0) return true;
+          const count = Number(await primary.sendCommand(['WAIT', '1', String(this.waitMs)]));
+          // Ask again next time: the replica may be gone for good.
+          if (count === 0) this.replicasOf.delete(primary);
+          return count > 0;
+        }),
       ),
     );
+    if (!acknowledged.every(Boolean)) {
+      throw new ServiceUnavailableError(
+        'Redis',
+        this.where,
+        'could not confirm the sign-out on a replica',
+        { internal: true },
+      );
+    }
   }
 
   async write(writes: readonly Write[], guards: readonly WriteGuard[] = []): Promise<boolean> {
@@ -256,18 +496,21 @@ export class RedisStore implements KeyValueStore {
   /** Closes the connection: politely if Redis answers within the timeout, at once otherwise. */
   async close(): Promise<void> {
     clearInterval(this.clockSync);
-    if (!this.client.isOpen) return;
-    await withDeadline(this.client.close(), this.timeoutMs).catch(() => this.client.destroy());
+    if (!this.topology.isOpen()) return;
+    await withDeadline(this.topology.close(), this.timeoutMs).catch(() => this.topology.destroy());
   }
 
+  /** On a cluster, every primary's keys, one primary after the other. */
   private async scan(prefix: string): Promise<string[]> {
     return this.run(async () => {
       const found: string[] = [];
-      for await (const batch of this.client.scanIterator({
-        MATCH: `${escapeGlob(prefix)}*`,
-        COUNT: 1000,
-      })) {
-        found.push(...batch);
+      for (const primary of await this.topology.primaries()) {
+        for await (const batch of primary.scanIterator({
+          MATCH: `${escapeGlob(prefix)}*`,
+          COUNT: 1000,
+        })) {
+          found.push(...batch);
+        }
       }
       return found;
     });
@@ -275,14 +518,21 @@ export class RedisStore implements KeyValueStore {
 
   /** Runs a Lua script by its SHA1, sending its text only when Redis does not have it yet. */
   private script(script: LuaScript, keys: string[], args: string[]): Promise<unknown> {
-    return this.run(async () => {
-      try {
-        return await this.client.evalSha(script.sha1, { keys, arguments: args });
-      } catch (error) {
-        if (!String((error as Error).message).startsWith('NOSCRIPT')) throw error;
-        return this.client.eval(script.text, { keys, arguments: args });
-      }
-    });
+    return this.run(() => this.evalScript(this.client, script, keys, args));
+  }
+
+  private async evalScript(
+    on: Commands,
+    script: LuaScript,
+    keys: string[],
+    args: string[],
+  ): Promise<unknown> {
+    try {
+      return await on.evalSha(script.sha1, { keys, arguments: args });
+    } catch (error) {
+      if (!String((error as Error).message).startsWith('NOSCRIPT')) throw error;
+      return on.eval(script.text, { keys, arguments: args });
+    }
   }
 
   /**
@@ -291,8 +541,24 @@ export class RedisStore implements KeyValueStore {
    * a Redis that stopped answering (frozen, or its host gone) would hold the request forever.
    */
   private async run<T>(command: () => Promise<T>): Promise<T> {
+    const deadline = Date.now() + this.timeoutMs;
+    const cluster = this.topology.cluster === true;
     try {
-      return await withDeadline(command(), this.timeoutMs);
+      return await withDeadline(
+        (async () => {
+          // On a cluster, what a failover or a slot's migration answers for a moment is tried
+          // again (a command refused with these was not run), within the deadline.
+          for (let delay = 20; ; delay = Math.min(delay * 2, 200)) {
+            try {
+              return await command();
+            } catch (error) {
+              if (!cluster || !retryable(error) || Date.now() + delay >= deadline) throw error;
+              await new Promise((resolve) => setTimeout(resolve, delay));
+            }
+          }
+        })(),
+        this.timeoutMs,
+      );
     } catch (error) {
       const reason =
         error instanceof DeadlineExceeded
@@ -311,6 +577,106 @@ export class RedisStore implements KeyValueStore {
 }
 
 type RedisClient = ReturnType<typeof createClient>;
+type RedisCluster = ReturnType<typeof createCluster>;
+
+/** How long a removal waits for a replica to acknowledge it (`WAIT`). */
+const DEFAULT_WAIT_MS = 500;
+
+/** The commands the store sends, whether to one Redis or to a cluster (routed by key). */
+interface Commands {
+  get(key: string): Promise<string | null>;
+  getUncached(key: string): Promise<string | null>;
+  sMembers(key: string): Promise<string[]>;
+  evalSha(sha1: string, options: { keys: string[]; arguments: string[] }): Promise<unknown>;
+  eval(script: string, options: { keys: string[]; arguments: string[] }): Promise<unknown>;
+}
+
+function clientCommands(client: RedisClient): Commands {
+  return {
+    get: (key) => client.get(key),
+    getUncached: (key) => client.sendCommand(['GET', key]) as Promise<string | null>,
+    sMembers: (key) => client.sMembers(key),
+    evalSha: (sha1, options) => client.evalSha(sha1, options),
+    eval: (script, options) => client.eval(script, options),
+  };
+}
+
+function clusterCommands(cluster: RedisCluster): Commands {
+  return {
+    get: (key) => cluster.get(key) as Promise<string | null>,
+    getUncached: (key) => cluster.sendCommand(key, true, ['GET', key]) as Promise<string | null>,
+    sMembers: (key) => cluster.sMembers(key) as Promise<string[]>,
+    // Routed by the first key to its slot's primary.
+    evalSha: (sha1, options) => cluster.evalSha(sha1, options),
+    eval: (script, options) => cluster.eval(script, options),
+  };
+}
+
+/** The nodes behind the commands. */
+interface Topology {
+  /** A connection to every primary (one Redis: itself). */
+  primaries(): Promise<RedisClient[]>;
+  /** The durable connection to the primary of a key (where its removal ran). */
+  durablePrimaryFor(key: string): Promise<RedisClient>;
+  /** How to reach a replica a primary reports, for its clock. */
+  replicaOptions(host: string, port: number): Parameters<typeof createClient>[0];
+  /** Before a cached read of `key` (cluster): a round trip on the key's node connection. */
+  barrier?(key: string): Promise<void>;
+  isOpen(): boolean;
+  close(): Promise<void>;
+  destroy(): void;
+  cluster?: boolean;
+}
+
+/** What a failover or a slot's migration answers for a moment, the command not run. */
+function retryable(error: unknown): boolean {
+  if (error instanceof ClientOfflineError) return true;
+  const message = String((error as Error | undefined)?.message);
+  return message.startsWith('TRYAGAIN') || message.startsWith('CLUSTERDOWN');
+}
+
+/** Redis's clock minus this one's, erring early (see {@link RedisStore.syncClock}). */
+async function measureClock(client: RedisClient): Promise<number> {
+  const sent = Date.now();
+  const [seconds, microseconds] = (await client.sendCommand(['TIME'])) as [string, string];
+  const received = Date.now();
+  const redisMs = Number(seconds) * 1000 + Math.floor(Number(microseconds) / 1000);
+  return redisMs - (sent + received) / 2 - (received - sent) / 2 - 1;
+}
+
+/** The replicas a primary has connected (`INFO replication`'s `slaveN:ip=…,port=…,state=online`). */
+async function replicasOf(client: RedisClient): Promise<Array<{ host: string; port: number }>> {
+  let info: string;
+  try {
+    info = String(await client.sendCommand(['INFO', 'replication']));
+  } catch (error) {
+    // INFO refused (a managed Redis may rename it): no replica known, no WAIT, as a lone Redis.
+    if (error instanceof ErrorReply) return [];
+    throw error;
+  }
+  return [...info.matchAll(/^slave\d+:ip=([^,]+),port=(\d+),state=online/gm)].map((match) => ({
+    host: match[1] as string,
+    port: Number(match[2]),
+  }));
+}
+
+function addressOf(client: RedisClient): string {
+  const socket = client.options?.socket as { host?: string; port?: number } | undefined;
+  return `${socket?.host ?? ''}:${socket?.port ?? ''}|${client.options?.url ?? ''}`;
+}
+
+/** The user name and password of a `redis://` URL, for connections made from host and port. */
+function credentialsOf(url: string): { username?: string; password?: string } {
+  try {
+    const parsed = new URL(url);
+    return {
+      ...(parsed.username && { username: decodeURIComponent(parsed.username) }),
+      ...(parsed.password && { password: decodeURIComponent(parsed.password) }),
+    };
+  } catch {
+    return {};
+  }
+}
 
 /** What Redis keeps through a restart or a crash: see {@link RedisStore.persistence}, {@link persistenceWarning}. */
 export interface RedisPersistence {

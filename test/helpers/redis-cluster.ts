@@ -1,0 +1,444 @@
+/**
+ * Real Redis topologies with replicas, for the full tier: a Redis Cluster of three primaries and
+ * three replicas ({@link startRedisCluster}), and one primary with one replica outside a cluster
+ * ({@link startPrimaryWithReplica}). Every server is a child of the test process, on ports claimed
+ * through test/helpers/ports.ts, its data in a temporary folder of its own (an append-only file
+ * written at every command), killed when the process exits however it ends.
+ */
+import { type ChildProcess, execFile, spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { TestContext } from 'node:test';
+import { freePorts } from './ports.ts';
+import { REDIS_SERVER } from './redis.ts';
+
+/** Debian's `redis-cli` (package redis-tools, installed with redis-server), or REDIS_CLI_PATH. */
+export const REDIS_CLI = process.env.REDIS_CLI_PATH || 'redis-cli';
+
+export interface ClusterNode {
+  id: string;
+  port: number;
+  role: 'master' | 'slave';
+  /** The primary's id, for a replica. */
+  primaryId?: string;
+  /** Whether the cluster marks it failed (`fail` or `fail?`), or it is disconnected. */
+  failed: boolean;
+  /** The slot ranges it serves, a primary. */
+  slots: Array<[number, number]>;
+}
+
+export interface TestRedisCluster {
+  /** One `redis://127.0.0.1:<port>` per node, primaries and replicas: the seeds of a client. */
+  urls: string[];
+  /** How long the start took: servers up, `--cluster create`, all `ok` and every replica linked. */
+  startMs: number;
+  /** The nodes as a live node's `CLUSTER NODES` says. */
+  nodes(): Promise<ClusterNode[]>;
+  /** `CLUSTER KEYSLOT`. */
+  slotOf(key: string): Promise<number>;
+  /** The primary serving a key's slot now. */
+  primaryOf(key: string): Promise<ClusterNode>;
+  /** SIGKILLs the primary serving a key's slot (a crash: it keeps what its AOF has). */
+  killPrimaryOf(key: string): Promise<{ killed: ClusterNode; at: number }>;
+  /** Waits until a live primary other than `killed` serves `killed`'s slots; the time it took since `since`. */
+  waitForFailover(killed: ClusterNode, since: number): Promise<number>;
+  /**
+   * Moves a key's slot (with its keys) to another primary by hand — `CLUSTER SETSLOT IMPORTING/
+   * MIGRATING`, `MIGRATE` batch by batch, `CLUSTER SETSLOT NODE` on every primary — pausing
+   * `pauseMs` between the steps so that traffic meets the migration. The time it took.
+   */
+  reshardSlotOf(key: string, options?: { to?: ClusterNode; pauseMs?: number }): Promise<number>;
+  /** Freezes / resumes a node (SIGSTOP / SIGCONT). */
+  pause(port: number): void;
+  resume(port: number): void;
+  /** `redis-cli -p <port> <args…>`: its output, trimmed. */
+  cli(port: number, ...args: string[]): Promise<string>;
+  close(): Promise<void>;
+}
+
+export interface TestPrimaryWithReplica {
+  primaryUrl: string;
+  replicaUrl: string;
+  primaryPort: number;
+  replicaPort: number;
+  /** SIGKILLs the primary. */
+  killPrimary(): Promise<void>;
+  /** `REPLICAOF NO ONE` on the replica: it becomes a primary, with what it had received. */
+  promoteReplica(): Promise<void>;
+  pauseReplica(): void;
+  resumeReplica(): void;
+  cli(port: number, ...args: string[]): Promise<string>;
+  close(): Promise<void>;
+}
+
+/** Whether redis-server and redis-cli are here; if not, skips loudly (fails under CI=true). */
+function available(t: Pick<TestContext, 'skip'>): boolean {
+  for (const [program, variable] of [
+    [REDIS_SERVER, 'REDIS_SERVER_PATH'],
+    [REDIS_CLI, 'REDIS_CLI_PATH'],
+  ] as const) {
+    if (spawnSync(program, ['--version']).error) {
+      const message = `${program} is not installed: install Debian's package (apt-get install -y redis-server) or set ${variable}`;
+      if (process.env.CI === 'true') throw new Error(message);
+      console.warn(`\n!! SKIPPED: ${message}\n`);
+      t.skip(message);
+      return false;
+    }
+  }
+  return true;
+}
+
+const servers = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const server of servers) server.kill('SIGKILL');
+});
+
+function cli(port: number, ...args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(
+      REDIS_CLI,
+      ['-h', '127.0.0.1', '-p', String(port), ...args],
+      { timeout: 10_000 },
+      (error, stdout, stderr) =>
+        error
+          ? reject(new Error(`redis-cli ${args.join(' ')}: ${stderr || error.message}`))
+          : resolve(stdout.trim()),
+    );
+  });
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function until<T>(
+  what: string,
+  check: () => Promise<T | undefined>,
+  ms = 20_000,
+): Promise<T> {
+  const deadline = Date.now() + ms;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const value = await check();
+      if (value !== undefined) return value;
+    } catch (error) {
+      last = error;
+    }
+    await sleep(20);
+  }
+  throw new Error(`Timed out waiting for ${what}${last ? ` (${(last as Error).message})` : ''}`);
+}
+
+async function launch(port: number, dir: string, options: string[]): Promise<ChildProcess> {
+  const server = spawn(
+    REDIS_SERVER,
+    [
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--dir',
+      dir,
+      '--save',
+      '',
+      '--appendonly',
+      'yes',
+      '--appendfsync',
+      'always',
+      '--repl-diskless-sync-delay',
+      '0',
+      '--loglevel',
+      'warning',
+      ...options,
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  servers.add(server);
+  server.once('exit', () => servers.delete(server));
+  let output = '';
+  server.stdout?.on('data', (chunk) => {
+    output += chunk;
+  });
+  server.stderr?.on('data', (chunk) => {
+    output += chunk;
+  });
+  await until(`redis-server on ${port}`, async () => {
+    if (server.exitCode !== null) throw new Error(`redis-server exited: ${output}`);
+    return (await answers(port)) ? true : undefined;
+  });
+  return server;
+}
+
+async function answers(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.end('PING\r\n');
+      socket.once('data', (data) => resolve(String(data).startsWith('+PONG')));
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+async function stopAll(processes: Iterable<ChildProcess | undefined>): Promise<void> {
+  await Promise.all(
+    [...processes].map(async (server) => {
+      if (!server || server.exitCode !== null || server.signalCode !== null) return;
+      const exited = new Promise((resolve) => server.once('exit', resolve));
+      server.kill('SIGCONT');
+      server.kill('SIGKILL');
+      await exited;
+    }),
+  );
+}
+
+function parseNodes(text: string): ClusterNode[] {
+  return text
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => {
+      const [id, address, flags, primaryId, , , , link, ...slots] = line.split(' ');
+      const port = Number((address as string).split('@')[0]?.split(':')[1]);
+      const flagList = (flags as string).split(',');
+      return {
+        id: id as string,
+        port,
+        role: flagList.includes('master') ? 'master' : 'slave',
+        ...(primaryId && primaryId !== '-' ? { primaryId } : {}),
+        failed:
+          flagList.some((flag) => flag === 'fail' || flag === 'fail?') || link !== 'connected',
+        slots: slots
+          .filter((slot) => !slot.startsWith('['))
+          .map((slot) => {
+            const [from, to] = slot.split('-').map(Number);
+            return [from as number, (to ?? from) as number];
+          }),
+      } satisfies ClusterNode;
+    });
+}
+
+/**
+ * Starts 3 primaries and 3 replicas (`--cluster-node-timeout 1000`, `--cluster-require-full-coverage
+ * no`), `redis-cli --cluster create … --cluster-replicas 1`, and waits for `cluster_state:ok` on
+ * every node and every replica's link up. `undefined` when redis-server or redis-cli is missing
+ * (the test is skipped, or fails under CI). Stopped when the test ends.
+ */
+export async function startRedisCluster(
+  t: Pick<TestContext, 'skip'> & Partial<Pick<TestContext, 'after'>>,
+): Promise<TestRedisCluster | undefined> {
+  if (!available(t)) return undefined;
+  const started = Date.now();
+  const ports = await freePorts(12);
+  const clientPorts = ports.slice(0, 6);
+  const busPorts = ports.slice(6);
+  const dirs = clientPorts.map(() => mkdtempSync(path.join(tmpdir(), 'redis-cluster-')));
+  const processes = new Map<number, ChildProcess>();
+  const close = async () => {
+    await stopAll(processes.values());
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+  };
+  t.after?.(close);
+  try {
+    await Promise.all(
+      clientPorts.map(async (port, index) => {
+        processes.set(
+          port,
+          await launch(port, dirs[index] as string, [
+            '--cluster-enabled',
+            'yes',
+            '--cluster-config-file',
+            path.join(dirs[index] as string, 'nodes.conf'),
+            '--cluster-node-timeout',
+            '1000',
+            '--cluster-port',
+            String(busPorts[index]),
+            '--cluster-require-full-coverage',
+            'no',
+          ]),
+        );
+      }),
+    );
+    await cli(
+      clientPorts[0] as number,
+      '--cluster',
+      'create',
+      ...clientPorts.map((port) => `127.0.0.1:${port}`),
+      '--cluster-replicas',
+      '1',
+      '--cluster-yes',
+    );
+    await until('cluster_state:ok on every node, every replica linked', async () => {
+      for (const port of clientPorts) {
+        if (!(await cli(port, 'CLUSTER', 'INFO')).includes('cluster_state:ok')) return undefined;
+      }
+      const nodes = parseNodes(await cli(clientPorts[0] as number, 'CLUSTER', 'NODES'));
+      const replicas = nodes.filter((node) => node.role === 'slave');
+      if (replicas.length !== 3) return undefined;
+      for (const replica of replicas) {
+        if (!(await cli(replica.port, 'INFO', 'replication')).includes('master_link_status:up'))
+          return undefined;
+      }
+      return true;
+    });
+  } catch (error) {
+    await close();
+    throw error;
+  }
+  const startMs = Date.now() - started;
+
+  const live = () =>
+    clientPorts.filter((port) => {
+      const server = processes.get(port);
+      return server && server.exitCode === null && server.signalCode === null;
+    });
+  const nodes = async () => {
+    for (const port of live()) {
+      try {
+        return parseNodes(await cli(port, 'CLUSTER', 'NODES'));
+      } catch {
+        // paused or gone: ask another
+      }
+    }
+    throw new Error('no node of the cluster answers');
+  };
+  const slotOf = async (key: string) =>
+    Number(await cli(live()[0] as number, 'CLUSTER', 'KEYSLOT', key));
+  const primaryOf = async (key: string) => {
+    const slot = await slotOf(key);
+    const owner = (await nodes()).find(
+      (node) =>
+        node.role === 'master' &&
+        !node.failed &&
+        node.slots.some(([a, b]) => slot >= a && slot <= b),
+    );
+    if (!owner) throw new Error(`no primary serves slot ${slot}`);
+    return owner;
+  };
+
+  return {
+    urls: clientPorts.map((port) => `redis://127.0.0.1:${port}`),
+    startMs,
+    nodes,
+    slotOf,
+    primaryOf,
+    async killPrimaryOf(key) {
+      const killed = await primaryOf(key);
+      const server = processes.get(killed.port);
+      const at = Date.now();
+      if (server) {
+        const exited = new Promise((resolve) => server.once('exit', resolve));
+        server.kill('SIGKILL');
+        await exited;
+      }
+      return { killed, at };
+    },
+    async waitForFailover(killed, since) {
+      const [slot] = killed.slots[0] ?? [0];
+      await until(
+        `a replica of ${killed.port} promoted`,
+        async () => {
+          const owner = (await nodes()).find(
+            (node) =>
+              node.role === 'master' &&
+              !node.failed &&
+              node.id !== killed.id &&
+              node.slots.some(([a, b]) => slot >= a && slot <= b),
+          );
+          return owner;
+        },
+        30_000,
+      );
+      return Date.now() - since;
+    },
+    async reshardSlotOf(key, { to, pauseMs = 200 } = {}) {
+      const started = Date.now();
+      const slot = String(await slotOf(key));
+      const from = await primaryOf(key);
+      const all = await nodes();
+      const target =
+        to ?? all.find((node) => node.role === 'master' && !node.failed && node.id !== from.id);
+      if (!target) throw new Error('no other primary to move the slot to');
+      await cli(target.port, 'CLUSTER', 'SETSLOT', slot, 'IMPORTING', from.id);
+      await cli(from.port, 'CLUSTER', 'SETSLOT', slot, 'MIGRATING', target.id);
+      await sleep(pauseMs);
+      for (;;) {
+        const keys = (await cli(from.port, 'CLUSTER', 'GETKEYSINSLOT', slot, '100'))
+          .split('\n')
+          .filter(Boolean);
+        if (keys.length === 0) break;
+        await cli(
+          from.port,
+          'MIGRATE',
+          '127.0.0.1',
+          String(target.port),
+          '',
+          '0',
+          '5000',
+          'KEYS',
+          ...keys,
+        );
+      }
+      await sleep(pauseMs);
+      for (const node of all.filter((each) => each.role === 'master' && !each.failed)) {
+        await cli(node.port, 'CLUSTER', 'SETSLOT', slot, 'NODE', target.id);
+      }
+      return Date.now() - started;
+    },
+    pause: (port) => processes.get(port)?.kill('SIGSTOP'),
+    resume: (port) => processes.get(port)?.kill('SIGCONT'),
+    cli,
+    close,
+  };
+}
+
+/**
+ * One primary and one replica of it (`--replicaof`), no cluster; waits for the replica's link.
+ * `undefined` when redis-server or redis-cli is missing (skipped, or a failure under CI).
+ */
+export async function startPrimaryWithReplica(
+  t: Pick<TestContext, 'skip'> & Partial<Pick<TestContext, 'after'>>,
+): Promise<TestPrimaryWithReplica | undefined> {
+  if (!available(t)) return undefined;
+  const [primaryPort, replicaPort] = (await freePorts(2)) as [number, number];
+  const dirs = [0, 1].map(() => mkdtempSync(path.join(tmpdir(), 'redis-replica-')));
+  let primary: ChildProcess | undefined;
+  let replica: ChildProcess | undefined;
+  const close = async () => {
+    await stopAll([primary, replica]);
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+  };
+  t.after?.(close);
+  try {
+    primary = await launch(primaryPort, dirs[0] as string, []);
+    replica = await launch(replicaPort, dirs[1] as string, [
+      '--replicaof',
+      '127.0.0.1',
+      String(primaryPort),
+    ]);
+    await until('the replica linked', async () =>
+      (await cli(replicaPort, 'INFO', 'replication')).includes('master_link_status:up')
+        ? true
+        : undefined,
+    );
+  } catch (error) {
+    await close();
+    throw error;
+  }
+  return {
+    primaryUrl: `redis://127.0.0.1:${primaryPort}`,
+    replicaUrl: `redis://127.0.0.1:${replicaPort}`,
+    primaryPort,
+    replicaPort,
+    async killPrimary() {
+      await stopAll([primary]);
+    },
+    async promoteReplica() {
+      await cli(replicaPort, 'REPLICAOF', 'NO', 'ONE');
+    },
+    pauseReplica: () => replica?.kill('SIGSTOP'),
+    resumeReplica: () => replica?.kill('SIGCONT'),
+    cli,
+    close,
+  };
+}

@@ -1,0 +1,256 @@
+/**
+ * RedisStore on a real Redis Cluster (3 primaries, 3 replicas) and on one primary with a replica:
+ * routing, guards, WAIT on removals, client-side caching across instances, keys on every shard, a
+ * slot moved under traffic, a primary killed under traffic — no sign-out undone by the failover.
+ * Keys share a hash tag (`a{t}`, `removed:a{t}`): the samples' own keys do not yet (another
+ * branch's key layout), so they are not run end to end here.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { createClient } from 'redis';
+import { ServiceUnavailableError } from '../shared/core/errors.ts';
+import { NAMESPACE, RedisStore } from '../shared/core/store/redis-store.ts';
+import {
+  startPrimaryWithReplica,
+  startRedisCluster,
+  type TestRedisCluster,
+} from './helpers/redis-cluster.ts';
+
+const TIMEOUT_MS = 2_000;
+const options = { timeoutMs: TIMEOUT_MS, variable: 'REDIS_CLUSTER_NODES', log() {} };
+const set = (key: string, value: string) => ({ set: key, value, ttlSeconds: 60 });
+
+describe('RedisStore on a Redis Cluster', () => {
+  let cluster: TestRedisCluster | undefined;
+  let store: RedisStore;
+  const skip = { skip: (message?: string) => console.warn(message) };
+
+  before(async () => {
+    cluster = await startRedisCluster(skip);
+    if (!cluster) return;
+    console.log(`# cluster of 6 nodes started in ${cluster.startMs} ms`);
+    store = await RedisStore.connectCluster(cluster.urls, options);
+  });
+  after(async () => {
+    await store?.close();
+    await cluster?.close();
+  });
+
+  test('get, write, remove and guards, keys of one tag', async (t) => {
+    if (!cluster) return t.skip('no redis-server');
+    const since = store.now();
+    assert.equal(await store.write([set('a{t}', 'one')]), true);
+    assert.equal(await store.get('a{t}'), 'one');
+    assert.equal(await store.deleteIfUnchanged('a{t}', 'other'), false);
+    await store.remove(['a{t}']);
+    assert.equal(await store.get('a{t}'), undefined);
+    // A write that began before the removal is refused; one after it, accepted.
+    assert.equal(
+      await store.write([set('a{t}', 'two')], [{ unlessRemoved: 'a{t}', since }]),
+      false,
+    );
+    // One begun after it is accepted: now() errs early (the earliest clock of every node, less
+    // each measure's round trip, tens of ms on a busy machine), so a write right after a removal
+    // may still be refused — the safe side. Within three seconds it must be accepted.
+    const deadline = Date.now() + 3_000;
+    let accepted = false;
+    while (!accepted && Date.now() < deadline) {
+      accepted = await store.write(
+        [set('a{t}', 'three')],
+        [{ unlessRemoved: 'a{t}', since: store.now() }],
+      );
+      if (!accepted) await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    assert.equal(accepted, true, 'a write begun after the removal is accepted');
+    await store.write([{ addToSet: 'set{t}', member: 'm', ttlSeconds: 60 }]);
+    assert.deepEqual(await store.setMembers('set{t}'), ['m']);
+    await store.removeFromSet('set{t}', 'm', ['a{t}']);
+    assert.deepEqual(await store.setMembers('set{t}'), []);
+    assert.equal(await store.get('a{t}'), undefined);
+  });
+
+  test('a removal is WAITed: its marker is on the replica when remove() returns', async (t) => {
+    if (!cluster) return t.skip('no redis-server');
+    const primary = await cluster.primaryOf(`${NAMESPACE}w{t}`);
+    const replica = (await cluster.nodes()).find((node) => node.primaryId === primary.id);
+    assert.ok(replica, 'the primary has a replica');
+    await store.write([set('w{t}', 'v')]);
+    await store.remove(['w{t}']);
+    const reader = createClient({ url: `redis://127.0.0.1:${replica.port}` });
+    await reader.connect();
+    await reader.sendCommand(['READONLY']);
+    assert.match(String(await reader.sendCommand(['GET', `${NAMESPACE}removed:w{t}`])), /^\d+$/);
+    await reader.close();
+    // The replica frozen: no acknowledgement within the WAIT's 500 ms, a 503, within the timeout.
+    cluster.pause(replica.port);
+    try {
+      const started = Date.now();
+      await assert.rejects(store.remove(['w{t}']), ServiceUnavailableError);
+      const took = Date.now() - started;
+      console.log(`# remove() with the replica frozen: 503 after ${took} ms`);
+      assert.ok(took < TIMEOUT_MS, `${took} ms`);
+    } finally {
+      cluster.resume(replica.port);
+    }
+    await store.remove(['w{t}']);
+  });
+
+  test('keys() and stats() see the keys of every shard', async (t) => {
+    if (!cluster) return t.skip('no redis-server');
+    const keys = Array.from({ length: 30 }, (_, i) => `spread:{${i}}`);
+    for (const key of keys) await store.write([set(key, 'x')]);
+    await store.remove(['spread:{0}']);
+    const primaries = new Set(
+      await Promise.all(keys.map(async (key) => (await cluster!.primaryOf(NAMESPACE + key)).id)),
+    );
+    assert.equal(primaries.size, 3, 'the keys are on the three primaries');
+    assert.deepEqual((await store.keys('spread:')).sort(), keys.slice(1).sort());
+    assert.deepEqual(await store.stats('spread:'), { entries: 29, removalMarkers: 1 });
+  });
+
+  test('client-side cache: a copy served locally, dropped when another instance writes', async (t) => {
+    if (!cluster) return t.skip('no redis-server');
+    const other = await RedisStore.connectCluster(cluster.urls, options);
+    t.after(() => other.close());
+    await store.write([set('c{t}', 'first')]);
+    assert.equal(await other.get('c{t}', { cacheable: true }), 'first');
+    const primary = await cluster.primaryOf(`${NAMESPACE}c{t}`);
+    const hits = async () =>
+      Number(/keyspace_hits:(\d+)/.exec(await cluster!.cli(primary.port, 'INFO', 'stats'))?.[1]);
+    const before = await hits();
+    assert.equal(await other.get('c{t}', { cacheable: true }), 'first');
+    assert.equal(await hits(), before, 'the second read did not reach Redis');
+    await store.write([set('c{t}', 'second')]);
+    assert.equal(await other.get('c{t}', { cacheable: true }), 'second');
+    await store.remove(['c{t}']);
+    assert.equal(await other.get('c{t}', { cacheable: true }), undefined);
+  });
+
+  test('a slot moved during traffic: every call answers (TRYAGAIN retried)', async (t) => {
+    if (!cluster) return t.skip('no redis-server');
+    let stop = false;
+    const failures: unknown[] = [];
+    let calls = 0;
+    const loop = async (worker: number) => {
+      for (let i = 0; !stop; i++) {
+        try {
+          // Two keys of the tag in one script: what a migration answers TRYAGAIN to.
+          const key = `r${worker}:${i % 20}{r}`;
+          await store.write([set(key, String(i))], [{ unlessRemoved: key, since: store.now() }]);
+          await store.get(key);
+          if (i % 5 === 0) await store.remove([key]);
+          calls++;
+        } catch (error) {
+          failures.push(error);
+        }
+      }
+    };
+    const loops = [0, 1, 2, 3].map(loop);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const took = await cluster.reshardSlotOf(`${NAMESPACE}r0:0{r}`, { pauseMs: 300 });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    stop = true;
+    await Promise.all(loops);
+    console.log(
+      `# slot moved in ${took} ms under traffic: ${calls} calls, ${failures.length} failed`,
+    );
+    assert.deepEqual(failures, []);
+  });
+
+  test('a primary killed during traffic: answers within the timeout, 503s for a while, no removal undone', async (t) => {
+    if (!cluster) return t.skip('no redis-server');
+    // Removals acknowledged by a replica before the kill.
+    const removed = Array.from({ length: 20 }, (_, i) => `gone${i}{f}`);
+    for (const key of removed) await store.write([set(key, 'tokens')]);
+    await store.remove(removed.slice(0, 10));
+    for (const key of removed.slice(10)) await store.remove([key]);
+
+    let stop = false;
+    const results: Array<{ at: number; ms: number; ok: boolean }> = [];
+    const loop = async (worker: number) => {
+      for (let i = 0; !stop; i++) {
+        const started = Date.now();
+        let ok = true;
+        try {
+          const key = `live${worker}:${i % 10}{f}`;
+          await store.write([set(key, String(i))]);
+          await store.get(key);
+        } catch (error) {
+          assert.ok(error instanceof ServiceUnavailableError, String(error));
+          ok = false;
+          // now() errs early by up to a round trip of the slowest clock measure (start-up: tens of ms).
+          await new Promise((resolve) => setTimeout(resolve, 300));
+        }
+        results.push({ at: started, ms: Date.now() - started, ok });
+      }
+    };
+    const loops = [0, 1, 2, 3].map(loop);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const { killed, at } = await cluster.killPrimaryOf(`${NAMESPACE}gone0{f}`);
+    const failoverMs = await cluster.waitForFailover(killed, at);
+    // Keep going until the calls have answered for a second in a row, at most 15 s after the kill.
+    while (Date.now() - at < 15_000) {
+      const recent = results.filter((r) => r.at > Date.now() - 1000);
+      if (recent.length > 0 && recent.every((r) => r.ok) && results.at(-1)!.at - at > 1000) break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    stop = true;
+    await Promise.all(loops);
+    const failed = results.filter((r) => !r.ok);
+    const window = failed.length > 0 ? Math.max(...failed.map((r) => r.at + r.ms)) - at : 0;
+    const slowest = Math.max(...results.map((r) => r.ms));
+    console.log(
+      `# failover: replica promoted ${failoverMs} ms after the kill; ${results.length} calls, ${failed.length} answered 503, the last 503 ${window} ms after the kill; slowest call ${slowest} ms`,
+    );
+    assert.ok(slowest < TIMEOUT_MS + 500, `slowest call ${slowest} ms`);
+    assert.ok(window <= 15_000, `503s for ${window} ms`);
+    assert.ok(
+      results.slice(-5).every((r) => r.ok),
+      'served again after the failover',
+    );
+    // Every removal acknowledged before the kill is still in force on the promoted replica.
+    for (const key of removed) {
+      assert.equal(await store.get(key), undefined, key);
+      assert.equal(
+        await store.write([set(key, 'back')], [{ unlessRemoved: key, since: 0 }]),
+        false,
+        `${key}'s marker survived`,
+      );
+    }
+  });
+});
+
+describe('RedisStore on one primary with a replica (no cluster)', () => {
+  test('a removal acknowledged by WAIT survives the primary killed and the replica promoted', async (t) => {
+    const redis = await startPrimaryWithReplica(t);
+    if (!redis) return;
+    const store = await RedisStore.connect(redis.primaryUrl, { ...options, variable: 'REDIS_URL' });
+    t.after(() => store.close());
+    await store.write([set('p', 'tokens'), set('q', 'tokens')]);
+    await store.remove(['p']);
+    // The replica frozen: the removal is not confirmed, a 503.
+    redis.pauseReplica();
+    try {
+      await assert.rejects(store.remove(['q']), ServiceUnavailableError);
+    } finally {
+      redis.resumeReplica();
+    }
+    await store.remove(['q']);
+    await redis.killPrimary();
+    await redis.promoteReplica();
+    const promoted = await RedisStore.connect(redis.replicaUrl, {
+      ...options,
+      variable: 'REDIS_URL',
+    });
+    t.after(() => promoted.close());
+    for (const key of ['p', 'q']) {
+      assert.equal(await promoted.get(key), undefined);
+      assert.equal(
+        await promoted.write([set(key, 'back')], [{ unlessRemoved: key, since: 0 }]),
+        false,
+      );
+    }
+    // The promoted one has no replica: removals are not WAITed (nothing to wait for).
+    await promoted.remove(['z']);
+  });
+});
