@@ -2,8 +2,7 @@
  * RedisStore on a real Redis Cluster (3 primaries, 3 replicas) and on one primary with a replica:
  * routing, guards, WAIT on removals, client-side caching across instances, keys on every shard, a
  * slot moved under traffic, a primary killed under traffic — no sign-out undone by the failover.
- * Keys share a hash tag (`a{t}`, `removed:a{t}`): the samples' own keys do not yet (another
- * branch's key layout), so they are not run end to end here.
+ * The store's own keys here (`a{t}`); the samples on a cluster, end to end: cluster-scale-out.test.ts.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -236,6 +235,28 @@ describe('RedisStore on one primary with a replica (no cluster)', () => {
       redis.resumeReplica();
     }
     await store.remove(['q']);
+    // It waits for the replica: frozen, remove() does not return; resumed within the wait, it does.
+    redis.pauseReplica();
+    let returned = false;
+    const pending = store.remove(['q2']).then(() => {
+      returned = true;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    assert.equal(returned, false, 'remove() waits for the replica');
+    redis.resumeReplica();
+    await pending;
+    assert.equal(returned, true);
+    // A durable write (the sid index entry of a session) waits likewise: frozen, a 503.
+    redis.pauseReplica();
+    try {
+      await assert.rejects(
+        store.write([set('idx', 'entry')], [], { durable: true }),
+        ServiceUnavailableError,
+      );
+    } finally {
+      redis.resumeReplica();
+    }
+    assert.equal(await store.write([set('idx', 'entry')], [], { durable: true }), true);
     await redis.killPrimary();
     await redis.promoteReplica();
     const promoted = await RedisStore.connect(redis.replicaUrl, {

@@ -44,6 +44,12 @@ export async function start(env: NodeJS.ProcessEnv, createApp = thisApp): Promis
   if (env.SESSION_SECRET !== undefined && env.SESSION_SECRET.length < 32) {
     throw new StartupError('SESSION_SECRET must be at least 32 characters long');
   }
+  if (env.REDIS_CLUSTER_NODES) {
+    // Not silently one process's memory: this small app connects to one Redis only.
+    throw new StartupError(
+      'REDIS_CLUSTER_NODES: npm run your-own-app takes one Redis (REDIS_URL); the samples take a cluster',
+    );
+  }
   const { emulator, ...identity } = env.ENTRA_TENANT_ID ? entra(env) : await emulated(env, url);
   const closing: Array<() => Promise<unknown>> = emulator ? [() => emulator.close()] : [];
   const close = async () => {

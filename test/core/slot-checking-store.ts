@@ -11,6 +11,7 @@ import {
   MemoryStore,
   type Write,
   type WriteGuard,
+  type WriteOptions,
 } from '../../shared/core/store/key-value-store.ts';
 import { markerKey, NAMESPACE } from '../../shared/core/store/redis-store.ts';
 
@@ -40,12 +41,16 @@ export class SlotCheckingStore extends MemoryStore {
     return super.remove(keys, markerSeconds);
   }
 
-  override async write(writes: readonly Write[], guards: readonly WriteGuard[] = []) {
+  override async write(
+    writes: readonly Write[],
+    guards: readonly WriteGuard[] = [],
+    options: WriteOptions = {},
+  ) {
     this.check('write', [
       ...guards.map(({ unlessRemoved }) => markerKey(unlessRemoved)),
       ...writes.map((write) => NAMESPACE + ('set' in write ? write.set : write.addToSet)),
     ]);
-    return super.write(writes, guards);
+    return super.write(writes, guards, options);
   }
 
   override async removeFromSet(key: string, member: string, alsoDelete: readonly string[] = []) {

@@ -156,6 +156,9 @@ export class Sessions {
           { unlessRemoved: this.sidUserKey(sid, homeAccountId), since: requestStartedAt },
           { unlessRemoved: this.endedSidKey(sid), since: 0 },
         ],
+        // On a replica before the session is written: a failover must not lose the entry a
+        // front-channel sign-out will look for while the session itself (another slot) survives.
+        { durable: true },
       );
       if (!indexed) return false;
     }

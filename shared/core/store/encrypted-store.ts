@@ -1,5 +1,5 @@
 import { Sealer } from '../sealed.ts';
-import type { KeyValueStore, Write, WriteGuard } from './key-value-store.ts';
+import type { KeyValueStore, Write, WriteGuard, WriteOptions } from './key-value-store.ts';
 
 /**
  * Encryption at rest for a shared store (Microsoft.Identity.Web's `Encrypt` option for its
@@ -40,11 +40,15 @@ export class EncryptedStore implements KeyValueStore {
     return this.inner.deleteIfUnchanged(key, sealed);
   }
 
-  write(writes: readonly Write[], guards?: readonly WriteGuard[]): Promise<boolean> {
+  write(
+    writes: readonly Write[],
+    guards?: readonly WriteGuard[],
+    options?: WriteOptions,
+  ): Promise<boolean> {
     const sealed = writes.map((write) =>
       'set' in write ? { ...write, value: this.sealer.seal(write.value, write.set) } : write,
     );
-    return this.inner.write(sealed, guards);
+    return this.inner.write(sealed, guards, options);
   }
 
   remove(keys: readonly string[], markerSeconds?: number): Promise<void> {

@@ -35,7 +35,11 @@ export interface KeyValueStore {
    * after its `since` (the time the writer read what it is writing back; 0 for "ever, while its
    * marker lives"). Returns whether it wrote.
    */
-  write(writes: readonly Write[], guards?: readonly WriteGuard[]): Promise<boolean>;
+  write(
+    writes: readonly Write[],
+    guards?: readonly WriteGuard[],
+    options?: WriteOptions,
+  ): Promise<boolean>;
   /** Takes `member` out of the set at `key`; if the set is left empty, deletes it and `alsoDelete`. */
   removeFromSet(key: string, member: string, alsoDelete?: readonly string[]): Promise<void>;
   setMembers(key: string): Promise<string[]>;
@@ -49,6 +53,15 @@ export interface KeyValueStore {
 export type Write =
   | { set: string; value: string; ttlSeconds: number }
   | { addToSet: string; member: string; ttlSeconds: number };
+
+export interface WriteOptions {
+  /**
+   * The write must survive a failover (a shared store with replicas): it returns once a replica
+   * has it too, as a removal does — the `sid` index entry a front-channel sign-out will look for.
+   * Nothing to do for a store in one process.
+   */
+  durable?: boolean;
+}
 
 export interface WriteGuard {
   unlessRemoved: string;
@@ -106,7 +119,11 @@ export class MemoryStore implements KeyValueStore {
     }
   }
 
-  async write(writes: readonly Write[], guards: readonly WriteGuard[] = []): Promise<boolean> {
+  async write(
+    writes: readonly Write[],
+    guards: readonly WriteGuard[] = [],
+    _options: WriteOptions = {},
+  ): Promise<boolean> {
     if (guards.some(({ unlessRemoved, since }) => (this.removedAt(unlessRemoved) ?? -1) >= since)) {
       return false;
     }

@@ -14,6 +14,7 @@ import {
   REMOVAL_MARKER_SECONDS,
   type Write,
   type WriteGuard,
+  type WriteOptions,
 } from './key-value-store.ts';
 
 /**
@@ -254,6 +255,9 @@ export class RedisStore implements KeyValueStore {
           ...credentialsOf(first),
           socket: { host, port, ...(tls && { tls: true as const }) },
         }),
+        follow: async (key) => {
+          await durable.sendCommand(key, true, ['EXISTS', key]).catch(() => {});
+        },
         barrier: async (key) => {
           await (await cluster.getNodeClientForKey(key, false)).ping();
         },
@@ -418,26 +422,49 @@ export class RedisStore implements KeyValueStore {
   async remove(keys: readonly string[], markerSeconds = REMOVAL_MARKER_SECONDS): Promise<void> {
     if (keys.length === 0) return;
     const groups = groupBySlot(keys.map((key) => NAMESPACE + key));
-    const acknowledged = await Promise.all(
+    await Promise.all(
       groups.map((group) =>
-        this.run(async () => {
-          const names = [...group, ...group.map((key) => markerKey(key.slice(NAMESPACE.length)))];
-          await this.evalScript(this.durable, REMOVE, names, [String(markerSeconds * 1000)]);
-          const primary = await this.topology.durablePrimaryFor(names[0] as string);
-          let known = this.replicasOf.get(primary);
-          if (!known || Date.now() - known.askedAt > 10_000) {
-            known = { count: (await replicasOf(primary)).length, askedAt: Date.now() };
-            this.replicasOf.set(primary, known);
-          }
-          if (known.count === 0) return true;
-          const count = Number(await primary.sendCommand(['WAIT', '1', String(this.waitMs)]));
-          // Ask again next time: the replica may be gone for good.
-          if (count === 0) this.replicasOf.delete(primary);
-          return count > 0;
-        }),
+        this.durableScript(
+          REMOVE,
+          [...group, ...group.map((key) => markerKey(key.slice(NAMESPACE.length)))],
+          [String(markerSeconds * 1000)],
+        ),
       ),
     );
-    if (!acknowledged.every(Boolean)) {
+  }
+
+  /**
+   * A script that must survive a failover: sent to the primary of its first key's slot on that
+   * node's own durable connection, then, when that primary has a replica, `WAIT 1 <waitMs>` on
+   * the same connection — so the `WAIT` covers the very node that ran it. A redirect (MOVED, or
+   * ASK while the slot moves) runs the step again on the node then named, within the deadline.
+   * No replica acknowledging in time is a {@link ServiceUnavailableError} (what ran stays on the
+   * primary; running it again is harmless).
+   */
+  private async durableScript(script: LuaScript, keys: string[], args: string[]) {
+    const first = keys[0] as string;
+    const { reply, acknowledged } = await this.run(async () => {
+      const primary = await this.topology.durablePrimaryFor(first);
+      let reply: unknown;
+      try {
+        reply = await this.evalScript(clientCommands(primary), script, keys, args);
+      } catch (error) {
+        // The slot is elsewhere now (or moving): learn where, then try the whole step again.
+        if (redirected(error)) await this.topology.follow?.(first);
+        throw error;
+      }
+      let known = this.replicasOf.get(primary);
+      if (!known || Date.now() - known.askedAt > 10_000) {
+        known = { count: (await replicasOf(primary)).length, askedAt: Date.now() };
+        this.replicasOf.set(primary, known);
+      }
+      if (known.count === 0) return { reply, acknowledged: true };
+      const count = Number(await primary.sendCommand(['WAIT', '1', String(this.waitMs)]));
+      // Ask again next time: the replica may be gone for good.
+      if (count === 0) this.replicasOf.delete(primary);
+      return { reply, acknowledged: count > 0 };
+    });
+    if (!acknowledged) {
       throw new ServiceUnavailableError(
         'Redis',
         this.where,
@@ -445,9 +472,14 @@ export class RedisStore implements KeyValueStore {
         { internal: true },
       );
     }
+    return reply;
   }
 
-  async write(writes: readonly Write[], guards: readonly WriteGuard[] = []): Promise<boolean> {
+  async write(
+    writes: readonly Write[],
+    guards: readonly WriteGuard[] = [],
+    { durable = false }: WriteOptions = {},
+  ): Promise<boolean> {
     const keys = [
       ...guards.map(({ unlessRemoved }) => markerKey(unlessRemoved)),
       ...writes.map((write) => NAMESPACE + ('set' in write ? write.set : write.addToSet)),
@@ -461,7 +493,10 @@ export class RedisStore implements KeyValueStore {
           : ['add', String(write.ttlSeconds * 1000), write.member],
       ),
     ];
-    return (await this.script(WRITE, keys, args)) === 1;
+    return (
+      (await (durable ? this.durableScript(WRITE, keys, args) : this.script(WRITE, keys, args))) ===
+      1
+    );
   }
 
   async removeFromSet(key: string, member: string, alsoDelete: readonly string[] = []) {
@@ -620,6 +655,11 @@ interface Topology {
   durablePrimaryFor(key: string): Promise<RedisClient>;
   /** How to reach a replica a primary reports, for its clock. */
   replicaOptions(host: string, port: number): Parameters<typeof createClient>[0];
+  /**
+   * After a node answered MOVED or ASK for `key` (cluster): a command for it through the cluster
+   * client, which follows the redirect and learns the slot's new owner.
+   */
+  follow?(key: string): Promise<void>;
   /** Before a cached read of `key` (cluster): a round trip on the key's node connection. */
   barrier?(key: string): Promise<void>;
   isOpen(): boolean;
@@ -632,16 +672,30 @@ interface Topology {
 function retryable(error: unknown): boolean {
   if (error instanceof ClientOfflineError) return true;
   const message = String((error as Error | undefined)?.message);
-  return message.startsWith('TRYAGAIN') || message.startsWith('CLUSTERDOWN');
+  return message.startsWith('TRYAGAIN') || message.startsWith('CLUSTERDOWN') || redirected(error);
+}
+
+/** A node's answer that the key's slot is served elsewhere (sent to a node, not the cluster). */
+function redirected(error: unknown): boolean {
+  const message = String((error as Error | undefined)?.message);
+  return message.startsWith('MOVED ') || message.startsWith('ASK ');
 }
 
 /** Redis's clock minus this one's, erring early (see {@link RedisStore.syncClock}). */
 async function measureClock(client: RedisClient): Promise<number> {
-  const sent = Date.now();
-  const [seconds, microseconds] = (await client.sendCommand(['TIME'])) as [string, string];
-  const received = Date.now();
-  const redisMs = Number(seconds) * 1000 + Math.floor(Number(microseconds) / 1000);
-  return redisMs - (sent + received) / 2 - (received - sent) / 2 - 1;
+  // Each `TIME` gives a lower bound of the offset, short of the truth by up to its round trip (a
+  // busy event loop makes that long): the tightest of three is kept. An offset too early makes a
+  // write begun just after a removal look as if it began before it, and refused (a sign-in
+  // right after the same user's sign-out).
+  let best = Number.NEGATIVE_INFINITY;
+  for (let sample = 0; sample < 3; sample += 1) {
+    const sent = Date.now();
+    const [seconds, microseconds] = (await client.sendCommand(['TIME'])) as [string, string];
+    const received = Date.now();
+    const redisMs = Number(seconds) * 1000 + Math.floor(Number(microseconds) / 1000);
+    best = Math.max(best, redisMs - received - 1);
+  }
+  return best;
 }
 
 /** The replicas a primary has connected (`INFO replication`'s `slaveN:ip=…,port=…,state=online`). */
