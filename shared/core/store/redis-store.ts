@@ -56,8 +56,10 @@ export class RedisStore implements KeyValueStore {
   private constructor(
     /** The commands, routed: a client, or a cluster (each command to its key's primary). */
     private readonly client: Commands,
-    /** Removals and their `WAIT`, on connections of their own (a `WAIT` blocks its connection). */
-    private readonly durable: Commands,
+    /**
+     * The nodes: removals, durable writes and their `WAIT` go to a primary's connection of their
+     * own (`durablePrimaryFor`), since a `WAIT` blocks its connection.
+     */
     private readonly topology: Topology,
     /** What messages call this Redis: its URL without a password. */
     private readonly where: string,
@@ -134,7 +136,6 @@ export class RedisStore implements KeyValueStore {
     const single = client as RedisClient;
     const store = new RedisStore(
       clientCommands(single),
-      clientCommands(durable as RedisClient),
       {
         primaries: async () => [single],
         durablePrimaryFor: async () => durable as RedisClient,
@@ -241,7 +242,6 @@ export class RedisStore implements KeyValueStore {
     durable.on('node-error', () => {}).on('error', () => {});
     const store = new RedisStore(
       clusterCommands(cluster as unknown as RedisCluster),
-      clusterCommands(durable as unknown as RedisCluster),
       {
         primaries: () =>
           Promise.all(
@@ -689,7 +689,6 @@ async function measureClock(client: RedisClient): Promise<number> {
   // right after the same user's sign-out).
   let best = Number.NEGATIVE_INFINITY;
   for (let sample = 0; sample < 3; sample += 1) {
-    const sent = Date.now();
     const [seconds, microseconds] = (await client.sendCommand(['TIME'])) as [string, string];
     const received = Date.now();
     const redisMs = Number(seconds) * 1000 + Math.floor(Number(microseconds) / 1000);
