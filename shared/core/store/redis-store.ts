@@ -436,8 +436,10 @@ export class RedisStore implements KeyValueStore {
   /**
    * A script that must survive a failover: sent to the primary of its first key's slot on that
    * node's own durable connection, then, when that primary has a replica, `WAIT 1 <waitMs>` on
-   * the same connection — so the `WAIT` covers the very node that ran it. A redirect (MOVED, or
-   * ASK while the slot moves) runs the step again on the node then named, within the deadline.
+   * the same connection — so the `WAIT` covers the very node that ran it. MOVED (the slot has a new
+   * owner) runs the step again there, once the cluster client has learnt it; while the slot is
+   * being moved (ASK, TRYAGAIN) the step is tried again on its owner until the move is over, within
+   * the deadline (a move left half done is a 503 until it is finished).
    * No replica acknowledging in time is a {@link ServiceUnavailableError} (what ran stays on the
    * primary; running it again is harmless).
    */
@@ -468,7 +470,7 @@ export class RedisStore implements KeyValueStore {
       throw new ServiceUnavailableError(
         'Redis',
         this.where,
-        'could not confirm the sign-out on a replica',
+        'could not confirm the write on a replica',
         { internal: true },
       );
     }
