@@ -12,6 +12,7 @@
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { benchHttp } from './http.ts';
+import { benchPropagation } from './propagation.ts';
 import { formatReport, machine } from './report.ts';
 import { benchResidue } from './residue.ts';
 import { benchSilent } from './silent.ts';
@@ -27,6 +28,7 @@ const options = quick
       silent: { sizes: [10, 100], rounds: 3, calls: 50, sharedClientLimitMs: 50 },
       http: { seconds: 0.5, concurrency: 8, rounds: 1 },
       residue: { cycles: 30, concurrency: 8 },
+      propagation: { signOuts: 30, rounds: 3, calls: 100, users: 30 },
     }
   : {
       silent: {
@@ -37,6 +39,7 @@ const options = quick
       },
       http: { seconds: 3, concurrency: 8, rounds: 5 },
       residue: { cycles: 10_000, concurrency: 8 },
+      propagation: { signOuts: 500, rounds: 5, calls: 400, users: 1_000 },
     };
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
@@ -46,6 +49,7 @@ log(`${about.cpus}; Node ${about.node}; msal-node ${about.msal}; commit ${about.
 const silent = await benchSilent(options.silent, log);
 const http = await benchHttp(options.http, log);
 const residue = await benchResidue(options.residue, log);
+const propagation = await benchPropagation(options.propagation, log);
 const report = formatReport({
   quick,
   about,
@@ -53,6 +57,7 @@ const report = formatReport({
   silent,
   http,
   residue,
+  propagation,
   minutes: (performance.now() - started) / 60_000,
 });
 if (out) {

@@ -5,6 +5,7 @@ import { cpus, totalmem } from 'node:os';
 import { REMOVAL_MARKER_SECONDS } from '../../shared/core/store/key-value-store.ts';
 import type { HttpOptions, HttpRow } from './http.ts';
 import { type Measured, summarize } from './measure.ts';
+import type { Percentiles, PropagationOptions, PropagationReport } from './propagation.ts';
 import type { ResidueOptions, ResidueReport } from './residue.ts';
 import {
   COLD,
@@ -58,10 +59,16 @@ export async function machine(): Promise<Machine> {
 export interface BenchResults {
   quick: boolean;
   about: Machine;
-  options: { silent: SilentOptions; http: HttpOptions; residue: ResidueOptions };
+  options: {
+    silent: SilentOptions;
+    http: HttpOptions;
+    residue: ResidueOptions;
+    propagation: PropagationOptions;
+  };
   silent: SilentReport;
   http: HttpRow[];
   residue: ResidueReport;
+  propagation: PropagationReport;
   minutes: number;
 }
 
@@ -156,11 +163,59 @@ export function formatReport(results: BenchResults): string {
     );
   }
   add('');
+
+  add(...propagationSection(results), '');
   return `${lines.join('\n')}\n`;
 }
 
+const ms = (value: number) =>
+  !Number.isFinite(value)
+    ? '—'
+    : Math.abs(value) < 10
+      ? value.toFixed(2)
+      : Math.round(value).toString();
+const spread = (p: Percentiles) => `${ms(p.p50)} / ${ms(p.p99)} / ${ms(p.max)}`;
+
+/** A sign-out on A seen from B, and the warm silent call on the cluster against one Redis. */
+function propagationSection({ options, propagation }: BenchResults): string[] {
+  const { signOuts, rounds, calls, users } = options.propagation;
+  const lines = [
+    '## A sign-out on one instance, seen from another',
+    '',
+    `Two stores, A and B, each with connections of its own (as two instances have them), in the benchmark's one process, each under the encrypted store and a per-user token cache with a first level, as the samples have them; on one Redis, and on a Redis Cluster of 3 primaries and 3 replicas (where a removal waits for a replica, \`WAIT 1\`). For each of ${count(signOuts)} users per line and kind of request (after 10 unmeasured ones): B warms the user (two silent token calls: its client-side copy of the partition, and the access token in its first level), A runs the sign-out's removal (\`PerUserTokenCache.remove\`), and at its return B starts a request at once.`,
+    '',
+    '- **request**: as a sample makes it: the session read (an uncached GET), then the lease and the silent token call. **bare lease**: the lease and token call alone, nothing read before (for information: no sample request does this).',
+    "- **used**: requests that got an access token. **refused**: from A's return until B's first lease that found nothing ended (with none used, B's own request).",
+    "- **copy dropped**: when node-redis's client-side cache on B dropped the partition (its `invalidate` event for the key, emitted as the invalidation Redis pushed is read), from A's return (negative: before A's call returned) and from A's call's start.",
+    '',
+    'Milliseconds, p50 / p99 / max.',
+    '',
+    "| topology | client-side cache | request: used | refused | bare lease: used | refused | copy dropped, from A's return | from A's start | A's removal |",
+    '|---|---|---:|---:|---:|---:|---:|---:|---:|',
+  ];
+  for (const row of propagation.rows) {
+    const dropped = row.copyDropped;
+    lines.push(
+      `| ${row.topology} | ${row.cache ? 'on' : 'off'} | ${row.request.used} of ${row.request.signOuts} | ${spread(row.request.refused)} | ${row.bareLease.used} of ${row.bareLease.signOuts} | ${spread(row.bareLease.refused)} | ${dropped ? `${spread(dropped.afterReturn)}${dropped.missed ? ` (${dropped.missed} never seen)` : ''}` : 'n/a'} | ${dropped ? spread(dropped.afterStart) : 'n/a'} | ${spread(row.removal)} |`,
+    );
+  }
+  lines.push(
+    '',
+    `The warm silent call (a lease, the access token from the first level, the release, as in the first table) on the cluster against one Redis: microseconds per call, ${rounds} rounds of ${calls} calls each, both in turn every round, over ${count(users)} users; the ratio within each round.`,
+    '',
+    '| client-side cache | one Redis | cluster | cluster / one Redis |',
+    '|---|---:|---:|---:|',
+  );
+  for (const row of propagation.silent) {
+    lines.push(
+      `| ${row.cache ? 'on' : 'off'} | ${withRange(row.single, micro)} | ${withRange(row.cluster, micro)} | ${withRange(row.ratio, (v) => v.toFixed(2))} |`,
+    );
+  }
+  return lines;
+}
+
 /** The issue's targets, each with the figure that meets it or not. */
-function targets({ silent, http, residue }: BenchResults): string[] {
+function targets({ silent, http, residue, propagation }: BenchResults): string[] {
   const lines = ['## Targets', '', '| target | measured | |', '|---|---|---|'];
   // A figure that could not be measured is never a target met.
   const mark = (met: boolean, value: number) =>
@@ -218,5 +273,24 @@ function targets({ silent, http, residue }: BenchResults): string[] {
     `| after the sign-in/sign-out cycles, nothing left but short-lived markers (every sample, local and global, but what aspnet, java, node and python keep by design) | ${count(left)} entries | ${mark(left === 0, left)} |`,
     `| the heap after a garbage collection within 5 MB of where it started (without the markers) | largest growth ${megabytes(heap)} | ${mark(heap <= 5 * 2 ** 20, heap)} |`,
   );
+  for (const row of propagation.rows) {
+    const where = `${row.topology}, client-side cache ${row.cache ? 'on' : 'off'}`;
+    lines.push(
+      `| a request on B begun after the sign-out's response on A never uses the user's tokens (${where}) | ${row.request.used} of ${row.request.signOuts} | ${mark(row.request.used === 0, row.request.signOuts)} |`,
+    );
+    const dropped = row.copyDropped;
+    if (dropped) {
+      const p99 = dropped.missed > 0 ? Number.POSITIVE_INFINITY : dropped.afterReturn.p99;
+      lines.push(
+        `| B's client-side copy dropped within p99 ≤ 50 ms of A's response (${where}) | p99 ${dropped.missed > 0 ? `${dropped.missed} never seen` : `${ms(p99)} ms`} | ${dropped.missed > 0 ? '**not met**' : mark(p99 <= 50, p99)} |`,
+      );
+    }
+  }
+  for (const row of propagation.silent) {
+    const ratio = row.ratio.median;
+    lines.push(
+      `| the warm silent call on the cluster within 1.2× of one Redis (client-side cache ${row.cache ? 'on' : 'off'}) | ${times(ratio)} (${times(row.ratio.min)}–${times(row.ratio.max)}) | ${mark(ratio <= 1.2, ratio)} |`,
+    );
+  }
   return lines;
 }

@@ -140,6 +140,7 @@ export class RedisStore implements KeyValueStore {
         primaries: async () => [single],
         durablePrimaryFor: async () => durable as RedisClient,
         replicaOptions: (host, port) => ({ ...credentialsOf(url), socket: { host, port } }),
+        cache: () => single.clientSideCache,
         isOpen: () => single.isOpen,
         close: () => Promise.all([single.close(), durable.close()]).then(() => {}),
         destroy: () => {
@@ -261,6 +262,7 @@ export class RedisStore implements KeyValueStore {
         barrier: async (key) => {
           await (await cluster.getNodeClientForKey(key, false)).ping();
         },
+        cache: () => (cluster as unknown as RedisCluster).clientSideCache,
         isOpen: () => cluster.isOpen,
         close: () => Promise.all([cluster.close(), durable.close()]).then(() => {}),
         destroy: () => {
@@ -403,6 +405,21 @@ export class RedisStore implements KeyValueStore {
       return this.client.get(NAMESPACE + key);
     });
     return value ?? undefined;
+  }
+
+  /**
+   * Tells `listener` of every key (as the store names it) whose copy in this process's client-side
+   * cache Redis invalidated, at the moment node-redis drops it (its cache's `invalidate` event);
+   * `null` when Redis drops the whole copy. Nothing without a client-side cache (`cachedEntries`
+   * 0). For measurements (test/bench/propagation.ts). Returns how to stop listening.
+   */
+  onCopyDropped(listener: (key: string | null) => void): () => void {
+    const cache = this.topology.cache?.();
+    if (!cache) return () => {};
+    const handler = (key: unknown) =>
+      listener(key === null ? null : String(key).slice(NAMESPACE.length));
+    cache.on('invalidate', handler);
+    return () => cache.off('invalidate', handler);
   }
 
   async deleteIfUnchanged(key: string, expected: string): Promise<boolean> {
@@ -662,12 +679,20 @@ interface Topology {
    * client, which follows the redirect and learns the slot's new owner.
    */
   follow?(key: string): Promise<void>;
+  /** The client-side cache of `get(key, { cacheable })`, if any (node-redis's). */
+  cache?(): CacheEvents | undefined;
   /** Before a cached read of `key` (cluster): a round trip on the key's node connection. */
   barrier?(key: string): Promise<void>;
   isOpen(): boolean;
   close(): Promise<void>;
   destroy(): void;
   cluster?: boolean;
+}
+
+/** The events of node-redis's client-side cache this store listens to. */
+interface CacheEvents {
+  on(event: 'invalidate', listener: (key: unknown) => void): unknown;
+  off(event: 'invalidate', listener: (key: unknown) => void): unknown;
 }
 
 /** What a failover or a slot's migration answers for a moment, the command not run. */
