@@ -621,7 +621,7 @@ export class RedisStore implements KeyValueStore {
               error instanceof ClientClosedError ||
               error instanceof SocketClosedUnexpectedlyError
             ? 'is not reachable'
-            : 'refused the command';
+            : `refused the command (${errorCode(error)})`;
       throw new ServiceUnavailableError('Redis', this.where, reason, {
         cause: error,
         internal: true,
@@ -700,6 +700,14 @@ function retryable(error: unknown): boolean {
   if (error instanceof ClientOfflineError) return true;
   const message = String((error as Error | undefined)?.message);
   return message.startsWith('TRYAGAIN') || message.startsWith('CLUSTERDOWN') || redirected(error);
+}
+
+/**
+ * Redis's error code (`TRYAGAIN`, `CROSSSLOT`…), the first word of its reply, for the 503's
+ * message: never the rest, which may name a key.
+ */
+function errorCode(error: unknown): string {
+  return /^[A-Z]{2,20}\b/.exec(String((error as Error | undefined)?.message))?.[0] ?? 'an error';
 }
 
 /** A node's answer that the key's slot is served elsewhere (sent to a node, not the cluster). */
