@@ -50,7 +50,18 @@ test('npm run bench -- --quick measures everything, and the churn leaves nothing
   assert.doesNotMatch(report, /NaN|Infinity|undefined/);
 
   const targets = table(report, 'Targets');
-  assert.equal(targets.length, 9, 'every target, with what was measured');
+  assert.equal(targets.length, 17, 'every target, with what was measured');
+
+  // A sign-out on instance A, seen from B: one Redis and the cluster, client-side cache on and off.
+  const propagation = table(report, 'A sign-out on one instance, seen from another');
+  assert.deepEqual(
+    propagation.slice(0, 4).map((row) => `${row[0]} ${row[1]}`),
+    ['one Redis on', 'one Redis off', 'cluster on', 'cluster off'],
+  );
+  for (const row of propagation.slice(0, 4)) {
+    // No request as a sample makes it uses the tokens once A's sign-out has answered.
+    assert.match(row[2] ?? '', /^0 of \d+$/, `${row[0]}, cache ${row[1]}: none used`);
+  }
 
   const silent = table(report, 'Silent acquisition');
   assert.equal(silent.length, 8, 'the floor and seven contenders');
