@@ -58,6 +58,11 @@ function claim(port: number): boolean {
  */
 const LOWEST = 10_000;
 const HIGHEST = 32_767;
+/**
+ * Ports the Fetch standard blocks ("bad ports"): Node's `fetch` refuses them (`bad port`), so a
+ * test that fetched a server there would fail. 10080 is the only one in the range above.
+ */
+const FETCH_BLOCKED = new Set([10_080]);
 
 /** Whether each port can be listened on now (they are closed again at once). */
 async function canListen(ports: number[]): Promise<boolean> {
@@ -82,6 +87,7 @@ export async function freeConsecutivePorts(count: number): Promise<number[]> {
   for (let attempt = 0; attempt < 1_000; attempt++) {
     const base = LOWEST + Math.floor(Math.random() * (HIGHEST - LOWEST + 2 - count));
     const ports = Array.from({ length: count }, (_, index) => base + index);
+    if (ports.some((port) => FETCH_BLOCKED.has(port))) continue;
     if ((await canListen(ports)) && ports.every(claim)) return ports;
   }
   throw new Error(`No ${count} consecutive free ports found between ${LOWEST} and ${HIGHEST}`);
