@@ -217,13 +217,64 @@ describe('RedisStore on a Redis Cluster', () => {
       );
     }
   });
+
+  test('a removal no replica acknowledged is a 503, and a failover then loses it indeed: the sign-out was never said done', async (t) => {
+    if (!cluster) return t.skip('no redis-server');
+    // A key whose primary has a live replica (an earlier test's failover left one primary alone).
+    const nodes = await cluster.nodes();
+    let key = '';
+    let replica: (typeof nodes)[number] | undefined;
+    for (let i = 0; i < 200 && !replica; i++) {
+      key = `frozen${i}{h${i}}`;
+      const primary = await cluster.primaryOf(NAMESPACE + key);
+      replica = nodes.find((node) => node.primaryId === primary.id && !node.failed);
+    }
+    assert.ok(replica, 'a primary with a replica');
+    await store.write([set(key, 'tokens')]);
+    // The replica frozen, and cut off (what it had not read of the link is gone with it): the
+    // removal runs on the primary alone, no replica acknowledges it: 503.
+    const primary = await cluster.primaryOf(NAMESPACE + key);
+    cluster.pause(replica.port);
+    await cluster.cli(primary.port, 'CLIENT', 'KILL', 'TYPE', 'replica');
+    try {
+      await assert.rejects(store.remove([key]), ServiceUnavailableError);
+      // The primary dies before the replica had it; the replica is promoted.
+      const { killed, at } = await cluster.killPrimaryOf(NAMESPACE + key);
+      cluster.resume(replica.port);
+      await cluster.waitForFailover(killed, at);
+    } finally {
+      cluster.resume(replica.port);
+    }
+    // What a store that said "done" without WAIT would have undone: the tokens are back.
+    let value: string | undefined;
+    for (const deadline = Date.now() + 5_000; Date.now() < deadline; ) {
+      try {
+        value = await store.get(key);
+        break;
+      } catch {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    }
+    assert.equal(value, 'tokens', 'the unacknowledged removal is lost with the primary');
+    // Done again (as the front-channel queue retries a 503): on the new primary, which has no
+    // replica now, so no WAIT; the marker refuses a write begun before it.
+    await store.remove([key]);
+    assert.equal(await store.get(key), undefined);
+    assert.equal(await store.write([set(key, 'back')], [{ unlessRemoved: key, since: 0 }]), false);
+  });
 });
 
 describe('RedisStore on one primary with a replica (no cluster)', () => {
   test('a removal acknowledged by WAIT survives the primary killed and the replica promoted', async (t) => {
     const redis = await startPrimaryWithReplica(t);
     if (!redis) return;
-    const store = await RedisStore.connect(redis.primaryUrl, { ...options, variable: 'REDIS_URL' });
+    // WAIT up to 1.5 s (of the store's 2): a replica resumed after 200 ms acknowledges in time,
+    // however busy the machine.
+    const store = await RedisStore.connect(redis.primaryUrl, {
+      ...options,
+      variable: 'REDIS_URL',
+      waitMs: 1_500,
+    });
     t.after(() => store.close());
     await store.write([set('p', 'tokens'), set('q', 'tokens')]);
     await store.remove(['p']);

@@ -279,6 +279,10 @@ export async function startRedisCluster(
         if (!(await cli(replica.port, 'INFO', 'replication')).includes('master_link_status:up'))
           return undefined;
       }
+      // And each primary lists its replica `online` (what the store reads to decide on WAIT).
+      for (const primary of nodes.filter((node) => node.role === 'master')) {
+        if (!/state=online/.test(await cli(primary.port, 'INFO', 'replication'))) return undefined;
+      }
       return true;
     });
   } catch (error) {
@@ -416,8 +420,10 @@ export async function startPrimaryWithReplica(
       '127.0.0.1',
       String(primaryPort),
     ]);
+    // Linked, and listed `online` by the primary (what the store reads to decide on WAIT).
     await until('the replica linked', async () =>
-      (await cli(replicaPort, 'INFO', 'replication')).includes('master_link_status:up')
+      (await cli(replicaPort, 'INFO', 'replication')).includes('master_link_status:up') &&
+      /state=online/.test(await cli(primaryPort, 'INFO', 'replication'))
         ? true
         : undefined,
     );
