@@ -5,14 +5,13 @@
  * through test/helpers/ports.ts, its data in a temporary folder of its own (an append-only file
  * written at every command), killed when the process exits however it ends.
  */
-import { type ChildProcess, execFile, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, execFile, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { TestContext } from 'node:test';
 import { freePorts } from './ports.ts';
-import { REDIS_SERVER } from './redis.ts';
+import { launchRedisServer, REDIS_SERVER } from './redis.ts';
 
 /** Debian's `redis-cli` (package redis-tools, installed with redis-server), or REDIS_CLI_PATH. */
 export const REDIS_CLI = process.env.REDIS_CLI_PATH || 'redis-cli';
@@ -90,11 +89,6 @@ function available(t: Pick<TestContext, 'skip'>): boolean {
   return true;
 }
 
-const servers = new Set<ChildProcess>();
-process.once('exit', () => {
-  for (const server of servers) server.kill('SIGKILL');
-});
-
 function cli(port: number, ...args: string[]): Promise<string> {
   return new Promise((resolve, reject) => {
     execFile(
@@ -130,55 +124,17 @@ async function until<T>(
   throw new Error(`Timed out waiting for ${what}${last ? ` (${(last as Error).message})` : ''}`);
 }
 
-async function launch(port: number, dir: string, options: string[]): Promise<ChildProcess> {
-  const server = spawn(
-    REDIS_SERVER,
-    [
-      '--port',
-      String(port),
-      '--bind',
-      '127.0.0.1',
-      '--dir',
-      dir,
-      '--save',
-      '',
-      '--appendonly',
-      'yes',
-      '--appendfsync',
-      'always',
-      '--repl-diskless-sync-delay',
-      '0',
-      '--loglevel',
-      'warning',
-      ...options,
-    ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  servers.add(server);
-  server.once('exit', () => servers.delete(server));
-  let output = '';
-  server.stdout?.on('data', (chunk) => {
-    output += chunk;
-  });
-  server.stderr?.on('data', (chunk) => {
-    output += chunk;
-  });
-  await until(`redis-server on ${port}`, async () => {
-    if (server.exitCode !== null) throw new Error(`redis-server exited: ${output}`);
-    return (await answers(port)) ? true : undefined;
-  });
-  return server;
-}
-
-async function answers(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1');
-    socket.once('connect', () => {
-      socket.end('PING\r\n');
-      socket.once('data', (data) => resolve(String(data).startsWith('+PONG')));
-    });
-    socket.once('error', () => resolve(false));
-  });
+/** A node: `redis-server` as test/helpers/redis.ts starts one, every write on disk and replicated at once. */
+function launch(port: number, dir: string, options: string[]): Promise<ChildProcess> {
+  return launchRedisServer(port, dir, [
+    '--appendonly',
+    'yes',
+    '--appendfsync',
+    'always',
+    '--repl-diskless-sync-delay',
+    '0',
+    ...options,
+  ]);
 }
 
 async function stopAll(processes: Iterable<ChildProcess | undefined>): Promise<void> {

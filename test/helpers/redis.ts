@@ -72,7 +72,7 @@ export async function startRedis(
     url: `redis://127.0.0.1:${port}`,
     port,
     async start() {
-      server = await launch(port, dir, [...persistenceArgs(persistence), ...args]);
+      server = await launchRedisServer(port, dir, [...persistenceArgs(persistence), ...args]);
     },
     async stop() {
       const running = server;
@@ -125,7 +125,15 @@ function persistenceArgs(persistence: 'aof-always' | 'aof-everysec' | 'snapshots
   return ['--appendonly', 'yes', '--appendfsync', fsync];
 }
 
-async function launch(port: number, dir: string, options: string[]): Promise<ChildProcess> {
+/**
+ * `redis-server` on `port` (127.0.0.1), its data in `dir`, no automatic snapshot, `options` added;
+ * ready when it answers PING; killed when this process exits.
+ */
+export async function launchRedisServer(
+  port: number,
+  dir: string,
+  options: string[],
+): Promise<ChildProcess> {
   const server = spawn(
     REDIS_SERVER,
     [

@@ -153,26 +153,7 @@ export class RedisStore implements KeyValueStore {
       options.waitMs ?? DEFAULT_WAIT_MS,
       options.log,
     );
-    try {
-      // The connection, the handshake (AUTH…) and one command, all within the timeout: a
-      // listener that accepts and never answers is no Redis.
-      await withDeadline(
-        (async () => {
-          await Promise.all([client.connect(), durable.connect()]);
-          await store.syncClock();
-        })(),
-        options.timeoutMs,
-      );
-    } catch (error) {
-      clearInterval(store.clockSync);
-      client.destroy();
-      durable.destroy();
-      const reason =
-        error instanceof DeadlineExceeded ? 'it did not answer in time' : (error as Error).message;
-      throw new StartupError(`${options.variable}: no Redis answers at ${where} (${reason})`, {
-        cause: error,
-      });
-    }
+    await store.open(() => Promise.all([client.connect(), durable.connect()]), options);
     connected = true;
     return store;
   }
@@ -282,26 +263,37 @@ export class RedisStore implements KeyValueStore {
       // A node never measured (a new primary, a promoted replica): its clock counts from now.
       if (connected) store.syncClock().catch(() => {});
     });
+    await store.open(() => Promise.all([cluster.connect(), durable.connect()]), options);
+    connected = true;
+    return store;
+  }
+
+  /**
+   * The connections, the handshake (AUTH…) and a first clock measure, all within the timeout (a
+   * listener that accepts and never answers is no Redis); or a {@link StartupError} naming
+   * `variable`, everything closed.
+   */
+  private async open(
+    connect: () => Promise<unknown>,
+    options: { timeoutMs: number; variable: string },
+  ): Promise<void> {
     try {
       await withDeadline(
         (async () => {
-          await Promise.all([cluster.connect(), durable.connect()]);
-          await store.syncClock();
+          await connect();
+          await this.syncClock();
         })(),
         options.timeoutMs,
       );
     } catch (error) {
-      clearInterval(store.clockSync);
-      cluster.destroy();
-      durable.destroy();
+      clearInterval(this.clockSync);
+      this.topology.destroy();
       const reason =
         error instanceof DeadlineExceeded ? 'it did not answer in time' : (error as Error).message;
-      throw new StartupError(`${options.variable}: no Redis answers at ${where} (${reason})`, {
+      throw new StartupError(`${options.variable}: no Redis answers at ${this.where} (${reason})`, {
         cause: error,
       });
     }
-    connected = true;
-    return store;
   }
 
   now(): number {
