@@ -14,7 +14,8 @@
  * (`PerUserTokenCache.remove`: the REMOVE script, and on the cluster `WAIT 1` for a replica);
  * t0 is when A's call returns. At once, B starts a request:
  *
- * - **request**: as a sample's request does it: the session read (an uncached GET), then the
+ * - **request**: as a sample's request does it: the session read (an uncached GET of a signed-in
+ *   session's key, which `Sessions` puts in the hash slot of the user's partition), then the
  *   lease, then, if the lease has the partition, the silent token call;
  * - **bare lease** (for information): the lease and token call alone, with no read before it.
  *
@@ -31,6 +32,7 @@ import { setImmediate } from 'node:timers/promises';
 import { WARM_USERS } from '../../shared/config/settings.ts';
 import { createMsalClient } from '../../shared/core/msal/msal-client.ts';
 import { acquireTokenSilently } from '../../shared/core/msal/silent-token.ts';
+import { Sessions } from '../../shared/core/session/sessions.ts';
 import { EncryptedStore } from '../../shared/core/store/encrypted-store.ts';
 import { tag } from '../../shared/core/store/hash-slot.ts';
 import { RedisStore } from '../../shared/core/store/redis-store.ts';
@@ -151,6 +153,7 @@ export async function benchPropagation(
         const storeB = new EncryptedStore(rawB, SECRETS);
         const onA = cacheOver(storeA);
         const onB = cacheOver(storeB);
+        const sessionsB = new Sessions(storeB, 'bench:', 'bench');
         const dropped = new Map<string, number>();
         const stop = rawB.onCopyDropped((key) => {
           if (key !== null && !dropped.has(key)) dropped.set(key, performance.now());
@@ -173,7 +176,7 @@ export async function benchPropagation(
             const started = performance.now();
             await onA.remove(user.homeAccountId);
             const t0 = performance.now();
-            if (kind === 'request') await storeB.get(`bench:session:${tag('s', randomUUID())}`);
+            if (kind === 'request') await sessionsB.get(sessionsB.newId(user.homeAccountId));
             let usedOnce = false;
             while (await tokenCall(onB, user)) {
               usedOnce = true;

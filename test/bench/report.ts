@@ -184,7 +184,7 @@ function propagationSection({ options, propagation }: BenchResults): string[] {
     '',
     `Two stores, A and B, each with connections of its own (as two instances have them), in the benchmark's one process, each under the encrypted store and a per-user token cache with a first level, as the samples have them; on one Redis, and on a Redis Cluster of 3 primaries and 3 replicas (where a removal waits for a replica, \`WAIT 1\`). For each of ${count(signOuts)} users per line and kind of request (after 10 unmeasured ones): B warms the user (two silent token calls: its client-side copy of the partition, and the access token in its first level), A runs the sign-out's removal (\`PerUserTokenCache.remove\`), and at its return B starts a request at once.`,
     '',
-    '- **request**: as a sample makes it: the session read (an uncached GET), then the lease and the silent token call. **bare lease**: the lease and token call alone, nothing read before (for information: no sample request does this).',
+    '- **request**: as a sample makes it: the session read (an uncached GET of a signed-in session, which `Sessions` keeps in the hash slot of the user partition), then the lease and the silent token call. **bare lease**: the lease and token call alone, nothing read before (for information: no sample request does this).',
     "- **used**: requests that got an access token. **refused**: from A's return until B's first lease that found nothing ended (with none used, B's own request).",
     "- **copy dropped**: when node-redis's client-side cache on B dropped the partition (its `invalidate` event for the key, emitted as the invalidation Redis pushed is read), from A's return (negative: before A's call returned) and from A's call's start.",
     '',

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import type Koa from 'koa';
 import session from 'koa-session';
 import { ServiceUnavailableError } from '../errors.ts';
@@ -32,7 +31,7 @@ export function clearSessionData(session: SessionData): void {
 
 /**
  * Server-side sessions with koa-session: the cookie holds only a random, signed session key
- * (httpOnly, SameSite=Lax); the data lives in {@link Sessions}, where front-channel sign-out can
+ * (httpOnly, SameSite=Lax; signed in, with the hash slot of the user's tokens: `Sessions.newId`); the data lives in {@link Sessions}, where front-channel sign-out can
  * find and end a session without its cookie. A session ended while a request for it was running
  * is not saved again by that request (see `Sessions.save`), and that request does not set its
  * cookie either: the browser keeps whatever a later request gave it.
@@ -65,7 +64,8 @@ export function sessionMiddleware(
       key: cookieName,
       ...cookie,
       renew: true,
-      genid: () => randomBytes(32).toString('base64url'),
+      // A visitor's id; at sign-in, one beside the user's tokens (`regenerateFor`).
+      genid: (ctx: Koa.Context) => sessions.newId(requests.get(ctx)?.signingIn),
       externalKey: {
         get: (ctx: Koa.Context) => ctx.cookies.get(cookieName, cookie) ?? '',
         set(ctx: Koa.Context, key: string) {
@@ -110,6 +110,17 @@ export function sessionMiddleware(
   };
 }
 
+/**
+ * Gives the session a new id (against session fixation) placed for `homeAccountId`, who is signing
+ * in: koa-session ends the old id and saves the session under the new one (`Sessions.newId`).
+ */
+export async function regenerateFor(ctx: Koa.Context, homeAccountId: string): Promise<void> {
+  const request = requests.get(ctx);
+  if (!ctx.session || !request) throw new Error('Sign-in needs the session middleware');
+  request.signingIn = homeAccountId;
+  await ctx.session.regenerate();
+}
+
 /** Whether this request's session could not be saved: it was ended while the request ran. */
 export function sessionSaveRefused(ctx: Koa.Context): boolean {
   return requests.get(ctx)?.saveRefused === true;
@@ -144,5 +155,7 @@ const requests = new WeakMap<
     saveRefused: boolean;
     /** Until when the session lives, as this request saved it (epoch ms). */
     savedExpiry?: number | undefined;
+    /** Who is signing in: the session's new id is placed for them (`regenerateFor`). */
+    signingIn?: string;
   }
 >();

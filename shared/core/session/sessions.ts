@@ -1,5 +1,6 @@
+import { randomBytes } from 'node:crypto';
 import { emit } from '../events.ts';
-import { tag } from '../store/hash-slot.ts';
+import { tag, tagBeside } from '../store/hash-slot.ts';
 import type { KeyValueStore } from '../store/key-value-store.ts';
 
 /** What the inspector shows of the sessions (counts only). */
@@ -86,7 +87,8 @@ const ENDED_SID_SECONDS = 15 * 60;
  * request still running when the user signs out (a slow token refresh, koa-session renewing the
  * session on its way out, a sign-in completing) cannot bring the session back.
  *
- * The keys (hash tags, `hash-slot.ts`): a session `<prefix>session:{x:<id>}`; a `sid`'s index
+ * The keys (hash tags, `hash-slot.ts`): a session `<prefix>session:{x:<id>}`, or, signed in, the
+ * slot of its user's token partition, `<prefix>session:{@<n>}:<id>` (see `newId`); a `sid`'s index
  * `<prefix>sid:{s:<sid>}:sessions` and its markers `<prefix>sid:{s:<sid>}`, `…:user:<home account
  * id>`, `…:ended`. Each step below touches one tag only, so each is one script on one hash slot of
  * a Redis Cluster; the order of the steps is what keeps a sign-out winning (see `save`, `endBySid`).
@@ -108,6 +110,19 @@ export class Sessions {
   /** The store's clock: a request's start, for `save` (see `KeyValueStore.now`). */
   now(): number {
     return this.store.now();
+  }
+
+  /**
+   * A new session id (koa-session's key, in the cookie): 256 random bits; for the session of a user
+   * signing in, followed by `@<n>`, which puts the session in the hash slot of the user's token
+   * partition (`tagBeside`: the cookie names a slot, not the user). On a Redis Cluster, a request
+   * then reads its session on the very connection its user's partition comes from, and that read
+   * is what brings this process's client-side copy of the partition up to date (see
+   * `RedisStore.get`), as it does on one Redis.
+   */
+  newId(homeAccountId?: string): string {
+    const id = randomBytes(32).toString('base64url');
+    return homeAccountId === undefined ? id : id + tagBeside('u', homeAccountId).slice(1, -1);
   }
 
   async get(sessionKey: string): Promise<SessionData | undefined> {
@@ -282,8 +297,10 @@ export class Sessions {
     };
   }
 
-  /** A session: on its own hash slot, `{x:<id>}`. */
+  /** A session: in the slot its id names (`newId`), or on its own, `{x:<id>}`. */
   private sessionKey(sessionKey: string): string {
+    const beside = /^([\w-]{1,64})@(\d{1,6})$/.exec(sessionKey);
+    if (beside) return `${this.keyPrefix}session:{@${beside[2]}}:${beside[1]}`;
     return `${this.keyPrefix}session:${tag('x', sessionKey)}`;
   }
 

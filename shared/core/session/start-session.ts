@@ -2,6 +2,7 @@ import type Koa from 'koa';
 import type { SignInTokenCache } from '../token-cache/token-cache.ts';
 import {
   clearSessionData,
+  regenerateFor,
   requestStartedLocally,
   sessionExpiresAt,
   sessionSaveRefused,
@@ -49,7 +50,7 @@ export async function startSession(
   clearSessionData(session);
   session.user = user;
   if (tokenCache.keepsTokens === 'in the session') session.tokenCache = serialized;
-  await session.regenerate();
+  await regenerateFor(ctx, user.homeAccountId);
   if (previousSession && previousSession !== session.externalKey) {
     replaced.push((await sessions.destroy(previousSession))?.user?.homeAccountId);
   }

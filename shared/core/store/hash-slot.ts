@@ -7,7 +7,8 @@ import { createHash } from 'node:crypto';
  * key; a Lua script whose keys lie in several slots is refused (CROSSSLOT). So every key the core
  * writes carries the tag of the thing it belongs to, and everything one script touches has the same
  * tag: a user's token partition `{u:<home account id>}`, a `sid`'s index and its markers
- * `{s:<sid>}`, a session `{x:<session id>}`. A removal marker is `removed:` + the key: no `{` comes
+ * `{s:<sid>}`, a session `{x:<session id>}` — or, once someone is signed in, a tag beside their
+ * partition's (`tagBeside`). A removal marker is `removed:` + the key: no `{` comes
  * before the key's own tag, so a key and its marker always share a slot. The layout is the same on
  * a single Redis (where slots do not matter), so one layout serves both.
  */
@@ -43,6 +44,42 @@ export function hashSlot(key: string): number {
     if (close > open + 1) return crc16(bytes.subarray(open + 1, close)) & 0x3fff;
   }
   return crc16(bytes) & 0x3fff;
+}
+
+/**
+ * A tag in the same hash slot as `tag(kind, value)` that tells nothing of `value` but that slot:
+ * `{@<n>}`, for the smallest `n` whose `@<n>` hashes to it. A signed-in session's key carries the
+ * tag beside its user's partition, and its id carries `@<n>` (the cookie names a slot, not a user):
+ * the session and the partition are then on one node of a Redis Cluster, read on one connection,
+ * and the session read orders the partition's client-side copy after every change before it (see
+ * `RedisStore.get`).
+ */
+export function tagBeside(kind: TagKind, value: string): string {
+  return slotTag(hashSlot(tag(kind, value)));
+}
+
+/** `{@<n>}` for the smallest `n` in `slot`. */
+export function slotTag(slot: number): string {
+  if (!Number.isInteger(slot) || slot < 0 || slot > 0x3fff) throw new RangeError(`No slot ${slot}`);
+  slotTags ??= everySlotTag();
+  return `{@${slotTags[slot]}}`;
+}
+let slotTags: Int32Array | undefined;
+
+/**
+ * For every slot, the smallest `n` whose `@<n>` hashes to it: one pass over `n` (up to 143,551,
+ * the last slot reached), once per process, when the first user signs in (a few milliseconds).
+ */
+function everySlotTag(): Int32Array {
+  const table = new Int32Array(0x4000).fill(-1);
+  for (let n = 0, left = table.length; left > 0; n += 1) {
+    const slot = crc16(Buffer.from(`@${n}`, 'latin1')) & 0x3fff;
+    if (table[slot] === -1) {
+      table[slot] = n;
+      left -= 1;
+    }
+  }
+  return table;
 }
 
 /** `keys` by slot, each group in the order given. */

@@ -240,9 +240,6 @@ export class RedisStore implements KeyValueStore {
         follow: async (key) => {
           await durable.sendCommand(key, true, ['EXISTS', key]).catch(() => {});
         },
-        barrier: async (key) => {
-          await (await cluster.getNodeClientForKey(key, false)).ping();
-        },
         cache: () => (cluster as unknown as RedisCluster).clientSideCache,
         isOpen: () => cluster.isOpen,
         close: () => Promise.all([cluster.close(), durable.close()]).then(() => {}),
@@ -386,16 +383,21 @@ export class RedisStore implements KeyValueStore {
    * Redis has not said the key changed (server-assisted, RESP3 `CLIENT TRACKING`: an invalidation
    * is pushed on this connection whenever any client changes it, and the whole copy is dropped if
    * the connection is lost). Other reads always ask Redis.
+   *
+   * A cached copy is as current as the last answer read on its connection: Redis sends a key's
+   * invalidation ahead of any reply it gives afterwards on that connection, so an uncached read on
+   * the same connection makes sure that every change made before it is seen. That is why the
+   * samples read the session first (an uncached `get`): on one Redis every key shares the one
+   * connection; on a cluster the connection of the key's node, and a signed-in session lives in the
+   * hash slot of its user's partition (`Sessions.newId`), so on the same node. A cached read with no
+   * such read before it may still serve a copy that a change elsewhere has just made stale.
    */
   async get(key: string, options: { cacheable?: boolean } = {}): Promise<string | undefined> {
-    const value = await this.run(async () => {
-      if (!options.cacheable) return this.client.getUncached(NAMESPACE + key);
-      // On a cluster, the key's invalidations come on its node's connection, not on the one a
-      // session was just read on: a PING there first, so that any invalidation Redis sent before
-      // is read before the cache is looked in.
-      await this.topology.barrier?.(NAMESPACE + key);
-      return this.client.get(NAMESPACE + key);
-    });
+    const value = await this.run(() =>
+      options.cacheable
+        ? this.client.get(NAMESPACE + key)
+        : this.client.getUncached(NAMESPACE + key),
+    );
     return value ?? undefined;
   }
 
@@ -673,8 +675,6 @@ interface Topology {
   follow?(key: string): Promise<void>;
   /** The client-side cache of `get(key, { cacheable })`, if any (node-redis's). */
   cache?(): CacheEvents | undefined;
-  /** Before a cached read of `key` (cluster): a round trip on the key's node connection. */
-  barrier?(key: string): Promise<void>;
   isOpen(): boolean;
   close(): Promise<void>;
   destroy(): void;

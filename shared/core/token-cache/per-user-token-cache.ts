@@ -90,6 +90,8 @@ export class PerUserTokenCache implements TokenCacheOperations {
    * and the access tokens remembered from it if it has not changed since; `undefined` if the
    * cache holds nothing for the user. `release()` when done. With `boundToSessions`, what the
    * request's msal writes (a refresh) lives no later than `notAfter`, the end of its session.
+   * The partition may come from this process's client-side copy: the request must have read its
+   * session from the store first, which is what brings that copy up to date (`RedisStore.get`).
    */
   async lease({
     user: { homeAccountId },

@@ -8,6 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import { type TestContext, test } from 'node:test';
+import { hashSlot } from '../../../shared/core/store/hash-slot.ts';
 import { Browser } from '../../helpers/browser.ts';
 import { type CoreAppOptions, eventsOf, useCoreApps } from '../harness.ts';
 
@@ -78,4 +79,19 @@ test('the same user signing in again keeps her partition (written anew), in a ne
     events.filter((event) => event.type === 'tokens-removed'),
     [],
   );
+});
+
+test("the signed-in session's id names the hash slot of the user's partition, not the user: the session is stored in that slot", async (t) => {
+  const app = await mount();
+  const browser = new Browser();
+  await app.signIn(browser);
+  const id = (await app.sessionKeyOf(browser)) ?? assert.fail('signed in');
+  const user = (await app.sessionOf(browser))?.user ?? assert.fail('signed in');
+  assert.match(id, /^[\w-]{43}@\d{1,6}$/);
+  assert.ok(!id.includes(user.homeAccountId.split('.')[0] ?? '?'), 'no trace of the user');
+  const random = id.split('@')[0] ?? '';
+  const stored = [...new Set(app.store.written.filter((key) => key.endsWith(random)))];
+  assert.equal(stored.length, 1, 'the session, under one key');
+  assert.equal(hashSlot(stored[0] ?? ''), hashSlot(app.partitionKey(user.homeAccountId)));
+  t.diagnostic(`${stored[0]} beside ${app.partitionKey(user.homeAccountId)}`);
 });

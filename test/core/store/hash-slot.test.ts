@@ -8,7 +8,13 @@ import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { groupBySlot, hashSlot, tag } from '../../../shared/core/store/hash-slot.ts';
+import {
+  groupBySlot,
+  hashSlot,
+  slotTag,
+  tag,
+  tagBeside,
+} from '../../../shared/core/store/hash-slot.ts';
 import { markerKey, NAMESPACE, RedisStore } from '../../../shared/core/store/redis-store.ts';
 import { startRedis } from '../../helpers/redis.ts';
 import { CrossSlotError, SlotCheckingStore } from '../slot-checking-store.ts';
@@ -50,6 +56,20 @@ test('a tag keeps a plain value as it is, and a digest of any other; a key and i
   for (const key of ['app:msal:{u:uid.utid}', 'app:sid:{s:S}:user:{odd}', 'app:session:{x:k}']) {
     assert.equal(hashSlot(NAMESPACE + key), hashSlot(markerKey(key)), key);
   }
+});
+
+test('a tag beside another: every slot has one, short, and it tells nothing but the slot', () => {
+  for (let slot = 0; slot < 16384; slot += 1) {
+    const beside = slotTag(slot);
+    assert.match(beside, /^\{@\d{1,6}\}$/);
+    assert.equal(hashSlot(`p:${beside}:k`), slot);
+    assert.equal(calculateSlot(`p:${beside}:k`), slot, 'as node-redis computes it');
+  }
+  for (const user of ['uid.utid', 'a}x', randomBytes(8).toString('hex')]) {
+    assert.equal(hashSlot(`s:${tagBeside('u', user)}`), hashSlot(`m:${tag('u', user)}`), user);
+  }
+  assert.throws(() => slotTag(16384), RangeError);
+  assert.throws(() => slotTag(-1), RangeError);
 });
 
 test('the test store refuses a script of several slots, and a key without a tag with its marker', async () => {
