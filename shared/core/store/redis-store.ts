@@ -347,7 +347,6 @@ export class RedisStore implements KeyValueStore {
         const own = await this.run(() => measureClock(primary));
         this.clocks.set(addressOf(primary), own);
         const replicas = await this.run(() => replicasOf(primary));
-        this.replicasOf.set(primary, { count: replicas.length, askedAt: Date.now() });
         await Promise.allSettled(
           replicas.map(async ({ host, port }) => {
             const replica = createClient({ ...this.topology.replicaOptions(host, port), RESP: 3 });
@@ -446,8 +445,8 @@ export class RedisStore implements KeyValueStore {
 
   /**
    * A script that must survive a failover: sent to the primary of its first key's slot on that
-   * node's own durable connection, then, when that primary has a replica, `WAIT 1 <waitMs>` on
-   * the same connection — so the `WAIT` covers the very node that ran it. MOVED (the slot has a new
+   * node's own durable connection, then, when that primary has a replica and the script wrote
+   * (a write its guard refused did not), `WAIT 1 <waitMs>` on the same connection — so the `WAIT` covers the very node that ran it. MOVED (the slot has a new
    * owner) runs the step again there, once the cluster client has learnt it; while the slot is
    * being moved (ASK, TRYAGAIN) the step is tried again on its owner until the move is over, within
    * the deadline (a move left half done is a 503 until it is finished).
@@ -466,6 +465,8 @@ export class RedisStore implements KeyValueStore {
         if (redirected(error)) await this.topology.follow?.(first);
         throw error;
       }
+      // A guarded write its guard refused (0) wrote nothing: nothing to wait for.
+      if (reply === 0) return { reply, acknowledged: true };
       let known = this.replicasOf.get(primary);
       if (!known || Date.now() - known.askedAt > 10_000) {
         known = { count: (await replicasOf(primary)).length, askedAt: Date.now() };
