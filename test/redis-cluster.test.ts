@@ -244,6 +244,10 @@ describe('RedisStore on a Redis Cluster', () => {
     await cluster.cli(primary.port, 'CLIENT', 'KILL', 'TYPE', 'replica');
     try {
       await assert.rejects(store.remove([key]), ServiceUnavailableError);
+      // Tried again (the user clicks again): the primary lists no replica any more, and still
+      // nothing is said done on the primary alone.
+      assert.doesNotMatch(await cluster.cli(primary.port, 'INFO', 'replication'), /state=online/);
+      await assert.rejects(store.remove([key]), ServiceUnavailableError);
       // The primary dies before the replica had it; the replica is promoted.
       const { killed, at } = await cluster.killPrimaryOf(NAMESPACE + key);
       cluster.resume(replica.port);

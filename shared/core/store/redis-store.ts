@@ -49,8 +49,11 @@ export class RedisStore implements KeyValueStore {
   private readonly clocks = new Map<string, number>();
   private readonly clockSync: NodeJS.Timeout;
 
-  /** Replicas each primary's connection (of `durable`) reported, and when it was asked. */
-  private readonly replicasOf = new WeakMap<RedisClient, { count: number; askedAt: number }>();
+  /**
+   * The primaries (`addressOf`) seen with a replica online: from then on, for as long as this
+   * process runs, their durable steps wait for one (see {@link RedisStore.durableScript}).
+   */
+  private readonly replicated = new Set<string>();
   private spreadLogged = false;
 
   private constructor(
@@ -347,6 +350,7 @@ export class RedisStore implements KeyValueStore {
         const own = await this.run(() => measureClock(primary));
         this.clocks.set(addressOf(primary), own);
         const replicas = await this.run(() => replicasOf(primary));
+        if (replicas.length > 0) this.replicated.add(addressOf(primary));
         await Promise.allSettled(
           replicas.map(async ({ host, port }) => {
             const replica = createClient({ ...this.topology.replicaOptions(host, port), RESP: 3 });
@@ -423,11 +427,10 @@ export class RedisStore implements KeyValueStore {
    * Removes the keys and leaves their markers: one REMOVE script per hash slot of `keys` (each key
    * with its marker, which shares its slot), all at once, on the durable connection. Keys of several
    * slots are removed together, not atomically (nothing needs it: each key is guarded by its own
-   * marker). When a slot's primary has a replica (`INFO replication`: `connected_slaves`, asked once
-   * a connection to that primary is new and every ten seconds), then `WAIT 1 <waitMs>` on that same
-   * connection: the removal is on a replica before this returns, so a failover cannot undo it. No
-   * replica acknowledging in time is a {@link ServiceUnavailableError} (the removal stays on the
-   * primary; doing it again is harmless). A primary without replicas: no `WAIT`, as a lone Redis.
+   * marker). When a slot's primary has a replica, then `WAIT 1 <waitMs>` on that same connection:
+   * the removal is on a replica before this returns, so a failover cannot undo it; none
+   * acknowledging in time is a {@link ServiceUnavailableError} (see `durableScript`). A primary
+   * that never had a replica: no `WAIT`, as a lone Redis.
    */
   async remove(keys: readonly string[], markerSeconds = REMOVAL_MARKER_SECONDS): Promise<void> {
     if (keys.length === 0) return;
@@ -445,13 +448,19 @@ export class RedisStore implements KeyValueStore {
 
   /**
    * A script that must survive a failover: sent to the primary of its first key's slot on that
-   * node's own durable connection, then, when that primary has a replica and the script wrote
-   * (a write its guard refused did not), `WAIT 1 <waitMs>` on the same connection — so the `WAIT` covers the very node that ran it. MOVED (the slot has a new
-   * owner) runs the step again there, once the cluster client has learnt it; while the slot is
-   * being moved (ASK, TRYAGAIN) the step is tried again on its owner until the move is over, within
-   * the deadline (a move left half done is a 503 until it is finished).
-   * No replica acknowledging in time is a {@link ServiceUnavailableError} (what ran stays on the
-   * primary; running it again is harmless).
+   * node's own durable connection, then, if it wrote (a write its guard refused did not) and that
+   * primary was ever seen with a replica online (`syncClock`: at start-up, every ten seconds, and
+   * when a node's connection becomes ready), `WAIT 1 <waitMs>` on the same connection, so that
+   * the `WAIT` covers the very node that ran it. No replica acknowledging in time is a
+   * {@link ServiceUnavailableError} (what ran stays on the primary; running it again is
+   * harmless); and it stays so while the replica is away, even once the primary no longer lists
+   * it: a replica cut off can still be promoted, without what the primary did alone. (A replica
+   * taken away for good: restart the instances.) A primary never seen with one gets no `WAIT`.
+   *
+   * MOVED (the slot has a new owner) runs the step again there, once the cluster client has
+   * learnt it; while the slot is being moved (ASK, TRYAGAIN) the step is tried again on its owner
+   * until the move is over, within the deadline (a move left half done is a 503 until it is
+   * finished).
    */
   private async durableScript(script: LuaScript, keys: string[], args: string[]) {
     const first = keys[0] as string;
@@ -467,15 +476,8 @@ export class RedisStore implements KeyValueStore {
       }
       // A guarded write its guard refused (0) wrote nothing: nothing to wait for.
       if (reply === 0) return { reply, acknowledged: true };
-      let known = this.replicasOf.get(primary);
-      if (!known || Date.now() - known.askedAt > 10_000) {
-        known = { count: (await replicasOf(primary)).length, askedAt: Date.now() };
-        this.replicasOf.set(primary, known);
-      }
-      if (known.count === 0) return { reply, acknowledged: true };
+      if (!this.replicated.has(addressOf(primary))) return { reply, acknowledged: true };
       const count = Number(await primary.sendCommand(['WAIT', '1', String(this.waitMs)]));
-      // Ask again next time: the replica may be gone for good.
-      if (count === 0) this.replicasOf.delete(primary);
       return { reply, acknowledged: count > 0 };
     });
     if (!acknowledged) {
