@@ -50,10 +50,10 @@ export class RedisStore implements KeyValueStore {
   private readonly clockSync: NodeJS.Timeout;
 
   /**
-   * The primaries (`addressOf`) seen with a replica online: from then on, for as long as this
-   * process runs, their durable steps wait for one (see {@link RedisStore.durableScript}).
+   * The primaries (`addressOf`) seen with a replica online, each with its replication id: from
+   * then on their durable steps wait for one (see {@link RedisStore.durableScript}).
    */
-  private readonly replicated = new Set<string>();
+  private readonly replicated = new Map<string, string>();
   private spreadLogged = false;
 
   private constructor(
@@ -349,8 +349,8 @@ export class RedisStore implements KeyValueStore {
       primaries.map(async (primary) => {
         const own = await this.run(() => measureClock(primary));
         this.clocks.set(addressOf(primary), own);
-        const replicas = await this.run(() => replicasOf(primary));
-        if (replicas.length > 0) this.replicated.add(addressOf(primary));
+        const { replicas, id } = await this.run(() => replicationOf(primary));
+        if (replicas.length > 0) this.replicated.set(addressOf(primary), id);
         await Promise.allSettled(
           replicas.map(async ({ host, port }) => {
             const replica = createClient({ ...this.topology.replicaOptions(host, port), RESP: 3 });
@@ -455,7 +455,9 @@ export class RedisStore implements KeyValueStore {
    * {@link ServiceUnavailableError} (what ran stays on the primary; running it again is
    * harmless); and it stays so while the replica is away, even once the primary no longer lists
    * it: a replica cut off can still be promoted, without what the primary did alone. (A replica
-   * taken away for good: restart the instances.) A primary never seen with one gets no `WAIT`.
+   * taken away for good: restart the instances.) A primary never seen with one gets no `WAIT`;
+   * nor does another primary found at the same address (a replica promoted behind an address that
+   * moved to it: its replication id is new) while it has no replica.
    *
    * MOVED (the slot has a new owner) runs the step again there, once the cluster client has
    * learnt it; while the slot is being moved (ASK, TRYAGAIN) the step is tried again on its owner
@@ -476,9 +478,19 @@ export class RedisStore implements KeyValueStore {
       }
       // A guarded write its guard refused (0) wrote nothing: nothing to wait for.
       if (reply === 0) return { reply, acknowledged: true };
-      if (!this.replicated.has(addressOf(primary))) return { reply, acknowledged: true };
+      const address = addressOf(primary);
+      const seen = this.replicated.get(address);
+      if (seen === undefined) return { reply, acknowledged: true };
       const count = Number(await primary.sendCommand(['WAIT', '1', String(this.waitMs)]));
-      return { reply, acknowledged: count > 0 };
+      if (count > 0) return { reply, acknowledged: true };
+      // No replica has it. The primary seen with one: a 503. Another primary at this address (a
+      // replica promoted, behind an address that moved to it: a new replication id) is learnt
+      // afresh: without a replica, nothing can be promoted without what it did.
+      const now = await replicationOf(primary);
+      if (now.id === seen) return { reply, acknowledged: false };
+      if (now.replicas.length > 0) this.replicated.set(address, now.id);
+      else this.replicated.delete(address);
+      return { reply, acknowledged: now.replicas.length === 0 };
     });
     if (!acknowledged) {
       throw new ServiceUnavailableError(
@@ -727,20 +739,29 @@ async function measureClock(client: RedisClient): Promise<number> {
   return best;
 }
 
-/** The replicas a primary has connected (`INFO replication`'s `slaveN:ip=…,port=…,state=online`). */
-async function replicasOf(client: RedisClient): Promise<Array<{ host: string; port: number }>> {
+/**
+ * A primary's replication (`INFO replication`): the replicas it has connected
+ * (`slaveN:ip=…,port=…,state=online`), and its replication id (`master_replid`, new when a
+ * replica is promoted).
+ */
+async function replicationOf(
+  client: RedisClient,
+): Promise<{ id: string; replicas: Array<{ host: string; port: number }> }> {
   let info: string;
   try {
     info = String(await client.sendCommand(['INFO', 'replication']));
   } catch (error) {
     // INFO refused (a managed Redis may rename it): no replica known, no WAIT, as a lone Redis.
-    if (error instanceof ErrorReply) return [];
+    if (error instanceof ErrorReply) return { id: '', replicas: [] };
     throw error;
   }
-  return [...info.matchAll(/^slave\d+:ip=([^,]+),port=(\d+),state=online/gm)].map((match) => ({
-    host: match[1] as string,
-    port: Number(match[2]),
-  }));
+  return {
+    id: /^master_replid:(\w+)/m.exec(info)?.[1] ?? '',
+    replicas: [...info.matchAll(/^slave\d+:ip=([^,]+),port=(\d+),state=online/gm)].map((match) => ({
+      host: match[1] as string,
+      port: Number(match[2]),
+    })),
+  };
 }
 
 function addressOf(client: RedisClient): string {
