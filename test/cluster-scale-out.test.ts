@@ -3,7 +3,9 @@
  * this test's own per node), end to end through the pages: they act as one app, a front-channel
  * sign-out reaches both; a primary killed under sign-in/sign-out traffic answers every request
  * (200/302, or a 503 page for a while) and undoes no sign-out; and so does a slot moved to another
- * primary by hand under the same traffic (ASK, TRYAGAIN, then MOVED).
+ * primary by hand under the same traffic (ASK, TRYAGAIN, then MOVED). And what makes a sign-out
+ * survive a failover at all: a sign-out no replica acknowledged is a 503 page, not "signed out" —
+ * rightly, since the failover that follows does lose it; done again, it holds.
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -16,6 +18,7 @@ import {
   type ClusterNode,
   startRedisCluster,
   type TestRedisCluster,
+  until,
 } from './helpers/redis-cluster.ts';
 import { SAMPLE_ROUTES } from './helpers/routes.ts';
 
@@ -569,5 +572,111 @@ describe('aspnetcore, two instances on a Redis Cluster', () => {
       assert.ok(Number(await redis.cli(move.to.port, 'CLUSTER', 'COUNTKEYSINSLOT', slot)) >= 1);
     }
     await assertNoSignOutUndone(traffic);
+  });
+
+  test('a sign-out no replica acknowledged is a 503 page, and the failover that follows loses it indeed; done again, it holds on both instances', async (t) => {
+    if (!cluster) return t.skip('redis-server is not installed (see the message above)');
+    const redis = cluster;
+
+    // The local sign-out's first step removes the user's token partition (a durable removal: the
+    // script, then WAIT 1 on the partition's primary); the sid's marker and the sessions come
+    // after it, and only if it succeeded. So the replica that matters is the partition primary's.
+    // A user whose partition's primary has a live replica (the kill above left one without).
+    const nodes = await redis.nodes();
+    const [user, partition, primary, replica] = await (async () => {
+      for (const candidate of env.emulator.users) {
+        const key = partitionKey(homeAccountIdOf(candidate.oid));
+        const owner = await redis.primaryOf(NAMESPACE + key);
+        const itsReplica = nodes.find((node) => node.primaryId === owner.id && !node.failed);
+        if (itsReplica) return [candidate, key, owner, itsReplica] as const;
+      }
+      assert.fail('no user whose partition is on a primary with a replica');
+    })();
+    console.log(
+      `# ${user.userPrincipalName}'s partition: primary ${primary.port}, replica ${replica.port}`,
+    );
+
+    // Signed in through A; B uses the tokens: they are in the cluster.
+    const browser = new Browser();
+    await browser.signIn(at(0, routes.signIn), user.userPrincipalName, env.password);
+    assert.equal(await signedInAs(browser, 0), user.userPrincipalName, 'signed in through A');
+    const cookie = await browser.jar.getCookieString(at(0));
+    assert.equal((await apiWith(cookie, 1)).status, 200, 'B uses the tokens');
+    // Everything so far is on the replica too (the tokens included).
+    await until('the replica has caught up', async () => {
+      const info = await redis.cli(primary.port, 'INFO', 'replication');
+      const offset = /master_repl_offset:(\d+)/.exec(info)?.[1];
+      return info.includes(`port=${replica.port},state=online,offset=${offset},`) || undefined;
+    });
+
+    // The replica frozen, and cut off: what the primary does from now on, no replica has (frozen
+    // only, it would still find the removal on its link when resumed). Cut off, it is no longer in
+    // the primary's `INFO replication`, but the cluster still lists it, and a failover can still
+    // promote it: the store must WAIT for it all the same.
+    redis.pause(replica.port);
+    try {
+      await redis.cli(primary.port, 'CLIENT', 'KILL', 'TYPE', 'replica');
+      // The user signs out on A. The removal runs on the primary, no replica acknowledges it in
+      // the WAIT's 500 ms: a 503 page, which still shows the user signed in — not "signed out".
+      const refused = await browser.request(at(0, routes.signOut));
+      const page = await refused.text();
+      assert.equal(refused.status, 503, 'a sign-out no replica acknowledged is not said done');
+      assert.match(page, /Redis is not available/);
+      assert.match(page, /try again/);
+      assert.equal(shownUser(page), user.userPrincipalName, 'the page shows them signed in');
+      // The primary dies before its replica had the removal; the replica, resumed, is promoted.
+      const { killed, at: killedAt } = await redis.killPrimaryOf(NAMESPACE + partition);
+      redis.resume(replica.port);
+      const failoverMs = await redis.waitForFailover(killed, killedAt);
+      console.log(`# ${replica.port} promoted ${failoverMs} ms after the kill`);
+    } finally {
+      redis.resume(replica.port);
+    }
+
+    // The removal is lost indeed: the tokens are back, and B uses them again. Had the sign-out
+    // been said done, this would be a sign-out undone.
+    const { value } = await until('the cluster answers for the partition', async () => ({
+      value: await store.get(partition),
+    }));
+    assert.ok(value, 'the partition is back with the promoted replica');
+    const api = await until('B answers (not 503)', async () => {
+      const answer = await apiWith(cookie, 1);
+      return answer.status === 503 ? undefined : answer;
+    });
+    assert.equal(api.status, 200, 'still signed in, with tokens, as the 503 page said');
+
+    // The user tries again (as the page asks): on the new primary (no replica: no WAIT) it is
+    // done, the usual redirect to the identity platform's sign-out.
+    const retried = await until('the sign-out answered (not 503)', async () => {
+      const response = await browser.request(at(0, routes.signOut));
+      await response.body?.cancel();
+      return response.status === 503 ? undefined : response;
+    });
+    const location = retried.headers.get('location') ?? '';
+    assert.equal(retried.status, 302, 'the sign-out, done again, is acknowledged');
+    assert.ok(location.startsWith(env.emulator.identityUrl), location);
+    await browser.navigate(location, { method: 'GET' });
+
+    // And it holds: neither instance uses the tokens, the old cookie replayed asks to sign in,
+    // the partition is gone from the cluster.
+    for (const instance of [0, 1] as const) {
+      assert.equal(await signedInAs(browser, instance), undefined);
+      const replayed = await apiWith(cookie, instance);
+      assert.equal(replayed.status, 302, `instance ${instance + 1}'s API page asks to sign in`);
+      assert.ok(
+        replayed.location.startsWith(env.emulator.identityUrl) ||
+          replayed.location.startsWith(routes.signIn),
+        replayed.location,
+      );
+      assert.ok(
+        !(await usernames(instance)).includes(user.userPrincipalName.toLowerCase()),
+        `instance ${instance + 1}'s inspector no longer sees the user`,
+      );
+    }
+    assert.equal(await store.get(partition), undefined, 'the partition is gone');
+    assert.ok(
+      !(await store.keys('aspnetcore:msal:')).includes(partition),
+      'nowhere in the cluster',
+    );
   });
 });

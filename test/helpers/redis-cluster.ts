@@ -105,7 +105,8 @@ function cli(port: number, ...args: string[]): Promise<string> {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function until<T>(
+/** Polls `check` (every 20 ms, its errors retried) until it gives a value; fails after `ms`. */
+export async function until<T>(
   what: string,
   check: () => Promise<T | undefined>,
   ms = 20_000,
@@ -247,10 +248,12 @@ export async function startRedisCluster(
   }
   const startMs = Date.now() - started;
 
+  /** Nodes frozen by `pause`: not asked (a frozen node would hold a question for 10 s). */
+  const paused = new Set<number>();
   const live = () =>
     clientPorts.filter((port) => {
       const server = processes.get(port);
-      return server && server.exitCode === null && server.signalCode === null;
+      return server && server.exitCode === null && server.signalCode === null && !paused.has(port);
     });
   const nodes = async () => {
     for (const port of live()) {
@@ -345,8 +348,14 @@ export async function startRedisCluster(
       }
       return Date.now() - started;
     },
-    pause: (port) => processes.get(port)?.kill('SIGSTOP'),
-    resume: (port) => processes.get(port)?.kill('SIGCONT'),
+    pause: (port) => {
+      paused.add(port);
+      processes.get(port)?.kill('SIGSTOP');
+    },
+    resume: (port) => {
+      processes.get(port)?.kill('SIGCONT');
+      paused.delete(port);
+    },
     cli,
     close,
   };
