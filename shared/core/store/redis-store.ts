@@ -434,7 +434,9 @@ export class RedisStore implements KeyValueStore {
    */
   async remove(keys: readonly string[], markerSeconds = REMOVAL_MARKER_SECONDS): Promise<void> {
     if (keys.length === 0) return;
-    const groups = groupBySlot(keys.map((key) => NAMESPACE + key));
+    // Each key once: REMOVE deletes KEYS[i], and a key named twice would be touched again after
+    // (a non-local key to the script while its slot migrates, as in REMOVE_FROM_SET).
+    const groups = groupBySlot([...new Set(keys)].map((key) => NAMESPACE + key));
     await Promise.all(
       groups.map((group) =>
         this.durableScript(
@@ -909,8 +911,15 @@ end
 return 1`);
 
 // KEYS[1] the set, then the keys to delete with it once it is empty; ARGV[1] the member.
+// No command touches a key after one may have deleted it (an SREM of the last member deletes the
+// set): while the slot is migrating, a key its node no longer has is "non local" to a script, and
+// Redis stops the script there (`ERR Script attempted to access a non local key`), its earlier
+// writes kept. So the last member takes the set (and the keys with it) in one DEL.
 const REMOVE_FROM_SET = lua(`
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-redis.call('SREM', KEYS[1], ARGV[1])
-if redis.call('SCARD', KEYS[1]) == 0 then redis.call('DEL', unpack(KEYS)) end
+if redis.call('SCARD', KEYS[1]) == 1 and redis.call('SISMEMBER', KEYS[1], ARGV[1]) == 1 then
+  redis.call('DEL', unpack(KEYS))
+else
+  redis.call('SREM', KEYS[1], ARGV[1])
+end
 return 1`);
