@@ -5,14 +5,19 @@
  * The store's own keys here (`a{t}`); the samples on a cluster, end to end: cluster-scale-out.test.ts.
  */
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { connect, createServer } from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import { createClient } from 'redis';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { createClient, createCluster } from 'redis';
 import { ServiceUnavailableError } from '../shared/core/errors.ts';
+import { tag, tagBeside } from '../shared/core/store/hash-slot.ts';
 import { NAMESPACE, RedisStore } from '../shared/core/store/redis-store.ts';
 import {
   startPrimaryWithReplica,
   startRedisCluster,
   type TestRedisCluster,
+  until,
 } from './helpers/redis-cluster.ts';
 
 const TIMEOUT_MS = 2_000;
@@ -105,6 +110,72 @@ describe('RedisStore on a Redis Cluster', () => {
     assert.equal(primaries.size, 3, 'the keys are on the three primaries');
     assert.deepEqual((await store.keys('spread:')).sort(), keys.slice(1).sort());
     assert.deepEqual(await store.stats('spread:'), { entries: 29, removalMarkers: 1 });
+  });
+
+  test("what the client-side copy's freshness rests on: a read on the key's node orders its invalidation, a read on another node does not", async (t) => {
+    if (!cluster) return t.skip('no redis-server');
+    // node-redis and Redis alone, as RedisStore uses them (RESP3, tracking, no replicas read),
+    // B's link to the key's node slowed by 30 ms (a far node): after A's change, B reads a key of
+    // the same slot (a signed-in session beside its user's partition), or of another node, then
+    // the copy. Only the first must find the copy dropped; the second shows the test can tell.
+    const DELAY_MS = 30;
+    const key = `p:${tag('u', 'someone.tenant')}`;
+    const node = await cluster.primaryOf(key);
+    const slow = createServer((client) => {
+      const upstream = connect(node.port, '127.0.0.1');
+      for (const socket of [client, upstream]) socket.on('error', () => {});
+      client.pipe(upstream);
+      upstream.on('data', (chunk) => setTimeout(() => client.write(chunk), DELAY_MS));
+      upstream.on('close', () => setTimeout(() => client.destroy(), DELAY_MS + 5));
+      client.on('close', () => upstream.destroy());
+    }).listen(0, '127.0.0.1');
+    await once(slow, 'listening');
+    const slowPort = (slow.address() as { port: number }).port;
+    const b = createCluster({
+      rootNodes: cluster.urls.map((url) => ({ url })),
+      RESP: 3,
+      useReplicas: false,
+      nodeAddressMap: (address: string) => {
+        const [host = '', port] = address.split(':');
+        return Number(port) === node.port
+          ? { host: '127.0.0.1', port: slowPort }
+          : { host, port: Number(port) };
+      },
+      clientSideCache: { maxEntries: 100, evictPolicy: 'LRU' },
+    });
+    const a = createCluster({ rootNodes: cluster.urls.map((url) => ({ url })), RESP: 3 });
+    await Promise.all([a.connect(), b.connect()]);
+    t.after(async () => {
+      b.destroy();
+      a.destroy();
+      slow.close();
+    });
+    const beside = `s:${tagBeside('u', 'someone.tenant')}:id`;
+    let elsewhere = '';
+    for (let i = 0; (await cluster.primaryOf(elsewhere)).port === node.port || !elsewhere; i++) {
+      elsewhere = `s:{x:${i}}`;
+    }
+    const stale = { beside: 0, elsewhere: 0 };
+    const ROUNDS = 20;
+    for (const [first, name] of [
+      [beside, 'beside'],
+      [elsewhere, 'elsewhere'],
+    ] as const) {
+      for (let round = 0; round < ROUNDS; round++) {
+        await a.set(key, `v${round}`);
+        await sleep(DELAY_MS * 2); // the invalidation of the last round's copy arrives first
+        await b.get(key);
+        assert.equal(await b.get(key), `v${round}`, 'the copy');
+        await a.del(key);
+        await b.sendCommand(first, true, ['GET', first]);
+        if ((await b.get(key)) !== null) stale[name] += 1;
+      }
+    }
+    t.diagnostic(
+      `old copy served: ${stale.beside} of ${ROUNDS} beside, ${stale.elsewhere} elsewhere`,
+    );
+    assert.equal(stale.beside, 0, 'a read in the same slot first: never the old copy');
+    assert.ok(stale.elsewhere > ROUNDS / 2, `another node first: ${stale.elsewhere} of ${ROUNDS}`);
   });
 
   test('client-side cache: a copy served locally, dropped when another instance writes', async (t) => {
@@ -309,6 +380,40 @@ describe('RedisStore on a Redis Cluster', () => {
 });
 
 describe('RedisStore on one primary with a replica (no cluster)', () => {
+  test('a primary restarted while its replica is away: its removals are still 503s, never said done on it alone', async (t) => {
+    const redis = await startPrimaryWithReplica(t);
+    if (!redis) return;
+    const store = await RedisStore.connect(redis.primaryUrl, { ...options, variable: 'REDIS_URL' });
+    t.after(() => store.close());
+    await store.write([set('r', 'tokens')]);
+    await store.remove(['r0']);
+    // The replica away (frozen), the primary restarted: a new replication id, no replica online.
+    redis.pauseReplica();
+    try {
+      await redis.restartPrimary();
+      await until('the store reaches the restarted primary', async () =>
+        (await store.get('r').catch(() => undefined)) === 'tokens' ? true : undefined,
+      );
+      await store.syncClock();
+      // Not taken for a replica promoted behind a moved address: the replica that was seen can
+      // still be promoted, without what the restarted primary did alone.
+      await assert.rejects(store.remove(['r']), ServiceUnavailableError);
+      await assert.rejects(store.remove(['r']), ServiceUnavailableError);
+    } finally {
+      redis.resumeReplica();
+    }
+    // The replica back (a full resync from the restarted primary): the removal is confirmed.
+    await until(
+      'the removal confirmed by the replica',
+      async () =>
+        await store
+          .remove(['r'])
+          .then(() => true)
+          .catch(() => undefined),
+    );
+    assert.equal(await store.get('r'), undefined);
+  });
+
   test('a removal acknowledged by WAIT survives the primary killed and the replica promoted', async (t) => {
     const redis = await startPrimaryWithReplica(t);
     if (!redis) return;

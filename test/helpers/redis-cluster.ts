@@ -64,6 +64,8 @@ export interface TestPrimaryWithReplica {
   replicaPort: number;
   /** SIGKILLs the primary. */
   killPrimary(): Promise<void>;
+  /** SIGKILLs the primary and starts it again, on its port, from its append-only file. */
+  restartPrimary(): Promise<void>;
   /** `REPLICAOF NO ONE` on the replica: it becomes a primary, with what it had received. */
   promoteReplica(): Promise<void>;
   pauseReplica(): void;
@@ -403,6 +405,10 @@ export async function startPrimaryWithReplica(
     replicaPort,
     async killPrimary() {
       await stopAll([primary]);
+    },
+    async restartPrimary() {
+      await stopAll([primary]);
+      primary = await launch(primaryPort, dirs[0] as string, []);
     },
     async promoteReplica() {
       await cli(replicaPort, 'REPLICAOF', 'NO', 'ONE');

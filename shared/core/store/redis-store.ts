@@ -54,6 +54,8 @@ export class RedisStore implements KeyValueStore {
    * then on their durable steps wait for one (see {@link RedisStore.durableScript}).
    */
   private readonly replicated = new Map<string, string>();
+  /** When a durable step last asked a primary not (yet) seen with a replica for its replicas. */
+  private readonly askedAt = new Map<string, number>();
   private spreadLogged = false;
 
   private constructor(
@@ -123,6 +125,9 @@ export class RedisStore implements KeyValueStore {
     client.on('ready', () => {
       if (down) options.log(`Redis at ${where} is back`);
       down = false;
+      // Back, perhaps at another node (an address moved to a promoted replica): measure it.
+      // (`store` exists by then: `connected` is set once it does.)
+      if (connected) store.syncClock().catch(() => {});
     });
     // Removals, and the WAIT that confirms them on a replica, on a connection of their own.
     const durable = createClient({
@@ -349,8 +354,9 @@ export class RedisStore implements KeyValueStore {
       primaries.map(async (primary) => {
         const own = await this.run(() => measureClock(primary));
         this.clocks.set(addressOf(primary), own);
-        const { replicas, id } = await this.run(() => replicationOf(primary));
-        if (replicas.length > 0) this.replicated.set(addressOf(primary), id);
+        const replication = await this.run(() => replicationOf(primary));
+        this.learn(addressOf(primary), replication);
+        const { replicas } = replication;
         await Promise.allSettled(
           replicas.map(async ({ host, port }) => {
             const replica = createClient({ ...this.topology.replicaOptions(host, port), RESP: 3 });
@@ -449,17 +455,33 @@ export class RedisStore implements KeyValueStore {
   }
 
   /**
+   * What a primary's `INFO replication` says of WAITing there. A replica online: its durable steps
+   * WAIT from now on. None, where a replica was seen before: still WAIT (a replica away can still
+   * be promoted without what the primary did alone; a primary restarted has a new replication id
+   * and its replica away all the same) — unless the node is the replica that was seen, promoted
+   * (its previous replication id, `master_replid2`, is the one seen): an address that moved to
+   * it. Then, until it has a replica of its own, nothing to wait for.
+   */
+  private learn(address: string, { id, previousId, replicas }: Replication): void {
+    const seen = this.replicated.get(address);
+    if (replicas.length > 0) this.replicated.set(address, id);
+    else if (seen !== undefined && id !== seen && previousId === seen)
+      this.replicated.delete(address);
+  }
+
+  /**
    * A script that must survive a failover: sent to the primary of its first key's slot on that
    * node's own durable connection, then, if it wrote (a write its guard refused did not) and that
-   * primary was ever seen with a replica online (`syncClock`: at start-up, every ten seconds, and
-   * when a node's connection becomes ready), `WAIT 1 <waitMs>` on the same connection, so that
-   * the `WAIT` covers the very node that ran it. No replica acknowledging in time is a
+   * primary was seen with a replica online (`learn`: from `syncClock`, at start-up, every ten
+   * seconds and when a connection becomes ready; and here, at most every second, for a primary
+   * not seen with one yet), `WAIT 1 <waitMs>` on the same connection, so that the `WAIT` covers
+   * the very node that ran it. No replica acknowledging in time is a
    * {@link ServiceUnavailableError} (what ran stays on the primary; running it again is
    * harmless); and it stays so while the replica is away, even once the primary no longer lists
-   * it: a replica cut off can still be promoted, without what the primary did alone. (A replica
-   * taken away for good: restart the instances.) A primary never seen with one gets no `WAIT`;
-   * nor does another primary found at the same address (a replica promoted behind an address that
-   * moved to it: its replication id is new) while it has no replica.
+   * it, even after the primary restarted: nothing is said done on the primary alone. (A replica
+   * taken away for good: restart the instances.) A primary never seen with a replica gets no
+   * `WAIT`, nor does the replica seen, once promoted, found at its primary's address (an address
+   * that moved to it), while it has no replica of its own.
    *
    * MOVED (the slot has a new owner) runs the step again there, once the cluster client has
    * learnt it; while the slot is being moved (ASK, TRYAGAIN) the step is tried again on its owner
@@ -481,18 +503,18 @@ export class RedisStore implements KeyValueStore {
       // A guarded write its guard refused (0) wrote nothing: nothing to wait for.
       if (reply === 0) return { reply, acknowledged: true };
       const address = addressOf(primary);
-      const seen = this.replicated.get(address);
-      if (seen === undefined) return { reply, acknowledged: true };
+      // Not seen with a replica: asked again, at most every second (one may have joined since the
+      // last `syncClock`: a failed primary back as the replica of the one that replaced it).
+      if (!this.replicated.has(address) && Date.now() - (this.askedAt.get(address) ?? 0) > 1_000) {
+        this.askedAt.set(address, Date.now());
+        this.learn(address, await replicationOf(primary));
+      }
+      if (!this.replicated.has(address)) return { reply, acknowledged: true };
       const count = Number(await primary.sendCommand(['WAIT', '1', String(this.waitMs)]));
       if (count > 0) return { reply, acknowledged: true };
-      // No replica has it. The primary seen with one: a 503. Another primary at this address (a
-      // replica promoted, behind an address that moved to it: a new replication id) is learnt
-      // afresh: without a replica, nothing can be promoted without what it did.
-      const now = await replicationOf(primary);
-      if (now.id === seen) return { reply, acknowledged: false };
-      if (now.replicas.length > 0) this.replicated.set(address, now.id);
-      else this.replicated.delete(address);
-      return { reply, acknowledged: now.replicas.length === 0 };
+      // No replica has it: a 503, unless this address now leads to that replica, promoted.
+      this.learn(address, await replicationOf(primary));
+      return { reply, acknowledged: !this.replicated.has(address) };
     });
     if (!acknowledged) {
       throw new ServiceUnavailableError(
@@ -741,24 +763,28 @@ async function measureClock(client: RedisClient): Promise<number> {
   return best;
 }
 
-/**
- * A primary's replication (`INFO replication`): the replicas it has connected
- * (`slaveN:ip=…,port=…,state=online`), and its replication id (`master_replid`, new when a
- * replica is promoted).
- */
-async function replicationOf(
-  client: RedisClient,
-): Promise<{ id: string; replicas: Array<{ host: string; port: number }> }> {
+/** What a primary says of its replication (`INFO replication`). */
+interface Replication {
+  /** `master_replid`: new when the node restarts, or is promoted. */
+  id: string;
+  /** `master_replid2`: a promoted replica's, the id of the primary it replicated. */
+  previousId: string;
+  /** The replicas it has connected, `slaveN:ip=…,port=…,state=online`. */
+  replicas: Array<{ host: string; port: number }>;
+}
+
+async function replicationOf(client: RedisClient): Promise<Replication> {
   let info: string;
   try {
     info = String(await client.sendCommand(['INFO', 'replication']));
   } catch (error) {
     // INFO refused (a managed Redis may rename it): no replica known, no WAIT, as a lone Redis.
-    if (error instanceof ErrorReply) return { id: '', replicas: [] };
+    if (error instanceof ErrorReply) return { id: '', previousId: '', replicas: [] };
     throw error;
   }
   return {
     id: /^master_replid:(\w+)/m.exec(info)?.[1] ?? '',
+    previousId: /^master_replid2:(\w+)/m.exec(info)?.[1] ?? '',
     replicas: [...info.matchAll(/^slave\d+:ip=([^,]+),port=(\d+),state=online/gm)].map((match) => ({
       host: match[1] as string,
       port: Number(match[2]),
