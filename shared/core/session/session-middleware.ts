@@ -31,7 +31,8 @@ export function clearSessionData(session: SessionData): void {
 
 /**
  * Server-side sessions with koa-session: the cookie holds only a random, signed session key
- * (httpOnly, SameSite=Lax; signed in, with the hash slot of the user's tokens: `Sessions.newId`); the data lives in {@link Sessions}, where front-channel sign-out can
+ * (httpOnly, SameSite=Lax; signed in, followed by a tag of the hash slot of the user's tokens:
+ * `Sessions.newId`); the data lives in {@link Sessions}, where front-channel sign-out can
  * find and end a session without its cookie. A session ended while a request for it was running
  * is not saved again by that request (see `Sessions.save`), and that request does not set its
  * cookie either: the browser keeps whatever a later request gave it.

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { emit } from '../events.ts';
-import { tag, tagBeside } from '../store/hash-slot.ts';
+import { slotTag, tag, tagBeside } from '../store/hash-slot.ts';
 import type { KeyValueStore } from '../store/key-value-store.ts';
 
 /** What the inspector shows of the sessions (counts only). */
@@ -105,6 +105,8 @@ export class Sessions {
   ) {
     // A brace would make the prefix, not the tag, what Redis Cluster hashes the keys by.
     if (/[{}]/.test(keyPrefix)) throw new Error(`A key prefix has no braces: ${keyPrefix}`);
+    // The table of `newId`'s tags, now rather than at the first sign-in.
+    slotTag(0);
   }
 
   /** The store's clock: a request's start, for `save` (see `KeyValueStore.now`). */
@@ -115,7 +117,7 @@ export class Sessions {
   /**
    * A new session id (koa-session's key, in the cookie): 256 random bits; for the session of a user
    * signing in, followed by `@<n>`, which puts the session in the hash slot of the user's token
-   * partition (`tagBeside`: the cookie names a slot, not the user). On a Redis Cluster, a request
+   * partition (`tagBeside`: a slot, not the user's ids, though the same in all their sessions). On a Redis Cluster, a request
    * then reads its session on the very connection its user's partition comes from, and that read
    * is what brings this process's client-side copy of the partition up to date (see
    * `RedisStore.get`), as it does on one Redis.

@@ -49,7 +49,8 @@ export function hashSlot(key: string): number {
 /**
  * A tag in the same hash slot as `tag(kind, value)` that tells nothing of `value` but that slot:
  * `{@<n>}`, for the smallest `n` whose `@<n>` hashes to it. A signed-in session's key carries the
- * tag beside its user's partition, and its id carries `@<n>` (the cookie names a slot, not a user):
+ * tag beside its user's partition, and its id carries `@<n>` (one of 16,384 slots: not the user's
+ * ids, though the same in all their sessions, so it can confirm a guess of who they are):
  * the session and the partition are then on one node of a Redis Cluster, read on one connection,
  * and the session read orders the partition's client-side copy after every change before it (see
  * `RedisStore.get`).
@@ -68,7 +69,7 @@ let slotTags: Int32Array | undefined;
 
 /**
  * For every slot, the smallest `n` whose `@<n>` hashes to it: one pass over `n` (up to 143,551,
- * the last slot reached), once per process, when the first user signs in (a few milliseconds).
+ * the last slot reached), once per process (some 25 ms; `Sessions` asks for it at start-up).
  */
 function everySlotTag(): Int32Array {
   const table = new Int32Array(0x4000).fill(-1);

@@ -19,7 +19,7 @@ import {
 
 /**
  * The store on Redis, for several instances of a sample (node-redis). Every key lives under
- * `single-sign-out:2:`; a removal marker for `key` under `single-sign-out:2:removed:<key>`.
+ * `single-sign-out:3:`; a removal marker for `key` under `single-sign-out:3:removed:<key>`.
  *
  * Keys carry hash tags (`hash-slot.ts`): every script's keys lie in one Redis Cluster hash slot,
  * a key and its marker always do, and `remove` runs one script per slot.
@@ -859,10 +859,11 @@ async function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T> {
 }
 
 /**
- * Every key of the samples in Redis starts with this. `2`: the layout with hash tags (`hash-slot.ts`);
- * the keys of the first layout (`single-sign-out:<sample>:…`) are never read (docs/redis.md).
+ * Every key of the samples in Redis starts with this. `3`: the layout with hash tags, a signed-in
+ * session in its user's hash slot (`hash-slot.ts`); the keys of earlier layouts
+ * (`single-sign-out:<sample>:…`, `single-sign-out:2:…`) are never read (docs/redis.md).
  */
-export const NAMESPACE = 'single-sign-out:2:';
+export const NAMESPACE = 'single-sign-out:3:';
 const MARKERS = `${NAMESPACE}removed:`;
 
 /** Where Redis keeps the removal marker of `key` (as the store names it: without the namespace). */

@@ -88,7 +88,7 @@ test('the test store refuses a script of several slots, and a key without a tag 
     ),
     CrossSlotError,
   );
-  // Without a tag, `single-sign-out:2:k` and `single-sign-out:2:removed:k` hash apart.
+  // Without a tag, `single-sign-out:3:k` and `single-sign-out:3:removed:k` hash apart.
   await assert.rejects(store.remove(['no-tag']), CrossSlotError);
   await assert.rejects(store.removeFromSet(`a:${tag('s', 'S')}`, 'm', ['other']), CrossSlotError);
   assert.equal(await store.get(`a:${tag('u', 'alex')}`), undefined, 'nothing written');
