@@ -13,6 +13,7 @@ import { createClient, createCluster } from 'redis';
 import { ServiceUnavailableError } from '../shared/core/errors.ts';
 import { tag, tagBeside } from '../shared/core/store/hash-slot.ts';
 import { NAMESPACE, RedisStore } from '../shared/core/store/redis-store.ts';
+import { startRedis } from './helpers/redis.ts';
 import {
   startPrimaryWithReplica,
   startRedisCluster,
@@ -39,6 +40,19 @@ describe('RedisStore on a Redis Cluster', () => {
     await store?.close();
     await cluster?.close();
   });
+
+  /** A key (`<name><i>{<name><i>}`) whose primary has a live replica, with both. */
+  async function keyWithReplica(name: string) {
+    assert.ok(cluster);
+    const nodes = await cluster.nodes();
+    for (let i = 0; i < 200; i++) {
+      const key = `${name}${i}{${name}${i}}`;
+      const primary = await cluster.primaryOf(NAMESPACE + key);
+      const replica = nodes.find((node) => node.primaryId === primary.id && !node.failed);
+      if (replica) return { key, primary, replica };
+    }
+    assert.fail('no primary with a replica');
+  }
 
   test('get, write, remove and guards, keys of one tag', async (t) => {
     if (!cluster) return t.skip('no redis-server');
@@ -332,19 +346,10 @@ describe('RedisStore on a Redis Cluster', () => {
   test('a removal no replica acknowledged is a 503, and a failover then loses it indeed: the sign-out was never said done', async (t) => {
     if (!cluster) return t.skip('no redis-server');
     // A key whose primary has a live replica (an earlier test's failover left one primary alone).
-    const nodes = await cluster.nodes();
-    let key = '';
-    let replica: (typeof nodes)[number] | undefined;
-    for (let i = 0; i < 200 && !replica; i++) {
-      key = `frozen${i}{h${i}}`;
-      const primary = await cluster.primaryOf(NAMESPACE + key);
-      replica = nodes.find((node) => node.primaryId === primary.id && !node.failed);
-    }
-    assert.ok(replica, 'a primary with a replica');
+    const { key, primary, replica } = await keyWithReplica('frozen');
     await store.write([set(key, 'tokens')]);
     // The replica frozen, and cut off (what it had not read of the link is gone with it): the
     // removal runs on the primary alone, no replica acknowledges it: 503.
-    const primary = await cluster.primaryOf(NAMESPACE + key);
     cluster.pause(replica.port);
     await cluster.cli(primary.port, 'CLIENT', 'KILL', 'TYPE', 'replica');
     try {
@@ -376,6 +381,39 @@ describe('RedisStore on a Redis Cluster', () => {
     await store.remove([key]);
     assert.equal(await store.get(key), undefined);
     assert.equal(await store.write([set(key, 'back')], [{ unlessRemoved: key, since: 0 }]), false);
+  });
+
+  test('a failover and back (a failback): each promoted node, its replica dead, answers as soon as it is promoted', async (t) => {
+    if (!cluster) return t.skip('no redis-server');
+    // A key whose primary (A) has a live replica (B).
+    const { key, primary: a, replica: b } = await keyWithReplica('failback');
+    await store.syncClock();
+    await store.remove([key]); // WAITed: A is seen with a replica.
+    const removedAfterFailover = async (what: string) => {
+      const started = Date.now();
+      await until(what, () => store.remove([key]).then(() => true), 15_000);
+      return Date.now() - started;
+    };
+    // A dies: B, promoted, has no replica: no WAIT.
+    let kill = await cluster.killPrimaryOf(NAMESPACE + key);
+    await cluster.waitForFailover(kill.killed, kill.at);
+    await removedAfterFailover('B answers');
+    // A back, as B's replica; B is seen with it.
+    await cluster.restart(a.port);
+    await until(
+      'A is B’s replica, online',
+      async () =>
+        /state=online/.test(await cluster!.cli(b!.port, 'INFO', 'replication')) || undefined,
+    );
+    await store.syncClock();
+    await store.remove([key]); // WAITed: B is seen with a replica.
+    // B dies: A, promoted back, has no replica; its previous replication id is B's: no WAIT.
+    kill = await cluster.killPrimaryOf(NAMESPACE + key);
+    assert.equal(kill.killed.port, b.port);
+    await cluster.waitForFailover(kill.killed, kill.at);
+    const ms = await removedAfterFailover('A answers again');
+    t.diagnostic(`A, promoted back, confirmed a removal ${ms} ms after its promotion was seen`);
+    assert.ok(ms < 5_000, `not a 503 for as long as B is away (${ms} ms)`);
   });
 });
 
@@ -480,5 +518,21 @@ describe('RedisStore on one primary with a replica (no cluster)', () => {
     }
     // The promoted one has no replica: removals are not WAITed (nothing to wait for).
     await promoted.remove(['z']);
+  });
+
+  test('INFO refused (as some managed services do): said once, in the log; removals work, without WAIT', async (t) => {
+    const redis = await startRedis(t, { args: ['--rename-command', 'INFO', ''] });
+    if (!redis) return;
+    const said: string[] = [];
+    const store = await RedisStore.connect(redis.url, {
+      ...options,
+      variable: 'REDIS_URL',
+      log: (line) => said.push(line),
+    });
+    t.after(() => store.close());
+    await store.syncClock();
+    await store.remove(['i']);
+    assert.equal(said.length, 1, said.join('\n'));
+    assert.match(said[0]!, /refused INFO replication: .* no sign-out waits for a replica/);
   });
 });

@@ -228,7 +228,7 @@ export async function benchPropagation(
     }
 
     // The warm silent call (as silent.ts measures it: lease, first level, release), on one
-    // Redis and on the cluster, each round both in turn (in turns first); the ratio within each
+    // Redis and on the cluster, each round both in turn (each going first every other round); the ratio within each
     // round.
     for (const cache of [true, false]) {
       log(

@@ -201,7 +201,7 @@ function propagationSection({ options, propagation }: BenchResults): string[] {
   }
   lines.push(
     '',
-    `The warm silent call (a lease, the access token from the first level, the release, as in the first table) on the cluster against one Redis: microseconds per call, ${rounds} rounds of ${calls} calls each, both in turn every round, over ${count(users)} users; the ratio within each round.`,
+    `The warm silent call (a lease, the access token from the first level, the release, as in the first table) on the cluster against one Redis: microseconds per call, ${rounds} rounds of ${calls} calls each, both in turn every round (each going first every other round), over ${count(users)} users; the ratio within each round.`,
     '',
     '| client-side cache | one Redis | cluster | cluster / one Redis |',
     '|---|---:|---:|---:|',

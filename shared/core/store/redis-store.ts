@@ -57,6 +57,7 @@ export class RedisStore implements KeyValueStore {
   /** When a durable step last asked a primary not (yet) seen with a replica for its replicas. */
   private readonly askedAt = new Map<string, number>();
   private spreadLogged = false;
+  private infoRefusedLogged = false;
 
   private constructor(
     /** The commands, routed: a client, or a cluster (each command to its key's primary). */
@@ -356,6 +357,12 @@ export class RedisStore implements KeyValueStore {
         this.clocks.set(addressOf(primary), own);
         const replication = await this.run(() => replicationOf(primary));
         this.learn(addressOf(primary), replication);
+        if (replication.refused && !this.infoRefusedLogged) {
+          this.infoRefusedLogged = true;
+          this.log(
+            `${this.where} refused INFO replication: whether its primaries have replicas is unknown, so no sign-out waits for a replica (WAIT), and a failover may undo one.`,
+          );
+        }
         const { replicas } = replication;
         await Promise.allSettled(
           replicas.map(async ({ host, port }) => {
@@ -458,15 +465,22 @@ export class RedisStore implements KeyValueStore {
    * What a primary's `INFO replication` says of WAITing there. A replica online: its durable steps
    * WAIT from now on. None, where a replica was seen before: still WAIT (a replica away can still
    * be promoted without what the primary did alone; a primary restarted has a new replication id
-   * and its replica away all the same) — unless the node is the replica that was seen, promoted
-   * (its previous replication id, `master_replid2`, is the one seen): an address that moved to
-   * it. Then, until it has a replica of its own, nothing to wait for.
+   * and its replica away all the same) — unless the node is a replica promoted, of a primary seen
+   * with it (its previous replication id, `master_replid2`, is one seen): an address that moved
+   * to it, or a node promoted back at its own address after a failover and back. Then, until it
+   * has a replica of its own, nothing to wait for, as for any replica just promoted.
    */
   private learn(address: string, { id, previousId, replicas }: Replication): void {
     const seen = this.replicated.get(address);
     if (replicas.length > 0) this.replicated.set(address, id);
-    else if (seen !== undefined && id !== seen && previousId === seen)
+    else if (seen !== undefined && id !== seen && this.wasSeen(previousId)) {
       this.replicated.delete(address);
+    }
+  }
+
+  /** Whether `id` is the replication id of a primary seen with a replica (at any address). */
+  private wasSeen(id: string): boolean {
+    return id !== '' && [...this.replicated.values()].includes(id);
   }
 
   /**
@@ -771,6 +785,8 @@ interface Replication {
   previousId: string;
   /** The replicas it has connected, `slaveN:ip=…,port=…,state=online`. */
   replicas: Array<{ host: string; port: number }>;
+  /** `INFO` refused: nothing known. */
+  refused?: boolean;
 }
 
 async function replicationOf(client: RedisClient): Promise<Replication> {
@@ -779,7 +795,7 @@ async function replicationOf(client: RedisClient): Promise<Replication> {
     info = String(await client.sendCommand(['INFO', 'replication']));
   } catch (error) {
     // INFO refused (a managed Redis may rename it): no replica known, no WAIT, as a lone Redis.
-    if (error instanceof ErrorReply) return { id: '', previousId: '', replicas: [] };
+    if (error instanceof ErrorReply) return { id: '', previousId: '', replicas: [], refused: true };
     throw error;
   }
   return {
