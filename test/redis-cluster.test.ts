@@ -405,9 +405,9 @@ describe('RedisStore on a Redis Cluster', () => {
       async () =>
         /state=online/.test(await cluster!.cli(b!.port, 'INFO', 'replication')) || undefined,
     );
-    await store.syncClock();
-    await store.remove([key]); // WAITed: B is seen with a replica.
-    // B dies: A, promoted back, has no replica; its previous replication id is B's: no WAIT.
+    // Whether or not the store has seen B with A yet (its next measure may be ten seconds away).
+    await until('B answers, A its replica', () => store.remove([key]).then(() => true));
+    // B dies: A, promoted back, has no replica; a previous replication id (B's): no WAIT.
     kill = await cluster.killPrimaryOf(NAMESPACE + key);
     assert.equal(kill.killed.port, b.port);
     await cluster.waitForFailover(kill.killed, kill.at);

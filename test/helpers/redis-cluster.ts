@@ -2,8 +2,9 @@
  * Real Redis topologies with replicas, for the full tier: a Redis Cluster of three primaries and
  * three replicas ({@link startRedisCluster}), and one primary with one replica outside a cluster
  * ({@link startPrimaryWithReplica}). Every server is a child of the test process, on ports claimed
- * through test/helpers/ports.ts, its data in a temporary folder of its own (an append-only file
- * written at every command), killed when the process exits however it ends.
+ * through test/helpers/ports.ts, its data in a temporary folder of its own (a primary's in an
+ * append-only file written at every command; a replica's in memory: `REPLICA_DISK`), killed when
+ * the process exits however it ends.
  */
 import { type ChildProcess, execFile, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -49,7 +50,10 @@ export interface TestRedisCluster {
    * `pauseMs` between the steps so that traffic meets the migration. The time it took.
    */
   reshardSlotOf(key: string, options?: { to?: ClusterNode; pauseMs?: number }): Promise<number>;
-  /** Starts a killed node again, from its append-only file and `nodes.conf`: it rejoins the cluster. */
+  /**
+   * Starts a killed node again, from what its folder holds (its append-only file, if it had one)
+   * and `nodes.conf`: it rejoins the cluster, and resyncs from its primary if it is a replica.
+   */
   restart(port: number): Promise<void>;
   /** Freezes / resumes a node (SIGSTOP / SIGCONT). */
   pause(port: number): void;
@@ -129,7 +133,7 @@ export async function until<T>(
   throw new Error(`Timed out waiting for ${what}${last ? ` (${(last as Error).message})` : ''}`);
 }
 
-/** A node: `redis-server` as test/helpers/redis.ts starts one, every write on disk and replicated at once. */
+/** A node: `redis-server` as test/helpers/redis.ts starts one, every write on disk (a replica: `REPLICA_DISK`). */
 function launch(port: number, dir: string, options: string[]): Promise<ChildProcess> {
   return launchRedisServer(port, dir, [
     '--appendonly',

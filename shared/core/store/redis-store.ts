@@ -464,23 +464,21 @@ export class RedisStore implements KeyValueStore {
   /**
    * What a primary's `INFO replication` says of WAITing there. A replica online: its durable steps
    * WAIT from now on. None, where a replica was seen before: still WAIT (a replica away can still
-   * be promoted without what the primary did alone; a primary restarted has a new replication id
-   * and its replica away all the same) — unless the node is a replica promoted, of a primary seen
-   * with it (its previous replication id, `master_replid2`, is one seen): an address that moved
-   * to it, or a node promoted back at its own address after a failover and back. Then, until it
-   * has a replica of its own, nothing to wait for, as for any replica just promoted.
+   * be promoted without what the primary did alone; a primary restarted from its append-only file
+   * has a new replication id, and its replica away all the same) — unless the node is a replica
+   * promoted: a new replication id, and a previous one (`master_replid2`, all zeros on a primary
+   * restarted from its append-only file). An address that moved to it, or a node promoted back at
+   * its own address after a failover and back: until it has a replica of its own, nothing to wait
+   * for, as for any replica just promoted. (A primary restarted from a snapshot alone also shows a
+   * previous id, and is taken for one; it has lost every sign-out since that snapshot anyway:
+   * `persistenceWarning`.)
    */
   private learn(address: string, { id, previousId, replicas }: Replication): void {
     const seen = this.replicated.get(address);
     if (replicas.length > 0) this.replicated.set(address, id);
-    else if (seen !== undefined && id !== seen && this.wasSeen(previousId)) {
+    else if (seen !== undefined && id !== seen && /[1-9a-f]/.test(previousId)) {
       this.replicated.delete(address);
     }
-  }
-
-  /** Whether `id` is the replication id of a primary seen with a replica (at any address). */
-  private wasSeen(id: string): boolean {
-    return id !== '' && [...this.replicated.values()].includes(id);
   }
 
   /**
@@ -494,8 +492,8 @@ export class RedisStore implements KeyValueStore {
    * harmless); and it stays so while the replica is away, even once the primary no longer lists
    * it, even after the primary restarted: nothing is said done on the primary alone. (A replica
    * taken away for good: restart the instances.) A primary never seen with a replica gets no
-   * `WAIT`, nor does the replica seen, once promoted, found at its primary's address (an address
-   * that moved to it), while it has no replica of its own.
+   * `WAIT`, nor does a replica promoted found at an address seen with one (`learn`), while it has
+   * no replica of its own.
    *
    * MOVED (the slot has a new owner) runs the step again there, once the cluster client has
    * learnt it; while the slot is being moved (ASK, TRYAGAIN) the step is tried again on its owner
