@@ -80,14 +80,19 @@ function wholeNumber(unit: string, { min, max }: Range): TypeReader<number> {
 /** A TCP port, as every `*_PORT` variable (and `npm run your-own-app`'s) is read. */
 export const port = wholeNumber('a port number', PORT_RANGE);
 
-const ports: TypeReader<number[]> = {
-  expected: `${port.expected}, or several separated by commas`,
-  quotes: true,
-  parse(value) {
-    const each = value.split(',').map((one) => port.parse(one.trim()));
-    return each.every((one) => one !== undefined) ? each : undefined;
-  },
-};
+const ports = listOf(port);
+
+/** Several values `one` reads, separated by commas (quoted in a problem as `one` is). */
+function listOf<T>(one: TypeReader<T>): TypeReader<T[]> {
+  return {
+    expected: `${one.expected}, or several separated by commas`,
+    quotes: one.quotes,
+    parse(value) {
+      const each = value.split(',').map((part) => one.parse(part.trim()));
+      return each.every((part) => part !== undefined) ? (each as T[]) : undefined;
+    },
+  };
+}
 
 const boolean: TypeReader<boolean> = {
   expected: 'on or off',
@@ -165,14 +170,7 @@ const redisUrl: TypeReader<string> = {
 };
 
 /** `redis://` URLs separated by commas (seed nodes of a cluster); never quoted. */
-const redisUrls: TypeReader<string[]> = {
-  expected: `${redisUrl.expected}, or several separated by commas`,
-  quotes: false,
-  parse(value) {
-    const each = value.split(',').map((one) => redisUrl.parse(one.trim()));
-    return each.every((one) => one !== undefined) ? each : undefined;
-  },
-};
+const redisUrls = listOf(redisUrl);
 
 /** The reader of a variable's type (and, for a whole number, of its range). */
 function readerOf(variable: Variable): TypeReader<unknown> {

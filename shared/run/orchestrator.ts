@@ -12,7 +12,7 @@ import { StartupError } from '../core/errors.ts';
 import { discoverIdentityProvider, type IdentityProvider } from '../core/msal/identity-provider.ts';
 import { EncryptedStore } from '../core/store/encrypted-store.ts';
 import { type KeyValueStore, MemoryStore } from '../core/store/key-value-store.ts';
-import { persistenceWarning, RedisStore, redactedUrl } from '../core/store/redis-store.ts';
+import { persistenceWarning, RedisStore } from '../core/store/redis-store.ts';
 import type { SampleDefinition, SampleRoutes } from '../sample/contract.ts';
 import { createSampleApp } from '../sample/sample-app.ts';
 import { createSampleServices } from '../sample/services.ts';
@@ -160,9 +160,7 @@ async function openStore(
         });
   // Whether a restart of Redis, or a crash of its machine, could undo sign-outs.
   if (tellPersistence) {
-    const where =
-      url !== undefined ? redactedUrl(url) : (clusterNodes ?? []).map(redactedUrl).join(', ');
-    const warning = persistenceWarning(where, await redis.persistence());
+    const warning = persistenceWarning(redis.where, await redis.persistence());
     if (warning) log.warn(warning);
   }
   return new EncryptedStore(redis, encryptionKeys);

@@ -40,7 +40,7 @@ import { PerUserTokenCache } from '../../shared/core/token-cache/per-user-token-
 import { startRedis } from '../helpers/redis.ts';
 import { startRedisCluster } from '../helpers/redis-cluster.ts';
 import { type Measured, summarize } from './measure.ts';
-import { heapAfterGc, realPartition } from './silent.ts';
+import { fill, heapAfterGc, realPartition } from './silent.ts';
 
 export interface PropagationOptions {
   /** Sign-outs per topology, cache setting and kind of request on B. */
@@ -80,6 +80,7 @@ export interface PropagationReport {
 }
 
 const SECRETS = ['a-benchmark-encryption-key-of-32-chars'];
+/** Where `fill` (silent.ts) writes the partitions. */
 const PREFIX = 'bench:msal:';
 
 export async function benchPropagation(
@@ -125,22 +126,6 @@ export async function benchPropagation(
       lease.release();
     }
   };
-  const fill = async (store: EncryptedStore, users: Array<ReturnType<typeof template.forUser>>) => {
-    for (let index = 0; index < users.length; index += 500) {
-      await Promise.all(
-        users.slice(index, index + 500).map((user) =>
-          store.write([
-            {
-              set: PREFIX + tag('u', user.homeAccountId),
-              value: user.serialized,
-              ttlSeconds: 3600,
-            },
-          ]),
-        ),
-      );
-    }
-  };
-
   const rows: PropagationRow[] = [];
   const silent: PropagationReport['silent'] = [];
   try {

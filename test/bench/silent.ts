@@ -358,7 +358,8 @@ function shuffled<T>(items: T[]): T[] {
   return copy;
 }
 
-async function fill(
+/** Writes each user's partition where the per-user cache keeps it (`bench:msal:{u:…}`). */
+export async function fill(
   store: KeyValueStore,
   partitions: Array<{ homeAccountId: string; serialized: string }>,
 ): Promise<void> {

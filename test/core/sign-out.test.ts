@@ -15,10 +15,9 @@ import { PendingSignOuts } from '../../shared/core/session/pending-sign-outs.ts'
 import { type SessionData, Sessions } from '../../shared/core/session/sessions.ts';
 import { frontChannelLogout, removeEverythingOf } from '../../shared/core/sign-out.ts';
 import type { KeyValueStore } from '../../shared/core/store/key-value-store.ts';
-import { RedisStore } from '../../shared/core/store/redis-store.ts';
 import { PerUserTokenCache } from '../../shared/core/token-cache/per-user-token-cache.ts';
 import { Browser } from '../helpers/browser.ts';
-import { startRedis } from '../helpers/redis.ts';
+import { startRedisStore } from '../helpers/redis.ts';
 import { answerOf, eventsOf, ISSUER, serve, sessionKoa, sessionUser, tokensOf } from './harness.ts';
 import { SlotCheckingStore } from './slot-checking-store.ts';
 
@@ -48,20 +47,7 @@ function reach(store: KeyValueStore, app = 'signout') {
 
 const stores: Record<string, (t: TestContext) => Promise<KeyValueStore | undefined>> = {
   memory: async () => new SlotCheckingStore(),
-  Redis: async (t) => {
-    const redis = await startRedis({ skip: (message) => t.skip(message) });
-    if (!redis) return undefined;
-    const store = await RedisStore.connect(redis.url, {
-      timeoutMs: 2000,
-      variable: 'REDIS_URL',
-      log() {},
-    });
-    t.after(async () => {
-      await store.close();
-      await redis.close();
-    });
-    return store;
-  },
+  Redis: startRedisStore,
 };
 
 for (const [name, open] of Object.entries(stores)) {

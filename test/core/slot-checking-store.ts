@@ -11,7 +11,6 @@ import {
   MemoryStore,
   type Write,
   type WriteGuard,
-  type WriteOptions,
 } from '../../shared/core/store/key-value-store.ts';
 import { markerKey, NAMESPACE } from '../../shared/core/store/redis-store.ts';
 
@@ -41,16 +40,12 @@ export class SlotCheckingStore extends MemoryStore {
     return super.remove(keys, markerSeconds);
   }
 
-  override async write(
-    writes: readonly Write[],
-    guards: readonly WriteGuard[] = [],
-    options: WriteOptions = {},
-  ) {
+  override async write(writes: readonly Write[], guards: readonly WriteGuard[] = []) {
     this.check('write', [
       ...guards.map(({ unlessRemoved }) => markerKey(unlessRemoved)),
       ...writes.map((write) => NAMESPACE + ('set' in write ? write.set : write.addToSet)),
     ]);
-    return super.write(writes, guards, options);
+    return super.write(writes, guards);
   }
 
   override async removeFromSet(key: string, member: string, alsoDelete: readonly string[] = []) {

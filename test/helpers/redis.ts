@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { TestContext } from 'node:test';
 import { createClient } from 'redis';
+import { RedisStore } from '../../shared/core/store/redis-store.ts';
 import { freePorts } from './environment.ts';
 
 /** Debian's Redis (`apt-get install redis-server`), or the one REDIS_SERVER_PATH names. */
@@ -123,6 +124,25 @@ function persistenceArgs(persistence: 'aof-always' | 'aof-everysec' | 'snapshots
   if (persistence === 'snapshots') return ['--appendonly', 'no'];
   const fsync = persistence === 'aof-always' ? 'always' : 'everysec';
   return ['--appendonly', 'yes', '--appendfsync', fsync];
+}
+
+/**
+ * A `RedisStore` on a `redis-server` of the test's own (see {@link startRedis}), both closed when
+ * the test ends; `undefined` when the test is skipped.
+ */
+export async function startRedisStore(t: TestContext): Promise<RedisStore | undefined> {
+  const redis = await startRedis({ skip: (message) => t.skip(message) });
+  if (!redis) return undefined;
+  const store = await RedisStore.connect(redis.url, {
+    timeoutMs: 2000,
+    variable: 'REDIS_URL',
+    log() {},
+  });
+  t.after(async () => {
+    await store.close();
+    await redis.close();
+  });
+  return store;
 }
 
 /**

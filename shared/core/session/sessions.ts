@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { emit } from '../events.ts';
-import { slotTag, tag, tagBeside } from '../store/hash-slot.ts';
+import { checkKeyPrefix, slotTag, tag, tagBeside } from '../store/hash-slot.ts';
 import type { KeyValueStore } from '../store/key-value-store.ts';
 
 /** What the inspector shows of the sessions (counts only). */
@@ -103,8 +103,7 @@ export class Sessions {
     /** Names this app (this instance) in the events it emits (`sessions-ended`). */
     private readonly app: string,
   ) {
-    // A brace would make the prefix, not the tag, what Redis Cluster hashes the keys by.
-    if (/[{}]/.test(keyPrefix)) throw new Error(`A key prefix has no braces: ${keyPrefix}`);
+    checkKeyPrefix(keyPrefix);
     // The table of `newId`'s tags, now rather than at the first sign-in.
     slotTag(0);
   }

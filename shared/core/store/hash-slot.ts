@@ -83,6 +83,14 @@ function everySlotTag(): Int32Array {
   return table;
 }
 
+/**
+ * Throws unless `prefix`, put before keys with tags, has no brace: one would make the prefix, not
+ * the tag, what Redis Cluster hashes the keys by.
+ */
+export function checkKeyPrefix(prefix: string): void {
+  if (/[{}]/.test(prefix)) throw new Error(`A key prefix has no braces: ${prefix}`);
+}
+
 /** `keys` by slot, each group in the order given. */
 export function groupBySlot(keys: readonly string[]): string[][] {
   const groups = new Map<number, string[]>();

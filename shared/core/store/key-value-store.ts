@@ -119,11 +119,8 @@ export class MemoryStore implements KeyValueStore {
     }
   }
 
-  async write(
-    writes: readonly Write[],
-    guards: readonly WriteGuard[] = [],
-    _options: WriteOptions = {},
-  ): Promise<boolean> {
+  // (`WriteOptions`: in one process a write is as durable as it gets.)
+  async write(writes: readonly Write[], guards: readonly WriteGuard[] = []): Promise<boolean> {
     if (guards.some(({ unlessRemoved, since }) => (this.removedAt(unlessRemoved) ?? -1) >= since)) {
       return false;
     }

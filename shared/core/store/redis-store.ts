@@ -67,8 +67,8 @@ export class RedisStore implements KeyValueStore {
      * own (`durablePrimaryFor`), since a `WAIT` blocks its connection.
      */
     private readonly topology: Topology,
-    /** What messages call this Redis: its URL without a password. */
-    private readonly where: string,
+    /** What messages call this Redis: its URL without a password (a cluster: its seed nodes'). */
+    readonly where: string,
     private readonly timeoutMs: number,
     private readonly waitMs: number,
     private readonly log: (message: string) => void,
@@ -81,42 +81,31 @@ export class RedisStore implements KeyValueStore {
    * reached within `timeoutMs`. Once connected, a lost connection is retried forever (at most
    * every two seconds), and `log` hears of the loss and of the return, once each.
    */
-  static async connect(
-    url: string,
-    options: {
-      timeoutMs: number;
-      variable: string;
-      log: (message: string) => void;
-      /**
-       * How many values `get(key, { cacheable })` may keep in this process (default 10,000);
-       * 0 for none (every read asks Redis).
-       */
-      cachedEntries?: number;
-      /** How long a removal waits for a replica's acknowledgement (`WAIT`), default 500 ms. */
-      waitMs?: number;
-    },
-  ): Promise<RedisStore> {
+  static async connect(url: string, options: ConnectOptions): Promise<RedisStore> {
     const where = redactedUrl(url);
     const cachedEntries = options.cachedEntries ?? 10_000;
     let connected = false;
     let down = false;
-    const client = createClient({
-      url,
-      // RESP3, for the invalidations the client-side cache of `get(key, { cacheable })` needs.
-      RESP: 3,
-      ...(cachedEntries > 0 && {
-        clientSideCache: { maxEntries: cachedEntries, evictPolicy: 'LRU' },
-      }),
-      // Disconnected: fail at once rather than queue. Connected: at most this many waiting.
-      disableOfflineQueue: true,
-      commandsQueueMaxLength: 1_000,
-      socket: {
-        connectTimeout: options.timeoutMs,
-        // At start-up one failure is enough to say so; afterwards, keep trying.
-        reconnectStrategy: (retries, cause) =>
-          connected ? Math.min(100 * 2 ** retries, 2_000) : cause,
-      },
-    });
+    const make = (cache: boolean) =>
+      createClient({
+        url,
+        // RESP3, for the invalidations the client-side cache of `get(key, { cacheable })` needs.
+        RESP: 3,
+        ...(cache &&
+          cachedEntries > 0 && {
+            clientSideCache: { maxEntries: cachedEntries, evictPolicy: 'LRU' as const },
+          }),
+        // Disconnected: fail at once rather than queue. Connected: at most this many waiting.
+        disableOfflineQueue: true,
+        commandsQueueMaxLength: 1_000,
+        socket: {
+          connectTimeout: options.timeoutMs,
+          // At start-up one failure is enough to say so; afterwards, keep trying.
+          reconnectStrategy: (retries: number, cause: Error) =>
+            connected ? Math.min(100 * 2 ** retries, 2_000) : cause,
+        },
+      });
+    const client = make(true);
     client.on('error', (error: Error) => {
       if (connected && !down) {
         down = true;
@@ -131,17 +120,7 @@ export class RedisStore implements KeyValueStore {
       if (connected) store.syncClock().catch(() => {});
     });
     // Removals, and the WAIT that confirms them on a replica, on a connection of their own.
-    const durable = createClient({
-      url,
-      RESP: 3,
-      disableOfflineQueue: true,
-      commandsQueueMaxLength: 1_000,
-      socket: {
-        connectTimeout: options.timeoutMs,
-        reconnectStrategy: (retries, cause) =>
-          connected ? Math.min(100 * 2 ** retries, 2_000) : cause,
-      },
-    }).on('error', () => {});
+    const durable = make(false).on('error', () => {});
     const single = client as RedisClient;
     const store = new RedisStore(
       clientCommands(single),
@@ -177,13 +156,7 @@ export class RedisStore implements KeyValueStore {
    */
   static async connectCluster(
     nodes: readonly string[],
-    options: {
-      timeoutMs: number;
-      variable: string;
-      log: (message: string) => void;
-      cachedEntries?: number;
-      waitMs?: number;
-    },
+    options: ConnectOptions,
   ): Promise<RedisStore> {
     const where = `Redis Cluster (${nodes.map(redactedUrl).join(', ')})`;
     const cachedEntries = options.cachedEntries ?? 10_000;
@@ -348,6 +321,9 @@ export class RedisStore implements KeyValueStore {
    * `now()` uses the earliest clock of all those ever measured: whichever node writes a marker,
    * it is then never earlier than a `since` taken before the removal. A node not answering keeps
    * the offset it had; at least one must answer.
+   *
+   * The same `INFO replication` tells which primaries have a replica (`learn`): what decides the
+   * `WAIT` of their durable steps.
    */
   async syncClock(): Promise<void> {
     const primaries = await this.run(() => this.topology.primaries());
@@ -675,6 +651,21 @@ export class RedisStore implements KeyValueStore {
   }
 }
 
+/** How `connect` and `connectCluster` are told to connect. */
+interface ConnectOptions {
+  timeoutMs: number;
+  /** The variable a start-up error names: REDIS_URL, REDIS_CLUSTER_NODES. */
+  variable: string;
+  log: (message: string) => void;
+  /**
+   * How many values `get(key, { cacheable })` may keep in this process (default 10,000); 0 for
+   * none (every read asks Redis).
+   */
+  cachedEntries?: number;
+  /** How long a durable step waits for a replica's acknowledgement (`WAIT`), default 500 ms. */
+  waitMs?: number;
+}
+
 type RedisClient = ReturnType<typeof createClient>;
 type RedisCluster = ReturnType<typeof createCluster>;
 
@@ -886,7 +877,7 @@ export function markerKey(key: string): string {
 }
 
 /** The URL as messages show it: without a password. */
-export function redactedUrl(url: string): string {
+function redactedUrl(url: string): string {
   try {
     const parsed = new URL(url);
     if (parsed.password) parsed.password = '***';

@@ -1,6 +1,6 @@
 import type { ConfidentialClientApplication } from '@azure/msal-node';
 import { emit } from '../events.ts';
-import { tag } from '../store/hash-slot.ts';
+import { checkKeyPrefix, tag } from '../store/hash-slot.ts';
 import type { KeyValueStore } from '../store/key-value-store.ts';
 import type { TokenCachePartition } from './cache-plugin.ts';
 import { FirstLevel, type FirstLevelAccess } from './first-level.ts';
@@ -49,10 +49,7 @@ export class PerUserTokenCache implements TokenCacheOperations {
     private readonly options: PerUserTokenCacheOptions,
   ) {
     const { warmUsers = 0 } = options;
-    // A brace would make the prefix, not the user's tag, what Redis Cluster hashes the key by.
-    if (/[{}]/.test(options.keyPrefix)) {
-      throw new Error(`A key prefix has no braces: ${options.keyPrefix}`);
-    }
+    checkKeyPrefix(options.keyPrefix);
     this.firstLevel = warmUsers > 0 ? new FirstLevel(warmUsers) : undefined;
     this.app = options.app;
   }

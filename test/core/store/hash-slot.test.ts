@@ -15,8 +15,8 @@ import {
   tag,
   tagBeside,
 } from '../../../shared/core/store/hash-slot.ts';
-import { markerKey, NAMESPACE, RedisStore } from '../../../shared/core/store/redis-store.ts';
-import { startRedis } from '../../helpers/redis.ts';
+import { markerKey, NAMESPACE } from '../../../shared/core/store/redis-store.ts';
+import { startRedisStore } from '../../helpers/redis.ts';
 import { CrossSlotError, SlotCheckingStore } from '../slot-checking-store.ts';
 
 // node-redis's own slot function, to check ours against (not exported from its entry point).
@@ -124,17 +124,8 @@ test('remove with keys of several slots: one script per slot, every key gone wit
 });
 
 test('on Redis: remove with keys of several slots removes each, with a marker that refuses a write begun before', async (t) => {
-  const redis = await startRedis({ skip: (message) => t.skip(message) });
-  if (!redis) return;
-  const store = await RedisStore.connect(redis.url, {
-    timeoutMs: 2000,
-    variable: 'REDIS_URL',
-    log() {},
-  });
-  t.after(async () => {
-    await store.close();
-    await redis.close();
-  });
+  const store = await startRedisStore(t);
+  if (!store) return;
   const keys = ['a', 'b', 'c', 'd'].map((id) => `app:session:${tag('x', id)}`);
   for (const key of keys) await store.write([{ set: key, value: 'v', ttlSeconds: 60 }]);
   const since = store.now();
